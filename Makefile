@@ -1,0 +1,117 @@
+# dnssnoop — build, test and install. See README.md.
+#
+#   make            build build/dnssnoop
+#   make deps       install missing Debian packages (apt-get)
+#   sudo make run   short live trace of this host
+#   sudo make test  unit tests (ASan/UBSan) + integration tests (real BPF)
+#   make fuzz-smoke run the decoder fuzzer briefly
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PREFIX    ?= /usr/local
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+FUZZ_SECONDS ?= 30
+
+# Debian packages the build, the tests and the lab need.
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config
+TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark
+DEPS_STAMP := $(BUILD)/.deps
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter
+CPPFLAGS  += -D_GNU_SOURCE -I$(BUILD) -Iuser
+LDLIBS    := -lbpf -lelf -lz
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+BPF_SRC   := bpf/dnssnoop.bpf.c
+BPF_OBJ   := $(BUILD)/dnssnoop.bpf.o
+SKEL      := $(BUILD)/dnssnoop.skel.h
+
+USER_SRCS := $(wildcard user/*.c)
+MAIN_SRC  := user/dnssnoop.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(USER_SRCS))
+OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
+HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h
+
+.PHONY: all deps run test unit integration fuzz-smoke install clean vmlinux format
+
+all: $(BUILD)/dnssnoop
+
+# Install what is missing, once (apt-get update first: a fresh machine's lists may be absent).
+$(DEPS_STAMP):
+	@mkdir -p $(BUILD)
+	@missing=$$(for p in $(BUILD_PKGS) $(TEST_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to apt-get install: $$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@touch $@
+deps: $(DEPS_STAMP)
+
+$(BUILD)/obj $(BUILD)/asan $(BUILD)/fuzz:
+	@mkdir -p $@
+
+# Kernel side: BPF object and its skeleton.
+$(BPF_OBJ): $(BPF_SRC) bpf/dnssnoop.h vmlinux/vmlinux.h | $(BUILD)/obj
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Ibpf -c $< -o $@
+	llvm-strip -g $@ 2>/dev/null || true
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< > $@
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# User side.
+$(BUILD)/obj/%.o: user/%.c $(HEADERS) $(SKEL) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+$(BUILD)/dnssnoop: $(OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: every tests/unit/test_X.c is one cmocka binary linked with
+# all user objects but main, built with ASan and UBSan.
+$(BUILD)/asan/%.o: user/%.c $(HEADERS) $(SKEL) | $(BUILD)/asan
+	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) -c $< -o $@
+
+$(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(HEADERS)
+	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -o $@
+
+unit: $(DEPS_STAMP) $(UNIT_BINS)
+	@tools/run-tests unit $(UNIT_BINS)
+
+integration: $(DEPS_STAMP) $(BUILD)/dnssnoop
+	@tools/run-tests integration tests/integration/test_*.py
+
+test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(UNIT_BINS)
+	@tools/run-tests all $(UNIT_BINS) tests/integration/test_*.py
+
+run: $(DEPS_STAMP) $(BUILD)/dnssnoop
+	$(BUILD)/dnssnoop -d 10
+
+# Fuzzing (clang's libFuzzer).
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/dns.c user/dns.h | $(BUILD)/fuzz
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) tests/fuzz/fuzz_dns.c user/dns.c -o $@
+
+fuzz-smoke: $(DEPS_STAMP) $(BUILD)/fuzz/fuzz_dns
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_dns -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus tests/fixtures/dns
+
+install: $(BUILD)/dnssnoop
+	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop
+
+format:
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The live capture source: loads the BPF programs, attaches them with
+ * bpf_links (so they go away with the process, however it dies), and
+ * turns ring-buffer events into pkt_meta + payload for the pipeline.
+ */
+#ifndef DNSSNOOP_CAPTURE_LIVE_H
+#define DNSSNOOP_CAPTURE_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+struct live_config {
+	const uint16_t *ports; /* host order; nports in 1..DNSSNOOP_MAX_PORTS */
+	int nports;
+	uint32_t snaplen; /* DNSSNOOP_MIN_SNAPLEN..DNSSNOOP_MAX_SNAPLEN */
+	const char *cgroup_path; /* NULL: the cgroup v2 root */
+	uint32_t ringbuf_mb; /* 0: default */
+	bool verbose; /* let libbpf print its messages */
+};
+
+typedef void (*live_packet_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t *payload,
+			       size_t caplen);
+
+struct live_capture;
+
+/*
+ * Load and attach. On failure returns NULL and writes one line saying what
+ * is missing and what to do into err.
+ */
+struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn, void *ctx,
+			       char *err, size_t errlen);
+/* Deliver ready events; waits up to timeout_ms. Returns events or -errno. */
+int live_poll(struct live_capture *lc, int timeout_ms);
+/* Sum of the per-CPU kernel counters. */
+void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c);
+/* Events handed to the callback so far. */
+uint64_t live_delivered(const struct live_capture *lc);
+/* Resolve a cgroup id to its path below the cgroup2 mount ("/" is the root). */
+const char *live_cgroup_path(void *lc, uint64_t cgroup_id);
+/* Wall-clock ns now, on the same clock as pkt_meta.ts_ns. */
+uint64_t live_now_ns(const struct live_capture *lc);
+/* Detach everything and free. */
+void live_close(struct live_capture *lc);
+
+#endif

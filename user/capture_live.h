@@ -43,6 +43,11 @@ uint64_t live_delivered(const struct live_capture *lc);
 const char *live_cgroup_path(void *lc, uint64_t cgroup_id);
 /* Wall-clock ns now, on the same clock as pkt_meta.ts_ns. */
 uint64_t live_now_ns(const struct live_capture *lc);
+/*
+ * Detach the programs from the kernel (no new events), keeping the ring
+ * buffer and the counters readable so the session can drain and report.
+ */
+void live_detach(struct live_capture *lc);
 /* Detach everything and free. */
 void live_close(struct live_capture *lc);
 

@@ -37,6 +37,7 @@ struct dns_record {
 	const struct pkt_meta *meta;
 	const struct dns_msg *msg;
 	bool truncated_capture; /* payload shorter than on the wire */
+	uint32_t wire_len; /* the message's length on the wire (>= msg->len) */
 	bool has_latency; /* RECORD_DNS response matched to its query */
 	uint64_t latency_ns;
 	uint64_t waited_ns; /* RECORD_UNANSWERED */

@@ -285,6 +285,7 @@ class Tracer:
 # ---------------------------------------------------------------- the lab
 
 _live_labs = []
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _cleanup_all():
@@ -328,6 +329,8 @@ def install_cleanup_handlers():
     """
     _become_subreaper()
     atexit.register(_cleanup_all)
+    # Explicitly: a shell starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _raise_exit)
 
@@ -567,6 +570,14 @@ class Lab:
         if self._torn_down:
             return
         self._torn_down = True
+        # A second signal must not cut the cleanup short: hold them until done.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._teardown()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def _teardown(self):
         errors = []
         for proc in reversed(self._procs):
             try:

@@ -379,6 +379,15 @@ static void json_question(struct jbuf *j, const struct dns_msg *msg)
 	JBUF_KV_STR(j, "qclass", dns_class_str(msg->qclass, tmp));
 }
 
+/* Text a dns_* formatter wrote into buf (n = its return value), or null. */
+static void json_scratch_text(struct jbuf *j, const char *buf, size_t cap, int n)
+{
+	if (n < 0)
+		jbuf_null(j);
+	else
+		jbuf_strn(j, buf, (size_t)n < cap ? (size_t)n : cap - 1);
+}
+
 static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr)
 {
 	struct jbuf *j = &o->lines;
@@ -396,11 +405,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 	JBUF_KV_U64(j, "ttl", rr->ttl);
 	JBUF_KEY(j, "data");
 	n = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
-	if (n >= 0)
-		jbuf_strn(j, o->rdata,
-			  (size_t)n < sizeof(o->rdata) ? (size_t)n : sizeof(o->rdata) - 1);
-	else
-		jbuf_null(j);
+	json_scratch_text(j, o->rdata, sizeof(o->rdata), n);
 	jbuf_obj_end(j);
 }
 
@@ -462,11 +467,7 @@ static void json_edns(struct output *o, const struct dns_msg *msg)
 	JBUF_KV_U64(j, "ext_rcode", e->ext_rcode);
 	JBUF_KEY(j, "options");
 	n = dns_edns_options_text(msg, o->rdata, sizeof(o->rdata));
-	if (n >= 0)
-		jbuf_strn(j, o->rdata,
-			  (size_t)n < sizeof(o->rdata) ? (size_t)n : sizeof(o->rdata) - 1);
-	else
-		jbuf_null(j);
+	json_scratch_text(j, o->rdata, sizeof(o->rdata), n);
 	JBUF_KEY(j, "ecs");
 	if (e->has_ecs)
 		json_ecs(j, &e->ecs);

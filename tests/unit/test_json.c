@@ -244,6 +244,16 @@ static void test_growth_and_truncate(void **state)
 	assert_int_equal(j.depth, 0);
 	jbuf_u64(&j, 7);
 	assert_buf(&j, "keep7");
+
+	/* Once failed, writes are dropped until truncate clears the failure. */
+	j.failed = true;
+	jbuf_str(&j, "lost");
+	jbuf_append_u64(&j, 1);
+	assert_int_equal(j.len, 5);
+	jbuf_truncate(&j, 4);
+	assert_false(j.failed);
+	jbuf_append_char(&j, '!');
+	assert_buf(&j, "keep!");
 	jbuf_free(&j);
 }
 

@@ -590,6 +590,58 @@ static void test_timestamps_against_python(void **state)
 	sink_close(&s);
 }
 
+/*
+ * Mutated and cut copies of real messages, with random process names:
+ * whatever the decoder makes of them, every record is one valid JSON line.
+ */
+static void test_garbage_in_valid_json_out(void **state)
+{
+	static const char *const seeds[] = {r_www_hex, r_nx_hex, q_ecs_hex, q_weird_hex};
+	struct sink s, t;
+	struct dns_msg msg;
+	struct pkt_meta m = meta_v4(T0_NS, DNSSNOOP_INGRESS, "10.0.0.2", 53, "10.0.0.1", 1, 100);
+	struct dns_record rec = {.kind = RECORD_DNS, .meta = &m, .msg = &msg};
+	uint64_t seed = 7;
+	int records = 0;
+	char body[256];
+
+	sink_open(&s, OUTPUT_JSON, "h");
+	sink_open(&t, OUTPUT_TEXT, "h");
+	for (int i = 0; i < 4000; i++) {
+		struct wire w = from_hex(seeds[i % 4]);
+		size_t len = w.len;
+
+		for (int k = 0; k < 4; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			w.buf[(seed >> 33) % w.len] ^= (uint8_t)(1u << ((seed >> 20) % 8));
+		}
+		if ((seed >> 60) < 4)
+			len = (seed >> 40) % w.len;
+		for (size_t k = 0; k < sizeof(m.owner.comm); k++)
+			m.owner.comm[k] = (char)(seed >> (k % 8 * 8));
+		m.owner.tgid = (uint32_t)i;
+		if (dns_parse(w.buf, len, &msg) == DNS_ERR_SHORT)
+			continue;
+		output_dns(s.out, &rec);
+		output_dns(t.out, &rec);
+		records++;
+	}
+	assert_true(records > 3000);
+	snprintf(body, sizeof(body), "eq(len(recs), %d)\n", records);
+	check_py(&s, body);
+	/* Text: one line per record, whatever the bytes. */
+	assert_int_equal(output_flush(t.out), 0);
+	size_t len, lines = 0;
+	const char *text = sink_read(&t, &len);
+
+	for (size_t k = 0; k < len; k++)
+		lines += text[k] == '\n';
+	assert_int_equal(lines, records);
+	assert_int_equal(strlen(text), len); /* no NUL bytes either */
+	sink_close(&s);
+	sink_close(&t);
+}
+
 /* ---- text format ---- */
 
 static void test_text_lines(void **state)
@@ -951,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_addresses),
 		cmocka_unit_test(test_capture_stats_record),
 		cmocka_unit_test(test_timestamps_against_python),
+		cmocka_unit_test(test_garbage_in_valid_json_out),
 		cmocka_unit_test(test_text_lines),
 		cmocka_unit_test(test_text_status_and_cut_answers),
 		cmocka_unit_test(test_whole_lines_on_pipe),

@@ -534,6 +534,22 @@ def bpf_prog_names():
     return {n[:15] for n in names}
 
 
+def bpf_map_names():
+    """Map names in bpf/dnssnoop.bpf.c, plus the skeleton's .rodata/.bss maps,
+    which libbpf names after the object ("dnssnoop.rodata")."""
+    try:
+        with open(BPF_SRC) as f:
+            src = f.read()
+    except OSError:
+        return set()
+    names = {n[:15] for n in re.findall(r'\}\s*(\w+)\s+SEC\("\.maps"\)', src)}
+    return names | {"dnssnoop.rodata", "dnssnoop.bss", "dnssnoop.data"}
+
+
+def bpftool_maps():
+    return {m["id"]: m for m in json.loads(run(["bpftool", "-j", "map", "show"]).stdout or "[]")}
+
+
 def bpftool_progs():
     return {p["id"]: p for p in json.loads(run(["bpftool", "-j", "prog", "show"]).stdout or "[]")}
 
@@ -561,10 +577,12 @@ def cgroup_attached_ids():
 
 
 def _attach_detach(lab, how):
-    names = bpf_prog_names()
-    before = set(bpftool_progs())
+    names, map_names = bpf_prog_names(), bpf_map_names()
+    before, maps_before = set(bpftool_progs()), set(bpftool_maps())
     t = lab.tracer([])
     progs = bpftool_progs()
+    my_maps = {i for i, m in bpftool_maps().items()
+               if i not in maps_before and m.get("name") in map_names}
     new = {i: p for i, p in progs.items() if i not in before}
     if names:
         new = {i: p for i, p in new.items() if p.get("name") in names}
@@ -581,17 +599,20 @@ def _attach_detach(lab, how):
         check(t.stop() == 0, "SIGINT exit code %r", t.returncode)
     else:
         t.kill()
-    left_progs, left_cg = mine, attached
+    left_progs, left_cg, left_maps = mine, attached, my_maps
     deadline = time.monotonic() + 5  # links and programs are freed asynchronously
     while time.monotonic() < deadline:
         left_progs = mine & set(bpftool_progs())
         left_cg = mine & cgroup_attached_ids()
-        if not left_progs and not left_cg:
+        left_maps = my_maps & set(bpftool_maps())
+        if not left_progs and not left_cg and not left_maps:
             break
         time.sleep(0.1)
     check(not left_cg, "after %s: still attached to cgroups: %s", how, sorted(left_cg))
     check(not left_progs, "after %s: programs still loaded: %s", how,
           [(i, progs[i].get("name")) for i in sorted(left_progs)])
+    check(my_maps, "%s: no new maps named %s while the tracer ran", how, sorted(map_names))
+    check(not left_maps, "after %s: maps still exist: %s", how, sorted(left_maps))
 
 
 def test_clean_detach(lab):

@@ -6,8 +6,8 @@
  * - dns_parse() is on the hot path. It reads the header, converts the
  *   first question name to text, and then only walks the records: each
  *   owner name is validated (pointers followed) but not converted, and
- *   rdata is only bounds-checked (plus the cheap fixed-length checks of
- *   A and AAAA). Nothing is allocated and struct dns_msg is not cleared
+ *   rdata is only bounds-checked (plus cheap size checks by type, such
+ *   as 4 bytes for A). Nothing is allocated and struct dns_msg is not cleared
  *   as a whole: rrs[] beyond nrrs and qname beyond qname_len stay stale.
  * - Every name walk is bounded twice: at most DNS_MAX_POINTERS pointers
  *   and at most DNS_MAX_NAME_WIRE bytes of uncompressed name, so a

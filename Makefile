@@ -37,7 +37,7 @@ LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
-HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h
+HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h $(wildcard tests/unit/*.h)
 
 .PHONY: all deps run test unit integration fuzz-smoke install clean vmlinux format
 

@@ -22,6 +22,7 @@
 
 #include "dns.h"
 #include "output.h"
+#include "testutil.h"
 
 /* 2026-11-27T14:05:01Z */
 #define T0_SEC 1795788301ULL
@@ -68,30 +69,6 @@ static const char q_weird_hex[] = "0007 0100 0001 0000 0000 0000"
 /* A header-only NXDOMAIN response: no question at all. */
 static const char r_noq_hex[] = "abcd 8183 0000 0000 0000 0000";
 
-struct wire {
-	uint8_t buf[512];
-	size_t len;
-};
-
-static struct wire from_hex(const char *hex)
-{
-	struct wire w = {.len = 0};
-
-	for (const char *p = hex; *p;) {
-		unsigned int byte;
-
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		assert_int_equal(sscanf(p, "%2x", &byte), 1);
-		assert_true(w.len < sizeof(w.buf));
-		w.buf[w.len++] = (uint8_t)byte;
-		p += 2;
-	}
-	return w;
-}
-
 /* Parses hex into msg; the bytes live in *w, which must outlive msg. */
 static void parse_hex(const char *hex, struct wire *w, struct dns_msg *msg)
 {
@@ -107,26 +84,6 @@ static void parse(const uint8_t *buf, size_t len, struct dns_msg *msg)
 }
 
 /* ---- packet metadata ---- */
-
-static struct pkt_meta meta_v4(uint64_t ts_ns, uint8_t dir, const char *src, uint16_t sport,
-			       const char *dst, uint16_t dport, uint32_t orig_len)
-{
-	struct pkt_meta m;
-
-	memset(&m, 0, sizeof(m));
-	m.ts_ns = ts_ns;
-	m.cookie = 8193;
-	m.ifindex = 2;
-	m.orig_len = orig_len;
-	m.dir = dir;
-	m.family = AF_INET;
-	m.proto = IPPROTO_UDP;
-	m.sport = sport;
-	m.dport = dport;
-	assert_int_equal(inet_pton(AF_INET, src, m.saddr), 1);
-	assert_int_equal(inet_pton(AF_INET, dst, m.daddr), 1);
-	return m;
-}
 
 static void set_owner(struct pkt_meta *m, uint32_t tgid, uint32_t tid, uint32_t uid,
 		      uint64_t cgroup_id, const char *comm, size_t comm_len)
@@ -154,78 +111,14 @@ static const char *test_cgroup_path(void *ctx, uint64_t id)
 	return NULL;
 }
 
-struct sink {
-	char path[64];
-	int fd;
-	struct output *out;
-};
-
 static void sink_open(struct sink *s, enum output_format format, const char *host)
 {
-	struct output_config cfg = {
-		.format = format,
-		.host = host,
-		.cgroup_path = test_cgroup_path,
-		.cgroup_ctx = CGROUP_CTX,
-	};
-
-	strcpy(s->path, "/tmp/test_output_XXXXXX");
-	s->fd = mkstemp(s->path);
-	assert_true(s->fd >= 0);
-	cfg.fd = s->fd;
-	s->out = output_new(&cfg);
-	assert_non_null(s->out);
-}
-
-static char *sink_read(struct sink *s, size_t *len)
-{
-	static char data[1 << 20];
-	ssize_t n = pread(s->fd, data, sizeof(data) - 1, 0);
-
-	assert_true(n >= 0);
-	data[n] = '\0';
-	*len = (size_t)n;
-	return data;
-}
-
-static void sink_close(struct sink *s)
-{
-	output_free(s->out);
-	close(s->fd);
-	unlink(s->path);
-}
-
-/*
- * Runs a Python body with `recs` = every line parsed by json.loads; the
- * file must be strict UTF-8 and end in a newline. Non-zero exit fails.
- */
-static void check_py(struct sink *s, const char *body)
-{
-	static const char prelude[] =
-		"import json, sys, ipaddress, datetime\n"
-		"data = open(sys.argv[1], 'rb').read()\n"
-		"assert data.endswith(b'\\n'), 'output does not end in a newline'\n"
-		"text = data.decode('utf-8')\n"
-		"recs = [json.loads(l) for l in text.split('\\n')[:-1]]\n"
-		"def eq(a, b):\n"
-		"    assert a == b, (a, b)\n";
-	char script[] = "/tmp/test_output_py_XXXXXX";
-	char cmd[256];
-	int fd, rc;
-	FILE *f;
-
-	assert_int_equal(output_flush(s->out), 0);
-	fd = mkstemp(script);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs(prelude, f);
-	fputs(body, f);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "python3 %s %s", script, s->path);
-	rc = system(cmd);
-	unlink(script);
-	assert_int_equal(rc, 0);
+	sink_open_cfg(s, (struct output_config){
+				 .format = format,
+				 .host = host,
+				 .cgroup_path = test_cgroup_path,
+				 .cgroup_ctx = CGROUP_CTX,
+			 });
 }
 
 /* ---- JSON records ---- */

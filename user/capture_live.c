@@ -462,13 +462,19 @@ uint64_t live_now_ns(const struct live_capture *lc)
 	return clock_ns(CLOCK_BOOTTIME) + lc->realtime_offset_ns;
 }
 
+void live_detach(struct live_capture *lc)
+{
+	for (int i = 0; i < lc->nlinks; i++)
+		bpf_link__destroy(lc->links[i]);
+	lc->nlinks = 0;
+}
+
 void live_close(struct live_capture *lc)
 {
 	if (!lc)
 		return;
+	live_detach(lc);
 	ring_buffer__free(lc->ring);
-	for (int i = 0; i < lc->nlinks; i++)
-		bpf_link__destroy(lc->links[i]);
 	dnssnoop_bpf__destroy(lc->skel);
 	if (lc->cgroup_fd >= 0)
 		close(lc->cgroup_fd);

@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 	install_signal_handlers();
 	s.live = live_open(&lcfg, on_packet, &s, err, sizeof(err));
 	if (!s.live) {
-		fprintf(stderr, "dnssnoop: %s\n", err);
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	ocfg.cgroup_ctx = s.live;

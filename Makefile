@@ -40,6 +40,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h $(wildcard tests/unit/*.h)
 
 .PHONY: all deps run test unit integration fuzz-smoke install clean vmlinux format
+# Keep the sanitizer objects between test builds (they are otherwise intermediate).
+.SECONDARY: $(ASAN_OBJS)
 
 all: $(BUILD)/dnssnoop
 

@@ -22,8 +22,7 @@ struct live_config {
 	bool verbose; /* let libbpf print its messages */
 };
 
-typedef void (*live_packet_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t *payload,
-			       size_t caplen);
+typedef packet_fn live_packet_fn;
 
 struct live_capture;
 

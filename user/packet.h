@@ -8,6 +8,7 @@
 #define DNSSNOOP_PACKET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -27,6 +28,10 @@ struct pkt_meta {
 	uint16_t sport, dport; /* host byte order */
 	uint8_t saddr[16], daddr[16];
 };
+
+/* How a capture source hands each packet (metadata + L4 payload) on. */
+typedef void (*packet_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t *payload,
+			  size_t caplen);
 
 static inline bool pkt_has_owner(const struct pkt_meta *m)
 {

@@ -2,13 +2,13 @@
 /*
  * Query/response matching.
  *
- * Pending queries live in an array of max_pending entries allocated once.
- * Two structures are threaded through it by index: hash chains (with a
- * free list reusing the chain link) to find a query from its response, and
- * a doubly linked list in arrival order to find the oldest query, for
- * expiry and for eviction when the table is full. Arrival order is time
- * order as long as packet times increase, which they nearly always do;
- * see matcher_expire() for what happens when they do not.
+ * Pending queries live in an array of max_pending entries allocated once,
+ * indexed by the slots of a slot pool (slots.h): its hash chains find a
+ * query from its response, and its age list, in arrival order (entries
+ * are never touched), finds the oldest query, for expiry and for eviction
+ * when the table is full. Arrival order is time order as long as packet
+ * times increase, which they nearly always do; see matcher_expire() for
+ * what happens when they do not.
  *
  * The question name is compared case-insensitively (ASCII letters, as DNS
  * does, RFC 4343). An entry keeps the first MATCHER_QNAME_KEEP bytes of
@@ -20,13 +20,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 
+#include "hash.h"
 #include "matcher.h"
+#include "slots.h"
 
-#define MATCHER_NIL	   UINT32_MAX
 #define MATCHER_QNAME_KEEP 256
 
 /* Everything two messages must agree on. Zeroed first, so memcmp works. */
@@ -46,9 +45,6 @@ _Static_assert(sizeof(struct match_key) == 64, "match_key must have no padding")
 
 struct pending {
 	struct match_key key;
-	uint64_t hash;
-	uint32_t hnext; /* hash chain, or free list when unused */
-	uint32_t older, newer; /* arrival order */
 	uint16_t query_len;
 	bool query_truncated; /* query bytes cut to MATCHER_MAX_QUERY_BYTES */
 	char qname[MATCHER_QNAME_KEEP]; /* folded, first bytes of the name */
@@ -57,12 +53,8 @@ struct pending {
 };
 
 struct matcher {
-	struct pending *entries;
-	uint32_t *buckets;
-	uint32_t bucket_mask;
-	uint32_t capacity;
-	uint32_t free_head;
-	uint32_t oldest, newest;
+	struct pending *entries; /* one per slot, owned by slots */
+	struct slots slots;
 	uint64_t timeout_ns;
 	uint64_t seed;
 	struct matcher_stats stats;
@@ -74,27 +66,6 @@ struct lookup {
 	char qname[MATCHER_QNAME_KEEP];
 	uint64_t hash;
 };
-
-static uint64_t random_seed(const void *salt)
-{
-	uint64_t seed = 0;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)salt;
-}
-
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
 
 static char fold(char c)
 {
@@ -124,7 +95,7 @@ static void key_set_qname(struct lookup *l, const struct dns_msg *msg, uint64_t 
 		h = (h ^ (uint8_t)c) * 0x100000001b3ULL;
 	}
 	l->key.qname_len = (uint16_t)len;
-	l->key.qname_hash = mix64(h);
+	l->key.qname_hash = hash_mix64(h);
 }
 
 /*
@@ -139,8 +110,6 @@ static void make_lookup(const struct matcher *m, const struct pkt_meta *meta,
 	const uint8_t *client = is_response ? meta->daddr : meta->saddr;
 	const uint8_t *server = is_response ? meta->saddr : meta->daddr;
 	struct match_key *k = &l->key;
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = m->seed;
 
 	memset(l, 0, sizeof(*l));
 	k->cookie = meta->cookie;
@@ -155,51 +124,22 @@ static void make_lookup(const struct matcher *m, const struct pkt_meta *meta,
 	k->family = meta->family;
 	k->proto = meta->proto;
 	key_set_qname(l, msg, m->seed);
-
-	for (size_t i = 0; i < sizeof(*k); i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		h = mix64(h ^ w) + i;
-	}
-	l->hash = mix64(h);
-}
-
-static uint32_t roundup_pow2(uint32_t n)
-{
-	uint32_t p = 16;
-
-	while (p < n)
-		p <<= 1;
-	return p;
+	l->hash = hash_bytes(k, sizeof(*k), m->seed);
 }
 
 struct matcher *matcher_new(uint64_t timeout_ns, size_t max_pending)
 {
-	struct matcher *m;
+	struct matcher *m = calloc(1, sizeof(*m));
 
-	if (max_pending == 0 || max_pending > (1u << 28))
-		return NULL;
-	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->capacity = (uint32_t)max_pending;
-	m->bucket_mask = roundup_pow2(m->capacity) - 1;
-	/* calloc: pages of entries never used are never touched. */
-	m->entries = calloc(m->capacity, sizeof(*m->entries));
-	m->buckets = malloc(((size_t)m->bucket_mask + 1) * sizeof(*m->buckets));
-	if (!m->entries || !m->buckets) {
-		matcher_free(m);
+	m->entries = slots_init(&m->slots, max_pending, sizeof(*m->entries));
+	if (!m->entries) {
+		free(m);
 		return NULL;
 	}
-	for (uint32_t i = 0; i <= m->bucket_mask; i++)
-		m->buckets[i] = MATCHER_NIL;
-	for (uint32_t i = 0; i < m->capacity; i++)
-		m->entries[i].hnext = i + 1 < m->capacity ? i + 1 : MATCHER_NIL;
-	m->free_head = 0;
-	m->oldest = m->newest = MATCHER_NIL;
 	m->timeout_ns = timeout_ns;
-	m->seed = random_seed(m);
+	m->seed = hash_random_seed(m);
 	return m;
 }
 
@@ -207,8 +147,7 @@ void matcher_free(struct matcher *m)
 {
 	if (!m)
 		return;
-	free(m->entries);
-	free(m->buckets);
+	slots_destroy(&m->slots);
 	free(m);
 }
 
@@ -227,11 +166,11 @@ static struct pending *find(struct matcher *m, const struct lookup *l)
 {
 	size_t cmp = l->key.qname_len < MATCHER_QNAME_KEEP ? l->key.qname_len : MATCHER_QNAME_KEEP;
 
-	for (uint32_t i = m->buckets[l->hash & m->bucket_mask]; i != MATCHER_NIL;
-	     i = m->entries[i].hnext) {
+	for (uint32_t i = slots_first(&m->slots, l->hash); i != SLOTS_NIL;
+	     i = slots_next(&m->slots, i)) {
 		struct pending *e = &m->entries[i];
 
-		if (e->hash == l->hash && memcmp(&e->key, &l->key, sizeof(l->key)) == 0 &&
+		if (memcmp(&e->key, &l->key, sizeof(l->key)) == 0 &&
 		    memcmp(e->qname, l->qname, cmp) == 0)
 			return e;
 	}
@@ -240,30 +179,21 @@ static struct pending *find(struct matcher *m, const struct lookup *l)
 
 static void remove_entry(struct matcher *m, struct pending *e)
 {
-	uint32_t idx = (uint32_t)(e - m->entries);
-	uint32_t *link = &m->buckets[e->hash & m->bucket_mask];
-
-	while (*link != idx)
-		link = &m->entries[*link].hnext;
-	*link = e->hnext;
-
-	if (e->older != MATCHER_NIL)
-		m->entries[e->older].newer = e->newer;
-	else
-		m->oldest = e->newer;
-	if (e->newer != MATCHER_NIL)
-		m->entries[e->newer].older = e->older;
-	else
-		m->newest = e->older;
-
-	e->hnext = m->free_head;
-	m->free_head = idx;
+	slots_release(&m->slots, (uint32_t)(e - m->entries));
 	m->stats.pending--;
 }
 
 static uint64_t elapsed(uint64_t from, uint64_t to)
 {
 	return to > from ? to - from : 0; /* clocks may go backwards */
+}
+
+/* The query that arrived first, or NULL when none is pending. */
+static struct pending *oldest(struct matcher *m)
+{
+	uint32_t i = slots_oldest(&m->slots);
+
+	return i == SLOTS_NIL ? NULL : &m->entries[i];
 }
 
 static void report_unanswered(struct matcher *m, struct pending *e, uint64_t now_ns,
@@ -279,14 +209,11 @@ static void report_unanswered(struct matcher *m, struct pending *e, uint64_t now
 static void insert_entry(struct matcher *m, const struct lookup *l, const struct pkt_meta *meta,
 			 const struct dns_msg *msg)
 {
-	uint32_t idx = m->free_head;
-	struct pending *e = &m->entries[idx];
+	struct pending *e = &m->entries[slots_take(&m->slots, l->hash)];
 	size_t qlen = msg->buf ? msg->len : 0;
 	size_t keep = l->key.qname_len < MATCHER_QNAME_KEEP ? l->key.qname_len : MATCHER_QNAME_KEEP;
 
-	m->free_head = e->hnext;
 	e->key = l->key;
-	e->hash = l->hash;
 	memcpy(e->qname, l->qname, keep);
 	e->meta = *meta;
 	e->query_truncated = qlen > MATCHER_MAX_QUERY_BYTES;
@@ -295,16 +222,6 @@ static void insert_entry(struct matcher *m, const struct lookup *l, const struct
 	if (qlen)
 		memcpy(e->query, msg->buf, qlen);
 	e->query_len = (uint16_t)qlen;
-
-	e->hnext = m->buckets[l->hash & m->bucket_mask];
-	m->buckets[l->hash & m->bucket_mask] = idx;
-	e->newer = MATCHER_NIL;
-	e->older = m->newest;
-	if (m->newest != MATCHER_NIL)
-		m->entries[m->newest].newer = idx;
-	else
-		m->oldest = idx;
-	m->newest = idx;
 	m->stats.pending++;
 }
 
@@ -321,8 +238,8 @@ void matcher_query(struct matcher *m, const struct pkt_meta *meta, const struct 
 		m->stats.retransmits++;
 		return;
 	}
-	if (m->free_head == MATCHER_NIL)
-		report_unanswered(m, &m->entries[m->oldest], meta->ts_ns, fn, ctx);
+	if (slots_full(&m->slots))
+		report_unanswered(m, oldest(m), meta->ts_ns, fn, ctx);
 	insert_entry(m, &l, meta, msg);
 	m->stats.queries++;
 }
@@ -372,12 +289,16 @@ void matcher_expire(struct matcher *m, uint64_t now_ns, matcher_unanswered_fn fn
 	 * go backwards a query may sit behind a younger one and expire late,
 	 * by at most the timeout; never early.
 	 */
-	while (m && m->oldest != MATCHER_NIL && expired(m, &m->entries[m->oldest], now_ns))
-		report_unanswered(m, &m->entries[m->oldest], now_ns, fn, ctx);
+	if (!m)
+		return;
+	for (struct pending *e = oldest(m); e && expired(m, e, now_ns); e = oldest(m))
+		report_unanswered(m, e, now_ns, fn, ctx);
 }
 
 void matcher_flush(struct matcher *m, uint64_t now_ns, matcher_unanswered_fn fn, void *ctx)
 {
-	while (m && m->oldest != MATCHER_NIL)
-		report_unanswered(m, &m->entries[m->oldest], now_ns, fn, ctx);
+	if (!m)
+		return;
+	for (struct pending *e = oldest(m); e; e = oldest(m))
+		report_unanswered(m, e, now_ns, fn, ctx);
 }

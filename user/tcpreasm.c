@@ -5,9 +5,10 @@
  * Each direction of each connection is one flow, keyed by (family, source,
  * destination, direction, socket cookie): on a host where both ends are
  * local the client's and the server's copy of a segment are separate
- * flows. Flows live in a table allocated once (max_flows entries, hash
- * chains and a free list threaded through it by index), and an LRU list
- * picks the victim when the table is full.
+ * flows. Flows live in a table allocated once (max_flows entries, one per
+ * slot of a slot pool, slots.h, whose hash chains find them), and the
+ * pool's age list, touched on every segment, is an LRU list that picks
+ * the victim when the table is full.
  *
  * Per flow we keep the next expected sequence number and a small state
  * machine: reading the 2-byte length prefix, reading the body, or lost
@@ -36,13 +37,12 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 
+#include "hash.h"
+#include "slots.h"
 #include "tcpreasm.h"
 
-#define REASM_NIL	   UINT32_MAX
 #define REASM_MAX_MSG	   65535u /* largest body a 2-byte prefix can announce */
 #define REASM_MIN_BUF	   512u /* first allocation for a spanning message */
 #define REASM_KEEP_BUF	   4096u /* larger buffers are freed with their flow */
@@ -69,10 +69,7 @@ _Static_assert(sizeof(struct flow_key) == 48, "flow_key must have no padding");
 
 struct flow {
 	struct flow_key key;
-	uint64_t hash;
 	uint64_t last_ns; /* newest packet time seen on this flow */
-	uint32_t hnext; /* hash chain, or free list when unused */
-	uint32_t lru_prev, lru_next; /* prev: more recent, next: older */
 	uint32_t next_seq; /* sequence number of the next byte expected */
 	uint8_t state; /* enum asm_state */
 	uint8_t prefix[2];
@@ -86,12 +83,8 @@ struct flow {
 };
 
 struct tcp_reasm {
-	struct flow *flows;
-	uint32_t *buckets;
-	uint32_t bucket_mask;
-	uint32_t max_flows;
-	uint32_t free_head;
-	uint32_t lru_head, lru_tail; /* most and least recently used */
+	struct flow *flows; /* one per slot, owned by slots */
+	struct slots slots; /* age list: least recently used first */
 	uint64_t seed;
 	struct tcp_reasm_stats stats;
 };
@@ -103,42 +96,6 @@ struct segment {
 	size_t avail; /* captured bytes left */
 	size_t missing; /* uncaptured bytes after them */
 };
-
-static uint64_t random_seed(const void *salt)
-{
-	uint64_t seed = 0;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	/* No entropy yet (early boot): anything that varies between runs. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)salt;
-}
-
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t key_hash(const struct flow_key *k, uint64_t seed)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = seed;
-
-	for (size_t i = 0; i < sizeof(*k); i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		h = mix64(h ^ w) + i;
-	}
-	return mix64(h);
-}
 
 static void make_key(const struct pkt_meta *m, struct flow_key *k)
 {
@@ -155,39 +112,18 @@ static void make_key(const struct pkt_meta *m, struct flow_key *k)
 	k->dir = m->dir;
 }
 
-static uint32_t roundup_pow2(uint32_t n)
-{
-	uint32_t p = 16;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 struct tcp_reasm *tcp_reasm_new(size_t max_flows)
 {
-	struct tcp_reasm *r;
+	struct tcp_reasm *r = calloc(1, sizeof(*r));
 
-	if (max_flows == 0 || max_flows > (1u << 28))
-		return NULL;
-	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->max_flows = (uint32_t)max_flows;
-	r->bucket_mask = roundup_pow2(r->max_flows) - 1;
-	r->flows = calloc(r->max_flows, sizeof(*r->flows));
-	r->buckets = malloc(((size_t)r->bucket_mask + 1) * sizeof(*r->buckets));
-	if (!r->flows || !r->buckets) {
-		tcp_reasm_free(r);
+	r->flows = slots_init(&r->slots, max_flows, sizeof(*r->flows));
+	if (!r->flows) {
+		free(r);
 		return NULL;
 	}
-	for (uint32_t i = 0; i <= r->bucket_mask; i++)
-		r->buckets[i] = REASM_NIL;
-	for (uint32_t i = 0; i < r->max_flows; i++)
-		r->flows[i].hnext = i + 1 < r->max_flows ? i + 1 : REASM_NIL;
-	r->free_head = 0;
-	r->lru_head = r->lru_tail = REASM_NIL;
-	r->seed = random_seed(r);
+	r->seed = hash_random_seed(r);
 	return r;
 }
 
@@ -195,12 +131,9 @@ void tcp_reasm_free(struct tcp_reasm *r)
 {
 	if (!r)
 		return;
-	if (r->flows) {
-		for (uint32_t i = 0; i < r->max_flows; i++)
-			free(r->flows[i].buf);
-	}
-	free(r->flows);
-	free(r->buckets);
+	for (uint32_t i = 0; i < r->slots.capacity; i++)
+		free(r->flows[i].buf);
+	slots_destroy(&r->slots);
 	free(r);
 }
 
@@ -219,46 +152,18 @@ void tcp_reasm_get_stats(const struct tcp_reasm *r, struct tcp_reasm_stats *st)
 
 static struct flow *flow_lookup(struct tcp_reasm *r, const struct flow_key *k, uint64_t h)
 {
-	for (uint32_t i = r->buckets[h & r->bucket_mask]; i != REASM_NIL; i = r->flows[i].hnext) {
+	for (uint32_t i = slots_first(&r->slots, h); i != SLOTS_NIL; i = slots_next(&r->slots, i)) {
 		struct flow *f = &r->flows[i];
 
-		if (f->hash == h && memcmp(&f->key, k, sizeof(*k)) == 0)
+		if (memcmp(&f->key, k, sizeof(*k)) == 0)
 			return f;
 	}
 	return NULL;
 }
 
-static void lru_unlink(struct tcp_reasm *r, struct flow *f)
-{
-	if (f->lru_prev != REASM_NIL)
-		r->flows[f->lru_prev].lru_next = f->lru_next;
-	else
-		r->lru_head = f->lru_next;
-	if (f->lru_next != REASM_NIL)
-		r->flows[f->lru_next].lru_prev = f->lru_prev;
-	else
-		r->lru_tail = f->lru_prev;
-}
-
-static void lru_push_head(struct tcp_reasm *r, struct flow *f)
-{
-	uint32_t idx = (uint32_t)(f - r->flows);
-
-	f->lru_prev = REASM_NIL;
-	f->lru_next = r->lru_head;
-	if (r->lru_head != REASM_NIL)
-		r->flows[r->lru_head].lru_prev = idx;
-	else
-		r->lru_tail = idx;
-	r->lru_head = idx;
-}
-
 static void flow_touch(struct tcp_reasm *r, struct flow *f, uint64_t ts_ns)
 {
-	if (r->lru_head != (uint32_t)(f - r->flows)) {
-		lru_unlink(r, f);
-		lru_push_head(r, f);
-	}
+	slots_touch(&r->slots, (uint32_t)(f - r->flows));
 	/* Time may step backwards; idleness is measured from the newest packet. */
 	if (ts_ns > f->last_ns)
 		f->last_ns = ts_ns;
@@ -276,21 +181,13 @@ static void asm_reset(struct flow *f)
 
 static void flow_release(struct tcp_reasm *r, struct flow *f)
 {
-	uint32_t idx = (uint32_t)(f - r->flows);
-	uint32_t *link = &r->buckets[f->hash & r->bucket_mask];
-
-	while (*link != idx)
-		link = &r->flows[*link].hnext;
-	*link = f->hnext;
-	lru_unlink(r, f);
+	slots_release(&r->slots, (uint32_t)(f - r->flows));
 	/* Keep small buffers for the next flow in this slot; return big ones. */
 	if (f->buf_cap > REASM_KEEP_BUF) {
 		free(f->buf);
 		f->buf = NULL;
 		f->buf_cap = 0;
 	}
-	f->hnext = r->free_head;
-	r->free_head = idx;
 	r->stats.active--;
 }
 
@@ -298,21 +195,13 @@ static struct flow *flow_create(struct tcp_reasm *r, const struct flow_key *k, u
 				uint32_t next_seq, uint64_t ts_ns)
 {
 	struct flow *f;
-	uint32_t idx;
 
-	if (r->free_head == REASM_NIL) {
-		flow_release(r, &r->flows[r->lru_tail]);
+	if (slots_full(&r->slots)) {
+		flow_release(r, &r->flows[slots_oldest(&r->slots)]);
 		r->stats.evicted++;
 	}
-	idx = r->free_head;
-	f = &r->flows[idx];
-	r->free_head = f->hnext;
-
+	f = &r->flows[slots_take(&r->slots, h)];
 	f->key = *k;
-	f->hash = h;
-	f->hnext = r->buckets[h & r->bucket_mask];
-	r->buckets[h & r->bucket_mask] = idx;
-	lru_push_head(r, f);
 	f->last_ns = ts_ns;
 	f->next_seq = next_seq;
 	asm_reset(f);
@@ -489,7 +378,7 @@ void tcp_reasm_feed(struct tcp_reasm *r, const struct pkt_meta *meta, const uint
 		caplen = wire;
 
 	make_key(meta, &key);
-	h = key_hash(&key, r->seed);
+	h = hash_bytes(&key, sizeof(key), r->seed);
 	f = flow_lookup(r, &key, h);
 
 	if (meta->tcp_flags & DNSSNOOP_TCP_RST) {
@@ -532,8 +421,8 @@ void tcp_reasm_expire(struct tcp_reasm *r, uint64_t now_ns, uint64_t idle_ns)
 	 * Oldest first; stop at the first flow still active. Packet times
 	 * that go backwards can only delay an expiry, never cause one early.
 	 */
-	while (r && r->lru_tail != REASM_NIL) {
-		struct flow *f = &r->flows[r->lru_tail];
+	while (r && slots_oldest(&r->slots) != SLOTS_NIL) {
+		struct flow *f = &r->flows[slots_oldest(&r->slots)];
 
 		if (now_ns <= f->last_ns || now_ns - f->last_ns <= idle_ns)
 			break;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "matcher.h"
+#include "testutil.h"
 
 #define MAX_REPORTS 16
 
@@ -52,6 +53,13 @@ static void on_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t 
 	memcpy(r->bytes, query, len);
 }
 
+/* Report i is of the query with this id, and says it waited waited_ns. */
+static void assert_report(const struct reports *rs, size_t i, uint16_t id, uint64_t waited_ns)
+{
+	assert_int_equal(rs->r[i].id, id);
+	assert_int_equal(rs->r[i].waited_ns, waited_ns);
+}
+
 /* A message plus the wire bytes its buf points at. */
 struct test_msg {
 	struct dns_msg msg;
@@ -78,35 +86,24 @@ static void make_msg(struct test_msg *t, uint16_t id, const char *qname, uint16_
 	memcpy(t->msg.qname, qname, t->msg.qname_len);
 }
 
-static const uint8_t client_ip[4] = {10, 0, 0, 2};
-static const uint8_t server_ip[4] = {10, 0, 0, 53};
+#define CLIENT_IP "10.0.0.2"
+#define SERVER_IP "10.0.0.53"
 
 /* Query: client:cport -> server:53. */
 static struct pkt_meta query_meta(uint64_t ts, uint8_t dir, uint16_t cport)
 {
-	struct pkt_meta m;
+	struct pkt_meta m = meta_ip4(IPPROTO_UDP, dir, CLIENT_IP, cport, SERVER_IP, 53);
 
-	memset(&m, 0, sizeof(m));
 	m.ts_ns = ts;
-	m.dir = dir;
-	m.family = AF_INET;
-	m.proto = IPPROTO_UDP;
-	m.sport = cport;
-	m.dport = 53;
-	memcpy(m.saddr, client_ip, 4);
-	memcpy(m.daddr, server_ip, 4);
 	return m;
 }
 
 /* Response: server:53 -> client:cport. */
 static struct pkt_meta response_meta(uint64_t ts, uint8_t dir, uint16_t cport)
 {
-	struct pkt_meta m = query_meta(ts, dir, cport);
+	struct pkt_meta m = meta_ip4(IPPROTO_UDP, dir, SERVER_IP, 53, CLIENT_IP, cport);
 
-	m.sport = 53;
-	m.dport = cport;
-	memcpy(m.saddr, server_ip, 4);
-	memcpy(m.daddr, client_ip, 4);
+	m.ts_ns = ts;
 	return m;
 }
 
@@ -249,13 +246,11 @@ static void test_timeout_expiry(void **state)
 
 	matcher_expire(m, 1250, on_unanswered, &rs);
 	assert_int_equal(rs.n, 2);
-	assert_int_equal(rs.r[0].id, 1);
+	assert_report(&rs, 0, 1, 1150);
 	assert_int_equal(rs.r[0].query_ts, 100);
-	assert_int_equal(rs.r[0].waited_ns, 1150);
 	assert_int_equal(rs.r[0].len, 40);
 	assert_false(rs.r[0].truncated);
-	assert_int_equal(rs.r[1].id, 2);
-	assert_int_equal(rs.r[1].waited_ns, 1050);
+	assert_report(&rs, 1, 2, 1050);
 	assert_int_equal(stats_of(m).pending, 2);
 	assert_int_equal(stats_of(m).unanswered, 2);
 
@@ -263,8 +258,7 @@ static void test_timeout_expiry(void **state)
 	assert_int_equal(rs.n, 2);
 	matcher_expire(m, 1301, on_unanswered, &rs);
 	assert_int_equal(rs.n, 3);
-	assert_int_equal(rs.r[2].id, 3);
-	assert_int_equal(rs.r[2].waited_ns, 1001);
+	assert_report(&rs, 2, 3, 1001);
 
 	/* The survivor is still answerable. */
 	assert_int_equal(answer(m, 1600, DNSSNOOP_INGRESS, 40010, 4, "four.example", 1), 100);
@@ -303,12 +297,10 @@ static void test_capacity_eviction_order(void **state)
 
 	add_query(m, &rs, 50, DNSSNOOP_EGRESS, 40030, 5, "q.example"); /* full: 1 goes */
 	assert_int_equal(rs.n, 1);
-	assert_int_equal(rs.r[0].id, 1);
-	assert_int_equal(rs.r[0].waited_ns, 40);
+	assert_report(&rs, 0, 1, 40);
 	add_query(m, &rs, 60, DNSSNOOP_EGRESS, 40030, 6, "q.example"); /* then 3 */
 	assert_int_equal(rs.n, 2);
-	assert_int_equal(rs.r[1].id, 3);
-	assert_int_equal(rs.r[1].waited_ns, 30);
+	assert_report(&rs, 1, 3, 30);
 	assert_int_equal(stats_of(m).pending, 3);
 	assert_int_equal(stats_of(m).unanswered, 2);
 	assert_int_equal(stats_of(m).queries, 6);
@@ -331,14 +323,11 @@ static void test_flush(void **state)
 	add_query(m, &rs, 900, DNSSNOOP_EGRESS, 40041, 13, "f.example");
 	matcher_flush(m, 1000, on_unanswered, &rs);
 	assert_int_equal(rs.n, 3);
-	assert_int_equal(rs.r[0].id, 11);
-	assert_int_equal(rs.r[0].waited_ns, 500);
-	assert_int_equal(rs.r[1].id, 12);
-	assert_int_equal(rs.r[1].waited_ns, 300);
+	assert_report(&rs, 0, 11, 500);
+	assert_report(&rs, 1, 12, 300);
 	assert_int_equal(rs.r[1].dir, DNSSNOOP_INGRESS);
-	assert_int_equal(rs.r[2].id, 13);
+	assert_report(&rs, 2, 13, 100);
 	assert_int_equal(rs.r[2].sport, 40041);
-	assert_int_equal(rs.r[2].waited_ns, 100);
 	assert_int_equal(stats_of(m).pending, 0);
 	assert_int_equal(stats_of(m).unanswered, 3);
 
@@ -395,12 +384,10 @@ static void test_clock_going_backwards(void **state)
 	add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40060, 3, "t.example");
 	matcher_expire(m, 500, on_unanswered, &rs);
 	assert_int_equal(rs.n, 1);
-	assert_int_equal(rs.r[0].id, 2);
-	assert_int_equal(rs.r[0].waited_ns, 0);
+	assert_report(&rs, 0, 2, 0);
 	matcher_expire(m, 1101, on_unanswered, &rs);
 	assert_int_equal(rs.n, 2);
-	assert_int_equal(rs.r[1].id, 3);
-	assert_int_equal(rs.r[1].waited_ns, 1001);
+	assert_report(&rs, 1, 3, 1001);
 
 	/* Eviction with a newer query stamped earlier: waited clamps at 0. */
 	matcher_free(m);
@@ -408,8 +395,7 @@ static void test_clock_going_backwards(void **state)
 	add_query(m, &rs, 800, DNSSNOOP_EGRESS, 40060, 4, "t.example");
 	add_query(m, &rs, 700, DNSSNOOP_EGRESS, 40060, 5, "t.example");
 	assert_int_equal(rs.n, 3);
-	assert_int_equal(rs.r[2].id, 4);
-	assert_int_equal(rs.r[2].waited_ns, 0);
+	assert_report(&rs, 2, 4, 0);
 	matcher_free(m);
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "tcpreasm.h"
+#include "testutil.h"
 
 #define MAX_GOT	      16
 #define MAX_GOT_BYTES 8192
@@ -52,18 +53,11 @@ static void record(void *ctx, const struct pkt_meta *meta, const uint8_t *msg, s
 /* A client (192.0.2.1:port) to server (192.0.2.53:53) segment. */
 static struct pkt_meta seg_meta(uint16_t sport, uint32_t seq, uint8_t flags, uint32_t orig_len)
 {
-	struct pkt_meta m;
+	struct pkt_meta m =
+		meta_ip4(IPPROTO_TCP, DNSSNOOP_EGRESS, "192.0.2.1", sport, "192.0.2.53", 53);
 
-	memset(&m, 0, sizeof(m));
 	m.ts_ns = 1000;
 	m.cookie = 42;
-	m.family = AF_INET;
-	m.proto = IPPROTO_TCP;
-	m.dir = DNSSNOOP_EGRESS;
-	m.sport = sport;
-	m.dport = 53;
-	m.saddr[0] = 192, m.saddr[2] = 2, m.saddr[3] = 1;
-	m.daddr[0] = 192, m.daddr[2] = 2, m.daddr[3] = 53;
 	m.tcp_seq = seq;
 	m.tcp_flags = flags;
 	m.orig_len = orig_len;

@@ -41,23 +41,33 @@ static inline struct wire from_hex(const char *hex)
 	return w;
 }
 
-static inline struct pkt_meta meta_v4(uint64_t ts_ns, uint8_t dir, const char *src, uint16_t sport,
-				      const char *dst, uint16_t dport, uint32_t orig_len)
+/* An IPv4 packet src:sport -> dst:dport over proto; every other field is 0. */
+static inline struct pkt_meta meta_ip4(uint8_t proto, uint8_t dir, const char *src, uint16_t sport,
+				       const char *dst, uint16_t dport)
 {
 	struct pkt_meta m;
 
 	memset(&m, 0, sizeof(m));
-	m.ts_ns = ts_ns;
-	m.cookie = 8193;
-	m.ifindex = 2;
-	m.orig_len = orig_len;
 	m.dir = dir;
 	m.family = AF_INET;
-	m.proto = IPPROTO_UDP;
+	m.proto = proto;
 	m.sport = sport;
 	m.dport = dport;
 	assert_int_equal(inet_pton(AF_INET, src, m.saddr), 1);
 	assert_int_equal(inet_pton(AF_INET, dst, m.daddr), 1);
+	return m;
+}
+
+/* A UDP packet as a live capture stamps it: a socket cookie and an interface. */
+static inline struct pkt_meta meta_v4(uint64_t ts_ns, uint8_t dir, const char *src, uint16_t sport,
+				      const char *dst, uint16_t dport, uint32_t orig_len)
+{
+	struct pkt_meta m = meta_ip4(IPPROTO_UDP, dir, src, sport, dst, dport);
+
+	m.ts_ns = ts_ns;
+	m.cookie = 8193;
+	m.ifindex = 2;
+	m.orig_len = orig_len;
 	return m;
 }
 

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Mirror detection: a bounded set of recent egress queries, keyed by the
+ * exchange's addresses, ports, transport and DNS id. See mirror.h.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "mirror.h"
+#include "slots.h"
+
+/* The exchange, seen from the client: the same for both copies. */
+struct exchange_key {
+	uint8_t client[16], server[16];
+	uint16_t client_port, server_port;
+	uint16_t id;
+	uint8_t family, proto;
+};
+
+struct noted_query {
+	struct exchange_key key;
+	uint64_t ts_ns;
+};
+
+struct mirror_set {
+	struct slots slots;
+	struct noted_query *queries; /* indexed by slot; owned by slots */
+	uint64_t ttl_ns;
+	uint64_t seed;
+};
+
+struct mirror_set *mirror_new(size_t capacity, uint64_t ttl_ns)
+{
+	struct mirror_set *ms = calloc(1, sizeof(*ms));
+
+	if (!ms)
+		return NULL;
+	ms->queries = slots_init(&ms->slots, capacity, sizeof(*ms->queries));
+	if (!ms->queries) {
+		mirror_free(ms);
+		return NULL;
+	}
+	ms->ttl_ns = ttl_ns;
+	ms->seed = hash_random_seed(ms);
+	return ms;
+}
+
+void mirror_free(struct mirror_set *ms)
+{
+	if (!ms)
+		return;
+	slots_destroy(&ms->slots); /* frees the queries too */
+	free(ms);
+}
+
+/* from_client: the message travels client -> server (a query). */
+static void make_key(const struct pkt_meta *m, uint16_t id, bool from_client,
+		     struct exchange_key *k)
+{
+	size_t alen = m->family == AF_INET ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->client, from_client ? m->saddr : m->daddr, alen);
+	memcpy(k->server, from_client ? m->daddr : m->saddr, alen);
+	k->client_port = from_client ? m->sport : m->dport;
+	k->server_port = from_client ? m->dport : m->sport;
+	k->id = id;
+	k->family = m->family;
+	k->proto = m->proto;
+}
+
+static uint32_t find(const struct mirror_set *ms, const struct exchange_key *k, uint64_t h)
+{
+	uint32_t i;
+
+	for (i = slots_first(&ms->slots, h); i != SLOTS_NIL; i = slots_next(&ms->slots, i))
+		if (!memcmp(&ms->queries[i].key, k, sizeof(*k)))
+			break;
+	return i;
+}
+
+void mirror_note_query(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id)
+{
+	struct exchange_key k;
+	uint64_t h;
+	uint32_t i;
+
+	make_key(meta, id, true, &k);
+	h = hash_bytes(&k, sizeof(k), ms->seed);
+	i = find(ms, &k, h);
+	if (i != SLOTS_NIL) {
+		ms->queries[i].ts_ns = meta->ts_ns; /* a retransmission: keep it longer */
+		slots_touch(&ms->slots, i);
+		return;
+	}
+	if (slots_full(&ms->slots))
+		slots_release(&ms->slots, slots_oldest(&ms->slots));
+	i = slots_take(&ms->slots, h);
+	ms->queries[i].key = k;
+	ms->queries[i].ts_ns = meta->ts_ns;
+}
+
+bool mirror_is_mirror(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id,
+		      bool is_response)
+{
+	struct exchange_key k;
+
+	make_key(meta, id, !is_response, &k);
+	return find(ms, &k, hash_bytes(&k, sizeof(k), ms->seed)) != SLOTS_NIL;
+}
+
+void mirror_expire(struct mirror_set *ms, uint64_t now_ns)
+{
+	uint32_t i;
+
+	while ((i = slots_oldest(&ms->slots)) != SLOTS_NIL &&
+	       ms->queries[i].ts_ns + ms->ttl_ns < now_ns)
+		slots_release(&ms->slots, i);
+}

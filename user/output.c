@@ -24,9 +24,7 @@
 #define OUTPUT_INITIAL_CAP (OUTPUT_FLUSH_BYTES + 16 * 1024)
 #define OUTPUT_RDATA_CAP   8192 /* longer rdata text is cut with "..." */
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
-#define RFC3339_LEN	   27 /* "2026-11-27T14:05:01.123456Z" */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
-#define ADDR_TEXT_MAX	   48 /* INET6_ADDRSTRLEN + slack */
 
 #define NS_PER_SEC   1000000000ULL
 #define SECS_PER_DAY 86400ULL
@@ -40,6 +38,8 @@ struct output {
 	struct jbuf host_json; /* host as an encoded JSON value */
 	struct jbuf lines; /* whole lines not yet written */
 	int err; /* first write error (-errno); sticky */
+	size_t record_start; /* where the record being formatted begins in lines */
+	bool record_open; /* output_begin_record() called, output_end_record() not yet */
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
 };
@@ -89,8 +89,7 @@ static char *put_hms(char *p, uint64_t ts_ns)
 	return put_digits(p, (unsigned int)(ts_ns % NS_PER_SEC / 1000), 6);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" into out[RFC3339_LEN]. */
-static void format_rfc3339(char *out, uint64_t ts_ns)
+void output_format_time(char *out, uint64_t ts_ns)
 {
 	unsigned int y, m, d;
 	char *p = out;
@@ -106,13 +105,13 @@ static void format_rfc3339(char *out, uint64_t ts_ns)
 	*p = 'Z';
 }
 
-static void json_time(struct jbuf *j, uint64_t ts_ns)
+void output_json_time(struct jbuf *j, uint64_t ts_ns)
 {
-	char t[RFC3339_LEN + 2];
+	char t[OUTPUT_RFC3339_LEN + 2];
 
 	t[0] = '"';
-	format_rfc3339(t + 1, ts_ns);
-	t[RFC3339_LEN + 1] = '"';
+	output_format_time(t + 1, ts_ns);
+	t[OUTPUT_RFC3339_LEN + 1] = '"';
 	jbuf_raw(j, t, sizeof(t));
 }
 
@@ -182,8 +181,7 @@ static char *put_ipv6(char *p, const uint8_t a[16])
 	return p;
 }
 
-/* Address as text into out[ADDR_TEXT_MAX]; returns its length, 0 if unknown. */
-static size_t addr_text(char *out, uint8_t family, const uint8_t *addr)
+size_t output_addr_text(char *out, uint8_t family, const uint8_t *addr)
 {
 	if (family == AF_INET)
 		return (size_t)(put_ipv4(out, addr) - out);
@@ -192,10 +190,10 @@ static size_t addr_text(char *out, uint8_t family, const uint8_t *addr)
 	return 0;
 }
 
-static void json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
+void output_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
 {
-	char text[ADDR_TEXT_MAX];
-	size_t n = addr_text(text, family, addr);
+	char text[OUTPUT_ADDR_TEXT_MAX];
+	size_t n = output_addr_text(text, family, addr);
 
 	if (n)
 		jbuf_strn(j, text, n);
@@ -230,7 +228,7 @@ static const char *dir_text(uint8_t dir)
 	}
 }
 
-static const char *proto_name(uint8_t proto)
+const char *output_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_UDP:
@@ -289,15 +287,18 @@ static const struct {
 
 /* ---- JSON records ---- */
 
-static void json_prologue(struct output *o, const char *type, uint64_t ts_ns)
+/* How every record starts: "type", "v", "ts" when ts_ns is given, "host". */
+static void json_open_record(struct output *o, const char *type, const uint64_t *ts_ns)
 {
 	struct jbuf *j = &o->lines;
 
 	jbuf_obj_begin(j);
 	JBUF_KV_STR(j, "type", type);
 	JBUF_KV_U64(j, "v", OUTPUT_SCHEMA_VERSION);
-	JBUF_KEY(j, "ts");
-	json_time(j, ts_ns);
+	if (ts_ns) {
+		JBUF_KEY(j, "ts");
+		output_json_time(j, *ts_ns);
+	}
 	JBUF_KEY(j, "host");
 	jbuf_raw(j, o->host_json.buf, o->host_json.len);
 }
@@ -315,13 +316,13 @@ static void json_packet(struct jbuf *j, const struct pkt_meta *m)
 	JBUF_KEY(j, "dir");
 	json_str_or_null(j, dir_name(m->dir));
 	JBUF_KEY(j, "proto");
-	json_str_or_null(j, proto_name(m->proto));
+	json_str_or_null(j, output_proto_name(m->proto));
 	JBUF_KV_U64(j, "ifindex", m->ifindex);
 	JBUF_KEY(j, "saddr");
-	json_addr(j, m->family, m->saddr);
+	output_json_addr(j, m->family, m->saddr);
 	JBUF_KV_U64(j, "sport", m->sport);
 	JBUF_KEY(j, "daddr");
-	json_addr(j, m->family, m->daddr);
+	output_json_addr(j, m->family, m->daddr);
 	JBUF_KV_U64(j, "dport", m->dport);
 }
 
@@ -430,7 +431,7 @@ static void json_section(struct output *o, const struct dns_msg *msg, uint8_t se
 
 static void json_ecs(struct jbuf *j, const struct dns_ecs *ecs)
 {
-	char text[ADDR_TEXT_MAX];
+	char text[OUTPUT_ADDR_TEXT_MAX];
 	size_t n = 0;
 
 	jbuf_obj_begin(j);
@@ -438,9 +439,9 @@ static void json_ecs(struct jbuf *j, const struct dns_ecs *ecs)
 	JBUF_KV_U64(j, "source_prefix", ecs->source_prefix);
 	JBUF_KV_U64(j, "scope_prefix", ecs->scope_prefix);
 	if (ecs->family == 1)
-		n = addr_text(text, AF_INET, ecs->addr);
+		n = output_addr_text(text, AF_INET, ecs->addr);
 	else if (ecs->family == 2)
-		n = addr_text(text, AF_INET6, ecs->addr);
+		n = output_addr_text(text, AF_INET6, ecs->addr);
 	JBUF_KEY(j, "address");
 	if (n)
 		jbuf_strn(j, text, n);
@@ -483,7 +484,7 @@ static void json_dns(struct output *o, const struct dns_record *rec)
 	const struct dns_msg *msg = rec->msg;
 	bool unanswered = rec->kind == RECORD_UNANSWERED;
 
-	json_prologue(o, unanswered ? "unanswered" : "dns", m->ts_ns);
+	json_open_record(o, unanswered ? "unanswered" : "dns", &m->ts_ns);
 	json_packet(j, m);
 	json_owner(o, m);
 	JBUF_KV_U64(j, "cookie", m->cookie);
@@ -553,11 +554,11 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	struct jbuf *j = &o->lines;
 
-	json_prologue(o, "capture_stats", st->end_ns);
+	json_open_record(o, "capture_stats", &st->end_ns);
 	JBUF_KEY(j, "window_start");
-	json_time(j, st->start_ns);
+	output_json_time(j, st->start_ns);
 	JBUF_KEY(j, "window_end");
-	json_time(j, st->end_ns);
+	output_json_time(j, st->end_ns);
 	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
 		const struct stat_field *f = &stat_fields[i];
 
@@ -571,13 +572,23 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 
 /* ---- text records ---- */
 
-/*
- * Bytes for a terminal: printable ASCII as is, everything else as \DDD
- * (the RFC 1035 convention the names already use), so a line stays one
- * line whatever the kernel or the wire sent. Backslashes are doubled only
- * for raw strings (comm, host); decoder text already escapes its own.
- */
-static void text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
+/* Which bytes a line may carry as they are; the others are written \DDD. */
+enum text_keep {
+	KEEP_PRINTABLE, /* printable ASCII (decoder text: escapes its own '\\') */
+	KEEP_PRINTABLE_NO_BACKSLASH, /* raw strings: '\\' escaped so \DDD is unambiguous */
+	KEEP_ALL_BUT_CONTROLS, /* finished text lines: UTF-8 kept, no line breaks */
+};
+
+static bool text_keeps(unsigned char c, enum text_keep keep)
+{
+	if (c < 0x20 || c == 0x7f)
+		return false;
+	if (keep == KEEP_ALL_BUT_CONTROLS)
+		return true;
+	return c < 0x7f && !(keep == KEEP_PRINTABLE_NO_BACKSLASH && c == '\\');
+}
+
+static void text_escape(struct jbuf *j, const char *s, size_t n, enum text_keep keep)
 {
 	if (!jbuf_reserve(j, 4 * n))
 		return;
@@ -585,7 +596,7 @@ static void text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
 		unsigned char c = (unsigned char)s[i];
 		char *p = j->buf + j->len;
 
-		if (c >= 0x20 && c < 0x7f && !(raw && c == '\\')) {
+		if (text_keeps(c, keep)) {
 			*p = (char)c;
 			j->len++;
 			continue;
@@ -596,10 +607,21 @@ static void text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
 	}
 }
 
+/*
+ * Bytes for a terminal: printable ASCII as is, everything else as \DDD
+ * (the RFC 1035 convention the names already use), so a line stays one
+ * line whatever the kernel or the wire sent. Backslashes are doubled only
+ * for raw strings (comm, host); decoder text already escapes its own.
+ */
+void output_text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
+{
+	text_escape(j, s, n, raw ? KEEP_PRINTABLE_NO_BACKSLASH : KEEP_PRINTABLE);
+}
+
 static void text_addr_port(struct jbuf *j, uint8_t family, const uint8_t *addr, uint16_t port)
 {
-	char text[ADDR_TEXT_MAX];
-	size_t n = addr_text(text, family, addr);
+	char text[OUTPUT_ADDR_TEXT_MAX];
+	size_t n = output_addr_text(text, family, addr);
 
 	if (!n) {
 		jbuf_append_char(j, '?');
@@ -651,10 +673,10 @@ static void text_answers(struct output *o, const struct dns_msg *msg)
 			continue;
 		}
 		if ((size_t)n > TEXT_ANSWERS_MAX) {
-			text_safe(j, o->rdata, TEXT_ANSWERS_MAX, false);
+			output_text_safe(j, o->rdata, TEXT_ANSWERS_MAX, false);
 			jbuf_append(j, "...", 3);
 		} else {
-			text_safe(j, o->rdata, (size_t)n, false);
+			output_text_safe(j, o->rdata, (size_t)n, false);
 		}
 	}
 }
@@ -683,7 +705,7 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 	struct jbuf *j = &o->lines;
 	const struct pkt_meta *m = rec->meta;
 	const struct dns_msg *msg = rec->msg;
-	const char *proto = proto_name(m->proto);
+	const char *proto = output_proto_name(m->proto);
 	bool response = dns_is_response(msg);
 	char hms[HMS_LEN], tmp[16];
 
@@ -691,7 +713,7 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 	jbuf_append(j, hms, sizeof(hms));
 	jbuf_append_char(j, ' ');
 	if (pkt_has_owner(m)) {
-		text_safe(j, m->owner.comm, comm_len(m), true);
+		output_text_safe(j, m->owner.comm, comm_len(m), true);
 		jbuf_append_char(j, '(');
 		jbuf_append_u64(j, m->owner.tgid);
 		jbuf_append_char(j, ')');
@@ -710,7 +732,7 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 	if (msg->has_question) {
 		jbuf_append_str(j, dns_type_str(msg->qtype, tmp));
 		jbuf_append_char(j, ' ');
-		text_safe(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)), false);
+		output_text_safe(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)), false);
 	} else {
 		jbuf_append_str(j, "- -");
 	}
@@ -732,19 +754,19 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 static void text_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	struct jbuf *j = &o->lines;
-	char t[RFC3339_LEN];
+	char t[OUTPUT_RFC3339_LEN];
 	int group = -1;
 
 	jbuf_append_str(j, "# capture stats");
 	if (o->host) {
 		jbuf_append_char(j, ' ');
-		text_safe(j, o->host, strlen(o->host), true);
+		output_text_safe(j, o->host, strlen(o->host), true);
 	}
-	format_rfc3339(t, st->start_ns);
+	output_format_time(t, st->start_ns);
 	jbuf_append_char(j, ' ');
 	jbuf_append(j, t, sizeof(t));
 	jbuf_append(j, " .. ", 4);
-	format_rfc3339(t, st->end_ns);
+	output_format_time(t, st->end_ns);
 	jbuf_append(j, t, sizeof(t));
 	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
 		const struct stat_field *f = &stat_fields[i];
@@ -806,13 +828,28 @@ static int write_lines(struct output *o)
 	return err;
 }
 
-/* Seal the record just formatted: newline, or drop it if it is incomplete. */
-static void end_record(struct output *o, size_t start)
+/* Mark where a record begins; false when nothing may be written now. */
+static bool start_record(struct output *o)
 {
-	jbuf_append_char(&o->lines, '\n');
-	if (o->lines.failed)
-		jbuf_truncate(&o->lines, start);
-	if (o->lines.len >= OUTPUT_FLUSH_BYTES)
+	if (o->err || o->record_open)
+		return false;
+	o->record_start = o->lines.len;
+	return true;
+}
+
+/*
+ * Seal the record just formatted: newline, or drop it if it is incomplete
+ * (the buffer could not grow, or a caller of the generic record API left
+ * an object or array open).
+ */
+static void end_record(struct output *o)
+{
+	struct jbuf *j = &o->lines;
+
+	jbuf_append_char(j, '\n');
+	if (j->failed || j->depth)
+		jbuf_truncate(j, o->record_start);
+	if (j->len >= OUTPUT_FLUSH_BYTES)
 		write_lines(o);
 }
 
@@ -857,30 +894,55 @@ void output_free(struct output *o)
 
 void output_dns(struct output *o, const struct dns_record *rec)
 {
-	size_t start;
-
-	if (!o || o->err || !rec || !rec->meta || !rec->msg)
+	if (!o || !rec || !rec->meta || !rec->msg || !start_record(o))
 		return;
-	start = o->lines.len;
 	if (o->format == OUTPUT_TEXT)
 		text_dns(o, rec);
 	else
 		json_dns(o, rec);
-	end_record(o, start);
+	end_record(o);
 }
 
 void output_capture_stats(struct output *o, const struct capture_stats *st)
 {
-	size_t start;
-
-	if (!o || o->err || !st)
+	if (!o || !st || !start_record(o))
 		return;
-	start = o->lines.len;
 	if (o->format == OUTPUT_TEXT)
 		text_capture_stats(o, st);
 	else
 		json_capture_stats(o, st);
-	end_record(o, start);
+	end_record(o);
+}
+
+enum output_format output_format_of(const struct output *o)
+{
+	return o ? o->format : OUTPUT_JSON;
+}
+
+struct jbuf *output_begin_record(struct output *o, const char *type)
+{
+	if (!o || !type || o->format != OUTPUT_JSON || !start_record(o))
+		return NULL;
+	o->record_open = true;
+	json_open_record(o, type, NULL);
+	return &o->lines;
+}
+
+void output_end_record(struct output *o)
+{
+	if (!o || !o->record_open)
+		return;
+	o->record_open = false;
+	jbuf_obj_end(&o->lines);
+	end_record(o);
+}
+
+void output_text_line(struct output *o, const char *text, size_t len)
+{
+	if (!o || (!text && len) || o->format != OUTPUT_TEXT || !start_record(o))
+		return;
+	text_escape(&o->lines, text, len, KEEP_ALL_BUT_CONTROLS);
+	end_record(o);
 }
 
 int output_flush(struct output *o)
@@ -891,7 +953,8 @@ int output_flush(struct output *o)
 		jbuf_reset(&o->lines);
 		return o->err;
 	}
-	if (!o->lines.len)
+	/* Never write part of a record: a record still open waits for its end. */
+	if (!o->lines.len || o->record_open)
 		return 0;
 	return write_lines(o);
 }

@@ -9,12 +9,15 @@
 #define DNSSNOOP_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dns.h"
 #include "packet.h"
 
 #define OUTPUT_SCHEMA_VERSION 1
+
+struct jbuf; /* json.h */
 
 enum output_format { OUTPUT_JSON, OUTPUT_TEXT };
 
@@ -71,5 +74,53 @@ void output_capture_stats(struct output *o, const struct capture_stats *st);
 
 /* Write out buffered lines. Returns 0, or -errno (e.g. -EPIPE). */
 int output_flush(struct output *o);
+
+enum output_format output_format_of(const struct output *o);
+
+/*
+ * Records of other stages (statistics, findings), written without knowing
+ * the buffer. One record at a time; the same whole-line and flushing rules
+ * as the records above.
+ *
+ * JSON format: output_begin_record() opens the record's object and writes
+ * "type", "v" and "host"; the caller adds its fields to the returned
+ * buffer with the json.h writer, leaving the object open, and
+ * output_end_record() closes it and ends the line. NULL (write nothing, do
+ * not call end) when o is NULL, the format is text, a record is already
+ * open or an earlier write failed. A record that could not be formatted
+ * completely, or that leaves a nested object or array open, is dropped.
+ * output_flush() holds back an open record until its end.
+ */
+struct jbuf *output_begin_record(struct output *o, const char *type);
+void output_end_record(struct output *o);
+
+/*
+ * Text format: one whole line of the caller's text ('\n' is added; pass
+ * none). Control bytes are written as \DDD so it stays one line; other
+ * bytes (UTF-8) are kept. Ignored in JSON format.
+ */
+void output_text_line(struct output *o, const char *text, size_t len);
+
+/* Field values in the formats docs/output.md describes. */
+#define OUTPUT_RFC3339_LEN   27 /* "2026-11-27T14:05:01.123456Z", no NUL */
+#define OUTPUT_ADDR_TEXT_MAX 48 /* INET6_ADDRSTRLEN + slack */
+
+/* RFC 3339 UTC with microseconds into out[OUTPUT_RFC3339_LEN] (not terminated). */
+void output_format_time(char *out, uint64_t ts_ns);
+/* The same as a JSON string value. */
+void output_json_time(struct jbuf *j, uint64_t ts_ns);
+/* IPv4 dotted quad or RFC 5952 IPv6 into out[OUTPUT_ADDR_TEXT_MAX] (not
+ * terminated); returns the length, 0 for an unknown family. */
+size_t output_addr_text(char *out, uint8_t family, const uint8_t *addr);
+/* The same as a JSON string value, null for an unknown family. */
+void output_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr);
+/* "udp", "tcp", or NULL for another protocol. */
+const char *output_proto_name(uint8_t proto);
+/*
+ * Text for a terminal: printable ASCII kept, other bytes as \DDD. raw: the
+ * bytes are not presentation-format text (comm, cgroup, host), so '\' is
+ * written \092 too; decoder names already escape their own backslashes.
+ */
+void output_text_safe(struct jbuf *j, const char *s, size_t n, bool raw);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h> /* the __u32 of dnssnoop.h */
 
 #include "../bpf/dnssnoop.h"
 #include "lathist.h"
@@ -154,11 +155,19 @@ void stats_reset(struct stats *s);
 uint64_t stats_total_queries(const struct stats *s, enum stats_table t);
 /* Entries evicted from table t so far (0: every count is exact). */
 uint64_t stats_evictions(const struct stats *s, enum stats_table t);
+/* Entries in table t now (at most max_entries); O(1). */
+size_t stats_entries(const struct stats *s, enum stats_table t);
 
 /*
  * The top n entries of table t by query count (n = 0: all), in descending
  * order, with the sum of the rest in *others (may be NULL). fn is called
  * once per entry; the pointers are valid during the call only.
+ * Ties are broken by key, so the order is deterministic.
+ * *others is overwritten (not added to). It holds the entries after the
+ * top n and also the figures that have no entry: those of evicted entries
+ * and responses whose key was not in a full table; so it may be non-zero
+ * even when every entry was reported. Its latency histogram belongs to
+ * the caller: release it with lathist_free(&others->latency).
  */
 typedef void (*stats_entry_fn)(void *ctx, const struct stats_key *key,
 			       const struct stats_figures *fig);

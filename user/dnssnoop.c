@@ -3,8 +3,9 @@
  * dnssnoop: trace every DNS message on this host, with the process behind it.
  *
  * This file only parses the command line and runs the session loop; the
- * work is done by the capture source (capture_live.c) feeding the pipeline
- * (pipeline.c), which feeds the output (output.c).
+ * work is done by a capture source (capture_live.c live, capture_pcap.c
+ * for files) feeding the pipeline (pipeline.c), which feeds the
+ * statistics (summary.c) and the output (output.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,15 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture_live.h"
+#include "capture_pcap.h"
 #include "output.h"
+#include "pcap_writer.h"
 #include "pipeline.h"
+#include "stats_report.h"
+#include "summary.h"
 
 #define DNSSNOOP_VERSION "0.1.0"
-#define NS_PER_SEC 1000000000ULL
-#define POLL_MS 100
+#define NS_PER_SEC	 1000000000ULL
+#define POLL_MS		 100
+#define MAX_READ_FILES	 256
 
 struct options {
 	double duration_s; /* -d, 0 = until interrupted */
@@ -40,6 +47,15 @@ struct options {
 	uint32_t ringbuf_mb;
 	uint64_t max_pending;
 	bool verbose;
+	bool summary; /* --summary (implied by --no-events and --interval) */
+	bool events; /* false with --no-events */
+	double interval_s; /* --interval */
+	uint64_t top_n; /* --top */
+	uint64_t max_entries; /* --max-entries */
+	const char *read_paths[MAX_READ_FILES]; /* -r */
+	int nread;
+	const char *write_path; /* -w */
+	const char *filter; /* tcpdump filter expression for -r */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -54,21 +70,50 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: dnssnoop [OPTIONS]\n"
-		"Trace every DNS message sent or received on this host, with its process.\n"
+		"       dnssnoop -r FILE [-r FILE]... [OPTIONS] [FILTER EXPRESSION]\n"
+		"Trace every DNS message sent or received on this host, with its "
+		"process,\n"
+		"or read them from pcap/pcapng files.\n"
 		"Output: JSON Lines (one record per message; see docs/output.md).\n\n"
-		"  -d, --duration SECONDS  trace for this long, then exit (default: until Ctrl-C)\n"
+		"  -d, --duration SECONDS  trace for this long, then exit (default: "
+		"until Ctrl-C)\n"
 		"  -c, --count N           exit after N DNS messages\n"
 		"  -o, --output FILE       write records to FILE instead of stdout\n"
-		"      --format json|text  JSON Lines (default) or one readable line per message\n"
+		"  -r, --read FILE         read packets from a pcap/pcapng file (- = "
+		"stdin)\n"
+		"                          instead of the kernel; repeatable; no root "
+		"needed;\n"
+		"                          an optional tcpdump filter expression may "
+		"follow\n"
+		"  -w, --write FILE        live: also save every captured packet as "
+		"pcap\n"
+		"      --summary           print per-process, per-peer, per-name and "
+		"pair\n"
+		"                          statistics at the end (and every --interval)\n"
+		"      --no-events         no record per message (implies --summary)\n"
+		"      --interval SECONDS  print the statistics every SECONDS (implies "
+		"--summary)\n"
+		"      --top N             entries per statistics table (default 20, 0 = "
+		"all)\n"
+		"      --max-entries N     bound on each statistics table (default "
+		"100000)\n"
+		"      --format json|text  JSON Lines (default) or one readable line per "
+		"message\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
-		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a container,\n"
-		"                          a systemd unit), e.g. /system.slice/nsd.service\n"
-		"      --port N            DNS port to trace (repeatable, up to %d; default 53)\n"
-		"      --snaplen N         bytes of each packet's payload to copy (%d..%d,\n"
+		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
+		"container,\n"
+		"                          a systemd unit), e.g. "
+		"/system.slice/nsd.service\n"
+		"      --port N            DNS port to trace (repeatable, up to %d; "
+		"default 53)\n"
+		"      --snaplen N         bytes of each packet's payload to copy "
+		"(%d..%d,\n"
 		"                          default %d)\n"
-		"      --timeout SECONDS   report a query unanswered after this (default 5)\n"
-		"      --max-pending N     bound on queries awaiting a response (default 65536)\n"
+		"      --timeout SECONDS   report a query unanswered after this (default "
+		"5)\n"
+		"      --max-pending N     bound on queries awaiting a response (default "
+		"65536)\n"
 		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
@@ -94,8 +139,8 @@ static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint6
 	errno = 0;
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "dnssnoop: %s: '%s' is not a whole number from %llu to %llu\n",
-			opt, arg, (unsigned long long)min, (unsigned long long)max);
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a whole number from %llu to %llu\n", opt,
+			arg, (unsigned long long)min, (unsigned long long)max);
 		exit(2);
 	}
 	return v;
@@ -125,26 +170,59 @@ enum long_only {
 	OPT_TIMEOUT,
 	OPT_RINGBUF_MB,
 	OPT_MAX_PENDING,
+	OPT_SUMMARY,
+	OPT_NO_EVENTS,
+	OPT_INTERVAL,
+	OPT_TOP,
+	OPT_MAX_ENTRIES,
 };
 
 static const struct option long_options[] = {
-	{ "duration", required_argument, NULL, 'd' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "pid", required_argument, NULL, 'p' },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
-	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
+	{"duration", required_argument, NULL, 'd'},
+	{"count", required_argument, NULL, 'c'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"pid", required_argument, NULL, 'p'},
+	{"comm", required_argument, NULL, OPT_COMM},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
+	{"read", required_argument, NULL, 'r'},
+	{"write", required_argument, NULL, 'w'},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
+	{"no-events", no_argument, NULL, OPT_NO_EVENTS},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
 };
+
+/* The filter expression may come as several words, like tcpdump's. */
+static const char *join_args(int n, char **args)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	s = calloc(1, len);
+	if (!s) {
+		fprintf(stderr, "dnssnoop: out of memory\n");
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, args[i]);
+	}
+	return s;
+}
 
 static void add_port(struct options *o, const char *arg)
 {
@@ -167,8 +245,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.snaplen = DNSSNOOP_DEFAULT_SNAPLEN,
 		.timeout_s = 5,
 		.max_pending = 65536,
+		.events = true,
+		.top_n = STATS_REPORT_DEFAULT_TOP,
+		.max_entries = 100000,
 	};
-	while ((c = getopt_long(argc, argv, "d:c:o:p:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->duration_s = parse_seconds("-d", optarg);
@@ -212,6 +293,31 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_RINGBUF_MB:
 			o->ringbuf_mb = parse_uint("--ringbuf-mb", optarg, 1, 1024);
 			break;
+		case 'r':
+			if (o->nread == MAX_READ_FILES)
+				die_usage("-r: at most 256 files (got another: %s)", optarg);
+			o->read_paths[o->nread++] = optarg;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_SUMMARY:
+			o->summary = true;
+			break;
+		case OPT_NO_EVENTS:
+			o->events = false;
+			o->summary = true;
+			break;
+		case OPT_INTERVAL:
+			o->interval_s = parse_seconds("--interval", optarg);
+			o->summary = true;
+			break;
+		case OPT_TOP:
+			o->top_n = parse_uint("--top", optarg, 0, UINT32_MAX);
+			break;
+		case OPT_MAX_ENTRIES:
+			o->max_entries = parse_uint("--max-entries", optarg, 16, 1 << 24);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -226,11 +332,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 			exit(2);
 		}
 	}
+	if (optind < argc && !o->nread)
+		die_usage("unexpected argument '%s' (a filter expression goes with -r)",
+			  argv[optind]);
 	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
+		o->filter = join_args(argc - optind, argv + optind);
+	if (o->nread && o->write_path)
+		die_usage("-w saves a live capture; it cannot be used with -r (%s)", o->write_path);
+	if (o->nread && (o->pid || o->comm || o->cgroup))
+		die_usage("%s: files do not say which process sent a packet", "-p/--comm/--cgroup");
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
-		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)",
-			  o->comm);
+		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }
@@ -252,7 +364,7 @@ static int open_output(const char *path)
 
 static void install_signal_handlers(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -262,25 +374,47 @@ static void install_signal_handlers(void)
 }
 
 struct session {
-	struct live_capture *live;
+	const struct options *opt;
+	struct live_capture *live; /* live mode */
+	struct pcap_writer *writer; /* -w */
 	struct pipeline *pipe;
+	struct summary *summary;
 	struct output *out;
+	int out_fd;
+	uint64_t first_ts_ns, last_ts_ns; /* packet time, offline */
+	uint64_t packets; /* handed to the pipeline */
+	bool write_failed;
 };
 
-static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload,
-		      size_t caplen)
+static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
 {
 	struct session *s = ctx;
+	int err;
 
+	if (!s->first_ts_ns)
+		s->first_ts_ns = meta->ts_ns;
+	if (meta->ts_ns > s->last_ts_ns)
+		s->last_ts_ns = meta->ts_ns;
+	s->packets++;
+	if (s->writer && !s->write_failed &&
+	    (err = pcap_writer_write(s->writer, meta, payload, caplen))) {
+		fprintf(stderr, "dnssnoop: writing %s failed: %s; no more packets are saved\n",
+			s->opt->write_path, strerror(-err));
+		s->write_failed = true;
+	}
 	pipeline_packet(s->pipe, meta, payload, caplen);
+	if (pipeline_done(s->pipe))
+		stop_requested = 1; /* -c reached: the sources stop reading */
 }
 
-/* Poll until -d, -c, a signal or a dead reader ends the session. */
-static int run_session(struct session *s, const struct options *o)
+/* Live: poll until -d, -c, a signal or a dead reader ends the session. */
+static int run_live(struct session *s)
 {
+	const struct options *o = s->opt;
 	uint64_t start = live_now_ns(s->live);
 	uint64_t end = o->duration_s ? start + (uint64_t)(o->duration_s * NS_PER_SEC) : 0;
 
+	pipeline_tick(s->pipe, start);
 	while (!stop_requested && !pipeline_done(s->pipe)) {
 		int n = live_poll(s->live, POLL_MS);
 		uint64_t now = live_now_ns(s->live);
@@ -296,91 +430,183 @@ static int run_session(struct session *s, const struct options *o)
 		if (end && now >= end)
 			break;
 	}
+	/* Stop the kernel side first, so the drain below sees every event it sent. */
+	live_detach(s->live);
+	while (live_poll(s->live, 0) > 0)
+		;
 	return 0;
 }
 
-static void report_capture_stats(struct session *s, uint64_t start_ns)
+/* Offline: every -r file in turn; a damaged file is reported, the rest still
+ * read. */
+static int run_offline(struct session *s)
 {
-	struct capture_stats st = { 0 };
+	const struct options *o = s->opt;
+	char err[512];
+	int rc = 0;
+
+	for (int i = 0; i < o->nread && !stop_requested && !pipeline_done(s->pipe); i++) {
+		struct pcap_source *ps = pcap_source_open(o->read_paths[i], o->filter, o->ports,
+							  o->nports, err, sizeof(err));
+
+		if (!ps) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+			continue;
+		}
+		if (pcap_source_run(ps, on_packet, s, &stop_requested, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		}
+		pcap_source_close(ps);
+		if (output_flush(s->out) < 0)
+			break;
+	}
+	return rc;
+}
+
+static void report_capture_stats(struct session *s, uint64_t start_ns, uint64_t end_ns)
+{
+	struct capture_stats st = {0};
 	struct dnssnoop_counters kc;
 
-	live_get_counters(s->live, &kc);
 	pipeline_get_stats(s->pipe, &st);
 	st.start_ns = start_ns;
-	st.end_ns = live_now_ns(s->live);
-	st.has_kernel = true;
-	st.packets_matched = kc.matched;
-	st.events_submitted = kc.submitted;
-	st.events_lost = kc.lost;
-	st.events_delivered = live_delivered(s->live);
+	st.end_ns = end_ns;
+	st.events_delivered = s->packets;
+	if (s->live) {
+		live_get_counters(s->live, &kc);
+		st.has_kernel = true;
+		st.packets_matched = kc.matched;
+		st.events_submitted = kc.submitted;
+		st.events_lost = kc.lost;
+	}
 	output_capture_stats(s->out, &st);
+}
+
+static int open_live(struct session *s)
+{
+	const struct options *o = s->opt;
+	struct live_config lcfg = {
+		.ports = o->ports,
+		.nports = o->nports,
+		.snaplen = o->snaplen,
+		.cgroup_path = o->cgroup,
+		.ringbuf_mb = o->ringbuf_mb,
+		.verbose = o->verbose,
+	};
+	char err[512] = "";
+
+	s->live = live_open(&lcfg, on_packet, s, err, sizeof(err));
+	if (!s->live) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (o->write_path) {
+		s->writer = pcap_writer_open(o->write_path, err, sizeof(err));
+		if (!s->writer) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Output, statistics and pipeline, wired the same for every source. */
+static int open_stages(struct session *s, const char *host)
+{
+	const struct options *o = s->opt;
+	struct output_config ocfg = {
+		.fd = s->out_fd,
+		.format = o->format,
+		.host = host,
+		.cgroup_path = s->live ? live_cgroup_path : NULL,
+		.cgroup_ctx = s->live,
+	};
+	struct summary_config scfg = {
+		.max_entries = o->max_entries,
+		.top_n = o->top_n,
+		.interval_ns = (uint64_t)(o->interval_s * NS_PER_SEC),
+		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.cgroup_path = ocfg.cgroup_path,
+		.cgroup_ctx = ocfg.cgroup_ctx,
+	};
+	struct pipeline_config pcfg = {
+		.events = o->events,
+		.timeout_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.max_pending = o->max_pending,
+		.max_tcp_flows = 4096,
+		.filter_pid = o->pid,
+		.filter_comm = o->comm,
+		.max_messages = o->count,
+	};
+
+	s->out = output_new(&ocfg);
+	if (!s->out)
+		return -1;
+	scfg.out = pcfg.out = s->out;
+	if (o->summary) {
+		s->summary = summary_new(&scfg);
+		if (!s->summary)
+			return -1;
+	}
+	pcfg.summary = s->summary;
+	s->pipe = pipeline_new(&pcfg);
+	return s->pipe ? 0 : -1;
+}
+
+static void close_session(struct session *s)
+{
+	pipeline_free(s->pipe);
+	summary_free(s->summary);
+	output_free(s->out);
+	if (s->writer && pcap_writer_close(s->writer) < 0)
+		fprintf(stderr, "dnssnoop: closing %s failed\n", s->opt->write_path);
+	live_close(s->live);
+	if (s->out_fd != STDOUT_FILENO)
+		close(s->out_fd);
 }
 
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct session s = { 0 };
-	char host[256] = "unknown", err[512] = "";
-	uint64_t start_ns;
-	int rc, out_fd;
+	struct session s = {.opt = &o};
+	char host[256] = "unknown";
+	uint64_t start_ns, end_ns;
+	int rc;
 
 	parse_options(argc, argv, &o);
-	out_fd = open_output(o.output_path);
+	s.out_fd = open_output(o.output_path);
 	gethostname(host, sizeof(host) - 1);
-
-	struct live_config lcfg = {
-		.ports = o.ports,
-		.nports = o.nports,
-		.snaplen = o.snaplen,
-		.cgroup_path = o.cgroup,
-		.ringbuf_mb = o.ringbuf_mb,
-		.verbose = o.verbose,
-	};
-	struct output_config ocfg = {
-		.fd = out_fd,
-		.format = o.format,
-		.host = host,
-		.cgroup_path = live_cgroup_path,
-	};
-	struct pipeline_config pcfg = {
-		.timeout_ns = (uint64_t)(o.timeout_s * NS_PER_SEC),
-		.max_pending = o.max_pending,
-		.max_tcp_flows = 4096,
-		.filter_pid = o.pid,
-		.filter_comm = o.comm,
-		.max_messages = o.count,
-	};
-
 	install_signal_handlers();
-	s.live = live_open(&lcfg, on_packet, &s, err, sizeof(err));
-	if (!s.live) {
-		fprintf(stderr, "%s\n", err);
+
+	if (!o.nread && open_live(&s) < 0) {
+		close_session(&s);
 		return 1;
 	}
-	ocfg.cgroup_ctx = s.live;
-	s.out = output_new(&ocfg);
-	pcfg.out = s.out;
-	s.pipe = s.out ? pipeline_new(&pcfg) : NULL;
-	if (!s.pipe) {
+	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
-		live_close(s.live);
+		close_session(&s);
 		return 1;
 	}
-	start_ns = live_now_ns(s.live);
-	fprintf(stderr, "dnssnoop: attached\n");
+	if (s.live) {
+		start_ns = live_now_ns(s.live);
+		fprintf(stderr, "dnssnoop: attached\n");
+		rc = run_live(&s);
+		end_ns = live_now_ns(s.live);
+	} else {
+		rc = run_offline(&s);
+		start_ns = s.first_ts_ns;
+		end_ns = s.last_ts_ns;
+		if (!s.packets) { /* no packet to tell the time by */
+			struct timespec now;
 
-	rc = run_session(&s, &o);
-	/* Stop the kernel side first, so the drain below sees every event it sent. */
-	live_detach(s.live);
-	while (live_poll(s.live, 0) > 0)
-		;
-	pipeline_finish(s.pipe, live_now_ns(s.live));
-	report_capture_stats(&s, start_ns);
-
-	pipeline_free(s.pipe);
-	output_free(s.out);
-	live_close(s.live);
-	if (out_fd != STDOUT_FILENO)
-		close(out_fd);
+			clock_gettime(CLOCK_REALTIME, &now);
+			start_ns = end_ns = (uint64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
+		}
+	}
+	pipeline_finish(s.pipe, end_ns);
+	report_capture_stats(&s, start_ns, end_ns);
+	close_session(&s);
 	return rc;
 }

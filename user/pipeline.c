@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The one pipeline: packet -> TCP reassembly -> decoder -> matcher -> output.
+ * The one pipeline:
+ *   packet -> TCP reassembly -> decoder -> matcher -> statistics -> output.
  * Sources (live ring buffer, pcap files) only call pipeline_packet() and
  * pipeline_tick(); everything after the source is shared.
  */
@@ -11,17 +12,22 @@
 #include "dns.h"
 #include "matcher.h"
 #include "pipeline.h"
+#include "summary.h"
 #include "tcpreasm.h"
 
 /* TCP flows without traffic for this long are forgotten. */
 #define TCP_IDLE_NS (60ULL * 1000000000ULL)
+/* Packet time advancing this far runs the timers (offline sources never idle).
+ */
+#define TICK_NS (100ULL * 1000000ULL)
 
 struct pipeline {
 	struct pipeline_config cfg;
 	struct tcp_reasm *tcp;
 	struct matcher *matcher;
 	struct capture_stats st;
-	uint64_t emitted; /* dns records written, for -c */
+	uint64_t emitted; /* dns messages processed, for -c */
+	uint64_t next_tick_ns; /* packet time at which to run the timers */
 	struct dns_msg msg; /* scratch: the message being processed */
 	struct dns_msg query; /* scratch: an unanswered query, re-decoded */
 };
@@ -51,7 +57,8 @@ void pipeline_free(struct pipeline *p)
 	free(p);
 }
 
-/* -p and --comm: records of other processes are not shown, matched or counted. */
+/* -p and --comm: records of other processes are not shown, matched or counted.
+ */
 static bool pipeline_wants(const struct pipeline *p, const struct pkt_meta *meta)
 {
 	if (p->cfg.filter_pid && meta->owner.tgid != p->cfg.filter_pid)
@@ -61,6 +68,21 @@ static bool pipeline_wants(const struct pipeline *p, const struct pkt_meta *meta
 	     strncmp(meta->owner.comm, p->cfg.filter_comm, DNSSNOOP_COMM_LEN) != 0))
 		return false;
 	return true;
+}
+
+static void count_message(struct pipeline *p, const struct dns_record *rec, enum obs_kind kind)
+{
+	struct summary_msg m = {
+		.kind = kind,
+		.meta = rec->meta,
+		.msg = rec->msg,
+		.wire_len = rec->wire_len,
+		.has_latency = rec->has_latency,
+		.latency_ns = rec->latency_ns,
+	};
+
+	if (p->cfg.summary)
+		summary_message(p->cfg.summary, &m);
 }
 
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
@@ -79,12 +101,14 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 	p->st.unanswered++;
 	if (dns_parse(query, len, &p->query) == DNS_ERR_SHORT)
 		return; /* cannot happen: only parsed queries are pending */
-	output_dns(p->cfg.out, &rec);
+	count_message(p, &rec, OBS_UNANSWERED);
+	if (p->cfg.events)
+		output_dns(p->cfg.out, &rec);
 }
 
 /* One whole (or snap-truncated) DNS message, from UDP or from a TCP stream. */
-static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t *bytes,
-			   size_t len, size_t wire_len, bool truncated)
+static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t *bytes, size_t len,
+			   size_t wire_len, bool truncated)
 {
 	struct pipeline *p = ctx;
 	struct dns_msg *msg = &p->msg;
@@ -119,8 +143,10 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		} else {
 			p->st.responses_unmatched++;
 		}
+		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY);
 	}
-	output_dns(p->cfg.out, &rec);
+	if (p->cfg.events)
+		output_dns(p->cfg.out, &rec);
 	p->emitted++;
 }
 
@@ -129,6 +155,8 @@ void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint
 {
 	if (pipeline_done(p))
 		return;
+	if (meta->ts_ns >= p->next_tick_ns)
+		pipeline_tick(p, meta->ts_ns);
 	if (meta->proto == IPPROTO_TCP) {
 		tcp_reasm_feed(p->tcp, meta, payload, caplen, handle_message, p);
 		return;
@@ -140,13 +168,18 @@ void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)
 {
+	p->next_tick_ns = now_ns + TICK_NS;
 	matcher_expire(p->matcher, now_ns, report_unanswered, p);
 	tcp_reasm_expire(p->tcp, now_ns, TCP_IDLE_NS);
+	if (p->cfg.summary)
+		summary_tick(p->cfg.summary, now_ns);
 }
 
 void pipeline_finish(struct pipeline *p, uint64_t now_ns)
 {
 	matcher_flush(p->matcher, now_ns, report_unanswered, p);
+	if (p->cfg.summary)
+		summary_finish(p->cfg.summary, now_ns);
 }
 
 bool pipeline_done(const struct pipeline *p)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The pipeline every capture source feeds:
- *   packet -> (TCP reassembly) -> decoder -> matcher -> output
+ *   packet -> (TCP reassembly) -> decoder -> matcher -> statistics -> output
  * A source calls pipeline_packet() per packet and pipeline_tick() when it
  * is idle (live) or as packet time advances (offline), then
  * pipeline_finish() once at the end.
@@ -16,8 +16,12 @@
 #include "output.h"
 #include "packet.h"
 
+struct summary;
+
 struct pipeline_config {
 	struct output *out;
+	bool events; /* a record per message (false: --no-events) */
+	struct summary *summary; /* statistics stage (--summary); NULL: none */
 	uint64_t timeout_ns; /* --timeout: unanswered after this */
 	size_t max_pending; /* bound on pending queries */
 	size_t max_tcp_flows; /* bound on reassembled TCP flows */

@@ -16,26 +16,6 @@
 #define SEC 1000000000ULL
 #define T0  (1795788301ULL * SEC)
 
-struct fixture {
-	uint8_t buf[4096];
-	size_t len;
-};
-
-static struct fixture load(const char *name)
-{
-	struct fixture f = {.len = 0};
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "tests/fixtures/dns/%s.bin", name);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
-	f.len = fread(f.buf, 1, sizeof(f.buf), fp);
-	fclose(fp);
-	assert_true(f.len >= 12);
-	return f;
-}
-
 struct rig {
 	struct sink sink;
 	struct pipeline *p;
@@ -44,6 +24,7 @@ struct rig {
 static void rig_open(struct rig *r, uint32_t filter_pid, uint64_t max_messages)
 {
 	struct pipeline_config cfg = {
+		.events = true,
 		.timeout_ns = 5 * SEC,
 		.max_pending = 1024,
 		.max_tcp_flows = 64,
@@ -93,7 +74,7 @@ static void feed_udp(struct rig *r, const struct pkt_meta *m, const struct fixtu
 
 static void test_udp_query_response_latency(void **state)
 {
-	struct fixture q = load("query_mx"), a = load("resp_mx");
+	struct fixture q = load_fixture("query_mx"), a = load_fixture("resp_mx");
 	struct pkt_meta mq = client_meta(T0, IPPROTO_UDP, q.len);
 	struct pkt_meta ma = reply_meta(T0 + 1234567, IPPROTO_UDP, a.len);
 	struct capture_stats st = {0};
@@ -132,7 +113,7 @@ static struct fixture framed(const struct fixture *f)
 
 static void test_tcp_split_response(void **state)
 {
-	struct fixture rq = load("query_mx"), ra = load("resp_mx");
+	struct fixture rq = load_fixture("query_mx"), ra = load_fixture("resp_mx");
 	struct fixture q = framed(&rq), a = framed(&ra);
 	struct pkt_meta m;
 	struct rig r;
@@ -158,7 +139,7 @@ static void test_tcp_split_response(void **state)
 
 static void test_unanswered_on_timeout_and_finish(void **state)
 {
-	struct fixture q1 = load("query_mx"), q2 = load("query_a_mixed_case");
+	struct fixture q1 = load_fixture("query_mx"), q2 = load_fixture("query_a_mixed_case");
 	struct pkt_meta m1 = client_meta(T0, IPPROTO_UDP, q1.len);
 	struct pkt_meta m2 = client_meta(T0 + 4 * SEC, IPPROTO_UDP, q2.len);
 	struct capture_stats st = {0};
@@ -184,7 +165,7 @@ static void test_unanswered_on_timeout_and_finish(void **state)
 
 static void test_pid_filter_and_count_limit(void **state)
 {
-	struct fixture q = load("query_mx");
+	struct fixture q = load_fixture("query_mx");
 	struct pkt_meta mine = client_meta(T0, IPPROTO_UDP, q.len);
 	struct pkt_meta other = mine;
 	struct capture_stats st = {0};
@@ -209,7 +190,7 @@ static void test_pid_filter_and_count_limit(void **state)
 
 static void test_hostile_and_truncated(void **state)
 {
-	struct fixture loop = load("evil_ptr_self"), a = load("resp_mx");
+	struct fixture loop = load_fixture("evil_ptr_self"), a = load_fixture("resp_mx");
 	struct fixture tiny = {.buf = {1, 2, 3}, .len = 3};
 	struct pkt_meta m = reply_meta(T0, IPPROTO_UDP, 3);
 	struct capture_stats st = {0};

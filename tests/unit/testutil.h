@@ -139,4 +139,25 @@ static inline void check_py(struct sink *s, const char *body)
 	assert_int_equal(rc, 0);
 }
 
+struct fixture {
+	uint8_t buf[4096];
+	size_t len;
+};
+
+/* A message from tests/fixtures/dns (run from the top of the tree). */
+static inline struct fixture load_fixture(const char *name)
+{
+	struct fixture f = {.len = 0};
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "tests/fixtures/dns/%s.bin", name);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	f.len = fread(f.buf, 1, sizeof(f.buf), fp);
+	fclose(fp);
+	assert_true(f.len >= 12);
+	return f;
+}
+
 #endif

@@ -65,7 +65,12 @@ int main(int argc, char **argv)
 		.fd = open("/dev/null", O_WRONLY), .format = fmt, .host = "bench"};
 	struct output *out = output_new(&ocfg);
 	struct pipeline_config pcfg = {
-		.out = out, .timeout_ns = 5000000000ULL, .max_pending = 65536, .max_tcp_flows = 64};
+		.out = out,
+		.events = true,
+		.timeout_ns = 5000000000ULL,
+		.max_pending = 65536,
+		.max_tcp_flows = 64,
+	};
 	struct pipeline *p = pipeline_new(&pcfg);
 	struct pkt_meta mq = {.family = AF_INET,
 			      .proto = IPPROTO_UDP,

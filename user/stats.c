@@ -50,7 +50,7 @@
  *     qtype slots                                   16
  *     high halves pointer                            8
  *     latency histogram (inline up to 4 buckets)    64
- *     distinct set (one value inline)               16
+ *     distinct set (two values inline)              16
  *   count                                            8
  *   heap node (count snapshot, slot)                16
  *   hash buckets (2 x 131072 words for 100000)      10.5
@@ -62,8 +62,8 @@
  *   34 bytes add a key allocation of their size (+ 8 .. 16): the 150 MiB
  *   target holds for flood names up to about 200 bytes; names of the full
  *   253 bytes would take about 160 MiB.
- * Entries that see more than 4 distinct latency buckets, or more than one
- * distinct name or address, grow on the heap (histogram up to 8 KiB, exact
+ * Entries that see more than 4 distinct latency buckets, or more than two
+ * distinct names or addresses, grow on the heap (histogram up to 8 KiB, exact
  * set up to 1 KiB, then a 4 KiB HLL); in a random-name flood each name
  * entry has one latency bucket and no address, so none of them grow.
  * Distinct sets: names for STATS_PROCESS, STATS_COMM, STATS_PEER and
@@ -120,25 +120,31 @@ enum counter {
 };
 
 /*
- * Distinct values (64-bit set_hash()es of names or addresses): exact up to
- * STATS_EXACT_DISTINCT, first one value inline, then an open-addressing
- * table of 4 .. 128 slots (load <= 1/2), then a HyperLogLog fed the same
- * hashes, so exact sets and sketches merge into the same registers as one
- * sketch fed everything.
+ * Distinct values (64-bit set_hash()es of names or addresses, made odd):
+ * exact up to STATS_EXACT_DISTINCT, first two values inline (a name with
+ * two addresses allocates nothing), then an open-addressing table of
+ * 8 .. 128 slots (load <= 1/2), then a HyperLogLog fed the same values, so
+ * exact sets and sketches merge into the same registers as one sketch fed
+ * everything. The values being odd and the pointers even tells the inline
+ * form from the others.
  */
 enum dset_mode { DSET_SMALL, DSET_TABLE, DSET_HLL };
-#define DSET_FIRST_LOG2 2
+#define DSET_FIRST_LOG2 3
 
 struct dset {
 	union {
-		uint64_t one; /* DSET_SMALL, n <= 1 */
-		uint64_t *table; /* DSET_TABLE: 0 marks a free slot */
-		struct hll *hll;
+		uint64_t small[2]; /* DSET_SMALL: 0 .. 2 values; 0 = none */
+		struct {
+			union {
+				uint64_t *table; /* DSET_TABLE: 0 marks a free slot */
+				struct hll *hll;
+			};
+			uint32_t n; /* DSET_TABLE: values */
+			uint8_t mode; /* DSET_TABLE or DSET_HLL */
+			uint8_t log2cap; /* DSET_TABLE */
+			uint16_t _pad;
+		};
 	};
-	uint32_t n; /* values, while exact */
-	uint8_t mode;
-	uint8_t log2cap; /* DSET_TABLE */
-	uint16_t _pad;
 };
 
 struct entry {
@@ -309,23 +315,30 @@ static void cnt_add64(struct entry *e, int i, uint64_t v)
 
 /* ---- distinct sets ---- */
 
+static enum dset_mode dset_mode(const struct dset *d)
+{
+	return d->small[0] == 0 || (d->small[0] & 1) ? DSET_SMALL : (enum dset_mode)d->mode;
+}
+
 static void dset_free(struct dset *d)
 {
-	if (d->mode == DSET_TABLE) {
+	if (dset_mode(d) == DSET_TABLE) {
 		free(d->table);
-	} else if (d->mode == DSET_HLL) {
+	} else if (dset_mode(d) == DSET_HLL) {
 		hll_free(d->hll);
 		free(d->hll);
 	}
 	memset(d, 0, sizeof(*d));
 }
 
-/* Calls fn for each exact value (DSET_SMALL, DSET_TABLE). */
+/* Runs body with v set to each exact value (DSET_SMALL, DSET_TABLE). */
 #define DSET_FOR_EACH(d, v, body)                                                \
 	do {                                                                     \
-		if ((d)->mode == DSET_SMALL && (d)->n) {                         \
-			uint64_t v = (d)->one;                                   \
-			body;                                                    \
+		if (dset_mode(d) == DSET_SMALL) {                                \
+			for (int _i = 0; _i < 2 && (d)->small[_i]; _i++) {       \
+				uint64_t v = (d)->small[_i];                     \
+				body;                                            \
+			}                                                        \
 		} else if ((d)->mode == DSET_TABLE) {                            \
 			for (uint32_t _i = 0; _i < (1u << (d)->log2cap); _i++) { \
 				uint64_t v = (d)->table[_i];                     \
@@ -343,7 +356,7 @@ static int dset_to_hll(struct dset *d)
 	if (!h)
 		return -ENOMEM;
 	DSET_FOR_EACH(d, v, hll_add_hash(h, v));
-	if (d->mode == DSET_TABLE)
+	if (dset_mode(d) == DSET_TABLE)
 		free(d->table);
 	d->hll = h;
 	d->mode = DSET_HLL;
@@ -362,15 +375,16 @@ static void table_put(uint64_t *table, uint32_t mask, uint64_t v)
 /* Rehash into 1 << log2cap slots. */
 static int dset_resize(struct dset *d, uint8_t log2cap)
 {
-	uint32_t mask = (1u << log2cap) - 1;
+	uint32_t mask = (1u << log2cap) - 1, n = 0;
 	uint64_t *t = calloc(mask + 1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
-	DSET_FOR_EACH(d, v, table_put(t, mask, v));
-	if (d->mode == DSET_TABLE)
+	DSET_FOR_EACH(d, v, (table_put(t, mask, v), n++));
+	if (dset_mode(d) == DSET_TABLE)
 		free(d->table);
 	d->table = t;
+	d->n = n;
 	d->mode = DSET_TABLE;
 	d->log2cap = log2cap;
 	return 0;
@@ -398,15 +412,18 @@ static void dset_table_add(struct dset *d, uint64_t v)
 /* Adds one value (out of memory: it is not counted). */
 static void dset_add(struct dset *d, uint64_t v)
 {
-	v = v ? v : 1; /* 0 marks free table slots */
-	switch (d->mode) {
+	v |= 1; /* odd: never 0 (a free slot), never a pointer */
+	switch (dset_mode(d)) {
 	case DSET_SMALL:
-		if (d->n == 0) {
-			d->one = v;
-			d->n = 1;
-			return;
+		for (int i = 0; i < 2; i++) {
+			if (d->small[i] == v)
+				return;
+			if (!d->small[i]) {
+				d->small[i] = v;
+				return;
+			}
 		}
-		if (d->one == v || dset_resize(d, DSET_FIRST_LOG2))
+		if (dset_resize(d, DSET_FIRST_LOG2))
 			return;
 		dset_table_add(d, v);
 		return;
@@ -420,21 +437,27 @@ static void dset_add(struct dset *d, uint64_t v)
 
 static void dset_union(struct dset *d, const struct dset *s)
 {
-	if (s->mode != DSET_HLL) {
+	if (dset_mode(s) != DSET_HLL) {
 		DSET_FOR_EACH(s, v, dset_add(d, v));
 		return;
 	}
-	if (d->mode != DSET_HLL && dset_to_hll(d))
+	if (dset_mode(d) != DSET_HLL && dset_to_hll(d))
 		return;
 	hll_merge(d->hll, s->hll);
 }
 
 static uint64_t dset_count(const struct dset *d, bool *estimated)
 {
-	*estimated = d->mode == DSET_HLL;
-	if (d->mode == DSET_HLL)
+	*estimated = false;
+	switch (dset_mode(d)) {
+	case DSET_SMALL:
+		return (d->small[0] != 0) + (d->small[1] != 0);
+	case DSET_TABLE:
+		return d->n;
+	default:
+		*estimated = true;
 		return (uint64_t)llround(hll_estimate(d->hll));
-	return d->n;
+	}
 }
 
 /* ---- entries ---- */
@@ -846,7 +869,7 @@ static int table_grow(struct table *t)
 static void prefetch_victim(const struct table *t, const struct entry *v)
 {
 	__builtin_prefetch(&t->bucket[v->hash & t->bucket_mask], 1);
-	if (v->set.mode == DSET_TABLE)
+	if (dset_mode(&v->set) == DSET_TABLE)
 		__builtin_prefetch(v->set.table);
 }
 

@@ -14,6 +14,16 @@ do not collide. Everything is undone unconditionally (context manager exit,
 atexit, SIGTERM/SIGHUP): the processes the lab started are killed by PID,
 the namespaces, the temp dir and the /etc/netns entries are removed.
 
+Lab(cgroup=True) also runs the lab (this test process and everything it
+starts from then on: nsd, clients, tracers) in a cgroup v2 directory of its
+own, lab.cgroup (the path below the cgroup2 mount, e.g.
+"/dnssnoop-test-1234"), so a tracer started with --cgroup lab.cgroup sees
+this lab's traffic and nothing else on the host (other test runs query the
+same names). lab.sub_cgroup("x") makes a child cgroup, and popen/dig with
+cgroup=that path start a program in it, so a tracer can be limited to one
+side of an exchange (the clients, not nsd). Teardown moves the process back
+and removes the directories.
+
 Tracer runs build/dnssnoop in the root namespace (its cgroup_skb hook sees
 every namespace), waits for "dnssnoop: attached" and stops it with SIGINT.
 
@@ -82,6 +92,25 @@ def process_tree(pid):
         out.append(p)
         todo += children_of(p)
     return out
+
+
+def cgroup2_mount():
+    """Where the cgroup v2 hierarchy is mounted (from /proc/self/mountinfo)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[:1] == ["cgroup2"]:
+                return left.split()[4]
+    raise LabError("no cgroup2 mount")
+
+
+def own_cgroup():
+    """This process's cgroup v2 path (below the mount)."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].rstrip("\n")
+    raise LabError("no cgroup v2 entry in /proc/self/cgroup")
 
 
 def pid_alive(pid):
@@ -336,7 +365,7 @@ def install_cleanup_handlers():
 
 
 class Lab:
-    def __init__(self, tag=None):
+    def __init__(self, tag=None, cgroup=False):
         pid = os.getpid()
         self.name = "dnssnoop-test-%d%s" % (pid, "-" + tag if tag else "")
         self.cli = self.name + "-cli"
@@ -354,6 +383,11 @@ class Lab:
         self.srv6 = ula + "::2"
         self.tmp = None
         self.nsd = None
+        self.want_cgroup = cgroup
+        self.cgroup = None  # path below the cgroup2 mount, with Lab(cgroup=True)
+        self._cgroup_dir = None
+        self._cgroup_home = None  # where this process was before
+        self._sub_cgroups = []
         self._procs = []
         self._tracers = []
         self._seq = 0
@@ -388,6 +422,8 @@ class Lab:
 
     def start(self):
         self.tmp = tempfile.mkdtemp(prefix=self.name + ".")
+        if self.want_cgroup:
+            self._enter_cgroup()
         for key, ns in (("cli", self.cli), ("srv", self.srv)):
             run(["ip", "netns", "add", ns])
             self._created[key] = True
@@ -406,6 +442,57 @@ class Lab:
         run(["ip", "-n", self.srv, "route", "add", "blackhole", self.blackhole4 + "/32"])
         self._write_resolv_conf()
         self._start_nsd()
+
+    def _enter_cgroup(self):
+        """Move this process (and so all it starts later) into a new cgroup."""
+        mount = cgroup2_mount()
+        home = own_cgroup()
+        path = os.path.join(mount, self.name)
+        os.mkdir(path)
+        self._cgroup_dir = path
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write("%d\n" % os.getpid())
+        self._cgroup_home = os.path.join(mount, home.lstrip("/"))
+        self.cgroup = "/" + self.name
+
+    def sub_cgroup(self, name):
+        """Create the child cgroup <lab.cgroup>/name; returns its path below the
+        mount (for --cgroup, and for popen/dig's cgroup=)."""
+        if not self.cgroup:
+            raise LabError("sub_cgroup needs Lab(cgroup=True)")
+        path = os.path.join(self._cgroup_dir, name)
+        os.mkdir(path)
+        self._sub_cgroups.insert(0, path)
+        return self.cgroup + "/" + name
+
+    def _cgroup_argv(self, cgroup, argv):
+        """argv started by a shell that first moves itself into cgroup (a path
+        below the mount); the shell execs, so the PID stays the program's."""
+        procs = os.path.join(cgroup2_mount(), cgroup.lstrip("/"), "cgroup.procs")
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', procs] + list(argv)
+
+    def _leave_cgroup(self, errors):
+        if not self._cgroup_dir:
+            return
+        try:
+            if self._cgroup_home:
+                with open(os.path.join(self._cgroup_home, "cgroup.procs"), "w") as f:
+                    f.write("%d\n" % os.getpid())
+        except OSError as e:
+            errors.append("leave cgroup: %s" % e)
+        deadline = time.monotonic() + 5  # exited processes leave it asynchronously
+        for path in self._sub_cgroups + [self._cgroup_dir]:
+            while True:
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as e:
+                    if time.monotonic() > deadline:
+                        errors.append("rmdir %s: %s" % (path, e))
+                        break
+                    time.sleep(0.05)
 
     def _sysctl(self, ns, key, value):
         run(["ip", "netns", "exec", ns, "sh", "-c",
@@ -490,17 +577,21 @@ class Lab:
     def ns_argv(self, ns, argv):
         return ["ip", "netns", "exec", ns] + list(argv)
 
-    def popen(self, ns, argv, **kw):
-        """Start argv in namespace ns; the Popen PID is the program's PID."""
+    def popen(self, ns, argv, cgroup=None, **kw):
+        """Start argv in namespace ns (and in cgroup, a path below the cgroup2
+        mount, when given); the Popen PID is the program's PID."""
         kw.setdefault("stdin", subprocess.DEVNULL)
-        return self.register(subprocess.Popen(self.ns_argv(ns, argv), **kw))
+        argv = self.ns_argv(ns, argv)
+        if cgroup:
+            argv = self._cgroup_argv(cgroup, argv)
+        return self.register(subprocess.Popen(argv, **kw))
 
     def dig_argv(self, args, server=None):
         return ["dig", "@" + (server or self.srv4)] + list(args)
 
-    def dig_start(self, args, server=None, ns=None):
+    def dig_start(self, args, server=None, ns=None, cgroup=None):
         """Start dig in the client namespace; returns the Popen (pid = dig's)."""
-        return self.popen(ns or self.cli, self.dig_argv(args, server),
+        return self.popen(ns or self.cli, self.dig_argv(args, server), cgroup=cgroup,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def dig_finish(self, proc, timeout=20):
@@ -512,8 +603,8 @@ class Lab:
             raise LabError("dig did not finish within %ds: %s" % (timeout, proc.args))
         return DigResult(proc.args, proc.pid, proc.returncode, out, err)
 
-    def dig(self, args, server=None, ns=None, timeout=20):
-        return self.dig_finish(self.dig_start(args, server, ns), timeout)
+    def dig(self, args, server=None, ns=None, timeout=20, cgroup=None):
+        return self.dig_finish(self.dig_start(args, server, ns, cgroup), timeout)
 
     def tracer(self, args, wait=True, tracer=TRACER):
         t = Tracer(self, args, tracer)
@@ -597,6 +688,7 @@ class Lab:
                 p = run(["ip", "netns", "del", ns], check=False)
                 if p.returncode != 0:
                     errors.append("ip netns del %s: %s" % (ns, p.stderr.strip()))
+        self._leave_cgroup(errors)
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
         if self in _live_labs:

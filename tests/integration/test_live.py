@@ -704,9 +704,42 @@ def test_text_format(lab):
         check(not ln.lstrip().startswith("{"), "text mode printed JSON: %s", ln)
 
 
+def test_cgroup_and_output_file(lab):
+    """13. --cgroup traces one subtree only; -o FILE gets the records."""
+    cg = "/dnssnoop-test-%d" % os.getpid()
+    path = cgroup2_root() + cg
+    os.mkdir(path)
+    out = os.path.join(lab.tmp, "cgroup.jsonl")
+    try:
+        argv = lab.dig_argv(DIG + ["www.lab.test", "A"])
+        # Starts in the cgroup (ip netns exec remounts /sys, so it moves first),
+        # then waits for the tracer before exec'ing dig.
+        inside = lab.popen(lab.cli, ["sh", "-c", "read x; exec " + " ".join(argv)], cgroup=cg,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        s = Session(lab, ["--cgroup", cg, "-o", out])
+        outside = lab.dig(DIG + ["mail.lab.test", "MX"])
+        inside.stdin.write("\n")
+        inside.stdin.flush()
+        chosen = lab.dig_finish(inside)
+        check(s.stop() == [], "with -o FILE nothing may go to stdout")
+        check(chosen.rc == 0 and outside.rc == 0, "dig failed: %s %s", chosen.err, outside.err)
+        with open(out) as f:
+            recs = [json.loads(line) for line in f]
+        dns = [r for r in recs if r.get("type") == "dns"]
+        check(sorted((r["qr"], r["dir"], r["pid"], r["cgroup"], r["qname"]) for r in dns) ==
+              [("query", "egress", inside.pid, cg, "www.lab.test"),
+               ("response", "ingress", inside.pid, cg, "www.lab.test")],
+              "--cgroup %s: want dig's two copies only (pid %d), got %s", cg, inside.pid,
+              [brief(r) for r in dns])
+        check(recs[-1].get("type") == "capture_stats", "-o FILE: capture_stats not last")
+    finally:
+        os.rmdir(path)
+
+
 CASES = [test_udp_a, test_record_types, test_tcp, test_truncation_fallback, test_unanswered,
          test_ipv6, test_capture_stats, test_filters, test_count, test_clean_detach,
-         test_hostile_input, test_text_format]
+         test_hostile_input, test_text_format, test_cgroup_and_output_file]
 
 
 # ---------------------------------------------------------------- runner

@@ -256,6 +256,17 @@ bool matcher_response(struct matcher *m, const struct pkt_meta *meta, const stru
 	if (msg->has_question) {
 		make_lookup(m, meta, msg, true, &l);
 		e = find(m, &l);
+		/*
+		 * A capture that saw a local exchange from one side only has the
+		 * query and its response in the same direction (tcpdump -i any
+		 * on loopback marks every packet as arriving). Live, the socket
+		 * cookie in the key keeps this from pairing the wrong copies.
+		 */
+		if (!e && l.key.vantage != DNSSNOOP_DIR_UNKNOWN) {
+			l.key.vantage = meta->dir;
+			l.hash = hash_bytes(&l.key, sizeof(l.key), m->seed);
+			e = find(m, &l);
+		}
 	}
 	if (!e) {
 		m->stats.unmatched++;

@@ -276,8 +276,29 @@ static int parse_loopback(const uint8_t *p, size_t cap, struct netparse_ip *ip)
 	return NETPARSE_SKIP;
 }
 
+/*
+ * Linux cooked captures (tcpdump -i any, dnssnoop -w) say which way a
+ * packet went: "outgoing" is egress, "to us" (and broadcast/multicast) is
+ * ingress; another host's packet seen in promiscuous mode is neither.
+ */
+static uint8_t sll_dir(uint16_t pkttype)
+{
+	switch (pkttype) {
+	case 0: /* PACKET_HOST */
+	case 1: /* PACKET_BROADCAST */
+	case 2: /* PACKET_MULTICAST */
+		return DNSSNOOP_INGRESS;
+	case 4: /* PACKET_OUTGOING */
+		return DNSSNOOP_EGRESS;
+	default:
+		return DNSSNOOP_DIR_UNKNOWN;
+	}
+}
+
 int netparse_frame(int dlt, const uint8_t *frame, size_t caplen, struct netparse_ip *ip)
 {
+	ip->dir = DNSSNOOP_DIR_UNKNOWN;
+	ip->ifindex = 0;
 	switch (dlt) {
 	case NETPARSE_DLT_EN10MB:
 		if (caplen < ETH_HLEN)
@@ -287,11 +308,14 @@ int netparse_frame(int dlt, const uint8_t *frame, size_t caplen, struct netparse
 	case NETPARSE_DLT_LINUX_SLL:
 		if (caplen < SLL_HLEN)
 			return NETPARSE_SHORT;
+		ip->dir = sll_dir(get_be16(frame));
 		return parse_ethertype(get_be16(frame + 14), frame + SLL_HLEN, caplen - SLL_HLEN,
 				       ip);
 	case NETPARSE_DLT_LINUX_SLL2:
 		if (caplen < SLL2_HLEN)
 			return NETPARSE_SHORT;
+		ip->dir = sll_dir(frame[10]);
+		ip->ifindex = get_be32(frame + 4);
 		return parse_ethertype(get_be16(frame), frame + SLL2_HLEN, caplen - SLL2_HLEN, ip);
 	case NETPARSE_DLT_RAW:
 	case NETPARSE_LINKTYPE_RAW:

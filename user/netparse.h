@@ -51,6 +51,8 @@ struct netparse_ip {
 	const uint8_t *l4; /* first byte after the IP headers */
 	uint32_t l4_caplen; /* bytes at l4 that were captured (<= l4_len) */
 	uint32_t l4_len; /* bytes after the IP headers on the wire */
+	uint8_t dir; /* enum dnssnoop_dir: from Linux cooked headers, else unknown */
+	uint32_t ifindex; /* Linux cooked v2 only; 0 = unknown */
 	uint32_t frag_id; /* identification (IPv4: 16 bits, IPv6: 32 bits) */
 	uint32_t frag_off; /* offset of this fragment's data, in bytes */
 };

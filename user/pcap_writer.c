@@ -23,12 +23,17 @@
 #define IPV6_HLEN    40u
 #define UDP_HLEN     8u
 #define TCP_HLEN     20u
-#define MAX_HDRS     (IPV6_HLEN + TCP_HLEN)
+#define SLL2_HLEN    20u
+#define MAX_HDRS     (SLL2_HLEN + IPV6_HLEN + TCP_HLEN)
 #define TTL	     64
 #define TCP_WINDOW   65535
 #define TCP_FLAG_PSH 0x08
 #define TCP_FLAG_ACK 0x10
 #define IPV4_FLAG_DF 0x4000
+/* Linux cooked v2 (LINKTYPE_LINUX_SLL2) fields. */
+#define SLL2_ARPHRD_NONE     0xfffe
+#define SLL2_PACKET_HOST     0 /* to this host: ingress */
+#define SLL2_PACKET_OUTGOING 4 /* from this host: egress */
 
 struct pcap_writer {
 	pcap_t *dead;
@@ -75,8 +80,8 @@ struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "dnssnoop: out of memory opening %s", path);
 		return NULL;
 	}
-	w->dead =
-		pcap_open_dead_with_tstamp_precision(DLT_RAW, SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+	w->dead = pcap_open_dead_with_tstamp_precision(DLT_LINUX_SLL2, SNAPLEN,
+						       PCAP_TSTAMP_PRECISION_NANO);
 	if (!w->dead) {
 		snprintf(err, errlen, "dnssnoop: out of memory opening %s", path);
 		free(w);
@@ -105,15 +110,27 @@ static uint64_t pseudo_header_sum(const struct pkt_meta *m, uint32_t l4_len)
 	return csum_add(sum, tail, sizeof(tail));
 }
 
-static uint32_t build_ip(struct pcap_writer *w, const struct pkt_meta *m, uint32_t l4_len)
+/*
+ * The cooked header keeps what a raw IP record would lose: the direction
+ * (the live source sees both copies of a local exchange, which differ
+ * only in it) and the interface.
+ */
+static void build_sll2(uint8_t *h, const struct pkt_meta *m)
 {
-	uint8_t *h = w->buf;
+	memset(h, 0, SLL2_HLEN);
+	put_be16(h, m->family == AF_INET ? 0x0800 : 0x86dd);
+	put_be32(h + 4, m->ifindex);
+	put_be16(h + 8, SLL2_ARPHRD_NONE);
+	h[10] = m->dir == DNSSNOOP_EGRESS ? SLL2_PACKET_OUTGOING : SLL2_PACKET_HOST;
+}
 
+static uint32_t build_ip(uint8_t *h, const struct pkt_meta *m, uint32_t l4_len, uint16_t ip_id)
+{
 	if (m->family == AF_INET) {
 		memset(h, 0, IPV4_HLEN);
 		h[0] = 0x45;
 		put_be16(h + 2, IPV4_HLEN + l4_len);
-		put_be16(h + 4, w->ip_id++);
+		put_be16(h + 4, ip_id);
 		put_be16(h + 6, IPV4_FLAG_DF);
 		h[8] = TTL;
 		h[9] = m->proto;
@@ -181,11 +198,13 @@ int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const 
 		orig = room;
 	if (caplen > orig)
 		caplen = orig;
-	if (caplen > SNAPLEN - ip_hlen - l4_hlen)
-		caplen = SNAPLEN - ip_hlen - l4_hlen; /* a record holds at most the snap length */
+	if (caplen > SNAPLEN - SLL2_HLEN - ip_hlen - l4_hlen)
+		caplen = SNAPLEN - SLL2_HLEN - ip_hlen -
+			 l4_hlen; /* a record holds at most the snap length */
 	l4_len = l4_hlen + (uint32_t)orig;
-	build_ip(w, meta, l4_len);
-	l4 = w->buf + ip_hlen;
+	build_sll2(w->buf, meta);
+	build_ip(w->buf + SLL2_HLEN, meta, l4_len, w->ip_id++);
+	l4 = w->buf + SLL2_HLEN + ip_hlen;
 	build_l4(l4, meta, l4_len, orig);
 	if (caplen)
 		memcpy(l4 + l4_hlen, payload, caplen);
@@ -200,8 +219,8 @@ int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const 
 
 	ph.ts.tv_sec = (time_t)(meta->ts_ns / NS_PER_SEC);
 	ph.ts.tv_usec = (suseconds_t)(meta->ts_ns % NS_PER_SEC); /* ns: a nanosecond pcap */
-	ph.caplen = ip_hlen + l4_hlen + (uint32_t)caplen;
-	ph.len = ip_hlen + l4_len;
+	ph.caplen = SLL2_HLEN + ip_hlen + l4_hlen + (uint32_t)caplen;
+	ph.len = SLL2_HLEN + ip_hlen + l4_len;
 	f = pcap_dump_file(w->dumper);
 	errno = 0;
 	pcap_dump((u_char *)w->dumper, &ph, w->buf);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Saves captured DNS packets as a pcap file (libpcap, LINKTYPE_RAW: each
- * record an IPv4 or IPv6 packet) that tcpdump and Wireshark open. The live
+ * Saves captured DNS packets as a pcap file (libpcap, Linux cooked v2:
+ * each record an IPv4 or IPv6 packet behind a header carrying the
+ * direction and the interface, as `tcpdump -i any` writes) that tcpdump
+ * and Wireshark open, and `dnssnoop -r` reads back with directions. The live
  * source only has the L4 payload and its metadata, so the IP and UDP/TCP
  * headers are rebuilt from pkt_meta (addresses, ports, TCP sequence number
  * and flags); a record's captured length is what was copied, its original

@@ -172,7 +172,8 @@ static void handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
 	switch (rc) {
 	case NETPARSE_OK:
 		meta.ts_ns = ts_ns;
-		meta.dir = DNSSNOOP_DIR_UNKNOWN;
+		meta.dir = ip.dir; /* known from Linux cooked headers only */
+		meta.ifindex = ip.ifindex;
 		ps->st.dns_packets++;
 		fn(ctx, &meta, payload, caplen);
 		break;

@@ -5,7 +5,8 @@
  * raw IPv4/IPv6, BSD loopback), reassembles IPv4/IPv6 fragments (bounded),
  * walks IPv6 extension headers, and hands UDP/TCP payloads to or from the
  * DNS ports to the pipeline as pkt_meta + payload, exactly as the live
- * source does. Time comes from the packets. dir is DNSSNOOP_DIR_UNKNOWN,
+ * source does. Time comes from the packets. dir is known only from Linux
+ * cooked headers (tcpdump -i any, dnssnoop -w), otherwise DNSSNOOP_DIR_UNKNOWN;
  * cookie 0 and owner unknown: a file cannot say which process it was.
  */
 #ifndef DNSSNOOP_CAPTURE_PCAP_H

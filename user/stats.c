@@ -1182,10 +1182,15 @@ static size_t put_addr(uint8_t *p, uint8_t family, const uint8_t *addr)
 	return n + 1;
 }
 
+/*
+ * A server's peers are its clients, each query from a fresh ephemeral
+ * port: keyed by port they would never add up (and would fill the table),
+ * so a client is keyed by address and transport, with port 0.
+ */
 static size_t put_peer(uint8_t *p, const struct dns_obs *o)
 {
 	bool server = obs_server_vantage(o);
-	uint16_t port = server ? o->client_port : o->server_port;
+	uint16_t port = server ? 0 : o->server_port;
 	size_t n = put_addr(p, o->family, server ? o->client_addr : o->server_addr);
 
 	p[n] = o->proto;

@@ -257,12 +257,12 @@ bool matcher_response(struct matcher *m, const struct pkt_meta *meta, const stru
 		make_lookup(m, meta, msg, true, &l);
 		e = find(m, &l);
 		/*
-		 * A capture that saw a local exchange from one side only has the
-		 * query and its response in the same direction (tcpdump -i any
-		 * on loopback marks every packet as arriving). Live, the socket
-		 * cookie in the key keeps this from pairing the wrong copies.
+		 * A capture file that saw a local exchange from one side only
+		 * has the query and its response in the same direction (tcpdump
+		 * -i any on loopback marks every packet as arriving). Live
+		 * (a socket cookie), the direction is always right.
 		 */
-		if (!e && l.key.vantage != DNSSNOOP_DIR_UNKNOWN) {
+		if (!e && !meta->cookie && l.key.vantage != DNSSNOOP_DIR_UNKNOWN) {
 			l.key.vantage = meta->dir;
 			l.hash = hash_bytes(&l.key, sizeof(l.key), m->seed);
 			e = find(m, &l);

@@ -182,10 +182,33 @@ static void test_vantage(void **state)
 	assert_int_equal(stats_of(m).matched, 2);
 	assert_int_equal(stats_of(m).pending, 0);
 
-	/* An egress query is not answered by an egress response. */
-	add_query(m, &rs, 6000, DNSSNOOP_EGRESS, 40002, 8, "a.example");
-	assert_int_equal(answer(m, 6100, DNSSNOOP_EGRESS, 40002, 8, "a.example", 1), UINT64_MAX);
-	assert_int_equal(answer(m, 6200, DNSSNOOP_INGRESS, 40002, 8, "a.example", 1), 200);
+	/*
+	 * Live (a socket cookie): an egress query is not answered by an
+	 * egress response, only by the ingress one.
+	 */
+	{
+		struct test_msg q, r;
+		struct pkt_meta mq = query_meta(6000, DNSSNOOP_EGRESS, 40002);
+		struct pkt_meta mr = response_meta(6100, DNSSNOOP_EGRESS, 40002);
+		uint64_t latency = 0;
+
+		mq.cookie = mr.cookie = 77;
+		make_msg(&q, 8, "a.example", 1, false, 40);
+		make_msg(&r, 8, "a.example", 1, true, 56);
+		matcher_query(m, &mq, &q.msg, on_unanswered, &rs);
+		assert_false(matcher_response(m, &mr, &r.msg, &latency));
+		mr.dir = DNSSNOOP_INGRESS;
+		mr.ts_ns = 6200;
+		assert_true(matcher_response(m, &mr, &r.msg, &latency));
+		assert_int_equal(latency, 200);
+	}
+
+	/*
+	 * A file (no cookie) that saw only one side of a local exchange: both
+	 * copies arrive in the same direction, and still pair up.
+	 */
+	add_query(m, &rs, 6500, DNSSNOOP_INGRESS, 40002, 10, "a.example");
+	assert_int_equal(answer(m, 6600, DNSSNOOP_INGRESS, 40002, 10, "a.example", 1), 100);
 
 	/* Offline: direction unknown on both sides still matches. */
 	add_query(m, &rs, 7000, DNSSNOOP_DIR_UNKNOWN, 40002, 9, "a.example");

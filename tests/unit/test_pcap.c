@@ -108,6 +108,14 @@ static uint16_t l4_sum(int family, const uint8_t *ip, const uint8_t *l4, size_t 
 	return (uint16_t)sum;
 }
 
+/* The Linux cooked v2 header: protocol, interface, packet type (4 = outgoing). */
+static void check_sll2(const u_char *d, uint16_t proto, uint32_t ifindex, uint8_t pkttype)
+{
+	assert_int_equal(d[0] << 8 | d[1], proto);
+	assert_int_equal((uint32_t)d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7], ifindex);
+	assert_int_equal(d[10], pkttype);
+}
+
 static void test_writer_round_trip(void **state)
 {
 	char path[128], err[512] = "";
@@ -156,8 +164,9 @@ static void test_writer_round_trip(void **state)
 		assert_int_equal(r->sport, m[i].sport);
 		assert_int_equal(r->dport, m[i].dport);
 		assert_int_equal(r->orig_len, m[i].orig_len);
-		assert_int_equal(r->dir, DNSSNOOP_DIR_UNKNOWN);
-		assert_int_equal(r->ifindex, 0);
+		/* Linux cooked v2 keeps the direction and the interface. */
+		assert_int_equal(r->dir, m[i].dir);
+		assert_int_equal(r->ifindex, m[i].ifindex);
 		assert_int_equal(r->cookie, 0);
 		assert_int_equal(r->owner.tgid, 0);
 	}
@@ -211,12 +220,14 @@ static void test_writer_headers(void **state)
 
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	assert_non_null(p);
-	assert_int_equal(pcap_datalink(p), DLT_RAW);
+	assert_int_equal(pcap_datalink(p), DLT_LINUX_SLL2);
 	assert_int_equal(pcap_next_ex(p, &h, &d), 1);
 	assert_int_equal(h->ts.tv_sec, 1767225600);
 	assert_int_equal(h->ts.tv_usec, 999999999);
-	assert_int_equal(h->caplen, 20 + 8 + 33);
-	assert_int_equal(h->len, 61);
+	assert_int_equal(h->caplen, 20 + 20 + 8 + 33);
+	assert_int_equal(h->len, 20 + 61);
+	check_sll2(d, 0x0800, 2, 4); /* IPv4, interface 2, outgoing (egress) */
+	d += 20;
 	assert_int_equal(d[0], 0x45);
 	assert_int_equal(d[2] << 8 | d[3], 61); /* total length */
 	assert_int_equal(d[9], IPPROTO_UDP);
@@ -237,8 +248,10 @@ static void test_writer_headers(void **state)
 
 	assert_int_equal(pcap_next_ex(p, &h, &d), 1);
 	assert_int_equal(h->ts.tv_usec, 5);
-	assert_int_equal(h->caplen, 40 + 20 + 20);
-	assert_int_equal(h->len, 40 + 20 + 33);
+	assert_int_equal(h->caplen, 20 + 40 + 20 + 20);
+	assert_int_equal(h->len, 20 + 40 + 20 + 33);
+	check_sll2(d, 0x86dd, 0, 4);
+	d += 20;
 	assert_int_equal(d[0] >> 4, 6);
 	assert_int_equal(d[4] << 8 | d[5], 53); /* payload length */
 	assert_int_equal(d[6], IPPROTO_TCP);

@@ -6,8 +6,10 @@
  * datagrams, and every UDP/TCP packet to or from a DNS port goes to the
  * callback as pkt_meta + payload, just as the live source delivers it.
  */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@ struct pcap_source {
 	int nports;
 	struct ipfrag *frag;
 	struct pcap_source_stats st;
+	bool ended; /* end of file or damage seen: nothing more to read */
+	struct pkt_meta meta; /* the packet pcap_source_next() returned last */
 	char name[256]; /* the file as messages name it */
 };
 
@@ -71,14 +75,17 @@ static int install_filter(struct pcap_source *ps, const char *filter, char *err,
 	return 0;
 }
 
-static int open_file(struct pcap_source *ps, const char *path, char *err, size_t errlen)
+/* f is closed here on failure; on success libpcap owns it. */
+static int open_stream(struct pcap_source *ps, FILE *f, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	const char *why;
 
-	ps->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	ps->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!ps->pcap) {
-		why = without_path(ebuf, path);
+		if (f != stdin)
+			fclose(f);
+		why = without_path(ebuf, ps->name);
 		set_err(err, errlen, "dnssnoop: cannot read %s: %s%s", ps->name, why,
 			strstr(why, "unknown file format") ? " (not a pcap or pcapng file)" : "");
 		return -1;
@@ -96,25 +103,29 @@ static int open_file(struct pcap_source *ps, const char *path, char *err, size_t
 	return 0;
 }
 
-struct pcap_source *pcap_source_open(const char *path, const char *filter, const uint16_t *ports,
-				     int nports, char *err, size_t errlen)
+struct pcap_source *pcap_source_fopen(FILE *f, const char *name, const char *filter,
+				      const uint16_t *ports, int nports, char *err, size_t errlen)
 {
 	struct pcap_source *ps;
 
-	if (!path || nports < 1 || nports > DNSSNOOP_MAX_PORTS) {
+	if (!f || !name || nports < 1 || nports > DNSSNOOP_MAX_PORTS) {
 		set_err(err, errlen, "dnssnoop: between 1 and %d ports can be selected, not %d",
 			DNSSNOOP_MAX_PORTS, nports);
+		if (f && f != stdin)
+			fclose(f);
 		return NULL;
 	}
 	ps = calloc(1, sizeof(*ps));
 	if (!ps) {
-		set_err(err, errlen, "dnssnoop: out of memory opening %s", path);
+		set_err(err, errlen, "dnssnoop: out of memory opening %s", name);
+		if (f != stdin)
+			fclose(f);
 		return NULL;
 	}
-	snprintf(ps->name, sizeof(ps->name), "%s", strcmp(path, "-") ? path : "standard input");
+	snprintf(ps->name, sizeof(ps->name), "%s", name);
 	memcpy(ps->ports, ports, nports * sizeof(*ports));
 	ps->nports = nports;
-	if (open_file(ps, path, err, errlen) < 0 ||
+	if (open_stream(ps, f, err, errlen) < 0 ||
 	    (filter && install_filter(ps, filter, err, errlen) < 0)) {
 		pcap_source_close(ps);
 		return NULL;
@@ -126,6 +137,25 @@ struct pcap_source *pcap_source_open(const char *path, const char *filter, const
 		return NULL;
 	}
 	return ps;
+}
+
+struct pcap_source *pcap_source_open(const char *path, const char *filter, const uint16_t *ports,
+				     int nports, char *err, size_t errlen)
+{
+	bool is_stdin = path && !strcmp(path, "-");
+	FILE *f;
+
+	if (!path) {
+		set_err(err, errlen, "dnssnoop: no file to read");
+		return NULL;
+	}
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return pcap_source_fopen(f, is_stdin ? "standard input" : path, filter, ports, nports, err,
+				 errlen);
 }
 
 /* Opened with nanosecond precision: tv_usec holds nanoseconds. */
@@ -149,14 +179,13 @@ static int reassemble(struct pcap_source *ps, struct netparse_ip *ip, uint64_t t
 	return netparse_reassembled(ip, dg.data, dg.caplen, dg.len);
 }
 
-static void handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
-			  const uint8_t *data, packet_fn fn, void *ctx)
+/* One record of the file: true when it was (or completed) a DNS packet, now in ps->meta. */
+static bool handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
+			  const uint8_t *data, const uint8_t **payload, size_t *caplen)
 {
 	uint64_t ts_ns = record_ts_ns(hdr);
 	struct netparse_ip ip;
-	struct pkt_meta meta;
-	const uint8_t *payload = NULL;
-	size_t caplen = 0;
+	struct pkt_meta *meta = &ps->meta;
 	int rc;
 
 	ps->st.packets++;
@@ -166,17 +195,16 @@ static void handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
 	if (rc == NETPARSE_FRAGMENT)
 		rc = reassemble(ps, &ip, ts_ns);
 	if (rc == NETPARSE_OK) {
-		memset(&meta, 0, sizeof(meta));
-		rc = netparse_l4(&ip, ps->ports, ps->nports, &meta, &payload, &caplen);
+		memset(meta, 0, sizeof(*meta));
+		rc = netparse_l4(&ip, ps->ports, ps->nports, meta, payload, caplen);
 	}
 	switch (rc) {
 	case NETPARSE_OK:
-		meta.ts_ns = ts_ns;
-		meta.dir = ip.dir; /* known from Linux cooked headers only */
-		meta.ifindex = ip.ifindex;
+		meta->ts_ns = ts_ns;
+		meta->dir = ip.dir; /* known from Linux cooked headers only */
+		meta->ifindex = ip.ifindex;
 		ps->st.dns_packets++;
-		fn(ctx, &meta, payload, caplen);
-		break;
+		return true;
 	case NETPARSE_MALFORMED:
 		ps->st.malformed++;
 		break;
@@ -186,26 +214,48 @@ static void handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
 		ps->st.skipped++;
 		break;
 	}
+	return false;
+}
+
+int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const uint8_t **payload,
+		     size_t *caplen, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+
+	while (!ps->ended) {
+		int rc = pcap_next_ex(ps->pcap, &hdr, &data);
+
+		if (rc == 1) {
+			if (handle_record(ps, hdr, data, payload, caplen)) {
+				*meta = &ps->meta;
+				return 1;
+			}
+		} else if (rc == PCAP_ERROR_BREAK) {
+			ps->ended = true; /* end of file */
+		} else if (rc != 0) {
+			ps->ended = true;
+			set_err(err, errlen, "dnssnoop: %s: damaged at packet %llu: %s", ps->name,
+				(unsigned long long)ps->st.packets + 1, pcap_geterr(ps->pcap));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int pcap_source_run(struct pcap_source *ps, packet_fn fn, void *ctx, volatile sig_atomic_t *stop,
 		    char *err, size_t errlen)
 {
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	const struct pkt_meta *meta;
+	const uint8_t *payload;
+	size_t caplen;
+	int rc;
 
 	while (!stop || !*stop) {
-		int rc = pcap_next_ex(ps->pcap, &hdr, &data);
-
-		if (rc == 1) {
-			handle_record(ps, hdr, data, fn, ctx);
-		} else if (rc == PCAP_ERROR_BREAK) {
-			return 0; /* end of file */
-		} else if (rc != 0) {
-			set_err(err, errlen, "dnssnoop: %s: damaged at packet %llu: %s", ps->name,
-				(unsigned long long)ps->st.packets + 1, pcap_geterr(ps->pcap));
-			return -1;
-		}
+		rc = pcap_source_next(ps, &meta, &payload, &caplen, err, errlen);
+		if (rc <= 0)
+			return rc;
+		fn(ctx, meta, payload, caplen);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "packet.h"
 
@@ -41,13 +42,32 @@ struct pcap_source *pcap_source_open(const char *path, const char *filter, const
 				     int nports, char *err, size_t errlen);
 
 /*
+ * The same from a stream already open (the caller may have looked at its
+ * first bytes to tell a pcap from another format). name is what messages
+ * call the file. f is taken over: pcap_source_close() closes it, and so
+ * does a failed open.
+ */
+struct pcap_source *pcap_source_fopen(FILE *f, const char *name, const char *filter,
+				      const uint16_t *ports, int nports, char *err, size_t errlen);
+
+/*
+ * Pull style, for merging several inputs by time: the next DNS packet of
+ * the file. Returns 1 with *meta, *payload and *caplen set (valid until
+ * the next call or pcap_source_close()), 0 at the end of the file, or -1
+ * when the file is damaged (err as for pcap_source_run(); every packet
+ * before was returned, and later calls return 0).
+ */
+int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const uint8_t **payload,
+		     size_t *caplen, char *err, size_t errlen);
+
+/*
  * Deliver every DNS packet of the file to fn, in file order, until the end
  * or until *stop becomes non-zero. Returns 0 at a clean end, or -1 when the
  * file is damaged (truncated record, garbage): err then names the file and
  * the packet number where reading stopped; everything before was delivered.
  */
-int pcap_source_run(struct pcap_source *ps, packet_fn fn, void *ctx,
-		    volatile sig_atomic_t *stop, char *err, size_t errlen);
+int pcap_source_run(struct pcap_source *ps, packet_fn fn, void *ctx, volatile sig_atomic_t *stop,
+		    char *err, size_t errlen);
 
 void pcap_source_get_stats(const struct pcap_source *ps, struct pcap_source_stats *st);
 void pcap_source_close(struct pcap_source *ps);

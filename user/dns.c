@@ -21,6 +21,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 
@@ -1260,6 +1261,66 @@ const char *dns_rcode_str(uint16_t rcode, char buf[16])
 	if (rcode < N_OF(rcode_names) && rcode_names[rcode])
 		return rcode_names[rcode];
 	return numbered(buf, "RCODE", rcode);
+}
+
+/* "PREFIXn" with n a decimal number up to max (no sign, no spaces); else -1. */
+static int numbered_value(const char *s, const char *prefix, unsigned int max)
+{
+	size_t plen = strlen(prefix);
+	unsigned int v = 0;
+
+	if (strncasecmp(s, prefix, plen) != 0 || !s[plen])
+		return -1;
+	for (s += plen; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned int)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	return (int)v;
+}
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcasecmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+int dns_type_from_str(const char *s)
+{
+	int v;
+
+	if (!s)
+		return -1;
+	v = numbered_value(s, "TYPE", UINT16_MAX);
+	if (v >= 0)
+		return v;
+	if ((v = name_index(type_names_low, N_OF(type_names_low), s)) >= 0)
+		return v;
+	if ((v = name_index(type_names_99, N_OF(type_names_99), s)) >= 0)
+		return 99 + v;
+	if ((v = name_index(type_names_249, N_OF(type_names_249), s)) >= 0)
+		return 249 + v;
+	if (!strcasecmp(s, "TA"))
+		return 32768;
+	if (!strcasecmp(s, "DLV"))
+		return 32769;
+	return -1;
+}
+
+int dns_rcode_from_str(const char *s)
+{
+	int v;
+
+	if (!s)
+		return -1;
+	v = numbered_value(s, "RCODE", 4095); /* 12 bits with EDNS */
+	if (v >= 0)
+		return v;
+	return name_index(rcode_names, N_OF(rcode_names), s);
 }
 
 static const char *const opcode_names[] = {

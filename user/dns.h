@@ -134,6 +134,14 @@ const char *dns_class_str(uint16_t rclass, char buf[16]);
 const char *dns_rcode_str(uint16_t rcode, char buf[16]);
 const char *dns_opcode_str(uint8_t opcode, char buf[16]);
 
+/*
+ * The reverse, for reading records back: a type mnemonic ("AAAA") or its
+ * RFC 3597 form ("TYPE65280"), an rcode mnemonic ("NXDOMAIN", "BADCOOKIE")
+ * or "RCODE23" (12 bits at most), case-insensitive. -1 when s is neither.
+ */
+int dns_type_from_str(const char *s);
+int dns_rcode_from_str(const char *s);
+
 /* Case-insensitive equality of two presentation-format names. */
 bool dns_name_equal(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -44,11 +44,13 @@ struct dns_obs {
 	uint8_t proto; /* IPPROTO_UDP / IPPROTO_TCP */
 	uint8_t family; /* of the addresses below */
 	/*
-	 * True for the second local copy of an exchange whose client copy is
-	 * also captured on this host (both ends local: the server's ingress
-	 * query and egress response). Host-wide tables (peer, name,
-	 * client x name) skip mirrors so every exchange counts once there;
-	 * per-process tables count them (the server process did serve it).
+	 * True for the second copy of an exchange whose client copy was also
+	 * captured (both ends local: the server's ingress query and egress
+	 * response; in fleet input, the client on one host and the server on
+	 * another). Host-wide tables (peer, name, client x name) skip mirrors
+	 * so every exchange counts once there; per-process tables count them
+	 * (the server process did serve it). Set by the summary stage
+	 * (summary_observation), whatever the caller put here.
 	 */
 	bool mirror;
 	uint8_t client_addr[16], server_addr[16]; /* client = the query's sender */
@@ -58,6 +60,7 @@ struct dns_obs {
 	const char *qname; /* presentation format as seen; tables case-fold it */
 	size_t qname_len;
 	uint16_t qtype;
+	uint16_t id; /* DNS message id: with the addresses, ports and proto, the exchange */
 	uint16_t rcode; /* OBS_RESPONSE */
 	bool tc; /* OBS_RESPONSE: truncated (TC bit) */
 	uint32_t len; /* message bytes on the wire */

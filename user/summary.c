@@ -107,6 +107,7 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
 	o->qname = m->msg->qname;
 	o->qname_len = m->msg->qname_len;
 	o->qtype = m->msg->qtype;
+	o->id = m->msg->id;
 	o->len = m->wire_len;
 	if (m->kind == OBS_RESPONSE) {
 		o->rcode = m->msg->rcode;
@@ -117,6 +118,61 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
 	}
 }
 
+/*
+ * The exchange an observation belongs to, oriented as its query travels
+ * (client -> server), in the form the mirror set keys: the same for the
+ * client's and the server's copy, and without the host, so that a client
+ * on one host and its server on another (fleet input) also make one
+ * exchange.
+ */
+static void exchange_of(const struct dns_obs *o, struct pkt_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ts_ns = o->ts_ns;
+	m->family = o->family;
+	m->proto = o->proto;
+	memcpy(m->saddr, o->client_addr, sizeof(m->saddr));
+	memcpy(m->daddr, o->server_addr, sizeof(m->daddr));
+	m->sport = o->client_port;
+	m->dport = o->server_port;
+}
+
+/*
+ * A query leaving a client socket is remembered; a server's copy of a
+ * remembered exchange (ingress query, egress response) is a mirror. Needs
+ * observations in time order, which every source delivers (offline inputs
+ * are merged by time).
+ */
+static bool is_mirror(struct summary *s, const struct dns_obs *o)
+{
+	struct pkt_meta ex;
+
+	if (o->kind == OBS_QUERY && o->dir == DNSSNOOP_EGRESS) {
+		exchange_of(o, &ex);
+		mirror_note_query(s->mirrors, &ex, o->id);
+		return false;
+	}
+	if (!obs_server_vantage(o))
+		return false;
+	exchange_of(o, &ex);
+	return mirror_is_mirror(s->mirrors, &ex, o->id, false);
+}
+
+static void close_finished_intervals(struct summary *s, uint64_t now_ns);
+
+/*
+ * Every source's observations end here: one path for mirrors, intervals and
+ * tables. An observation past the end of the interval closes it first, so
+ * an interval holds what happened in it whenever the timers last ran.
+ */
+static void observe(struct summary *s, struct dns_obs *o)
+{
+	o->mirror = is_mirror(s, o);
+	start_window(s, o->ts_ns);
+	close_finished_intervals(s, o->ts_ns);
+	stats_add(s->current, o);
+}
+
 void summary_message(struct summary *s, const struct summary_msg *m)
 {
 	struct dns_obs o;
@@ -124,18 +180,14 @@ void summary_message(struct summary *s, const struct summary_msg *m)
 	if (!m->msg->has_question)
 		return; /* nothing to key it by */
 	fill_observation(s, m, &o);
-	if (m->kind == OBS_QUERY && m->meta->dir == DNSSNOOP_EGRESS)
-		mirror_note_query(s->mirrors, m->meta, m->msg->id);
-	else if (obs_server_vantage(&o))
-		o.mirror =
-			mirror_is_mirror(s->mirrors, m->meta, m->msg->id, m->kind == OBS_RESPONSE);
-	summary_observation(s, &o);
+	observe(s, &o);
 }
 
 void summary_observation(struct summary *s, const struct dns_obs *o)
 {
-	start_window(s, o->ts_ns);
-	stats_add(s->current, o);
+	struct dns_obs copy = *o; /* the mirror flag is ours to set */
+
+	observe(s, &copy);
 }
 
 static void report(struct summary *s, const struct stats *st, enum stats_report_scope scope,
@@ -162,17 +214,22 @@ static void close_interval(struct summary *s, uint64_t end_ns)
 	report(s, s->total, STATS_SCOPE_TOTAL, s->window_start_ns, end_ns);
 }
 
-void summary_tick(struct summary *s, uint64_t now_ns)
+static void close_finished_intervals(struct summary *s, uint64_t now_ns)
 {
 	uint64_t step = s->cfg.interval_ns;
 
-	start_window(s, now_ns);
-	mirror_expire(s->mirrors, now_ns);
 	if (!step || now_ns < s->interval_start_ns + step)
 		return;
 	close_interval(s, s->interval_start_ns + step);
 	/* Offline time can jump over empty intervals: resume at now's interval. */
 	s->interval_start_ns += step * ((now_ns - s->interval_start_ns) / step);
+}
+
+void summary_tick(struct summary *s, uint64_t now_ns)
+{
+	start_window(s, now_ns);
+	mirror_expire(s->mirrors, now_ns);
+	close_finished_intervals(s, now_ns);
 }
 
 void summary_finish(struct summary *s, uint64_t now_ns)

@@ -48,7 +48,13 @@ struct summary *summary_new(const struct summary_config *cfg);
 void summary_free(struct summary *s);
 
 void summary_message(struct summary *s, const struct summary_msg *m);
-/* An observation from another source (other hosts' JSON records). */
+/*
+ * An observation from another source (other hosts' JSON records). Both
+ * entry points end in the same code: mirror detection (o->mirror is
+ * ignored and worked out here, from o->dir, o->id and the exchange's
+ * addresses and ports, not the host) and the tables. Observations must
+ * come in time order.
+ */
 void summary_observation(struct summary *s, const struct dns_obs *o);
 /* Time has advanced to now_ns: report finished intervals. */
 void summary_tick(struct summary *s, uint64_t now_ns);

@@ -5,7 +5,9 @@
  * This file only parses the command line and runs the session loop; the
  * work is done by a capture source (capture_live.c live, capture_pcap.c
  * for files) feeding the pipeline (pipeline.c), which feeds the
- * statistics (summary.c) and the output (output.c).
+ * statistics (summary.c) and the output (output.c). JSON Lines that
+ * dnssnoop wrote elsewhere (capture_jsonl.c) go to the statistics
+ * directly; merge.c puts all -r inputs in time order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 #include "capture_live.h"
-#include "capture_pcap.h"
+#include "merge.h"
 #include "output.h"
 #include "pcap_writer.h"
 #include "pipeline.h"
@@ -31,6 +33,10 @@
 #define NS_PER_SEC	 1000000000ULL
 #define POLL_MS		 100
 #define MAX_READ_FILES	 256
+/* Observation time advancing this far runs the timers, as packet time does in the pipeline. */
+#define OBS_TICK_NS (100ULL * 1000000ULL)
+/* Items merged between checks that the reader of the output is still there. */
+#define FLUSH_CHECK_ITEMS 65536
 
 struct options {
 	double duration_s; /* -d, 0 = until interrupted */
@@ -79,8 +85,10 @@ static void usage(FILE *f)
 		"until Ctrl-C)\n"
 		"  -c, --count N           exit after N DNS messages\n"
 		"  -o, --output FILE       write records to FILE instead of stdout\n"
-		"  -r, --read FILE         read packets from a pcap/pcapng file (- = "
-		"stdin)\n"
+		"  -r, --read FILE         read packets from a pcap/pcapng file, or "
+		"dnssnoop's\n"
+		"                          JSON Lines from many hosts (- = stdin), "
+		"merged by time\n"
 		"                          instead of the kernel; repeatable; no root "
 		"needed;\n"
 		"                          an optional tcpdump filter expression may "
@@ -376,25 +384,33 @@ static void install_signal_handlers(void)
 struct session {
 	const struct options *opt;
 	struct live_capture *live; /* live mode */
+	struct merge *inputs; /* offline mode: the -r inputs, merged by time */
 	struct pcap_writer *writer; /* -w */
 	struct pipeline *pipe;
 	struct summary *summary;
 	struct output *out;
 	int out_fd;
-	uint64_t first_ts_ns, last_ts_ns; /* packet time, offline */
+	uint64_t first_ts_ns, last_ts_ns; /* packet and record time, offline */
 	uint64_t packets; /* handed to the pipeline */
+	uint64_t observations; /* JSON Lines records handed to the statistics */
+	uint64_t next_obs_tick_ns; /* record time at which to run the timers */
 	bool write_failed;
 };
+
+static void note_time(struct session *s, uint64_t ts_ns)
+{
+	if (!s->first_ts_ns)
+		s->first_ts_ns = ts_ns;
+	if (ts_ns > s->last_ts_ns)
+		s->last_ts_ns = ts_ns;
+}
 
 static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
 {
 	struct session *s = ctx;
 	int err;
 
-	if (!s->first_ts_ns)
-		s->first_ts_ns = meta->ts_ns;
-	if (meta->ts_ns > s->last_ts_ns)
-		s->last_ts_ns = meta->ts_ns;
+	note_time(s, meta->ts_ns);
 	s->packets++;
 	if (s->writer && !s->write_failed &&
 	    (err = pcap_writer_write(s->writer, meta, payload, caplen))) {
@@ -437,30 +453,77 @@ static int run_live(struct session *s)
 	return 0;
 }
 
-/* Offline: every -r file in turn; a damaged file is reported, the rest still
- * read. */
-static int run_offline(struct session *s)
+/*
+ * A record of another dnssnoop (JSON Lines input): straight to the
+ * statistics. Its time drives the timers like packet time does, so
+ * intervals close and pending queries of pcap inputs expire in order;
+ * except an unanswered record's: its writer reported it from its timers,
+ * before they went on to close an interval at that time.
+ */
+static void on_observation(struct session *s, const struct dns_obs *obs, uint64_t ts_ns)
+{
+	note_time(s, ts_ns);
+	s->observations++;
+	if (ts_ns >= s->next_obs_tick_ns && obs->kind != OBS_UNANSWERED) {
+		pipeline_tick(s->pipe, ts_ns);
+		s->next_obs_tick_ns = ts_ns + OBS_TICK_NS;
+	}
+	if (s->summary)
+		summary_observation(s->summary, obs);
+}
+
+/*
+ * Offline: open every -r input (a damaged or unknown one is reported and
+ * left out). Returns 0, 1 when an input could not be opened, -1 when
+ * nothing can be done (out of memory).
+ */
+static int open_offline(struct session *s)
 {
 	const struct options *o = s->opt;
+	struct merge_config mcfg = {.filter = o->filter, .ports = o->ports, .nports = o->nports};
 	char err[512];
 	int rc = 0;
 
-	for (int i = 0; i < o->nread && !stop_requested && !pipeline_done(s->pipe); i++) {
-		struct pcap_source *ps = pcap_source_open(o->read_paths[i], o->filter, o->ports,
-							  o->nports, err, sizeof(err));
+	s->inputs = merge_new(&mcfg);
+	if (!s->inputs)
+		return -1;
+	for (int i = 0; i < o->nread; i++) {
+		if (merge_add(s->inputs, o->read_paths[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		}
+	}
+	return rc;
+}
 
-		if (!ps) {
+/* Offline: every input's packets and records, merged by time; problems are
+ * reported, the rest read. */
+static int run_offline(struct session *s)
+{
+	struct merge_item item;
+	char err[512];
+	uint64_t items = 0;
+	int rc = 0, n;
+
+	while (!stop_requested && !pipeline_done(s->pipe)) {
+		n = merge_next(s->inputs, &item, err, sizeof(err));
+		if (n == 0)
+			break;
+		if (n < 0) {
 			fprintf(stderr, "%s\n", err);
 			rc = 1;
 			continue;
 		}
-		if (pcap_source_run(ps, on_packet, s, &stop_requested, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			rc = 1;
-		}
-		pcap_source_close(ps);
-		if (output_flush(s->out) < 0)
-			break;
+		if (item.kind == MERGE_PCAP)
+			on_packet(s, item.meta, item.payload, item.caplen);
+		else
+			on_observation(s, item.obs, item.ts_ns);
+		if (++items % FLUSH_CHECK_ITEMS == 0 && output_flush(s->out) < 0)
+			break; /* the reader went away (EPIPE) */
+	}
+	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
+		merge_describe(s->inputs, i, err, sizeof(err));
+		fprintf(stderr, "%s\n", err);
 	}
 	return rc;
 }
@@ -559,6 +622,7 @@ static void close_session(struct session *s)
 {
 	pipeline_free(s->pipe);
 	summary_free(s->summary);
+	merge_free(s->inputs);
 	output_free(s->out);
 	if (s->writer && pcap_writer_close(s->writer) < 0)
 		fprintf(stderr, "dnssnoop: closing %s failed\n", s->opt->write_path);
@@ -573,7 +637,7 @@ int main(int argc, char **argv)
 	struct session s = {.opt = &o};
 	char host[256] = "unknown";
 	uint64_t start_ns, end_ns;
-	int rc;
+	int rc, open_rc = 0;
 
 	parse_options(argc, argv, &o);
 	s.out_fd = open_output(o.output_path);
@@ -584,6 +648,14 @@ int main(int argc, char **argv)
 		close_session(&s);
 		return 1;
 	}
+	if (o.nread && (open_rc = open_offline(&s)) < 0) {
+		fprintf(stderr, "dnssnoop: out of memory opening the inputs\n");
+		close_session(&s);
+		return 1;
+	}
+	/* Records read back are there for their statistics. */
+	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
+		o.summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
 		close_session(&s);
@@ -595,10 +667,10 @@ int main(int argc, char **argv)
 		rc = run_live(&s);
 		end_ns = live_now_ns(s.live);
 	} else {
-		rc = run_offline(&s);
+		rc = run_offline(&s) | open_rc;
 		start_ns = s.first_ts_ns;
 		end_ns = s.last_ts_ns;
-		if (!s.packets) { /* no packet to tell the time by */
+		if (!s.packets && !s.observations) { /* nothing to tell the time by */
 			struct timespec now;
 
 			clock_gettime(CLOCK_REALTIME, &now);

@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 30
 
 # Debian packages the build, the tests and the lab need.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config
-TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark
+TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark tcpdump publicsuffix tzdata
 DEPS_STAMP := $(BUILD)/.deps
 
 CFLAGS    ?= -O2 -g

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "capture_jsonl.h"
+#include "errmsg.h"
 
 #define NS_PER_SEC   1000000000ULL
 #define EXCERPT_LEN  40 /* bytes of a line quoted when it is not JSON */
@@ -37,18 +38,6 @@ struct jsonl_source {
 	struct jsonl_record rec;
 	char name[256];
 };
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct jsonl_parser *jsonl_parser_new(void)
 {

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "errmsg.h"
 #include "dnssnoop.skel.h"
 
 #define NSEC_PER_SEC	   1000000000ULL
@@ -77,17 +78,6 @@ static uint64_t realtime_offset(void)
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	return 0;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static int check_config(const struct live_config *cfg, char *err, size_t errlen)

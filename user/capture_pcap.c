@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "capture_pcap.h"
+#include "errmsg.h"
 #include "ipfrag.h"
 #include "netparse.h"
 
@@ -33,17 +34,6 @@ struct pcap_source {
 	struct pkt_meta meta; /* the packet pcap_source_next() returned last */
 	char name[256]; /* the file as messages name it */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* libpcap often starts its message with the path: do not say it twice. */
 static const char *without_path(const char *msg, const char *path)

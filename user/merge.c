@@ -13,6 +13,7 @@
 
 #include "capture_jsonl.h"
 #include "capture_pcap.h"
+#include "errmsg.h"
 #include "merge.h"
 
 /*
@@ -40,18 +41,6 @@ struct merge {
 	int npull;
 	bool stdin_taken;
 };
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct merge *merge_new(const struct merge_config *cfg)
 {

@@ -45,10 +45,10 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+import runner
+from runner import HERE, REPO, TRACER  # noqa: F401 (the test files use lab.REPO)
+
 ZONES = os.path.join(HERE, "zones")
-TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
 ZONE = "lab.test"
 ATTACHED_LINE = "dnssnoop: attached"
 
@@ -695,6 +695,47 @@ class Lab:
             _live_labs.remove(self)
         if errors:
             print("lab teardown: " + "; ".join(errors), file=sys.stderr)
+
+
+# ---------------------------------------------------------------- test runner
+
+def run_lab_tests(argv, cases, root_for, lab_args=None, tools=()):
+    """main() of a test file whose cases run in one lab: each case gets the
+    lab, which is set up once; a case that left processes behind fails.
+    Exits 77 (skip) when not root (root_for says why root is needed), a
+    tool (the lab's or tools) is missing or the tracer is not built."""
+    script = os.path.basename(argv[0])
+    if os.geteuid() != 0:
+        print("%s: SKIP: needs root (%s)" % (script, root_for))
+        return 77
+    missing = missing_tools() + [t for t in tools if shutil.which(t) is None]
+    if missing:
+        print("%s: SKIP: missing %s (run make deps)" % (script, " ".join(missing)))
+        return 77
+    if not os.access(TRACER, os.X_OK):
+        print("%s: SKIP: %s not built (run make)" % (script, TRACER))
+        return 77
+    cases = runner.selected(cases, argv)
+    install_cleanup_handlers()
+    start = time.monotonic()
+    try:
+        lab_cm = Lab(**(lab_args or {}))
+        lab = lab_cm.__enter__()
+    except (LabError, OSError, subprocess.SubprocessError) as e:
+        print("FAIL lab setup: %s" % e)
+        runner.print_counts(0, len(cases), 0)
+        return 1
+
+    def processes_left():
+        left = lab.end_case()
+        return "%d process(es) left running and killed" % left if left else None
+
+    try:
+        counts = runner.run_cases(cases, lab, failures=(AssertionError, TracerHung),
+                                  allow_skip=True, after_case=processes_left)
+    finally:
+        lab_cm.__exit__(None, None, None)
+    return runner.finish(start, *counts)
 
 
 # ---------------------------------------------------------------- self-check

@@ -28,51 +28,26 @@ import heapq
 import ipaddress
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
-import time
-import traceback
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+from runner import REPO, check, rfc3339_to_ns  # noqa: E402
+
 GEN = os.path.join(REPO, "tools", "gen-pcap")
 STATS_TYPES = ("process_stats", "peer_stats", "name_stats", "pair_stats")
 SERVERS = {ipaddress.ip_address(a) for a in ("10.0.0.1", "10.0.0.2", "fd00::53", "fd00::54")}
 LINKTYPE_RAW = 101
 
 
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
-
-
 # ---------------------------------------------------------------- helpers
 
-class Run:
-    """One dnssnoop run: exit status, stderr, and stdout parsed as JSON."""
+class Run(runner.Run):
+    """One dnssnoop run, with its statistics records."""
 
-    def __init__(self, args, stdin=None, input_bytes=None, text=False):
-        p = subprocess.run([TRACER] + args, stdin=stdin, input=input_bytes,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
-        self.rc, self.args = p.returncode, args
-        self.stderr = p.stderr.decode("utf-8", "replace")
-        self.stdout = p.stdout.decode("utf-8")
-        self.records = []
-        if text:
-            return
-        for n, line in enumerate(self.stdout.splitlines(), 1):
-            try:
-                self.records.append(json.loads(line))
-            except ValueError as e:
-                raise AssertionError("stdout line %d is not JSON (%s): %r" % (n, e, line[:200]))
-
-    def ok(self):
-        check(self.rc == 0, "dnssnoop %s exited %d: %s", " ".join(self.args), self.rc,
-              self.stderr[-2000:])
-        return self
+    TIMEOUT = 300
 
     def stats(self, types=STATS_TYPES):
         return [r for r in self.records if r["type"] in types]
@@ -147,15 +122,9 @@ def write_jsonl(path, recs):
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
 
 
-def parse_rfc3339(s):
-    t = datetime.datetime.strptime(s[:19], "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=datetime.timezone.utc)
-    return int(t.timestamp()) * 10**9 + int(s[20:26]) * 1000
-
-
 def order_key(r):
     """When a record was written: ts, and ts + waited_ns for an unanswered one."""
-    return parse_rfc3339(r["ts"]) + r.get("waited_ns", 0)
+    return rfc3339_to_ns(r["ts"]) + r.get("waited_ns", 0)
 
 
 def one_stream(*streams):
@@ -331,7 +300,7 @@ def server_copies(recs, host, pid):
         if r["type"] != "dns":
             continue
         us = 1 if r["qr"] == "query" else -1
-        ts = parse_rfc3339(r["ts"]) + us * 1000
+        ts = rfc3339_to_ns(r["ts"]) + us * 1000
         t = datetime.datetime.fromtimestamp(ts // 10**9, datetime.timezone.utc)
         out.append(dict(r, host=host, ts=t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (
             ts % 10**9 // 1000), dir="ingress" if r["qr"] == "query" else "egress", pid=pid,
@@ -469,8 +438,8 @@ def test_pcap_and_jsonl_merged_by_time(tmp):
               "host 1's dns records: %d", len(dns))
         check({r["host"] for r in dns} != {"host2"}, "JSON input reprinted")
         st = mixed.capture_stats()
-        first = min(parse_rfc3339(r["ts"]) for r in f.r1 + f.r2 if r["type"] == "dns")
-        check(parse_rfc3339(st["window_start"]) == first, "window_start %s, first message %d",
+        first = min(rfc3339_to_ns(r["ts"]) for r in f.r1 + f.r2 if r["type"] == "dns")
+        check(rfc3339_to_ns(st["window_start"]) == first, "window_start %s, first message %d",
               st["window_start"], first)
 
 
@@ -480,42 +449,8 @@ CASES = [test_two_hosts_equal_one_stream, test_merged_hosts_equal_the_whole_capt
          test_pcap_and_jsonl_merged_by_time]
 
 
-# ---------------------------------------------------------------- runner
-
 def main(argv):
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    passed = failed = 0
-    start = time.monotonic()
-    if not os.access(TRACER, os.X_OK):
-        # Not a skip: nothing here needs root, so a missing binary is a failure.
-        for case in cases:
-            print("FAIL %s: %s is not built (run make)" % (case.__name__, TRACER))
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    tmp = tempfile.mkdtemp(prefix="dnssnoop-fleet-")
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(tmp)
-                status, why = "PASS", ""
-            except AssertionError as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            if status == "PASS":
-                passed += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, 0 skipped" % (passed, failed))
-    return 1 if failed else 0
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-fleet-")
 
 
 if __name__ == "__main__":

@@ -27,11 +27,11 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
-from lab import Lab, LabError, TracerHung, run  # noqa: E402
+from lab import LabError, TracerHung, run  # noqa: E402
+from runner import brief_json, check  # noqa: E402
 
 BPF_SRC = os.path.join(labmod.REPO, "bpf", "dnssnoop.bpf.c")
 DIG = ["+qr", "+tries=1", "+timeout=2"]
@@ -60,18 +60,9 @@ STATS_KEYS = ("packets_matched", "events_submitted", "events_lost", "events_deli
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-class Skip(Exception):
-    pass
-
-
 def clean_status(v):
     """decode_status of a message that decoded without complaint."""
     return v in (None, "", "ok", [])
-
-
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
 
 
 # ---------------------------------------------------------------- helpers
@@ -118,10 +109,9 @@ def rrs(lst):
 
 
 def brief(r):
-    keys = ("type", "dir", "proto", "qr", "id", "saddr", "sport", "daddr", "dport",
-            "comm", "pid", "qname", "qtype", "rcode", "flags", "latency_ns",
-            "truncated_capture", "decode_status", "waited_ns")
-    return json.dumps({k: r[k] for k in keys if k in r})
+    return brief_json(r, ("type", "dir", "proto", "qr", "id", "saddr", "sport", "daddr", "dport",
+                          "comm", "pid", "qname", "qtype", "rcode", "flags", "latency_ns",
+                          "truncated_capture", "decode_status", "waited_ns"))
 
 
 def stats_of(recs):
@@ -742,63 +732,8 @@ CASES = [test_udp_a, test_record_types, test_tcp, test_truncation_fallback, test
          test_hostile_input, test_text_format, test_cgroup_and_output_file]
 
 
-# ---------------------------------------------------------------- runner
-
 def main(argv):
-    if os.geteuid() != 0:
-        print("test_live.py: SKIP: needs root (BPF, network namespaces)")
-        return 77
-    missing = labmod.missing_tools()
-    if missing:
-        print("test_live.py: SKIP: missing %s (run make deps)" % " ".join(missing))
-        return 77
-    if not os.access(labmod.TRACER, os.X_OK):
-        print("test_live.py: SKIP: %s not built (run make)" % labmod.TRACER)
-        return 77
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    labmod.install_cleanup_handlers()
-    passed = failed = skipped = 0
-    start = time.monotonic()
-    try:
-        lab_cm = Lab()
-        lab = lab_cm.__enter__()
-    except (LabError, OSError, subprocess.SubprocessError) as e:
-        print("FAIL lab setup: %s" % e)
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(lab)
-                status, why = "PASS", ""
-            except Skip as e:
-                status, why = "SKIP", str(e)
-            except AssertionError as e:
-                status, why = "FAIL", str(e)
-            except TracerHung as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            finally:
-                left = lab.end_case()
-            if left and status == "PASS":
-                status, why = "FAIL", "%d process(es) left running and killed" % left
-            if status == "PASS":
-                passed += 1
-            elif status == "SKIP":
-                skipped += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        lab_cm.__exit__(None, None, None)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
+    return labmod.run_lab_tests(argv, CASES, "BPF, network namespaces")
 
 
 if __name__ == "__main__":

@@ -19,21 +19,18 @@ Prints PASS/FAIL per case and "cases: P passed, F failed, S skipped";
 exits 1 if a case failed.
 """
 
-import datetime
 import decimal
-import ipaddress
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+from runner import REPO, addr, brief_line, check, ns_to_rfc3339, rfc3339_to_ns  # noqa: E402
+
 GEN = os.path.join(REPO, "tools", "gen-pcap")
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "pcap")
 LAB_PORT = 15353
@@ -44,27 +41,10 @@ RCODE_NUM = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP":
              "REFUSED": 5}
 
 
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
-
-
 # ---------------------------------------------------------------- helpers
 
-class Run:
-    """One dnssnoop run: exit status, stderr, and stdout parsed as JSON."""
-
-    def __init__(self, args, stdin=None, timeout=120):
-        p = subprocess.run([TRACER] + args, stdin=stdin, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
-        self.rc, self.args = p.returncode, args
-        self.stderr = p.stderr.decode("utf-8", "replace")
-        self.records = []
-        for n, line in enumerate(p.stdout.decode("utf-8").splitlines(), 1):
-            try:
-                self.records.append(json.loads(line))
-            except ValueError as e:
-                raise AssertionError("stdout line %d is not JSON (%s): %r" % (n, e, line[:200]))
+class Run(runner.Run):
+    """One dnssnoop run, with its records by type."""
 
     def dns(self):
         return [r for r in self.records if r["type"] == "dns"]
@@ -77,11 +57,6 @@ class Run:
         check(len(s) == 1 and self.records[-1] is s[0],
               "want one capture_stats record, last; got %d", len(s))
         return s[0]
-
-    def ok(self):
-        check(self.rc == 0, "dnssnoop %s exited %d: %s", " ".join(self.args), self.rc,
-              self.stderr[-2000:])
-        return self
 
 
 def gen(tmp, name, *opts, key=True):
@@ -98,25 +73,9 @@ def gen(tmp, name, *opts, key=True):
         return path, [json.loads(line) for line in f]
 
 
-def addr(a):
-    return str(ipaddress.ip_address(a)) if a is not None else None
-
-
-def rfc3339_us(ts_ns):
-    t = datetime.datetime.fromtimestamp(ts_ns // 10**9, datetime.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (ts_ns % 10**9 // 1000)
-
-
-def parse_rfc3339(s):
-    """RFC 3339 text with µs -> ns since the epoch."""
-    t = datetime.datetime.strptime(s[:19], "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=datetime.timezone.utc)
-    return int(t.timestamp()) * 10**9 + int(s[20:26]) * 1000
-
-
 def expected(k):
     """What dnssnoop must print for the answer-key entry k."""
-    e = {"ts": rfc3339_us(k["ts_ns"]), "proto": k["proto"], "saddr": addr(k["saddr"]),
+    e = {"ts": ns_to_rfc3339(k["ts_ns"]), "proto": k["proto"], "saddr": addr(k["saddr"]),
          "sport": k["sport"], "daddr": addr(k["daddr"]), "dport": k["dport"], "id": k["id"],
          "qr": k["qr"], "qname": k["qname"], "qtype": k["qtype"], "ancount": k["ancount"],
          "len": k["len"], "truncated_capture": k["truncated"],
@@ -131,9 +90,7 @@ def observed(r, fields):
 
 
 def brief(r):
-    return "%s %s %s:%s>%s:%s id=%s %s %s" % (
-        r.get("ts"), r.get("proto"), r.get("saddr"), r.get("sport"), r.get("daddr"),
-        r.get("dport"), r.get("id"), r.get("qr"), r.get("qname"))
+    return brief_line(r)
 
 
 def compare_with_key(run, key, skip_fields=()):
@@ -193,7 +150,7 @@ def as_tshark(r):
     rc = RCODE_NUM.get(rc, int(rc[5:]) if rc and rc.startswith("RCODE") else rc)
     return {"id": r["id"], "qr": r["qr"], "qname": r["qname"], "qtype": qt,
             "ancount": r["ancount"], "rcode": rc, "latency_ns": r.get("latency_ns"),
-            "ts_us": parse_rfc3339(r["ts"]) // 1000}
+            "ts_us": rfc3339_to_ns(r["ts"]) // 1000}
 
 
 def compare_with_tshark(path, run, port=53, want_count=None):
@@ -365,8 +322,8 @@ def test_stdin_and_several_files(tmp):
     compare_with_key(run, key_a + key_b)
     st = run.stats()
     check(st["messages"] == len(key_a) + len(key_b), "capture_stats messages %s", st)
-    check(st["window_start"] <= rfc3339_us(key_a[0]["ts_ns"])
-          and st["window_end"] >= rfc3339_us(key_b[-1]["ts_ns"])
+    check(st["window_start"] <= ns_to_rfc3339(key_a[0]["ts_ns"])
+          and st["window_end"] >= ns_to_rfc3339(key_b[-1]["ts_ns"])
           and st["window_start"].startswith("2026-01-01T00:00:0"),
           "session window from packet times: %s .. %s", st["window_start"], st["window_end"])
 
@@ -472,7 +429,7 @@ def test_unanswered_on_packet_time(tmp):
     compare_with_key(run, key)
     early = 0
     for r in run.unanswered():
-        q_ns = parse_rfc3339(r["ts"])
+        q_ns = rfc3339_to_ns(r["ts"])
         if end_ns - q_ns > 3 * 10**9:
             early += 1
             check(2 * 10**9 <= r["waited_ns"] <= 3 * 10**9,
@@ -498,47 +455,8 @@ CASES = [test_tshark_oracle_generated, test_tshark_oracle_lab_capture, test_link
          test_unanswered_on_packet_time, test_ports_and_noise]
 
 
-# ---------------------------------------------------------------- runner
-
 def main(argv):
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    passed = failed = 0
-    start = time.monotonic()
-    why = None
-    if shutil.which("tshark") is None:
-        why = "tshark is missing (run make deps)"
-    elif not os.access(TRACER, os.X_OK):
-        why = "%s is not built (run make)" % TRACER
-    if why:
-        # Not a skip: nothing here needs root, so a missing piece is a failure.
-        for case in cases:
-            print("FAIL %s: %s" % (case.__name__, why))
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    tmp = tempfile.mkdtemp(prefix="dnssnoop-offline-")
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(tmp)
-                status, why = "PASS", ""
-            except AssertionError as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            if status == "PASS":
-                passed += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, 0 skipped" % (passed, failed))
-    return 1 if failed else 0
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-offline-", tools=("tshark",))
 
 
 if __name__ == "__main__":

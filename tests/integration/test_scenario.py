@@ -34,18 +34,17 @@ import datetime
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+from runner import REPO, TRACER, check, ns_to_rfc3339  # noqa: E402
+
 GEN = os.path.join(REPO, "tools", "gen-scenario")
 PSL_FILE = "/usr/share/publicsuffix/public_suffix_list.dat"
 
@@ -56,11 +55,6 @@ EXCLUSIVE = "mail1.planted-example.com"
 BEACON = "update.beacon-example.net"
 OLD, NEW = "mail1.replaced-example.co.uk", "mail2.successor-example.com"
 PLANTED = (EXCLUSIVE, BEACON, OLD, NEW)
-
-
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
 
 
 def close(a, b, eps=1e-6):
@@ -124,11 +118,6 @@ def tshark_dns(path):
                      "src": v[1] or v[2], "id": v[3], "qr": v[4], "qname": v[5].lower(),
                      "rcode": v[6], "ipsum": v[7], "udpsum": v[8], "malformed": v[9]})
     return rows
-
-
-def rfc3339(ns):
-    t = datetime.datetime.fromtimestamp(ns // 10**9, datetime.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (ns % 10**9 // 1000)
 
 
 def wilson_lower(k, n, z=1.959963984540054):
@@ -230,8 +219,8 @@ def test_tshark_reads_every_packet(sc):
     check(not any(r["malformed"] for r in rows), "malformed packets")
     queries = [r for r in rows if r["qr"] == "0"]
     check(len(queries) == f["queries"], "tshark queries %d, key %d", len(queries), f["queries"])
-    check(rfc3339(rows[0]["ts_ns"]) == f["first_packet"]
-          and rfc3339(rows[-1]["ts_ns"]) == f["last_packet"], "first/last packet times")
+    check(ns_to_rfc3339(rows[0]["ts_ns"]) == f["first_packet"]
+          and ns_to_rfc3339(rows[-1]["ts_ns"]) == f["last_packet"], "first/last packet times")
     check(all(a["ts_ns"] <= b["ts_ns"] for a, b in zip(rows, rows[1:])),
           "packets out of time order")
     for t in planted_targets(key):
@@ -531,47 +520,9 @@ CASES = [test_key_agrees_with_dnssnoop, test_tshark_reads_every_packet,
 
 
 def main(argv):
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    passed = failed = 0
-    start = time.monotonic()
-    why = None
-    if shutil.which("tshark") is None:
-        why = "tshark is missing (run make deps)"
-    elif not os.access(TRACER, os.X_OK):
-        why = "%s is not built (run make)" % TRACER
-    elif not os.path.exists(PSL_FILE):
-        why = "%s is missing (apt-get install publicsuffix)" % PSL_FILE
-    if why:
-        # Not a skip: nothing here needs root, so a missing piece is a failure.
-        for case in cases:
-            print("FAIL %s: %s" % (case.__name__, why))
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    tmp = tempfile.mkdtemp(prefix="dnssnoop-scenario-")
-    sc = Scenarios(tmp)
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(sc)
-                status, why = "PASS", ""
-            except AssertionError as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            if status == "PASS":
-                passed += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, 0 skipped" % (passed, failed))
-    return 1 if failed else 0
+    return runner.run_offline_tests(
+        argv, CASES, "dnssnoop-scenario-", tools=("tshark",),
+        files=((PSL_FILE, "apt-get install publicsuffix"),), make_arg=Scenarios)
 
 
 if __name__ == "__main__":

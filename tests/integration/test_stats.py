@@ -27,18 +27,17 @@ exits 77 when it cannot run (not root, tools or tracer missing), 1 if a
 case failed.
 """
 
-import datetime
 import json
 import os
 import re
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
-from lab import Lab, LabError, TracerHung  # noqa: E402
+from lab import LabError  # noqa: E402
+from runner import brief_json, check, rfc3339_to_us  # noqa: E402
 
 DNSCLIENT = os.path.join(labmod.HERE, "dnsclient.py")
 DIG = ["+tries=1", "+timeout=2"]
@@ -53,11 +52,6 @@ TEXT_TITLES = ("processes", "processes by name and cgroup", "peers", "names",
                "process x peer", "process x name", "client x name")
 # Addresses in zones/lab.test.zone: www has two A and one AAAA.
 WWW_ADDRS = 3
-
-
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
 
 
 # ---------------------------------------------------------------- clients
@@ -149,10 +143,9 @@ def final_total(recs):
 
 
 def brief(r):
-    keys = ("type", "by", "pair", "others", "rank") + KEY_FIELDS + (
+    return brief_json(r, ("type", "by", "pair", "others", "rank") + KEY_FIELDS + (
         "queries", "queries_error", "responses", "unanswered", "rcodes", "qtypes", "entries",
-        "total_queries")
-    return json.dumps({k: r[k] for k in keys if k in r})
+        "total_queries"))
 
 
 def find(entries, what, **key):
@@ -439,11 +432,6 @@ def aggregate(rows):
     return acc
 
 
-def rfc3339_us(s):
-    t = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
-    return int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**6 + t.microsecond
-
-
 def test_interval(lab):
     """--interval 2 over ~5 s of spaced queries: interval and total reports;
     every total equals the sum of the intervals up to it."""
@@ -472,7 +460,8 @@ def test_interval(lab):
     for (s0, e0), (s1, _) in zip(windows, windows[1:]):
         check(e0 == s1, "intervals not contiguous: %s .. %s then %s", s0, e0, s1)
     for s, e in windows[:-1]:
-        check(rfc3339_us(e) - rfc3339_us(s) == 2 * 10**6, "interval %s .. %s is not 2 s", s, e)
+        check(rfc3339_to_us(e) - rfc3339_to_us(s) == 2 * 10**6, "interval %s .. %s is not 2 s",
+              s, e)
     with_queries = 0
     for i, (ts, te) in enumerate(totals):
         check(ts == windows[0][0] and te == windows[i][1],
@@ -697,57 +686,9 @@ def test_figures_match_events(lab):
 CASES = [test_counts, test_interval, test_text_format, test_top, test_figures_match_events]
 
 
-# ---------------------------------------------------------------- runner
-
 def main(argv):
-    if os.geteuid() != 0:
-        print("test_stats.py: SKIP: needs root (BPF, network namespaces, cgroups)")
-        return 77
-    missing = labmod.missing_tools()
-    if missing:
-        print("test_stats.py: SKIP: missing %s (run make deps)" % " ".join(missing))
-        return 77
-    if not os.access(labmod.TRACER, os.X_OK):
-        print("test_stats.py: SKIP: %s not built (run make)" % labmod.TRACER)
-        return 77
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    labmod.install_cleanup_handlers()
-    passed = failed = skipped = 0
-    start = time.monotonic()
-    try:
-        lab_cm = Lab(tag="stats", cgroup=True)
-        lab = lab_cm.__enter__()
-    except (LabError, OSError, subprocess.SubprocessError) as e:
-        print("FAIL lab setup: %s" % e)
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(lab)
-                status, why = "PASS", ""
-            except (AssertionError, TracerHung) as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            finally:
-                left = lab.end_case()
-            if left and status == "PASS":
-                status, why = "FAIL", "%d process(es) left running and killed" % left
-            if status == "PASS":
-                passed += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        lab_cm.__exit__(None, None, None)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
+    return labmod.run_lab_tests(argv, CASES, "BPF, network namespaces, cgroups",
+                                {"tag": "stats", "cgroup": True})
 
 
 if __name__ == "__main__":

@@ -32,20 +32,16 @@ case failed.
 """
 
 import collections
-import datetime
 import decimal
-import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
-from lab import Lab, LabError, TracerHung  # noqa: E402
+from runner import addr, brief_line, check, rfc3339_to_us  # noqa: E402
 
 DIG = ["+qr", "+tries=1", "+timeout=2"]
 SNAPLEN = 4096
@@ -59,25 +55,8 @@ QTYPE_NUM = {"A": 1, "MX": 15, "TXT": 16, "AAAA": 28}
 RCODE_NUM = {"NOERROR": 0, "NXDOMAIN": 3}
 
 
-def check(cond, fmt, *args):
-    if not cond:
-        raise AssertionError(fmt % args if args else fmt)
-
-
-def addr(a):
-    return str(ipaddress.ip_address(a)) if a is not None else None
-
-
-def ts_us(s):
-    t = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
-    return int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**6 + t.microsecond
-
-
 def brief(r):
-    return "%s %s %s:%s>%s:%s id=%s %s %s%s" % (
-        r.get("ts"), r.get("proto"), r.get("saddr"), r.get("sport"), r.get("daddr"),
-        r.get("dport"), r.get("id"), r.get("qr"), r.get("qname"),
-        " dir=%s" % r["dir"] if r.get("dir") else "")
+    return brief_line(r, with_dir=True)
 
 
 # ---------------------------------------------------------------- the session
@@ -219,7 +198,7 @@ def tshark_messages(path):
 
 
 def as_tshark(r):
-    return {"ts_us": ts_us(r["ts"]), "proto": r["proto"], "saddr": addr(r["saddr"]),
+    return {"ts_us": rfc3339_to_us(r["ts"]), "proto": r["proto"], "saddr": addr(r["saddr"]),
             "id": r["id"], "qr": r["qr"], "qname": r["qname"], "qtype": QTYPE_NUM[r["qtype"]],
             "rcode": RCODE_NUM[r["rcode"]] if r["qr"] == "response" else None,
             "ancount": r["ancount"], "tc": "tc" in r["flags"], "len": r["len"]}
@@ -333,57 +312,9 @@ CASES = [test_tshark_clients, test_roundtrip_clients, test_tshark_both_ends,
          test_roundtrip_both_ends]
 
 
-# ---------------------------------------------------------------- runner
-
 def main(argv):
-    if os.geteuid() != 0:
-        print("test_write.py: SKIP: needs root (BPF, network namespaces, cgroups)")
-        return 77
-    missing = labmod.missing_tools() + [t for t in ("tshark",) if shutil.which(t) is None]
-    if missing:
-        print("test_write.py: SKIP: missing %s (run make deps)" % " ".join(missing))
-        return 77
-    if not os.access(labmod.TRACER, os.X_OK):
-        print("test_write.py: SKIP: %s not built (run make)" % labmod.TRACER)
-        return 77
-    cases = [c for c in CASES if not argv[1:] or any(a in c.__name__ for a in argv[1:])]
-    labmod.install_cleanup_handlers()
-    passed = failed = skipped = 0
-    start = time.monotonic()
-    try:
-        lab_cm = Lab(tag="write", cgroup=True)
-        lab = lab_cm.__enter__()
-    except (LabError, OSError, subprocess.SubprocessError) as e:
-        print("FAIL lab setup: %s" % e)
-        print("cases: 0 passed, %d failed, 0 skipped" % len(cases))
-        return 1
-    try:
-        for case in cases:
-            t0 = time.monotonic()
-            try:
-                case(lab)
-                status, why = "PASS", ""
-            except (AssertionError, TracerHung) as e:
-                status, why = "FAIL", str(e)
-            except Exception as e:
-                status = "FAIL"
-                why = "%s: %s\n%s" % (type(e).__name__, e,
-                                      "".join(traceback.format_exc().splitlines(True)[-6:]))
-            finally:
-                left = lab.end_case()
-            if left and status == "PASS":
-                status, why = "FAIL", "%d process(es) left running and killed" % left
-            if status == "PASS":
-                passed += 1
-            else:
-                failed += 1
-            print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
-                                      ": " + why if why else ""), flush=True)
-    finally:
-        lab_cm.__exit__(None, None, None)
-    print("total %.1fs" % (time.monotonic() - start))
-    print("cases: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
+    return labmod.run_lab_tests(argv, CASES, "BPF, network namespaces, cgroups",
+                                {"tag": "write", "cgroup": True}, tools=("tshark",))
 
 
 if __name__ == "__main__":

@@ -15,14 +15,14 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 FUZZ_SECONDS ?= 30
 
 # Debian packages the build, the tests and the lab need.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev
 TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark tcpdump publicsuffix tzdata
 DEPS_STAMP := $(BUILD)/.deps
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS  += -D_GNU_SOURCE -I$(BUILD) -Iuser
-LDLIBS    := -lbpf -lelf -lz -lpcap -ljson-c -lm
+LDLIBS    := -lbpf -lelf -lz -lpcap -ljson-c -lpsl -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRC   := bpf/dnssnoop.bpf.c

@@ -62,6 +62,7 @@ struct options {
 	int nread;
 	const char *write_path; /* -w */
 	const char *filter; /* tcpdump filter expression for -r */
+	struct detect_config detect; /* --detect and its thresholds */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -107,6 +108,21 @@ static void usage(FILE *f)
 		"100000)\n"
 		"      --format json|text  JSON Lines (default) or one readable line per "
 		"message\n"
+		"      --detect KINDS      findings with the statistics (implies --summary):\n"
+		"                          comma list of mutual, exclusive_target,\n"
+		"                          exclusive_client, time_window, periodic "
+		"(default all)\n"
+		"      --no-detect         no findings\n"
+		"      --min-lookups N     findings: lookups of a target or client "
+		"(default 16)\n"
+		"      --exclusive-share F findings: Wilson lower bound of the top share "
+		"(0.8)\n"
+		"      --min-clients N     findings: clients active at the same time "
+		"(default 5)\n"
+		"      --tz ZONE[,ZONE..]  time_window: local windows in these tzdata "
+		"zones\n"
+		"      --business-hours HH-HH  time_window: local business hours "
+		"(default 08-19)\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
 		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
@@ -183,6 +199,13 @@ enum long_only {
 	OPT_INTERVAL,
 	OPT_TOP,
 	OPT_MAX_ENTRIES,
+	OPT_DETECT,
+	OPT_NO_DETECT,
+	OPT_MIN_LOOKUPS,
+	OPT_EXCLUSIVE_SHARE,
+	OPT_MIN_CLIENTS,
+	OPT_TZ,
+	OPT_BUSINESS_HOURS,
 };
 
 static const struct option long_options[] = {
@@ -205,6 +228,13 @@ static const struct option long_options[] = {
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"top", required_argument, NULL, OPT_TOP},
 	{"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
+	{"detect", required_argument, NULL, OPT_DETECT},
+	{"no-detect", no_argument, NULL, OPT_NO_DETECT},
+	{"min-lookups", required_argument, NULL, OPT_MIN_LOOKUPS},
+	{"exclusive-share", required_argument, NULL, OPT_EXCLUSIVE_SHARE},
+	{"min-clients", required_argument, NULL, OPT_MIN_CLIENTS},
+	{"tz", required_argument, NULL, OPT_TZ},
+	{"business-hours", required_argument, NULL, OPT_BUSINESS_HOURS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -244,6 +274,82 @@ static void add_port(struct options *o, const char *arg)
 	o->ports[o->nports++] = port;
 }
 
+static double parse_share(const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1) {
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a number in (0, 1]\n", opt, arg);
+		exit(2);
+	}
+	return v;
+}
+
+/* --tz Europe/Moscow,America/New_York: each checked against tzdata. */
+static void parse_zones(struct detect_config *d, char *arg)
+{
+	char *save = NULL;
+
+	d->nzones = 0;
+	for (char *z = strtok_r(arg, ",", &save); z; z = strtok_r(NULL, ",", &save)) {
+		if (d->nzones == DETECT_MAX_ZONES)
+			die_usage("--tz: at most 8 zones (got another: %s)", z);
+		if (detstat_zone_check(z))
+			die_usage("--tz: '%s' is not a tzdata zone", z);
+		d->zones[d->nzones++] = z;
+	}
+}
+
+/* --business-hours 08-19: whole hours, start < end <= 24. */
+static void parse_business_hours(struct detect_config *d, const char *arg)
+{
+	unsigned int a, b;
+	int n = -1;
+
+	if (sscanf(arg, "%u-%u%n", &a, &b, &n) != 2 || n < 0 || arg[n] || a >= b || b > 24)
+		die_usage("--business-hours: '%s' is not HH-HH (00 <= start < end <= 24)", arg);
+	d->business_start = a;
+	d->business_end = b;
+}
+
+/* The detection options; returns false for an option that is not one of them. */
+static bool parse_detect_option(struct options *o, int c, char *arg)
+{
+	const char *bad = NULL;
+
+	switch (c) {
+	case OPT_DETECT:
+		if (detect_parse_kinds(arg, &o->detect.kinds, &bad) || !o->detect.kinds)
+			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
+				  "exclusive_client, time_window, periodic)",
+				  bad ? bad : arg);
+		o->summary = true;
+		return true;
+	case OPT_NO_DETECT:
+		o->detect.kinds = 0;
+		return true;
+	case OPT_MIN_LOOKUPS:
+		o->detect.min_lookups = parse_uint("--min-lookups", arg, 1, UINT32_MAX);
+		return true;
+	case OPT_EXCLUSIVE_SHARE:
+		o->detect.exclusive_share = parse_share("--exclusive-share", arg);
+		return true;
+	case OPT_MIN_CLIENTS:
+		o->detect.min_clients = parse_uint("--min-clients", arg, 1, UINT32_MAX);
+		return true;
+	case OPT_TZ:
+		parse_zones(&o->detect, arg);
+		return true;
+	case OPT_BUSINESS_HOURS:
+		parse_business_hours(&o->detect, arg);
+		return true;
+	}
+	return false;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -257,6 +363,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.top_n = STATS_REPORT_DEFAULT_TOP,
 		.max_entries = 100000,
 	};
+	detect_config_default(&o->detect);
 	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -325,6 +432,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_ENTRIES:
 			o->max_entries = parse_uint("--max-entries", optarg, 16, 1 << 24);
+			break;
+		case OPT_DETECT:
+		case OPT_NO_DETECT:
+		case OPT_MIN_LOOKUPS:
+		case OPT_EXCLUSIVE_SHARE:
+		case OPT_MIN_CLIENTS:
+		case OPT_TZ:
+		case OPT_BUSINESS_HOURS:
+			parse_detect_option(o, c, optarg);
 			break;
 		case 'v':
 			o->verbose = true;
@@ -593,6 +709,7 @@ static int open_stages(struct session *s, const char *host)
 		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
 		.cgroup_path = ocfg.cgroup_path,
 		.cgroup_ctx = ocfg.cgroup_ctx,
+		.detect = &o->detect,
 	};
 	struct pipeline_config pcfg = {
 		.events = o->events,
@@ -640,6 +757,7 @@ int main(int argc, char **argv)
 	int rc, open_rc = 0;
 
 	parse_options(argc, argv, &o);
+	o.detect.max_entries = o.max_entries;
 	s.out_fd = open_output(o.output_path);
 	gethostname(host, sizeof(host) - 1);
 	install_signal_handlers();

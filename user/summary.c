@@ -19,6 +19,7 @@ struct summary {
 	struct stats *current; /* this interval (the whole session without --interval) */
 	struct stats *total; /* running totals; NULL without --interval */
 	struct mirror_set *mirrors;
+	struct detect *detect; /* NULL: no detection */
 	uint64_t window_start_ns; /* first time seen; 0 until then */
 	uint64_t interval_start_ns;
 };
@@ -34,6 +35,13 @@ struct summary *summary_new(const struct summary_config *cfg)
 	s->current = stats_new(&scfg);
 	s->total = cfg->interval_ns ? stats_new(&scfg) : NULL;
 	s->mirrors = mirror_new(65536, cfg->mirror_ttl_ns);
+	if (cfg->detect && cfg->detect->kinds) {
+		s->detect = detect_new(cfg->detect);
+		if (!s->detect) {
+			summary_free(s);
+			return NULL;
+		}
+	}
 	if (!s->current || (cfg->interval_ns && !s->total) || !s->mirrors) {
 		summary_free(s);
 		return NULL;
@@ -48,6 +56,7 @@ void summary_free(struct summary *s)
 	stats_free(s->current);
 	stats_free(s->total);
 	mirror_free(s->mirrors);
+	detect_free(s->detect);
 	free(s);
 }
 
@@ -171,6 +180,7 @@ static void observe(struct summary *s, struct dns_obs *o)
 	start_window(s, o->ts_ns);
 	close_finished_intervals(s, o->ts_ns);
 	stats_add(s->current, o);
+	detect_add(s->detect, o);
 }
 
 void summary_message(struct summary *s, const struct summary_msg *m)
@@ -235,6 +245,8 @@ void summary_tick(struct summary *s, uint64_t now_ns)
 void summary_finish(struct summary *s, uint64_t now_ns)
 {
 	start_window(s, now_ns);
+	/* Findings first: they are what the session was for. */
+	detect_report(s->detect, s->cfg.out);
 	if (s->total)
 		close_interval(s, now_ns);
 	else

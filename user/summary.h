@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "detect.h"
 #include "dns.h"
 #include "output.h"
 #include "packet.h"
@@ -30,6 +31,13 @@ struct summary_config {
 	uint64_t mirror_ttl_ns; /* how long a local query is remembered */
 	cgroup_path_fn cgroup_path; /* live: cgroup id -> path; may be NULL */
 	void *cgroup_ctx;
+	/*
+	 * Detectors of issue 5 (detect.h): every observation is fed to them and
+	 * their findings are written at summary_finish, before the statistics.
+	 * NULL or no kinds: no detection. Copied; the zone names must outlive
+	 * the summary.
+	 */
+	const struct detect_config *detect;
 };
 
 /* One decoded message and what the matcher found out about it. */

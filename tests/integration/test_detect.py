@@ -1,0 +1,367 @@
+#!/usr/bin/python3
+"""Tests of dnssnoop's detectors (issue 5, docs/detection.md) against the
+answer key of tools/gen-scenario: weeks-long captures with planted
+patterns (an exclusive pair in Moscow business hours, a beacon, a replaced
+name, a spam filter) in Zipf background traffic.
+
+Needs no root and never skips. Python 3 standard library only.
+
+What is checked, from `dnssnoop -r FILE --no-events --tz
+Europe/Moscow,America/New_York`:
+  - the set of findings (kind, target kind, target, client) is exactly
+    the one the key predicts with the default rules: for the exclusive
+    pair and the beacon, on the name and the registered domain,
+    exclusive_target when the key's Wilson bound (or top-two bound) of the
+    target is >= 0.8, exclusive_client when the client's is, mutual when
+    both; time_window for each such pair; periodic for the beacon. Nothing
+    on background names or clients, the spam filter, the replaced names;
+  - the figures equal the key's: N, D, shares, HHI, 1/HHI, Wilson bound,
+    NPMI, first seen, the hour-of-week histogram, the UTC and local
+    (Moscow) 90 % windows and the baseline window; the beacon's median
+    interval is 300 s +- 5 %;
+  - with --no-plant, no finding at all, at small and at default scale;
+  - the flags: --no-detect, --detect KINDS, --min-lookups, --exclusive-share,
+    --min-clients, --business-hours, bad --tz and --detect values; --detect
+    alone turns the statistics on; findings come before the statistics;
+    the text format has one line per finding.
+
+Usage: python3 tests/integration/test_detect.py [CASE-SUBSTRING...]
+Prints PASS/FAIL per case and "cases: P passed, F failed, S skipped";
+exits 1 if a case failed.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+from runner import REPO, TRACER, check  # noqa: E402
+
+GEN = os.path.join(REPO, "tools", "gen-scenario")
+SMALL = ["--weeks", "3", "--clients", "40", "--ipv6-clients", "4", "--names", "500",
+         "--scale", "0.3"]
+ZONES = "Europe/Moscow,America/New_York"
+RULES = {"min_lookups": 16, "share": 0.8, "min_clients": 5}
+TK = {"name": "name", "registered_domain": "domain"}
+
+
+def close(a, b, eps=1e-6):
+    return abs(a - b) <= eps
+
+
+def generate(tmp, name, *opts):
+    path, key = os.path.join(tmp, name + ".pcap"), os.path.join(tmp, name + ".json")
+    p = subprocess.run([sys.executable, GEN, "--out", path, "--key", key] + list(opts),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    check(p.returncode == 0, "gen-scenario %s failed: %s", opts, p.stderr.decode()[-1000:])
+    with open(key) as f:
+        return path, json.load(f)
+
+
+def dnssnoop(path, *opts, status=0):
+    """Runs dnssnoop -r PATH; returns (records, stderr)."""
+    p = subprocess.run([TRACER, "-r", path] + list(opts), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    check(p.returncode == status, "dnssnoop %s: exit %d, want %d: %s", opts, p.returncode,
+          status, p.stderr.decode()[-800:])
+    out = p.stdout.decode()
+    if "--format" in opts:
+        return out.splitlines(), p.stderr.decode()
+    return [json.loads(line) for line in out.splitlines()], p.stderr.decode()
+
+
+def findings(path, *opts):
+    recs, _ = dnssnoop(path, "--no-events", "--top", "0", "--tz", ZONES, *opts)
+    return [r for r in recs if r["type"] == "finding"]
+
+
+def fkey(f):
+    return (f["kind"], f["target_kind"], f["target"], f["client"]["label"])
+
+
+def expected(key):
+    """The findings the key predicts with the default rules."""
+    want = set()
+    for p in key["planted"]:
+        if p["kind"] not in ("exclusive", "beacon"):
+            continue
+        client = p["pair"]["client"]
+        cf = p["pair"]["client_figures"]
+        for tk, t in p["targets"].items():
+            t_excl = t["lookups"] >= RULES["min_lookups"] and (
+                t["wilson_lower"] >= RULES["share"] or
+                t["wilson_lower_top_two"] >= RULES["share"])
+            t_excl = t_excl and t["top_client"] == client
+            top = cf["top_name"] if tk == "name" else cf["top_registered_domain"]
+            w = cf["wilson_lower"] if tk == "name" else cf["wilson_lower_registered_domain"]
+            c_excl = (cf["lookups"] >= RULES["min_lookups"] and cf["distinct_hours"] >= 2
+                      and top == t["target"] and w >= RULES["share"])
+            kind = ("mutual" if t_excl and c_excl else "exclusive_target" if t_excl
+                    else "exclusive_client" if c_excl else None)
+            if kind:
+                want.add((kind, TK[tk], t["target"], client))
+                want.add(("time_window", TK[tk], t["target"], client))
+            if p["kind"] == "beacon":
+                want.add(("periodic", TK[tk], t["target"], client))
+    return want
+
+
+def planted(key, kind):
+    got = [p for p in key["planted"] if p["kind"] == kind]
+    check(len(got) == 1, "key: want one planted %s, got %d", kind, len(got))
+    return got[0]
+
+
+def one(fs, kind, tkind, target):
+    got = [f for f in fs if f["kind"] == kind and f["target_kind"] == tkind
+           and f["target"] == target]
+    check(len(got) == 1, "want one %s %s %s finding, got %d", kind, tkind, target, len(got))
+    return got[0]
+
+
+def check_target_figures(f, t, client, second):
+    """The by_target figures of a finding against the key's TARGET."""
+    b = f["by_target"]
+    check(b["lookups"] == t["lookups"] and b["distinct_clients"] == t["distinct_clients"],
+          "%s: N %d D %d, key %d %d", t["target"], b["lookups"], b["distinct_clients"],
+          t["lookups"], t["distinct_clients"])
+    for mine, theirs in (("top_share", "top_share"), ("second_share", "second_share"),
+                         ("hhi", "hhi"), ("wilson_lower", "wilson_lower"),
+                         ("wilson_lower_top_two", "wilson_lower_top_two")):
+        check(close(b[mine], t[theirs]), "%s: %s %s, key %s", t["target"], mine, b[mine],
+              t[theirs])
+    check(close(b["effective_clients"], t["effective_clients"], 1e-5),
+          "%s: 1/HHI %s, key %s", t["target"], b["effective_clients"], t["effective_clients"])
+    check(b["top_client"]["label"] == client, "top client %s, want %s", b["top_client"], client)
+    if second:
+        check(b["second_client"]["label"] == second, "second client %s, want %s",
+              b["second_client"], second)
+    check(b["first_seen"] == t["first"], "%s: first_seen %s, key %s", t["target"],
+          b["first_seen"], t["first"])
+    check(b["active_clients"] >= RULES["min_clients"], "population %d", b["active_clients"])
+    th = f["thresholds"]
+    check(th["min_lookups"] == 16 and th["exclusive_share"] == 0.8 and th["min_clients"] == 5,
+          "thresholds %s", th)
+    check(1 <= len(f["examples"]) <= 10, "examples %s", f["examples"])
+
+
+class Scenarios:
+    def __init__(self, tmp):
+        self.tmp, self.cache = tmp, {}
+
+    def get(self, name, *opts):
+        if name not in self.cache:
+            self.cache[name] = generate(self.tmp, name, *opts)
+        return self.cache[name]
+
+    def small(self):
+        return self.get("small", *SMALL, "--seed", "5")
+
+
+# ---------------------------------------------------------------- cases
+
+def test_planted_found_and_nothing_else(sc):
+    """Small scenario: exactly the predicted findings, in the documented
+    order (mutual first), none naming the spam filter or a replaced name."""
+    path, key = sc.small()
+    fs = findings(path)
+    got = [fkey(f) for f in fs]
+    want = expected(key)
+    check(len(got) == len(set(got)), "duplicate findings: %s", got)
+    check(set(got) == want, "findings %s\n want %s", sorted(set(got) - want),
+          sorted(want - set(got)))
+    order = ["mutual", "exclusive_target", "exclusive_client", "time_window", "periodic"]
+    kinds = [order.index(k[0]) for k in got]
+    check(kinds == sorted(kinds), "findings out of order: %s", [k[0] for k in got])
+    spam = planted(key, "spam_filter")["client"]
+    check(not any(spam == k[3] for k in got), "a finding names the spam filter")
+    # The default scenario: with the default parameters the key predicts
+    # exclusive_target (name, domain) for the pair and mutual for the beacon.
+    check(("exclusive_target", "name", "mail1.planted-example.com",
+           planted(key, "exclusive")["main_client"]) in want
+          and ("mutual", "name", "update.beacon-example.net",
+               planted(key, "beacon")["client"]) in want, "key predictions %s", want)
+
+
+def test_exclusive_pair_figures(sc):
+    """exclusive_target on the name and on its registered domain with the
+    key's N, D, shares, HHI, 1/HHI, Wilson bound and first seen."""
+    path, key = sc.small()
+    fs = findings(path)
+    ex = planted(key, "exclusive")
+    for tk in ("name", "registered_domain"):
+        t = ex["targets"][tk]
+        f = one(fs, "exclusive_target", TK[tk], t["target"])
+        check_target_figures(f, t, ex["main_client"], ex["second_client"])
+        check(f["by_target"]["rule"] == "top" and "clients" not in f["by_target"],
+              "rule %s", f["by_target"]["rule"])
+        check(f["lookups"] == ex["pair"]["lookups"] == 60, "pair lookups %d", f["lookups"])
+        check(close(f["npmi"], ex["pair"]["npmi"]), "npmi %s, key %s", f["npmi"],
+              ex["pair"]["npmi"])
+
+
+def test_exclusive_pair_time_window(sc):
+    """The pair's hour-of-week histogram, UTC and Moscow windows, weekday
+    share and baseline are the key's; concentrated; inside Moscow
+    business hours, not New York's."""
+    path, key = sc.small()
+    fs = findings(path)
+    ex = planted(key, "exclusive")
+    kw = ex["time_window"]
+    f = one(fs, "time_window", "name", ex["targets"]["name"]["target"])
+    w = f["time_window"]
+    check(w["hour_of_week_utc"] == kw["hour_of_week_utc"], "histogram differs from the key")
+    check(w["lookups_counted"] == 60, "counted %d", w["lookups_counted"])
+    for mine, theirs in (("utc", "utc"), ("baseline_utc", "baseline_utc")):
+        m, k = w[mine], kw[theirs]
+        check((m["start_hour"], m["end_hour"], m["hours"]) ==
+              (k["start_hour"], k["end_hour"], k["hours"]) and close(m["share"], k["share"]),
+              "%s window %s, key %s", mine, m, k)
+    check(w["concentrated"] and w["utc"]["hours"] * 2 <= w["baseline_utc"]["hours"],
+          "not concentrated: %s vs %s", w["utc"], w["baseline_utc"])
+    zones = {z["zone"]: z for z in w["zones"]}
+    check(set(zones) == {"Europe/Moscow", "America/New_York"}, "zones %s", list(zones))
+    msk = zones["Europe/Moscow"]
+    k = kw["local"]
+    check((msk["local"]["start_hour"], msk["local"]["hours"]) == (k["start_hour"], k["hours"]),
+          "Moscow window %s, key %s", msk["local"], k)
+    check(msk["exact"] and msk["utc_offset_s"] == 3 * 3600, "Moscow offset %s",
+          msk["utc_offset_s"])
+    check(close(msk["weekday_share"], kw["weekday_share"]) and msk["business_hours"]
+          and msk["window_inside_business_hours"], "Moscow business hours: %s", msk)
+    check(not zones["America/New_York"]["business_hours"], "New York business hours")
+    check(f["thresholds"]["business_hours"] == "08-19", "thresholds %s", f["thresholds"])
+
+
+def test_beacon_mutual_and_periodic(sc):
+    """The beacon: mutual on name and domain (NPMI 1, the key's figures) and
+    periodic with a median interval of 300 s +- 5 %."""
+    path, key = sc.small()
+    fs = findings(path)
+    b = planted(key, "beacon")
+    for tk in ("name", "registered_domain"):
+        t = b["targets"][tk]
+        f = one(fs, "mutual", TK[tk], t["target"])
+        check_target_figures(f, t, b["client"], None)
+        check(close(f["npmi"], b["pair"]["npmi"]) and f["npmi"] == 1, "npmi %s", f["npmi"])
+        c = f["by_client"]
+        check(c["top_target"] == t["target"] and c["lookups"] == b["pair"]["lookups"]
+              and close(c["wilson_lower"], b["pair"]["client_figures"]["wilson_lower"]),
+              "by_client %s", c)
+        p = one(fs, "periodic", TK[tk], t["target"])
+        per = p["periodic"]
+        check(abs(per["median_interval_s"] - 300) < 15 and
+              abs(per["median_interval_s"] - b["intervals"]["median_s"]) < 5,
+              "median %s, key %s", per["median_interval_s"], b["intervals"]["median_s"])
+        check(per["score"] >= 0.9 and per["events"] == 256, "periodic %s", per)
+        check(p["thresholds"] == {"min_lookups": 8, "min_score": 0.8}, "%s", p["thresholds"])
+        w = one(fs, "time_window", TK[tk], t["target"])["time_window"]
+        check(not w["concentrated"], "a 24-hour beacon is not concentrated: %s", w["utc"])
+
+
+def test_no_plant_no_finding(sc):
+    """Background only, small and default scale: no finding at all."""
+    for name, opts in (("bg", SMALL + ["--seed", "5"]), ("bg-default", ["--seed", "11"])):
+        path, key = sc.get(name, *opts, "--no-plant")
+        fs = findings(path)
+        check(not fs, "%s: findings on background traffic: %s", name, [fkey(f) for f in fs])
+
+
+def test_default_scale_planted(sc):
+    """The default six-week scenario (another seed): the predicted findings
+    and nothing else."""
+    path, key = sc.get("default", "--seed", "7")
+    got = {fkey(f) for f in findings(path)}
+    check(got == expected(key), "default scale: extra %s, missing %s",
+          sorted(got - expected(key)), sorted(expected(key) - got))
+
+
+def test_ordinary_beacon_client(sc):
+    """A beacon on an ordinary client (which looks up other names too): the
+    findings the key predicts for that client."""
+    path, key = sc.get("ordinary", *SMALL, "--seed", "5", "--beacon-client", "ordinary")
+    got = {fkey(f) for f in findings(path)}
+    want = expected(key)
+    check(got == want, "extra %s, missing %s", sorted(got - want), sorted(want - got))
+    b = planted(key, "beacon")
+    check(("periodic", "name", b["targets"]["name"]["target"], b["client"]) in got,
+          "no periodic finding for the ordinary client's beacon")
+
+
+def test_flags(sc):
+    """--no-detect, --detect KINDS, thresholds, business hours, bad values."""
+    path, key = sc.small()
+    ex = planted(key, "exclusive")["targets"]["name"]["target"]
+    bc = planted(key, "beacon")["targets"]["name"]["target"]
+    check(not findings(path, "--no-detect"), "--no-detect still finds")
+    got = {f["kind"] for f in findings(path, "--detect", "periodic,mutual")}
+    check(got == {"periodic", "mutual"}, "--detect periodic,mutual: %s", got)
+    # 65 lookups of the exclusive name: not enough for --min-lookups 70.
+    got = {f["target"] for f in findings(path, "--min-lookups", "70")}
+    check(ex not in got and bc in got, "--min-lookups 70: %s", got)
+    # Its Wilson bound is 0.832, 0.918 for the top two (64 of 65): at
+    # --exclusive-share 0.9 the top two qualify together, at 0.95 nothing does.
+    fs = findings(path, "--exclusive-share", "0.9")
+    f = one(fs, "exclusive_target", "name", ex)
+    check(f["by_target"]["rule"] == "top_two" and
+          [c["label"] for c in f["by_target"]["clients"]] ==
+          [planted(key, "exclusive")["main_client"], planted(key, "exclusive")["second_client"]]
+          and close(f["by_target"]["wilson_lower_top_two"], 0.917867),
+          "--exclusive-share 0.9: %s", f["by_target"])
+    check(f["thresholds"]["exclusive_share"] == 0.9, "thresholds %s", f["thresholds"])
+    check(len([g for g in fs if g["kind"] == "time_window" and g["target"] == ex]) == 2,
+          "top two: a time_window for each client")
+    fs = findings(path, "--exclusive-share", "0.95")
+    check(ex not in {f["target"] for f in fs} and bc in {f["target"] for f in fs},
+          "--exclusive-share 0.95: %s", {f["target"] for f in fs})
+    # 48 clients are active: --min-clients 100 leaves only periodic (no
+    # population rule there, but 32 lookups needed outside exclusive pairs).
+    got = {(f["kind"], f["target"]) for f in findings(path, "--min-clients", "100")}
+    check(got == {("periodic", bc), ("periodic", "beacon-example.net")},
+          "--min-clients 100: %s", got)
+    fs = findings(path, "--business-hours", "10-12", "--detect", "time_window,exclusive_target")
+    w = one(fs, "time_window", "name", ex)["time_window"]
+    msk = [z for z in w["zones"] if z["zone"] == "Europe/Moscow"][0]
+    check(not msk["business_hours"], "09-17 inside business hours 10-12")
+    for bad in (["--tz", "Mars/Olympus"], ["--detect", "replacement"],
+                ["--business-hours", "19-08"], ["--exclusive-share", "1.5"]):
+        _, err = dnssnoop(path, "--no-events", *bad, status=2)
+        check(bad[0] in err, "%s: stderr %s", bad, err)
+    # --detect alone turns the statistics on; findings come first.
+    recs, _ = dnssnoop(path, "--no-events", "--detect", "mutual")
+    types = [r["type"] for r in recs if r["type"] != "capture_stats"]
+    check(types[0] == "finding" and "name_stats" in types
+          and types.index("name_stats") > max(i for i, t in enumerate(types) if t == "finding"),
+          "findings are not first: %s", types[:5])
+    recs, _ = dnssnoop(path, "--detect", "mutual")
+    types = {r["type"] for r in recs}
+    check({"dns", "finding", "name_stats"} <= types, "--detect: record types %s", types)
+
+
+def test_text_format(sc):
+    """--format text: one line per finding."""
+    path, key = sc.small()
+    lines, _ = dnssnoop(path, "--no-events", "--format", "text", "--tz", ZONES)
+    fl = [line for line in lines if line.startswith("finding ")]
+    check(len(fl) == len(expected(key)), "text: %d finding lines, want %d", len(fl),
+          len(expected(key)))
+    check(fl[0].startswith("finding mutual name update.beacon-example.net client 10.1.255.66 "
+                           "lookups 865 "), "first line %s", fl[0])
+    check(any("Europe/Moscow 09-17 business-hours" in line and "concentrated" in line
+              for line in fl), "no business-hours window line: %s", fl)
+
+
+CASES = [test_planted_found_and_nothing_else, test_exclusive_pair_figures,
+         test_exclusive_pair_time_window, test_beacon_mutual_and_periodic,
+         test_no_plant_no_finding, test_default_scale_planted, test_ordinary_beacon_client,
+         test_flags, test_text_format]
+
+
+def main(argv):
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-detect-", make_arg=Scenarios)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

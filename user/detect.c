@@ -1,0 +1,1408 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Detectors of exclusive communication patterns; see detect.h and
+ * docs/detection.md for the rules.
+ *
+ * Counting (detect_add, per lookup, no allocation): one client entry, up
+ * to three target entries (name, registered domain, peer) and as many
+ * client x target pair entries. Entries are identified by a seeded 64-bit
+ * hash of their key, so a pair refers to its client and target by hash
+ * and survives their eviction (a pair whose client or target is gone is
+ * not judged). Judging (detect_findings) runs once at the end and may
+ * allocate.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <libpsl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "hash.h"
+#include "json.h"
+#include "slots.h"
+
+#define NS_PER_S       1000000000ULL
+#define NS_PER_HOUR    (3600ULL * NS_PER_S)
+#define RETRANSMIT_NS  NS_PER_S
+#define EVICT_SAMPLE   32 /* entries looked at to pick a victim in a full table */
+#define DOMINANT_SHARE 0.5 /* a client with more of all lookups is the traffic */
+#define NO_DETAIL      UINT32_MAX
+/* Lookups remembered per pair: an A and AAAA pair and their resends fit. */
+#define DETECT_RECENT 4
+
+/* The common head of every table entry. */
+struct ehead {
+	uint64_t hash;
+	uint64_t lookups;
+	uint64_t error; /* lookups possibly missed before it (re)entered the table */
+	uint64_t first_ns, last_ns;
+};
+
+struct dclient {
+	struct ehead h;
+	struct detect_client id;
+	uint64_t last_hour; /* absolute hour of the last lookup */
+	unsigned int hours; /* distinct absolute hours with lookups */
+};
+
+struct dtarget {
+	struct ehead h;
+	uint8_t kind;
+	char text[DETECT_TEXT_MAX];
+};
+
+struct dpair {
+	struct ehead h;
+	uint64_t chash, thash;
+	uint8_t tkind;
+	uint8_t recent_next; /* next slot of recent_* to overwrite */
+	uint16_t recent_id[DETECT_RECENT]; /* the last lookups' ids and times, */
+	uint64_t recent_ns[DETECT_RECENT]; /* to recognise retransmissions */
+	uint64_t early[DETECT_DETAIL_MIN - 1]; /* first lookups, before a detail */
+	uint32_t detail; /* index into the detail pool, or NO_DETAIL */
+};
+
+/* The time record of a pair. */
+struct ddetail {
+	uint32_t owner; /* the pair's slot + 1; 0: free (a calloc'd pool is all free) */
+	uint32_t nts, head; /* ring of the last DETSTAT_TS_MAX timestamps */
+	uint64_t counted; /* lookups in week[] */
+	uint64_t week[DETSTAT_WEEK_BINS];
+	uint64_t ts[DETSTAT_TS_MAX];
+};
+
+struct table {
+	struct slots s;
+	void *e;
+	size_t esize;
+	uint32_t cursor; /* where the next eviction sample starts */
+};
+
+struct detect {
+	struct detect_config cfg;
+	uint64_t seed;
+	const psl_ctx_t *psl;
+	struct table clients, targets, pairs;
+	struct ddetail *details;
+	uint32_t ndetails, used_details, detail_cursor;
+	uint64_t total; /* lookups */
+	uint64_t week[DETSTAT_WEEK_BINS]; /* baseline: all lookups */
+	uint64_t first_ns, last_ns;
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+static const char *const kind_names[DETECT_NKINDS] = {
+	[DETECT_MUTUAL] = "mutual",
+	[DETECT_EXCLUSIVE_TARGET] = "exclusive_target",
+	[DETECT_EXCLUSIVE_CLIENT] = "exclusive_client",
+	[DETECT_TIME_WINDOW] = "time_window",
+	[DETECT_PERIODIC] = "periodic",
+};
+
+static const char *const target_kind_names[DETECT_T_NKINDS] = {
+	[DETECT_T_NAME] = "name",
+	[DETECT_T_DOMAIN] = "domain",
+	[DETECT_T_PEER] = "peer",
+};
+
+const char *detect_kind_name(enum detect_kind k)
+{
+	return k < DETECT_NKINDS ? kind_names[k] : "?";
+}
+
+const char *detect_target_kind_name(enum detect_target_kind k)
+{
+	return k < DETECT_T_NKINDS ? target_kind_names[k] : "?";
+}
+
+void detect_config_default(struct detect_config *cfg)
+{
+	*cfg = (struct detect_config){
+		.kinds = DETECT_ALL_KINDS,
+		.max_entries = 100000,
+		.max_details = DETECT_DEFAULT_DETAILS,
+		.min_lookups = 16,
+		.exclusive_share = 0.8,
+		.min_clients = 5,
+		.min_hours = 2,
+		.periodic_score = DETSTAT_PERIODIC_SCORE,
+		.periodic_min_lookups = DETSTAT_PERIODIC_MIN_LOOKUPS,
+		.concentrated_ratio = 0.5,
+		.business_start = 8,
+		.business_end = 19,
+	};
+}
+
+int detect_parse_kinds(const char *list, unsigned int *kinds, const char **bad)
+{
+	static char word[32];
+	const char *p = list;
+
+	*kinds = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		int k;
+
+		for (k = 0; k < DETECT_NKINDS; k++)
+			if (strlen(kind_names[k]) == n && !strncmp(p, kind_names[k], n))
+				break;
+		if (k == DETECT_NKINDS) {
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31), p);
+			if (bad)
+				*bad = word;
+			return -EINVAL;
+		}
+		*kinds |= 1u << k;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static bool wants(const struct detect *d, enum detect_kind k)
+{
+	return d->cfg.kinds & (1u << k);
+}
+
+/* ---- bounded tables ---------------------------------------------------- */
+
+static int table_init(struct table *t, size_t capacity, size_t esize)
+{
+	t->esize = esize;
+	t->e = slots_init(&t->s, capacity, esize);
+	return t->e ? 0 : -ENOMEM;
+}
+
+static struct ehead *entry(const struct table *t, uint32_t i)
+{
+	return (struct ehead *)((char *)t->e + (size_t)i * t->esize);
+}
+
+static uint32_t table_find(const struct table *t, uint64_t hash)
+{
+	return slots_first(&t->s, hash);
+}
+
+static void release_detail(struct detect *d, struct dpair *p);
+
+/*
+ * A full table gives up the entry with the fewest lookups among a sample
+ * of EVICT_SAMPLE (every slot is used, so any index will do); the newcomer
+ * keeps that count as its error bound, as Space-Saving does.
+ */
+static uint64_t evict_one(struct detect *d, struct table *t)
+{
+	uint32_t cap = t->s.capacity, best = t->cursor % cap;
+	uint64_t min;
+
+	for (uint32_t k = 0; k < EVICT_SAMPLE && k < cap; k++) {
+		uint32_t i = (t->cursor + k) % cap;
+
+		if (entry(t, i)->lookups < entry(t, best)->lookups)
+			best = i;
+	}
+	t->cursor = (t->cursor + EVICT_SAMPLE) % cap;
+	min = entry(t, best)->lookups;
+	if (t == &d->pairs)
+		release_detail(d, (struct dpair *)entry(t, best));
+	slots_release(&t->s, best);
+	return min;
+}
+
+/* The entry of this hash, created (zeroed, error set) if new. */
+static uint32_t table_get(struct detect *d, struct table *t, uint64_t hash, bool *created)
+{
+	uint32_t i = table_find(t, hash);
+	uint64_t error = 0;
+	struct ehead *h;
+
+	*created = false;
+	if (i != SLOTS_NIL)
+		return i;
+	if (slots_full(&t->s))
+		error = evict_one(d, t);
+	i = slots_take(&t->s, hash);
+	h = entry(t, i);
+	memset(h, 0, t->esize);
+	h->hash = hash;
+	h->error = error;
+	*created = true;
+	return i;
+}
+
+static void count(struct ehead *h, uint64_t ts_ns)
+{
+	if (!h->lookups && !h->first_ns)
+		h->first_ns = ts_ns;
+	h->lookups++;
+	h->last_ns = ts_ns;
+}
+
+/* ---- per-pair time records --------------------------------------------- */
+
+static void detail_record(struct ddetail *t, uint64_t ts_ns)
+{
+	t->week[detstat_utc_hour_of_week(ts_ns)]++;
+	t->counted++;
+	t->ts[t->head] = ts_ns;
+	t->head = (t->head + 1) % DETSTAT_TS_MAX;
+	if (t->nts < DETSTAT_TS_MAX)
+		t->nts++;
+}
+
+static void release_detail(struct detect *d, struct dpair *p)
+{
+	if (p->detail == NO_DETAIL)
+		return;
+	d->details[p->detail].owner = 0;
+	d->used_details--;
+	p->detail = NO_DETAIL;
+}
+
+/*
+ * A free time record, or, when all are taken, the one of the pair with the
+ * fewest lookups among a sample if that is fewer than `lookups`.
+ */
+static uint32_t take_detail(struct detect *d, uint64_t lookups)
+{
+	uint32_t best = NO_DETAIL;
+	uint64_t best_n = lookups;
+
+	for (uint32_t k = 0; k < EVICT_SAMPLE && k < d->ndetails; k++) {
+		uint32_t i = (d->detail_cursor + k) % d->ndetails;
+		struct dpair *p;
+
+		if (!d->details[i].owner)
+			return i;
+		p = (struct dpair *)entry(&d->pairs, d->details[i].owner - 1);
+		if (p->h.lookups < best_n) {
+			best_n = p->h.lookups;
+			best = i;
+		}
+	}
+	d->detail_cursor = (d->detail_cursor + EVICT_SAMPLE) % d->ndetails;
+	if (best != NO_DETAIL)
+		release_detail(d, (struct dpair *)entry(&d->pairs, d->details[best].owner - 1));
+	return best;
+}
+
+static void pair_time(struct detect *d, struct dpair *p, uint32_t slot, uint64_t ts_ns)
+{
+	uint32_t i;
+
+	if (p->detail != NO_DETAIL) {
+		detail_record(&d->details[p->detail], ts_ns);
+		return;
+	}
+	if (p->h.lookups < DETECT_DETAIL_MIN) {
+		p->early[p->h.lookups - 1] = ts_ns;
+		return;
+	}
+	if (d->used_details == d->ndetails)
+		i = take_detail(d, p->h.lookups);
+	else
+		for (i = d->detail_cursor;; i = (i + 1) % d->ndetails)
+			if (!d->details[i].owner)
+				break;
+	if (i == NO_DETAIL)
+		return;
+	memset(&d->details[i], 0, sizeof(d->details[i]));
+	d->details[i].owner = slot + 1;
+	d->used_details++;
+	p->detail = i;
+	/* The early lookups, if this record starts with the pair. */
+	if (p->h.lookups == DETECT_DETAIL_MIN && !p->h.error)
+		for (int k = 0; k < DETECT_DETAIL_MIN - 1; k++)
+			detail_record(&d->details[i], p->early[k]);
+	detail_record(&d->details[i], ts_ns);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct detect *detect_new(const struct detect_config *cfg)
+{
+	struct detect *d = calloc(1, sizeof(*d));
+	size_t cap = cfg->max_entries ? cfg->max_entries : 100000;
+
+	if (!d)
+		return NULL;
+	d->cfg = *cfg;
+	d->seed = hash_random_seed(d);
+	d->psl = psl_builtin();
+	d->ndetails = cfg->max_details ? cfg->max_details : DETECT_DEFAULT_DETAILS;
+	d->details = calloc(d->ndetails, sizeof(*d->details));
+	if (!d->details || table_init(&d->clients, cap, sizeof(struct dclient)) ||
+	    table_init(&d->targets, cap, sizeof(struct dtarget)) ||
+	    table_init(&d->pairs, cap, sizeof(struct dpair))) {
+		detect_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void detect_free(struct detect *d)
+{
+	if (!d)
+		return;
+	slots_destroy(&d->clients.s);
+	slots_destroy(&d->targets.s);
+	slots_destroy(&d->pairs.s);
+	free(d->details);
+	free(d);
+}
+
+/* ---- counting ------------------------------------------------------------ */
+
+/*
+ * The client of a query: the local process that sent it, when known; the
+ * sender's address otherwise. A query arriving at a local server (server
+ * vantage) belongs to its remote sender, not to the server process.
+ */
+static void client_of(const struct dns_obs *o, struct detect_client *c)
+{
+	char addr[OUTPUT_ADDR_TEXT_MAX + 1];
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	if (o->host)
+		snprintf(c->host, sizeof(c->host), "%s", o->host);
+	if (o->owner && o->owner->tgid && !obs_server_vantage(o)) {
+		c->process = true;
+		memcpy(c->comm, o->owner->comm, DNSSNOOP_COMM_LEN);
+		c->uid = o->owner->uid;
+		c->pid = o->owner->tgid;
+		if (o->cgroup)
+			snprintf(c->cgroup, sizeof(c->cgroup), "%s", o->cgroup);
+		snprintf(c->label, sizeof(c->label), "%s%s%s uid=%u%s%s", c->host,
+			 c->host[0] ? "/" : "", c->comm, c->uid, c->cgroup[0] ? " " : "",
+			 c->cgroup);
+		return;
+	}
+	c->family = o->family;
+	memcpy(c->addr, o->client_addr, 16);
+	n = output_addr_text(addr, o->family, o->client_addr);
+	addr[n] = 0;
+	snprintf(c->label, sizeof(c->label), "%s%s%s", c->host, c->host[0] ? "/" : "",
+		 n ? addr : "?");
+}
+
+/* Identity of a client: everything but the pid (processes come and go). */
+static uint64_t client_hash(const struct detect *d, const struct detect_client *c)
+{
+	uint64_t h = hash_bytes(c->host, strlen(c->host), d->seed);
+
+	if (c->process) {
+		h = hash_bytes(c->comm, strlen(c->comm), h ^ c->uid);
+		return hash_bytes(c->cgroup, strlen(c->cgroup), h ^ 1);
+	}
+	return hash_bytes(c->addr, 16, h ^ c->family ^ 2);
+}
+
+static uint64_t target_hash(const struct detect *d, uint8_t kind, const char *text)
+{
+	return hash_bytes(text, strlen(text), d->seed ^ (0x100ULL + kind));
+}
+
+static uint64_t pair_hash(uint64_t chash, uint64_t thash)
+{
+	return hash_mix64(chash ^ hash_mix64(thash + 0x9e3779b97f4a7c15ULL));
+}
+
+/* Case-folded name without the final dot; false if empty or too long. */
+static bool fold_name(const struct dns_obs *o, char *out)
+{
+	size_t n = o->qname_len;
+
+	if (!o->qname || !n)
+		return false;
+	if (n > 1 && o->qname[n - 1] == '.')
+		n--;
+	if (n >= DETECT_TEXT_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = o->qname[i];
+
+		out[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+	}
+	out[n] = 0;
+	return true;
+}
+
+static void count_client(struct detect *d, uint64_t chash, const struct detect_client *c,
+			 uint64_t ts_ns)
+{
+	bool created;
+	struct dclient *e =
+		(struct dclient *)entry(&d->clients, table_get(d, &d->clients, chash, &created));
+	uint64_t hour = ts_ns / NS_PER_HOUR;
+
+	if (created)
+		e->id = *c;
+	e->id.pid = c->pid;
+	if (created || hour != e->last_hour)
+		e->hours++;
+	e->last_hour = hour;
+	count(&e->h, ts_ns);
+}
+
+static void count_target(struct detect *d, uint64_t chash, uint8_t kind, const char *text,
+			 uint64_t id, uint64_t ts_ns)
+{
+	uint64_t thash = target_hash(d, kind, text);
+	bool created;
+	struct dtarget *t =
+		(struct dtarget *)entry(&d->targets, table_get(d, &d->targets, thash, &created));
+	uint32_t slot = table_get(d, &d->pairs, pair_hash(chash, thash), &created);
+	struct dpair *p = (struct dpair *)entry(&d->pairs, slot);
+
+	if (!t->text[0]) {
+		t->kind = kind;
+		snprintf(t->text, sizeof(t->text), "%s", text);
+	}
+	count(&t->h, ts_ns);
+	if (created) {
+		p->chash = chash;
+		p->thash = thash;
+		p->tkind = kind;
+		p->detail = NO_DETAIL;
+	}
+	p->recent_id[p->recent_next] = (uint16_t)id;
+	p->recent_ns[p->recent_next] = ts_ns;
+	p->recent_next = (p->recent_next + 1) % DETECT_RECENT;
+	count(&p->h, ts_ns);
+	pair_time(d, p, slot, ts_ns);
+}
+
+/* The same query id to the same name from the same client within 1 s of a recent lookup. */
+static bool is_retransmission(const struct detect *d, uint64_t chash, const char *name,
+			      const struct dns_obs *o)
+{
+	uint64_t thash = target_hash(d, DETECT_T_NAME, name);
+	uint32_t i = table_find(&d->pairs, pair_hash(chash, thash));
+	const struct dpair *p;
+
+	if (i == SLOTS_NIL)
+		return false;
+	p = (const struct dpair *)entry(&d->pairs, i);
+	for (int k = 0; k < DETECT_RECENT && (uint64_t)k < p->h.lookups; k++)
+		if (p->recent_id[k] == o->id && o->ts_ns >= p->recent_ns[k] &&
+		    o->ts_ns - p->recent_ns[k] < RETRANSMIT_NS)
+			return true;
+	return false;
+}
+
+void detect_add(struct detect *d, const struct dns_obs *o)
+{
+	char name[DETECT_TEXT_MAX], peer[OUTPUT_ADDR_TEXT_MAX + 1];
+	struct detect_client c;
+	const char *domain;
+	uint64_t chash;
+	size_t n;
+
+	if (!d || o->kind != OBS_QUERY || o->mirror || !fold_name(o, name))
+		return;
+	client_of(o, &c);
+	chash = client_hash(d, &c);
+	if (is_retransmission(d, chash, name, o))
+		return;
+	d->total++;
+	d->week[detstat_utc_hour_of_week(o->ts_ns)]++;
+	if (!d->first_ns)
+		d->first_ns = o->ts_ns;
+	d->last_ns = o->ts_ns;
+	count_client(d, chash, &c, o->ts_ns);
+	count_target(d, chash, DETECT_T_NAME, name, o->id, o->ts_ns);
+	domain = d->psl ? psl_registrable_domain(d->psl, name) : NULL;
+	if (domain && *domain)
+		count_target(d, chash, DETECT_T_DOMAIN, domain, o->id, o->ts_ns);
+	n = output_addr_text(peer, o->family, o->server_addr);
+	if (n) {
+		peer[n] = 0;
+		count_target(d, chash, DETECT_T_PEER, peer, o->id, o->ts_ns);
+	}
+}
+
+/* ---- judging ----------------------------------------------------------- */
+
+struct judge {
+	struct detect *d;
+	struct dpair **pairs; /* every pair whose client and target are known */
+	size_t npairs;
+	struct detect_finding *out;
+	size_t nout, capout;
+	struct dpair **reported; /* pairs of exclusive findings, for time_window */
+	size_t nreported;
+	struct detect_time_window *windows;
+};
+
+static struct dclient *find_client(const struct detect *d, uint64_t h)
+{
+	uint32_t i = table_find(&d->clients, h);
+
+	return i == SLOTS_NIL ? NULL : (struct dclient *)entry(&d->clients, i);
+}
+
+static struct dtarget *find_target(const struct detect *d, uint64_t h)
+{
+	uint32_t i = table_find(&d->targets, h);
+
+	return i == SLOTS_NIL ? NULL : (struct dtarget *)entry(&d->targets, i);
+}
+
+/* Clients with a lookup between first and last (the population rule). */
+static uint64_t active_clients(const struct detect *d, uint64_t first_ns, uint64_t last_ns)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < d->clients.s.capacity; i++) {
+		const struct dclient *c = (const struct dclient *)entry(&d->clients, i);
+
+		if (c->h.lookups && c->h.first_ns <= last_ns && c->h.last_ns >= first_ns)
+			n++;
+	}
+	return n;
+}
+
+static int cmp_by_target(const void *a, const void *b)
+{
+	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
+
+	if (x->thash != y->thash)
+		return x->thash < y->thash ? -1 : 1;
+	if (x->h.lookups != y->h.lookups)
+		return x->h.lookups > y->h.lookups ? -1 : 1;
+	return x->chash < y->chash ? -1 : x->chash > y->chash;
+}
+
+static int cmp_by_client(const void *a, const void *b)
+{
+	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
+
+	if (x->chash != y->chash)
+		return x->chash < y->chash ? -1 : 1;
+	if (x->tkind != y->tkind)
+		return x->tkind - y->tkind;
+	if (x->h.lookups != y->h.lookups)
+		return x->h.lookups > y->h.lookups ? -1 : 1;
+	return x->thash < y->thash ? -1 : x->thash > y->thash;
+}
+
+/*
+ * The concentration of one group of pairs (sorted by lookups, descending)
+ * out of n lookups: D, top two, HHI, Wilson bounds.
+ */
+static void side_figures(const struct detect *d, struct dpair **g, size_t ng,
+			 const struct ehead *whole, struct detect_side *s)
+{
+	double z = DETSTAT_Z95, hhi = 0;
+	uint64_t n = whole->lookups, sum = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < ng; i++)
+		sum += g[i]->h.lookups;
+	if (sum > n)
+		n = sum; /* eviction noise: never a share above 1 */
+	s->lookups = n;
+	s->error = whole->error;
+	s->distinct = ng;
+	s->first_ns = whole->first_ns;
+	s->last_ns = whole->last_ns;
+	if (!n || !ng)
+		return;
+	for (size_t i = 0; i < ng; i++) {
+		double sh = (double)g[i]->h.lookups / (double)n;
+
+		hhi += sh * sh;
+	}
+	s->hhi = hhi;
+	s->effective = detstat_effective_count(hhi);
+	s->top_lookups = g[0]->h.lookups;
+	s->second_lookups = ng > 1 ? g[1]->h.lookups : 0;
+	s->top_share = (double)s->top_lookups / (double)n;
+	s->second_share = (double)s->second_lookups / (double)n;
+	s->wilson_lower = detstat_wilson_lower(s->top_lookups, n, z);
+	s->wilson_lower_top_two = detstat_wilson_lower(s->top_lookups + s->second_lookups, n, z);
+	(void)d;
+}
+
+/* N, Wilson (one or top two) and population: the rules common to both sides. */
+static bool side_support(const struct detect *d, struct detect_side *s)
+{
+	double share = d->cfg.exclusive_share;
+
+	if (s->lookups < d->cfg.min_lookups)
+		return false;
+	if (s->wilson_lower < share) {
+		if (s->distinct < 2 || s->wilson_lower_top_two < share)
+			return false;
+		s->top_two = true;
+	}
+	s->active_clients = active_clients(d, s->first_ns, s->last_ns);
+	return s->active_clients >= d->cfg.min_clients;
+}
+
+static struct detect_finding *new_finding(struct judge *j, enum detect_kind kind)
+{
+	struct detect_finding *f;
+
+	if (j->nout == j->capout) {
+		size_t cap = j->capout ? 2 * j->capout : 16;
+		struct detect_finding *v = realloc(j->out, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		j->out = v;
+		j->capout = cap;
+	}
+	f = &j->out[j->nout++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->total_lookups = j->d->total;
+	return f;
+}
+
+/* Pair figures common to every finding about one pair. */
+static void pair_figures(const struct detect *d, struct detect_finding *f, const struct dpair *p,
+			 const struct dclient *c, const struct dtarget *t)
+{
+	const struct ddetail *dt = p->detail != NO_DETAIL ? &d->details[p->detail] : NULL;
+
+	f->target_kind = t->kind;
+	f->target = t->text;
+	f->client = &c->id;
+	f->pair_lookups = p->h.lookups;
+	f->pair_first_ns = p->h.first_ns;
+	f->pair_last_ns = p->h.last_ns;
+	f->npmi = detstat_npmi(p->h.lookups, c->h.lookups, t->h.lookups, d->total);
+	if (dt) {
+		size_t n = dt->nts < DETECT_EXAMPLES ? dt->nts : DETECT_EXAMPLES;
+
+		for (size_t k = 0; k < n; k++)
+			f->examples[k] =
+				dt->ts[(dt->head + DETSTAT_TS_MAX - n + k) % DETSTAT_TS_MAX];
+		f->nexamples = n;
+	} else {
+		for (uint64_t k = 0; k < p->h.lookups && k < DETECT_DETAIL_MIN - 1; k++)
+			f->examples[f->nexamples++] = p->early[k];
+	}
+}
+
+/* Judged targets, for mutual: the target's side and its top pair. */
+struct verdict {
+	struct dpair *top, *second;
+	struct detect_side side;
+	bool exclusive;
+};
+
+static bool dominant(const struct detect *d, const struct dclient *c)
+{
+	return d->total && (double)c->h.lookups / (double)d->total > DOMINANT_SHARE;
+}
+
+static void judge_target(struct judge *j, struct dpair **g, size_t ng, struct verdict *v)
+{
+	struct detect *d = j->d;
+	struct dtarget *t = find_target(d, g[0]->thash);
+	struct dclient *top;
+
+	memset(v, 0, sizeof(*v));
+	v->top = g[0];
+	v->second = ng > 1 ? g[1] : NULL;
+	if (!t)
+		return;
+	side_figures(d, g, ng, &t->h, &v->side);
+	if (t->kind == DETECT_T_PEER && ng < d->cfg.min_clients)
+		return; /* a peer of few clients is their resolver, not a secret */
+	top = find_client(d, g[0]->chash);
+	if (!top || dominant(d, top))
+		return;
+	v->exclusive = side_support(d, &v->side);
+	v->side.exclusive = v->exclusive;
+}
+
+static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct verdict *v)
+{
+	struct detect *d = j->d;
+	struct dclient *c = find_client(d, g[0]->chash);
+
+	memset(v, 0, sizeof(*v));
+	v->top = g[0];
+	v->second = ng > 1 ? g[1] : NULL;
+	if (!c || g[0]->tkind == DETECT_T_PEER)
+		return; /* every client talks to one resolver or two */
+	/* shares are of all the client's lookups, whatever their target */
+	side_figures(d, g, ng, &c->h, &v->side);
+	v->side.active_hours = c->hours;
+	if (c->hours < d->cfg.min_hours || dominant(d, c))
+		return;
+	v->exclusive = side_support(d, &v->side);
+	v->side.exclusive = v->exclusive;
+}
+
+/* Group boundaries: pairs [i, end) share the key. */
+static size_t group_end(struct dpair **v, size_t n, size_t i, bool by_target)
+{
+	size_t e = i + 1;
+
+	while (e < n && (by_target ? v[e]->thash == v[i]->thash
+				   : v[e]->chash == v[i]->chash && v[e]->tkind == v[i]->tkind))
+		e++;
+	return e;
+}
+
+static void note_reported(struct judge *j, struct dpair *p)
+{
+	for (size_t i = 0; i < j->nreported; i++)
+		if (j->reported[i] == p)
+			return;
+	j->reported[j->nreported++] = p;
+}
+
+static void add_exclusive(struct judge *j, enum detect_kind kind, const struct verdict *tv,
+			  const struct verdict *cv)
+{
+	struct detect *d = j->d;
+	const struct dpair *p = tv ? tv->top : cv->top;
+	struct dclient *c = find_client(d, p->chash);
+	struct dtarget *t = find_target(d, p->thash);
+	struct detect_finding *f;
+
+	if (!c || !t || !wants(d, kind))
+		return;
+	f = new_finding(j, kind);
+	if (!f)
+		return;
+	pair_figures(d, f, p, c, t);
+	note_reported(j, (struct dpair *)p);
+	if (tv && tv->side.top_two)
+		note_reported(j, tv->second);
+	if (cv && cv->side.top_two)
+		note_reported(j, cv->second);
+	if (tv) {
+		f->by_target = tv->side;
+		if (tv->second) {
+			struct dclient *c2 = find_client(d, tv->second->chash);
+
+			f->second_client = c2 ? &c2->id : NULL;
+		}
+	}
+	if (cv) {
+		struct dtarget *t2 = cv->second ? find_target(d, cv->second->thash) : NULL;
+
+		f->by_client = cv->side;
+		f->top_target = t->text;
+		f->second_target = t2 ? t2->text : NULL;
+	}
+}
+
+/* The exclusive verdict of the client side for this pair's client and target kind. */
+static const struct verdict *client_verdict(const struct verdict *cv, size_t ncv,
+					    const struct dpair *p)
+{
+	for (size_t i = 0; i < ncv; i++)
+		if (cv[i].top->chash == p->chash && cv[i].top->tkind == p->tkind)
+			return &cv[i];
+	return NULL;
+}
+
+static int judge_exclusive(struct judge *j)
+{
+	size_t ntv = 0, ncv = 0, n = j->npairs;
+	struct verdict *tv = calloc(n ? n : 1, sizeof(*tv));
+	struct verdict *cv = calloc(n ? n : 1, sizeof(*cv));
+
+	if (!tv || !cv) {
+		free(tv);
+		free(cv);
+		return -ENOMEM;
+	}
+	qsort(j->pairs, n, sizeof(*j->pairs), cmp_by_client);
+	for (size_t i = 0, e; i < n; i = e) {
+		e = group_end(j->pairs, n, i, false);
+		judge_client(j, j->pairs + i, e - i, &cv[ncv]);
+		if (cv[ncv].exclusive)
+			ncv++;
+	}
+	qsort(j->pairs, n, sizeof(*j->pairs), cmp_by_target);
+	for (size_t i = 0, e; i < n; i = e) {
+		e = group_end(j->pairs, n, i, true);
+		judge_target(j, j->pairs + i, e - i, &tv[ntv]);
+		if (tv[ntv].exclusive)
+			ntv++;
+	}
+	/* mutual: the target's top client has it as its top target */
+	for (size_t i = 0; i < ntv; i++) {
+		const struct verdict *c = client_verdict(cv, ncv, tv[i].top);
+
+		if (c && c->top->thash == tv[i].top->thash) {
+			add_exclusive(j,
+				      wants(j->d, DETECT_MUTUAL) ? DETECT_MUTUAL
+								 : DETECT_EXCLUSIVE_TARGET,
+				      &tv[i], c);
+			if (!wants(j->d, DETECT_MUTUAL))
+				add_exclusive(j, DETECT_EXCLUSIVE_CLIENT, NULL, c);
+			tv[i].exclusive = false;
+			((struct verdict *)c)->exclusive = false;
+		}
+	}
+	for (size_t i = 0; i < ntv; i++)
+		if (tv[i].exclusive)
+			add_exclusive(j, DETECT_EXCLUSIVE_TARGET, &tv[i], NULL);
+	for (size_t i = 0; i < ncv; i++)
+		if (cv[i].exclusive)
+			add_exclusive(j, DETECT_EXCLUSIVE_CLIENT, NULL, &cv[i]);
+	free(tv);
+	free(cv);
+	return 0;
+}
+
+/* ---- time windows and periodicity --------------------------------------- */
+
+/* The pair's timestamps, oldest first; returns how many (all kept, at most DETSTAT_TS_MAX). */
+static size_t pair_timestamps(const struct ddetail *dt, uint64_t *out)
+{
+	for (uint32_t k = 0; k < dt->nts; k++)
+		out[k] = dt->ts[(dt->head + DETSTAT_TS_MAX - dt->nts + k) % DETSTAT_TS_MAX];
+	return dt->nts;
+}
+
+/*
+ * The week in a zone's local time: exact from the timestamps when every
+ * lookup of the histogram is still kept, else the UTC histogram shifted by
+ * the zone's offset at the last lookup (rounded to the hour).
+ */
+static int local_week(const struct ddetail *dt, const struct dpair *p, const char *zone,
+		      struct detect_window_zone *z, uint64_t week[DETSTAT_WEEK_BINS])
+{
+	uint64_t ts[DETSTAT_TS_MAX];
+	size_t n = pair_timestamps(dt, ts);
+	long shift;
+	int err;
+
+	memset(week, 0, DETSTAT_WEEK_BINS * sizeof(*week));
+	z->zone = zone;
+	err = detstat_zone_offset(zone, p->h.last_ns, &z->offset_s);
+	if (err)
+		return err;
+	if (dt->counted == n) {
+		z->exact = true;
+		return detstat_local_week(ts, n, zone, week);
+	}
+	shift = (z->offset_s >= 0 ? z->offset_s + 1800 : z->offset_s - 1800) / 3600;
+	for (long h = 0; h < DETSTAT_WEEK_BINS; h++)
+		week[((h + shift) % DETSTAT_WEEK_BINS + DETSTAT_WEEK_BINS) % DETSTAT_WEEK_BINS] +=
+			dt->week[h];
+	return 0;
+}
+
+static void fill_window(struct detect *d, const struct dpair *p, const struct ddetail *dt,
+			struct detect_time_window *w)
+{
+	struct detstat_business rule = DETSTAT_BUSINESS_DEFAULT;
+
+	memset(w, 0, sizeof(*w));
+	rule.start_hour = d->cfg.business_start;
+	rule.end_hour = d->cfg.business_end;
+	memcpy(w->week_utc, dt->week, sizeof(w->week_utc));
+	w->counted = dt->counted;
+	detstat_week_window(dt->week, DETSTAT_WINDOW_SHARE, &w->utc);
+	w->weekday_share_utc = detstat_weekday_share(dt->week);
+	detstat_week_window(d->week, DETSTAT_WINDOW_SHARE, &w->baseline);
+	w->baseline_weekday_share = detstat_weekday_share(d->week);
+	w->concentrated = w->utc.len && w->baseline.len &&
+			  (double)w->utc.len <= d->cfg.concentrated_ratio * (double)w->baseline.len;
+	for (size_t i = 0; i < d->cfg.nzones && i < DETECT_MAX_ZONES; i++) {
+		uint64_t week[DETSTAT_WEEK_BINS];
+		struct detect_window_zone *z = &w->zones[w->nzones];
+
+		if (local_week(dt, p, d->cfg.zones[i], z, week) ||
+		    detstat_business_hours(week, &rule, &z->res))
+			continue;
+		w->nzones++;
+	}
+}
+
+static void judge_windows(struct judge *j)
+{
+	struct detect *d = j->d;
+
+	if (!wants(d, DETECT_TIME_WINDOW))
+		return;
+	for (size_t i = 0; i < j->nreported; i++) {
+		struct dpair *p = j->reported[i];
+		struct dclient *c = find_client(d, p->chash);
+		struct dtarget *t = find_target(d, p->thash);
+		struct detect_finding *f;
+
+		if (!c || !t || p->detail == NO_DETAIL)
+			continue;
+		f = new_finding(j, DETECT_TIME_WINDOW);
+		if (!f)
+			return;
+		pair_figures(d, f, p, c, t);
+		fill_window(d, p, &d->details[p->detail], &j->windows[i]);
+		f->window = &j->windows[i];
+	}
+}
+
+/*
+ * Lookups a periodic pair needs: the periodicity minimum (8) for a pair of
+ * an exclusive finding, whose support rules carry the weight (about 9% of
+ * random series of 8 score as regular; see detstat.h); twice --min-lookups
+ * (32) for any other pair, because a person's lookups of a name a day or
+ * two apart often score >= 0.8 at 16 to 27 lookups and did not at 32 in
+ * the six-week scenario (docs/detection.md).
+ */
+static uint64_t periodic_support(const struct judge *j, const struct dpair *p)
+{
+	uint64_t n = j->d->cfg.periodic_min_lookups, alone = 2 * j->d->cfg.min_lookups;
+
+	for (size_t i = 0; i < j->nreported; i++)
+		if (j->reported[i] == p)
+			return n;
+	return alone > n ? alone : n;
+}
+
+static void judge_periodic(struct judge *j)
+{
+	struct detect *d = j->d;
+	uint64_t ts[DETSTAT_TS_MAX];
+
+	if (!wants(d, DETECT_PERIODIC))
+		return;
+	for (size_t i = 0; i < j->npairs; i++) {
+		struct dpair *p = j->pairs[i];
+		struct detstat_periodic per;
+		struct detect_finding *f;
+		size_t n;
+
+		if (p->tkind == DETECT_T_PEER || p->detail == NO_DETAIL ||
+		    p->h.lookups < periodic_support(j, p))
+			continue;
+		n = pair_timestamps(&d->details[p->detail], ts);
+		if (detstat_periodicity(ts, n, d->cfg.periodic_min_lookups, &per) ||
+		    per.score < d->cfg.periodic_score)
+			continue;
+		f = new_finding(j, DETECT_PERIODIC);
+		if (!f)
+			return;
+		pair_figures(d, f, p, find_client(d, p->chash), find_target(d, p->thash));
+		f->periodic = per;
+	}
+}
+
+/* ---- order and entry point -------------------------------------------- */
+
+static uint64_t finding_lookups(const struct detect_finding *f)
+{
+	if (f->kind == DETECT_EXCLUSIVE_TARGET || f->kind == DETECT_MUTUAL)
+		return f->by_target.lookups;
+	if (f->kind == DETECT_EXCLUSIVE_CLIENT)
+		return f->by_client.lookups;
+	return f->pair_lookups;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct detect_finding *x = a, *y = b;
+	uint64_t nx = finding_lookups(x), ny = finding_lookups(y);
+	int r;
+
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->target_kind != y->target_kind)
+		return (int)x->target_kind - (int)y->target_kind;
+	if (nx != ny)
+		return nx > ny ? -1 : 1;
+	r = strcmp(x->target, y->target);
+	return r ? r : strcmp(x->client->label, y->client->label);
+}
+
+static int collect_pairs(struct judge *j)
+{
+	struct detect *d = j->d;
+	uint32_t cap = d->pairs.s.capacity;
+
+	j->pairs = calloc(d->pairs.s.used ? d->pairs.s.used : 1, sizeof(*j->pairs));
+	j->reported = calloc(2 * (size_t)d->pairs.s.used + 1, sizeof(*j->reported));
+	if (!j->pairs || !j->reported)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cap; i++) {
+		struct dpair *p = (struct dpair *)entry(&d->pairs, i);
+
+		if (p->h.lookups && find_client(d, p->chash) && find_target(d, p->thash))
+			j->pairs[j->npairs++] = p;
+	}
+	return 0;
+}
+
+int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
+{
+	struct judge j = {.d = d};
+	int ret;
+
+	if (!d)
+		return 0;
+	ret = collect_pairs(&j);
+	if (!ret)
+		ret = judge_exclusive(&j);
+	if (!ret) {
+		j.windows = calloc(j.nreported ? j.nreported : 1, sizeof(*j.windows));
+		ret = j.windows ? 0 : -ENOMEM;
+	}
+	if (!ret) {
+		judge_windows(&j);
+		/* periodic scans pairs in table order: sort for a stable output */
+		qsort(j.pairs, j.npairs, sizeof(*j.pairs), cmp_by_target);
+		judge_periodic(&j);
+		if (j.nout)
+			qsort(j.out, j.nout, sizeof(*j.out), cmp_finding);
+		for (size_t i = 0; i < j.nout; i++)
+			fn(ctx, &j.out[i]);
+		ret = (int)j.nout;
+	}
+	free(j.pairs);
+	free(j.reported);
+	free(j.windows);
+	free(j.out);
+	return ret;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+/* A number rounded to 6 decimals, trailing zeros dropped; null if not finite. */
+static void json_double(struct jbuf *j, double v)
+{
+	char buf[48];
+	int n;
+
+	if (!(v == v) || v > 1e300 || v < -1e300) {
+		jbuf_null(j);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.6f", v);
+	while (n > 1 && buf[n - 1] == '0' && buf[n - 2] != '.')
+		n--;
+	jbuf_raw(j, buf, (size_t)n);
+}
+
+#define KV_DOUBLE(j, lit, v) (JBUF_KEY(j, lit), json_double((j), (v)))
+
+static void json_client(struct jbuf *j, const struct detect_client *c)
+{
+	if (!c) {
+		jbuf_null(j);
+		return;
+	}
+	jbuf_obj_begin(j);
+	if (c->host[0])
+		JBUF_KV_STR(j, "host", c->host);
+	if (c->process) {
+		JBUF_KEY(j, "comm");
+		jbuf_strn(j, c->comm, strnlen(c->comm, DNSSNOOP_COMM_LEN));
+		JBUF_KV_U64(j, "uid", c->uid);
+		JBUF_KV_U64(j, "pid", c->pid);
+		if (c->cgroup[0])
+			JBUF_KV_STR(j, "cgroup", c->cgroup);
+		else
+			JBUF_KV_NULL(j, "cgroup");
+	} else {
+		JBUF_KEY(j, "address");
+		output_json_addr(j, c->family, c->addr);
+	}
+	JBUF_KV_STR(j, "label", c->label);
+	jbuf_obj_end(j);
+}
+
+static void json_window(struct jbuf *j, const struct detstat_window *w)
+{
+	jbuf_obj_begin(j);
+	JBUF_KV_U64(j, "start_hour", w->start);
+	JBUF_KV_U64(j, "end_hour", (w->start + w->len) % DETSTAT_DAY_BINS);
+	JBUF_KV_U64(j, "hours", w->len);
+	KV_DOUBLE(j, "share", w->share);
+	jbuf_obj_end(j);
+}
+
+static void json_side_common(struct jbuf *j, const struct detect_side *s)
+{
+	JBUF_KV_U64(j, "lookups", s->lookups);
+	JBUF_KV_U64(j, "lookups_error", s->error);
+	KV_DOUBLE(j, "top_share", s->top_share);
+	JBUF_KV_U64(j, "top_lookups", s->top_lookups);
+	KV_DOUBLE(j, "second_share", s->second_share);
+	JBUF_KV_U64(j, "second_lookups", s->second_lookups);
+	KV_DOUBLE(j, "hhi", s->hhi);
+	KV_DOUBLE(j, "wilson_lower", s->wilson_lower);
+	KV_DOUBLE(j, "wilson_lower_top_two", s->wilson_lower_top_two);
+	JBUF_KV_STR(j, "rule", s->top_two ? "top_two" : "top");
+	JBUF_KV_U64(j, "active_clients", s->active_clients);
+	JBUF_KEY(j, "first_seen");
+	output_json_time(j, s->first_ns);
+	JBUF_KEY(j, "last_seen");
+	output_json_time(j, s->last_ns);
+}
+
+static void json_by_target(struct jbuf *j, const struct detect_finding *f)
+{
+	const struct detect_side *s = &f->by_target;
+
+	JBUF_KEY(j, "by_target");
+	jbuf_obj_begin(j);
+	json_side_common(j, s);
+	JBUF_KV_U64(j, "distinct_clients", s->distinct);
+	KV_DOUBLE(j, "effective_clients", s->effective);
+	JBUF_KEY(j, "top_client");
+	json_client(j, f->client);
+	JBUF_KEY(j, "second_client");
+	json_client(j, f->second_client);
+	if (s->top_two) {
+		JBUF_KEY(j, "clients");
+		jbuf_arr_begin(j);
+		json_client(j, f->client);
+		json_client(j, f->second_client);
+		jbuf_arr_end(j);
+	}
+	jbuf_obj_end(j);
+}
+
+static void json_by_client(struct jbuf *j, const struct detect_finding *f)
+{
+	const struct detect_side *s = &f->by_client;
+
+	JBUF_KEY(j, "by_client");
+	jbuf_obj_begin(j);
+	json_side_common(j, s);
+	JBUF_KV_U64(j, "distinct_targets", s->distinct);
+	KV_DOUBLE(j, "effective_targets", s->effective);
+	JBUF_KV_U64(j, "active_hours", s->active_hours);
+	JBUF_KV_STR(j, "top_target", f->top_target);
+	JBUF_KEY(j, "second_target");
+	if (f->second_target)
+		jbuf_str(j, f->second_target);
+	else
+		jbuf_null(j);
+	if (s->top_two) {
+		JBUF_KEY(j, "targets");
+		jbuf_arr_begin(j);
+		jbuf_str(j, f->top_target);
+		jbuf_str(j, f->second_target);
+		jbuf_arr_end(j);
+	}
+	jbuf_obj_end(j);
+}
+
+static void json_time_window(struct jbuf *j, const struct detect *d,
+			     const struct detect_time_window *w)
+{
+	JBUF_KEY(j, "time_window");
+	jbuf_obj_begin(j);
+	JBUF_KEY(j, "hour_of_week_utc");
+	jbuf_arr_begin(j);
+	for (int h = 0; h < DETSTAT_WEEK_BINS; h++)
+		jbuf_u64(j, w->week_utc[h]);
+	jbuf_arr_end(j);
+	JBUF_KV_U64(j, "lookups_counted", w->counted);
+	JBUF_KEY(j, "utc");
+	json_window(j, &w->utc);
+	KV_DOUBLE(j, "weekday_share_utc", w->weekday_share_utc);
+	JBUF_KEY(j, "baseline_utc");
+	json_window(j, &w->baseline);
+	KV_DOUBLE(j, "baseline_weekday_share_utc", w->baseline_weekday_share);
+	JBUF_KV_BOOL(j, "concentrated", w->concentrated);
+	JBUF_KEY(j, "zones");
+	jbuf_arr_begin(j);
+	for (size_t i = 0; i < w->nzones; i++) {
+		const struct detect_window_zone *z = &w->zones[i];
+
+		jbuf_obj_begin(j);
+		JBUF_KV_STR(j, "zone", z->zone);
+		JBUF_KV_I64(j, "utc_offset_s", z->offset_s);
+		JBUF_KV_BOOL(j, "exact", z->exact);
+		JBUF_KEY(j, "local");
+		json_window(j, &z->res.window);
+		KV_DOUBLE(j, "weekday_share", z->res.weekday_share);
+		JBUF_KV_BOOL(j, "window_inside_business_hours", z->res.window_inside);
+		JBUF_KV_BOOL(j, "business_hours", z->res.business);
+		jbuf_obj_end(j);
+	}
+	jbuf_arr_end(j);
+	jbuf_obj_end(j);
+	(void)d;
+}
+
+static void json_periodic(struct jbuf *j, const struct detstat_periodic *p)
+{
+	JBUF_KEY(j, "periodic");
+	jbuf_obj_begin(j);
+	KV_DOUBLE(j, "score", p->score);
+	KV_DOUBLE(j, "skew_score", p->skew_score);
+	KV_DOUBLE(j, "madm_score", p->madm_score);
+	KV_DOUBLE(j, "hist_score", p->hist_score);
+	KV_DOUBLE(j, "bowley", p->bowley);
+	KV_DOUBLE(j, "median_interval_s", p->median_s);
+	KV_DOUBLE(j, "madm_s", p->madm_s);
+	JBUF_KV_U64(j, "events", p->events);
+	jbuf_obj_end(j);
+}
+
+static void json_thresholds(struct jbuf *j, const struct detect *d, enum detect_kind kind)
+{
+	char bh[8];
+
+	JBUF_KEY(j, "thresholds");
+	jbuf_obj_begin(j);
+	switch (kind) {
+	case DETECT_PERIODIC:
+		JBUF_KV_U64(j, "min_lookups", d->cfg.periodic_min_lookups);
+		KV_DOUBLE(j, "min_score", d->cfg.periodic_score);
+		break;
+	case DETECT_TIME_WINDOW:
+		KV_DOUBLE(j, "window_share", DETSTAT_WINDOW_SHARE);
+		KV_DOUBLE(j, "concentrated_ratio", d->cfg.concentrated_ratio);
+		snprintf(bh, sizeof(bh), "%02u-%02u", d->cfg.business_start % 100,
+			 d->cfg.business_end % 100);
+		JBUF_KV_STR(j, "business_hours", bh);
+		KV_DOUBLE(j, "business_weekday_share", 0.9);
+		break;
+	default:
+		JBUF_KV_U64(j, "min_lookups", d->cfg.min_lookups);
+		KV_DOUBLE(j, "exclusive_share", d->cfg.exclusive_share);
+		JBUF_KV_U64(j, "min_clients", d->cfg.min_clients);
+		JBUF_KV_U64(j, "min_hours", d->cfg.min_hours);
+		KV_DOUBLE(j, "dominant_share", DOMINANT_SHARE);
+		break;
+	}
+	jbuf_obj_end(j);
+}
+
+struct report_ctx {
+	struct detect *d;
+	struct output *out;
+	struct jbuf line; /* text format */
+};
+
+static void json_finding(struct report_ctx *r, const struct detect_finding *f)
+{
+	struct jbuf *j = output_begin_record(r->out, "finding");
+
+	if (!j)
+		return;
+	JBUF_KV_STR(j, "kind", detect_kind_name(f->kind));
+	JBUF_KV_STR(j, "target_kind", detect_target_kind_name(f->target_kind));
+	JBUF_KV_STR(j, "target", f->target);
+	JBUF_KEY(j, "client");
+	json_client(j, f->client);
+	JBUF_KV_U64(j, "lookups", f->pair_lookups);
+	JBUF_KEY(j, "first_seen");
+	output_json_time(j, f->pair_first_ns);
+	JBUF_KEY(j, "last_seen");
+	output_json_time(j, f->pair_last_ns);
+	KV_DOUBLE(j, "npmi", f->npmi);
+	JBUF_KV_U64(j, "total_lookups", f->total_lookups);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET)
+		json_by_target(j, f);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_CLIENT)
+		json_by_client(j, f);
+	if (f->window)
+		json_time_window(j, r->d, f->window);
+	if (f->kind == DETECT_PERIODIC)
+		json_periodic(j, &f->periodic);
+	json_thresholds(j, r->d, f->kind);
+	JBUF_KEY(j, "examples");
+	jbuf_arr_begin(j);
+	for (size_t i = 0; i < f->nexamples; i++)
+		output_json_time(j, f->examples[i]);
+	jbuf_arr_end(j);
+	output_end_record(r->out);
+}
+
+static void text_printf(struct jbuf *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(struct jbuf *l, const char *fmt, ...)
+{
+	char buf[768];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		jbuf_append(l, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void text_side(struct jbuf *l, const char *what, const struct detect_side *s)
+{
+	text_printf(l, " %s: N=%llu D=%llu s1=%.3f s2=%.3f hhi=%.3f 1/hhi=%.2f wilson=%.3f%s", what,
+		    (unsigned long long)s->lookups, (unsigned long long)s->distinct, s->top_share,
+		    s->second_share, s->hhi, s->effective,
+		    s->top_two ? s->wilson_lower_top_two : s->wilson_lower,
+		    s->top_two ? " (top two)" : "");
+}
+
+static void text_finding(struct report_ctx *r, const struct detect_finding *f)
+{
+	struct jbuf *l = &r->line;
+	char first[OUTPUT_RFC3339_LEN + 1], last[OUTPUT_RFC3339_LEN + 1];
+
+	jbuf_reset(l);
+	output_format_time(first, f->pair_first_ns);
+	output_format_time(last, f->pair_last_ns);
+	first[OUTPUT_RFC3339_LEN] = last[OUTPUT_RFC3339_LEN] = 0;
+	text_printf(l, "finding %s %s %s client %s lookups %llu %s .. %s",
+		    detect_kind_name(f->kind), detect_target_kind_name(f->target_kind), f->target,
+		    f->client->label, (unsigned long long)f->pair_lookups, first, last);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET)
+		text_side(l, "target", &f->by_target);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_CLIENT)
+		text_side(l, "client", &f->by_client);
+	if (f->kind == DETECT_MUTUAL)
+		text_printf(l, " npmi=%.3f", f->npmi);
+	if (f->window) {
+		const struct detect_time_window *w = f->window;
+
+		text_printf(l, " utc %02u-%02u (%uh) weekdays %.2f baseline %uh%s", w->utc.start,
+			    (w->utc.start + w->utc.len) % 24, w->utc.len, w->weekday_share_utc,
+			    w->baseline.len, w->concentrated ? " concentrated" : "");
+		for (size_t i = 0; i < w->nzones; i++)
+			text_printf(l, " %s %02u-%02u%s", w->zones[i].zone,
+				    w->zones[i].res.window.start,
+				    (w->zones[i].res.window.start + w->zones[i].res.window.len) %
+					    24,
+				    w->zones[i].res.business ? " business-hours" : "");
+	}
+	if (f->kind == DETECT_PERIODIC)
+		text_printf(l, " score=%.3f median=%.1fs events=%u", f->periodic.score,
+			    f->periodic.median_s, f->periodic.events);
+	if (!l->failed)
+		output_text_line(r->out, l->buf, l->len);
+}
+
+static void report_one(void *ctx, const struct detect_finding *f)
+{
+	struct report_ctx *r = ctx;
+
+	if (output_format_of(r->out) == OUTPUT_TEXT)
+		text_finding(r, f);
+	else
+		json_finding(r, f);
+}
+
+int detect_report(struct detect *d, struct output *out)
+{
+	struct report_ctx r = {.d = d, .out = out};
+	int ret;
+
+	if (!d || !out)
+		return 0;
+	if (jbuf_init(&r.line, 1024))
+		return -ENOMEM;
+	ret = detect_findings(d, report_one, &r);
+	jbuf_free(&r.line);
+	return ret;
+}

@@ -136,9 +136,8 @@ void detect_config_default(struct detect_config *cfg)
 	};
 }
 
-int detect_parse_kinds(const char *list, unsigned int *kinds, const char **bad)
+int detect_parse_kinds(const char *list, unsigned int *kinds, char *bad, size_t bad_len)
 {
-	static char word[32];
 	const char *p = list;
 
 	*kinds = 0;
@@ -146,13 +145,16 @@ int detect_parse_kinds(const char *list, unsigned int *kinds, const char **bad)
 		size_t n = strcspn(p, ",");
 		int k;
 
+		if (!n) {
+			p++;
+			continue;
+		}
 		for (k = 0; k < DETECT_NKINDS; k++)
 			if (strlen(kind_names[k]) == n && !strncmp(p, kind_names[k], n))
 				break;
 		if (k == DETECT_NKINDS) {
-			snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31), p);
-			if (bad)
-				*bad = word;
+			if (bad && bad_len)
+				snprintf(bad, bad_len, "%.*s", (int)n, p);
 			return -EINVAL;
 		}
 		*kinds |= 1u << k;
@@ -364,9 +366,6 @@ void detect_free(struct detect *d)
  */
 static void client_of(const struct dns_obs *o, struct detect_client *c)
 {
-	char addr[OUTPUT_ADDR_TEXT_MAX + 1];
-	size_t n;
-
 	memset(c, 0, sizeof(*c));
 	if (o->host)
 		snprintf(c->host, sizeof(c->host), "%s", o->host);
@@ -377,14 +376,25 @@ static void client_of(const struct dns_obs *o, struct detect_client *c)
 		c->pid = o->owner->tgid;
 		if (o->cgroup)
 			snprintf(c->cgroup, sizeof(c->cgroup), "%s", o->cgroup);
+		return;
+	}
+	c->family = o->family;
+	memcpy(c->addr, o->client_addr, 16);
+}
+
+/* The client's name in one string, made once per client entry. */
+static void client_label(struct detect_client *c)
+{
+	char addr[OUTPUT_ADDR_TEXT_MAX + 1];
+	size_t n;
+
+	if (c->process) {
 		snprintf(c->label, sizeof(c->label), "%s%s%s uid=%u%s%s", c->host,
 			 c->host[0] ? "/" : "", c->comm, c->uid, c->cgroup[0] ? " " : "",
 			 c->cgroup);
 		return;
 	}
-	c->family = o->family;
-	memcpy(c->addr, o->client_addr, 16);
-	n = output_addr_text(addr, o->family, o->client_addr);
+	n = output_addr_text(addr, c->family, c->addr);
 	addr[n] = 0;
 	snprintf(c->label, sizeof(c->label), "%s%s%s", c->host, c->host[0] ? "/" : "",
 		 n ? addr : "?");
@@ -440,8 +450,10 @@ static void count_client(struct detect *d, uint64_t chash, const struct detect_c
 		(struct dclient *)entry(&d->clients, table_get(d, &d->clients, chash, &created));
 	uint64_t hour = ts_ns / NS_PER_HOUR;
 
-	if (created)
+	if (created) {
 		e->id = *c;
+		client_label(&e->id);
+	}
 	e->id.pid = c->pid;
 	if (created || hour != e->last_hour)
 		e->hours++;
@@ -567,20 +579,27 @@ static uint64_t active_clients(const struct detect *d, uint64_t first_ns, uint64
 	return n;
 }
 
-static int cmp_by_target(const void *a, const void *b)
+/*
+ * Pairs grouped by target (or by client and target kind), most lookups
+ * first; ties by the client's label (the target's text), so that the top
+ * and second parties do not depend on the hash seed.
+ */
+static int cmp_by_target(const void *a, const void *b, void *ctx)
 {
 	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
+	const struct detect *d = ctx;
 
 	if (x->thash != y->thash)
 		return x->thash < y->thash ? -1 : 1;
 	if (x->h.lookups != y->h.lookups)
 		return x->h.lookups > y->h.lookups ? -1 : 1;
-	return x->chash < y->chash ? -1 : x->chash > y->chash;
+	return strcmp(find_client(d, x->chash)->id.label, find_client(d, y->chash)->id.label);
 }
 
-static int cmp_by_client(const void *a, const void *b)
+static int cmp_by_client(const void *a, const void *b, void *ctx)
 {
 	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
+	const struct detect *d = ctx;
 
 	if (x->chash != y->chash)
 		return x->chash < y->chash ? -1 : 1;
@@ -588,15 +607,15 @@ static int cmp_by_client(const void *a, const void *b)
 		return x->tkind - y->tkind;
 	if (x->h.lookups != y->h.lookups)
 		return x->h.lookups > y->h.lookups ? -1 : 1;
-	return x->thash < y->thash ? -1 : x->thash > y->thash;
+	return strcmp(find_target(d, x->thash)->text, find_target(d, y->thash)->text);
 }
 
 /*
  * The concentration of one group of pairs (sorted by lookups, descending)
  * out of n lookups: D, top two, HHI, Wilson bounds.
  */
-static void side_figures(const struct detect *d, struct dpair **g, size_t ng,
-			 const struct ehead *whole, struct detect_side *s)
+static void side_figures(struct dpair **g, size_t ng, const struct ehead *whole,
+			 struct detect_side *s)
 {
 	double z = DETSTAT_Z95, hhi = 0;
 	uint64_t n = whole->lookups, sum = 0;
@@ -626,7 +645,6 @@ static void side_figures(const struct detect *d, struct dpair **g, size_t ng,
 	s->second_share = (double)s->second_lookups / (double)n;
 	s->wilson_lower = detstat_wilson_lower(s->top_lookups, n, z);
 	s->wilson_lower_top_two = detstat_wilson_lower(s->top_lookups + s->second_lookups, n, z);
-	(void)d;
 }
 
 /* N, Wilson (one or top two) and population: the rules common to both sides. */
@@ -714,7 +732,7 @@ static void judge_target(struct judge *j, struct dpair **g, size_t ng, struct ve
 	v->second = ng > 1 ? g[1] : NULL;
 	if (!t)
 		return;
-	side_figures(d, g, ng, &t->h, &v->side);
+	side_figures(g, ng, &t->h, &v->side);
 	if (t->kind == DETECT_T_PEER && ng < d->cfg.min_clients)
 		return; /* a peer of few clients is their resolver, not a secret */
 	top = find_client(d, g[0]->chash);
@@ -735,7 +753,7 @@ static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct ve
 	if (!c || g[0]->tkind == DETECT_T_PEER)
 		return; /* every client talks to one resolver or two */
 	/* shares are of all the client's lookups, whatever their target */
-	side_figures(d, g, ng, &c->h, &v->side);
+	side_figures(g, ng, &c->h, &v->side);
 	v->side.active_hours = c->hours;
 	if (c->hours < d->cfg.min_hours || dominant(d, c))
 		return;
@@ -820,14 +838,14 @@ static int judge_exclusive(struct judge *j)
 		free(cv);
 		return -ENOMEM;
 	}
-	qsort(j->pairs, n, sizeof(*j->pairs), cmp_by_client);
+	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_client, j->d);
 	for (size_t i = 0, e; i < n; i = e) {
 		e = group_end(j->pairs, n, i, false);
 		judge_client(j, j->pairs + i, e - i, &cv[ncv]);
 		if (cv[ncv].exclusive)
 			ncv++;
 	}
-	qsort(j->pairs, n, sizeof(*j->pairs), cmp_by_target);
+	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_target, j->d);
 	for (size_t i = 0, e; i < n; i = e) {
 		e = group_end(j->pairs, n, i, true);
 		judge_target(j, j->pairs + i, e - i, &tv[ntv]);
@@ -1056,8 +1074,6 @@ int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
 	}
 	if (!ret) {
 		judge_windows(&j);
-		/* periodic scans pairs in table order: sort for a stable output */
-		qsort(j.pairs, j.npairs, sizeof(*j.pairs), cmp_by_target);
 		judge_periodic(&j);
 		if (j.nout)
 			qsort(j.out, j.nout, sizeof(*j.out), cmp_finding);
@@ -1196,8 +1212,7 @@ static void json_by_client(struct jbuf *j, const struct detect_finding *f)
 	jbuf_obj_end(j);
 }
 
-static void json_time_window(struct jbuf *j, const struct detect *d,
-			     const struct detect_time_window *w)
+static void json_time_window(struct jbuf *j, const struct detect_time_window *w)
 {
 	JBUF_KEY(j, "time_window");
 	jbuf_obj_begin(j);
@@ -1232,7 +1247,6 @@ static void json_time_window(struct jbuf *j, const struct detect *d,
 	}
 	jbuf_arr_end(j);
 	jbuf_obj_end(j);
-	(void)d;
 }
 
 static void json_periodic(struct jbuf *j, const struct detstat_periodic *p)
@@ -1309,7 +1323,7 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_CLIENT)
 		json_by_client(j, f);
 	if (f->window)
-		json_time_window(j, r->d, f->window);
+		json_time_window(j, f->window);
 	if (f->kind == DETECT_PERIODIC)
 		json_periodic(j, &f->periodic);
 	json_thresholds(j, r->d, f->kind);

@@ -66,8 +66,11 @@ struct detect_config {
 
 /* Fills the defaults above (all kinds, no zones, 08-19). */
 void detect_config_default(struct detect_config *cfg);
-/* "mutual,periodic" -> kinds mask; -EINVAL (and *bad = the word) for an unknown kind. */
-int detect_parse_kinds(const char *list, unsigned int *kinds, const char **bad);
+/*
+ * "mutual,periodic" -> kinds mask (empty words are skipped). -EINVAL for
+ * an unknown kind, whose word is copied to bad[bad_len] (may be NULL).
+ */
+int detect_parse_kinds(const char *list, unsigned int *kinds, char *bad, size_t bad_len);
 const char *detect_kind_name(enum detect_kind k);
 const char *detect_target_kind_name(enum detect_target_kind k);
 

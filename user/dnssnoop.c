@@ -318,14 +318,15 @@ static void parse_business_hours(struct detect_config *d, const char *arg)
 /* The detection options; returns false for an option that is not one of them. */
 static bool parse_detect_option(struct options *o, int c, char *arg)
 {
-	const char *bad = NULL;
+	char bad[64] = "";
 
 	switch (c) {
 	case OPT_DETECT:
-		if (detect_parse_kinds(arg, &o->detect.kinds, &bad) || !o->detect.kinds)
+		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) ||
+		    !o->detect.kinds)
 			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
 				  "exclusive_client, time_window, periodic)",
-				  bad ? bad : arg);
+				  bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
 	case OPT_NO_DETECT:

@@ -275,6 +275,37 @@ static void test_top_two_rule(void **state)
 	detect_free(d);
 }
 
+/* Equal counts: the top client is the one whose label sorts first, whatever the hash seed. */
+static void test_ties_by_label(void **state)
+{
+	for (int run = 0; run < 4; run++) {
+		struct detect *d = new_detect(1u << DETECT_EXCLUSIVE_TARGET);
+		char name[64];
+		struct got *g;
+
+		(void)state;
+		population(d, 4);
+		for (int k = 0; k < 9; k++) {
+			/* 10.9.9.2 first in time, so arrival order would favour it */
+			query(d, "10.9.9.2", "tied.example.com", (uint16_t)k,
+			      T0 + (uint64_t)k * HOUR);
+			query(d, "10.9.9.1", "tied.example.com", (uint16_t)k,
+			      T0 + (uint64_t)k * HOUR + S);
+			snprintf(name, sizeof(name), "a.own%d.net", k);
+			query(d, "10.9.9.1", name, (uint16_t)(50 + k),
+			      T0 + (uint64_t)k * HOUR + 9 * S);
+			query(d, "10.9.9.2", name, (uint16_t)(50 + k),
+			      T0 + (uint64_t)k * HOUR + 9 * S);
+		}
+		g = judge(d);
+		assert_int_equal(g->n, 2);
+		assert_string_equal(g->f[0].client, "10.9.9.1");
+		assert_string_equal(g->f[0].second_client, "10.9.9.2");
+		assert_true(g->f[0].by_target.top_two);
+		detect_free(d);
+	}
+}
+
 /*
  * Each of 16 lookups sent twice, 0.5 s apart with the same id: 16 lookups,
  * not 32. The same id again 2 s later is a new lookup. A resent A query
@@ -527,14 +558,17 @@ static void test_irregular_pair_not_periodic(void **state)
 static void test_parse_kinds(void **state)
 {
 	unsigned int kinds;
-	const char *bad = NULL;
+	char bad[8] = "";
 
 	(void)state;
-	assert_int_equal(detect_parse_kinds("mutual,periodic", &kinds, &bad), 0);
+	assert_int_equal(detect_parse_kinds("mutual,periodic", &kinds, bad, sizeof(bad)), 0);
 	assert_int_equal(kinds, (1u << DETECT_MUTUAL) | (1u << DETECT_PERIODIC));
-	assert_int_equal(detect_parse_kinds("mutual,replacement", &kinds, &bad), -EINVAL);
-	assert_string_equal(bad, "replacement");
-	assert_int_equal(detect_parse_kinds("", &kinds, &bad), 0);
+	assert_int_equal(detect_parse_kinds("mutual,replacement", &kinds, bad, sizeof(bad)),
+			 -EINVAL);
+	assert_string_equal(bad, "replace"); /* cut to fit */
+	assert_int_equal(detect_parse_kinds("time_window,,exclusive_client", &kinds, NULL, 0), 0);
+	assert_int_equal(kinds, (1u << DETECT_TIME_WINDOW) | (1u << DETECT_EXCLUSIVE_CLIENT));
+	assert_int_equal(detect_parse_kinds("", &kinds, bad, sizeof(bad)), 0);
 	assert_int_equal(kinds, 0);
 }
 
@@ -608,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_population_rule),
 		cmocka_unit_test(test_population_is_of_the_same_window),
 		cmocka_unit_test(test_top_two_rule),
+		cmocka_unit_test(test_ties_by_label),
 		cmocka_unit_test(test_retransmissions_count_once),
 		cmocka_unit_test(test_mirrors_and_responses_skipped),
 		cmocka_unit_test(test_dominant_process_is_not_exclusive),

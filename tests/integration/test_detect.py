@@ -23,7 +23,9 @@ Europe/Moscow,America/New_York`:
   - the flags: --no-detect, --detect KINDS, --min-lookups, --exclusive-share,
     --min-clients, --business-hours, bad --tz and --detect values; --detect
     alone turns the statistics on; findings come before the statistics;
-    the text format has one line per finding.
+    the text format has one line per finding;
+  - the same findings from dnssnoop's own JSON Lines of the capture (fleet
+    input, clients named host/address) and with --interval.
 
 Usage: python3 tests/integration/test_detect.py [CASE-SUBSTRING...]
 Prints PASS/FAIL per case and "cases: P passed, F failed, S skipped";
@@ -340,6 +342,34 @@ def test_flags(sc):
     check({"dns", "finding", "name_stats"} <= types, "--detect: record types %s", types)
 
 
+def test_json_lines_input(sc):
+    """dnssnoop's own JSON Lines of the capture, read back (fleet input):
+    the same findings with the same figures, clients named host/address;
+    and with --interval the findings are written once, at the end."""
+    path, key = sc.small()
+    p = subprocess.run([TRACER, "-r", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    check(p.returncode == 0, "dnssnoop -r: %s", p.stderr.decode()[-500:])
+    host = json.loads(p.stdout.splitlines()[0])["host"]
+    jl = os.path.join(sc.tmp, "small.jsonl")
+    with open(jl, "wb") as f:
+        f.write(p.stdout)
+    direct = findings(path)
+    fleet = findings(jl)
+    want = {(k, tk, t, host + "/" + c) for k, tk, t, c in expected(key)}
+    check({fkey(f) for f in fleet} == want, "fleet findings %s, want %s",
+          sorted(fkey(f) for f in fleet), sorted(want))
+    for a, b in zip(direct, fleet):
+        for side in ("by_target", "by_client"):
+            if side in a:
+                check(a[side]["lookups"] == b[side]["lookups"] and
+                      a[side]["wilson_lower"] == b[side]["wilson_lower"],
+                      "%s %s differs: %s vs %s", a["target"], side, a[side], b[side])
+    fs = findings(path, "--interval", "86400")
+    check(sorted(fkey(f) for f in fs) == sorted(fkey(f) for f in direct),
+          "--interval: %d findings, want %d", len(fs), len(direct))
+
+
 def test_text_format(sc):
     """--format text: one line per finding."""
     path, key = sc.small()
@@ -356,7 +386,7 @@ def test_text_format(sc):
 CASES = [test_planted_found_and_nothing_else, test_exclusive_pair_figures,
          test_exclusive_pair_time_window, test_beacon_mutual_and_periodic,
          test_no_plant_no_finding, test_default_scale_planted, test_ordinary_beacon_client,
-         test_flags, test_text_format]
+         test_flags, test_json_lines_input, test_text_format]
 
 
 def main(argv):

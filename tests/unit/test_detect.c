@@ -555,6 +555,43 @@ static void test_irregular_pair_not_periodic(void **state)
 	detect_free(d);
 }
 
+/* Odd names (root, empty labels, non-UTF-8, NUL, over-long) count or are skipped, never crash. */
+static void test_odd_names(void **state)
+{
+	struct detect *d = new_detect(DETECT_ALL_KINDS);
+	static const char *const names[] = {".",   "a..b",  "\xff\xfe.com", "x\x01y.example.net",
+					    "com", "co.uk", "-.-",	    "*.example.com"};
+	char long_name[400];
+	struct got *g;
+
+	(void)state;
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	for (int k = 0; k < 20; k++) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			query(d, "10.3.3.3", names[i], (uint16_t)(k * 16 + i),
+			      T0 + (uint64_t)k * HOUR + i * S);
+		query(d, "10.3.3.4", long_name, (uint16_t)k, T0 + (uint64_t)k * HOUR);
+	}
+	/* names with a NUL inside are cut there */
+	{
+		struct dns_obs o;
+
+		memset(&o, 0, sizeof(o));
+		o.kind = OBS_QUERY;
+		o.family = AF_INET;
+		o.qname = "nul\0inside.example";
+		o.qname_len = 19;
+		detect_add(d, &o);
+		o.qname = NULL;
+		detect_add(d, &o);
+	}
+	g = judge(d);
+	/* one client, nobody else active: the population rule holds everything back */
+	assert_int_equal(g->n, 0);
+	detect_free(d);
+}
+
 static void test_parse_kinds(void **state)
 {
 	unsigned int kinds;
@@ -650,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_time_window_in_zones),
 		cmocka_unit_test(test_periodic_beacon),
 		cmocka_unit_test(test_irregular_pair_not_periodic),
+		cmocka_unit_test(test_odd_names),
 		cmocka_unit_test(test_parse_kinds),
 		cmocka_unit_test(test_bounded_tables),
 		cmocka_unit_test(test_json_record),

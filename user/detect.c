@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "detect.h"
 #include "hash.h"
@@ -50,7 +51,12 @@ struct dclient {
 struct dtarget {
 	struct ehead h;
 	uint8_t kind;
+	uint8_t naddrs; /* answer addresses kept */
 	char text[DETECT_TEXT_MAX];
+	/* Responses, for replacement: */
+	uint64_t last_ok_ns; /* query time of the last NOERROR-answered lookup */
+	uint64_t nx_after; /* NXDOMAIN answers after it */
+	struct obs_addr addrs[DETECT_TARGET_ADDRS]; /* the first distinct answer addresses */
 };
 
 struct dpair {
@@ -100,6 +106,7 @@ static const char *const kind_names[DETECT_NKINDS] = {
 	[DETECT_EXCLUSIVE_CLIENT] = "exclusive_client",
 	[DETECT_TIME_WINDOW] = "time_window",
 	[DETECT_PERIODIC] = "periodic",
+	[DETECT_REPLACEMENT] = "replacement",
 };
 
 static const char *const target_kind_names[DETECT_T_NKINDS] = {
@@ -133,6 +140,10 @@ void detect_config_default(struct detect_config *cfg)
 		.concentrated_ratio = 0.5,
 		.business_start = 8,
 		.business_end = 19,
+		.silence_ns = 86400 * NS_PER_S,
+		.replacement_window_ns = 7 * 86400 * NS_PER_S,
+		.replacement_containment = 0.8,
+		.replacement_jaccard = 0.5,
 	};
 }
 
@@ -507,6 +518,58 @@ static bool is_retransmission(const struct detect *d, uint64_t chash, const char
 	return false;
 }
 
+static void keep_addr(struct dtarget *t, const struct obs_addr *a)
+{
+	size_t len = a->family == AF_INET6 ? 16 : 4;
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return;
+	for (uint8_t i = 0; i < t->naddrs; i++)
+		if (t->addrs[i].family == a->family && !memcmp(t->addrs[i].addr, a->addr, len))
+			return;
+	if (t->naddrs < DETECT_TARGET_ADDRS)
+		t->addrs[t->naddrs++] = *a;
+}
+
+/*
+ * A response to a lookup of a known target: NOERROR moves its last answered
+ * lookup (the query's time: response time minus the latency when matched,
+ * else the target's last lookup) and clears the NXDOMAIN count; NXDOMAIN
+ * counts. Targets are never created here.
+ */
+static void answer_target(struct detect *d, uint8_t kind, const char *text, const struct dns_obs *o)
+{
+	uint32_t i = table_find(&d->targets, target_hash(d, kind, text));
+	struct dtarget *t;
+
+	if (i == SLOTS_NIL)
+		return;
+	t = (struct dtarget *)entry(&d->targets, i);
+	if (o->rcode == 3) {
+		t->nx_after++;
+		return;
+	}
+	if (o->rcode != 0)
+		return;
+	t->last_ok_ns = o->has_latency && o->latency_ns <= o->ts_ns ? o->ts_ns - o->latency_ns
+								    : t->h.last_ns;
+	if (t->last_ok_ns > t->h.last_ns || t->last_ok_ns < t->h.first_ns)
+		t->last_ok_ns = t->h.last_ns;
+	t->nx_after = 0;
+	for (int k = 0; k < o->naddrs && k < OBS_MAX_ADDRS; k++)
+		keep_addr(t, &o->addrs[k]);
+}
+
+static void detect_response(struct detect *d, const struct dns_obs *o, const char *name)
+{
+	const char *domain;
+
+	answer_target(d, DETECT_T_NAME, name, o);
+	domain = d->psl ? psl_registrable_domain(d->psl, name) : NULL;
+	if (domain && *domain)
+		answer_target(d, DETECT_T_DOMAIN, domain, o);
+}
+
 void detect_add(struct detect *d, const struct dns_obs *o)
 {
 	char name[DETECT_TEXT_MAX], peer[OUTPUT_ADDR_TEXT_MAX + 1];
@@ -515,7 +578,14 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 	uint64_t chash;
 	size_t n;
 
-	if (!d || o->kind != OBS_QUERY || o->mirror || !fold_name(o, name))
+	if (!d || o->mirror || !fold_name(o, name))
+		return;
+	if (o->kind == OBS_RESPONSE) {
+		if (wants(d, DETECT_REPLACEMENT))
+			detect_response(d, o, name);
+		return;
+	}
+	if (o->kind != OBS_QUERY)
 		return;
 	client_of(o, &c);
 	chash = client_hash(d, &c);
@@ -1013,6 +1083,213 @@ static void judge_periodic(struct judge *j)
 	}
 }
 
+/* ---- replacement ---------------------------------------------------------- */
+
+/* One target's pairs, in j->pairs (sorted by target). */
+struct tgroup {
+	struct dtarget *t;
+	struct dpair **p;
+	size_t n;
+};
+
+/*
+ * Share of the target's lookups whose clients still look things up
+ * `silence` after its last lookup: the target went quiet, not its clients.
+ */
+static double clients_still_active(const struct detect *d, const struct tgroup *g)
+{
+	uint64_t after = g->t->h.last_ns + d->cfg.silence_ns, active = 0, all = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct dclient *c = find_client(d, g->p[i]->chash);
+
+		all += g->p[i]->h.lookups;
+		if (c && c->h.last_ns >= after)
+			active += g->p[i]->h.lookups;
+	}
+	return all ? (double)active / (double)all : 0;
+}
+
+/*
+ * Whether a target met the support rules and then ended: answered NXDOMAIN
+ * from its last NOERROR answer on, or silent for --silence (to the end of
+ * the session) while clients with at least half of its lookups stayed
+ * active. *end_ns: its last answered lookup (its last lookup if no answer
+ * was seen).
+ */
+static bool target_ended(const struct detect *d, const struct tgroup *g, uint64_t *end_ns,
+			 bool *nxdomain)
+{
+	const struct dtarget *t = g->t;
+
+	if (t->kind == DETECT_T_PEER || t->h.lookups < d->cfg.min_lookups ||
+	    active_clients(d, t->h.first_ns, t->h.last_ns) < d->cfg.min_clients)
+		return false;
+	*nxdomain = t->nx_after && t->last_ok_ns;
+	*end_ns = t->last_ok_ns ? t->last_ok_ns : t->h.last_ns;
+	if (*nxdomain)
+		return true;
+	return d->last_ns >= t->h.last_ns + d->cfg.silence_ns && clients_still_active(d, g) >= 0.5;
+}
+
+/* A never-seen target of the same kind whose first lookup lies in (end, end + window]. */
+static bool successor_candidate(const struct detect *d, const struct tgroup *old,
+				const struct tgroup *g, uint64_t end_ns)
+{
+	const struct dtarget *t = g->t;
+
+	return t != old->t && t->kind == old->t->kind && !t->h.error &&
+	       t->h.lookups >= d->cfg.min_lookups && t->h.first_ns > end_ns &&
+	       t->h.first_ns - end_ns <= d->cfg.replacement_window_ns;
+}
+
+static int group_overlap(const struct tgroup *a, const struct tgroup *b,
+			 struct detstat_client_count *ca, struct detstat_client_count *cb,
+			 struct detstat_overlap *out)
+{
+	for (size_t i = 0; i < a->n; i++)
+		ca[i] = (struct detstat_client_count){a->p[i]->chash, a->p[i]->h.lookups};
+	for (size_t i = 0; i < b->n; i++)
+		cb[i] = (struct detstat_client_count){b->p[i]->chash, b->p[i]->h.lookups};
+	return detstat_client_overlap(ca, a->n, cb, b->n, out);
+}
+
+/* The new target's first pair: earliest lookup, ties by the client's label. */
+static struct dpair *first_pair(const struct detect *d, const struct tgroup *g)
+{
+	struct dpair *best = NULL;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct dpair *p = g->p[i];
+
+		if (!best || p->h.first_ns < best->h.first_ns ||
+		    (p->h.first_ns == best->h.first_ns &&
+		     strcmp(find_client(d, p->chash)->id.label,
+			    find_client(d, best->chash)->id.label) < 0))
+			best = p;
+	}
+	return best;
+}
+
+static int address_overlap(const struct dtarget *a, const struct dtarget *b)
+{
+	if (!a->naddrs || !b->naddrs)
+		return -1;
+	for (uint8_t i = 0; i < a->naddrs; i++)
+		for (uint8_t k = 0; k < b->naddrs; k++)
+			if (a->addrs[i].family == b->addrs[k].family &&
+			    !memcmp(a->addrs[i].addr, b->addrs[k].addr,
+				    a->addrs[i].family == AF_INET6 ? 16 : 4))
+				return 1;
+	return 0;
+}
+
+static void add_replacement(struct judge *j, const struct tgroup *old, const struct tgroup *g,
+			    uint64_t end_ns, bool nxdomain, const struct detstat_overlap *ov)
+{
+	struct detect *d = j->d;
+	struct dpair *fp = first_pair(d, g);
+	struct dclient *c = find_client(d, fp->chash);
+	struct detect_finding *f = new_finding(j, DETECT_REPLACEMENT);
+	struct detect_replacement *r;
+
+	if (!f)
+		return;
+	pair_figures(d, f, fp, c, g->t);
+	f->target = old->t->text;
+	r = &f->replacement;
+	r->old_target = old->t->text;
+	r->new_target = g->t->text;
+	r->nxdomain = nxdomain;
+	r->old_lookups = old->t->h.lookups;
+	r->old_distinct = old->n;
+	r->old_first_ns = old->t->h.first_ns;
+	r->old_last_ns = old->t->h.last_ns;
+	r->old_end_ns = end_ns;
+	r->old_nxdomain = nxdomain ? old->t->nx_after : 0;
+	r->new_lookups = g->t->h.lookups;
+	r->new_distinct = g->n;
+	r->new_first_ns = g->t->h.first_ns;
+	r->new_last_ns = g->t->h.last_ns;
+	r->gap_ns = g->t->h.first_ns - end_ns;
+	r->overlap = *ov;
+	r->first_client = &c->id;
+	r->first_client_ns = fp->h.first_ns;
+	r->nold_addrs = old->t->naddrs;
+	r->nnew_addrs = g->t->naddrs;
+	memcpy(r->old_addrs, old->t->addrs, sizeof(r->old_addrs));
+	memcpy(r->new_addrs, g->t->addrs, sizeof(r->new_addrs));
+	r->address_overlap = address_overlap(old->t, g->t);
+}
+
+/* Pairs grouped by target, most lookups first (j->pairs re-sorted). */
+static size_t target_groups(struct judge *j, struct tgroup *groups)
+{
+	size_t ng = 0, n = j->npairs;
+
+	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_target, j->d);
+	for (size_t i = 0, e; i < n; i = e) {
+		e = group_end(j->pairs, n, i, true);
+		groups[ng++] =
+			(struct tgroup){find_target(j->d, j->pairs[i]->thash), j->pairs + i, e - i};
+	}
+	return ng;
+}
+
+/*
+ * For each target that ended, the never-seen target of the same kind
+ * within --replacement-window whose clients are the old one's in the same
+ * proportions (containment and weighted Jaccard at their thresholds); the
+ * best by weighted Jaccard (ties: earlier first lookup, then text).
+ */
+static int judge_replacement(struct judge *j)
+{
+	struct detect *d = j->d;
+	size_t n = j->npairs ? j->npairs : 1, ng;
+	struct tgroup *groups = calloc(n, sizeof(*groups));
+	struct detstat_client_count *ca = calloc(n, sizeof(*ca)), *cb = calloc(n, sizeof(*cb));
+	int ret = 0;
+
+	if (!groups || !ca || !cb) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ng = target_groups(j, groups);
+	for (size_t i = 0; i < ng; i++) {
+		struct detstat_overlap ov, best_ov = {0};
+		const struct tgroup *best = NULL;
+		uint64_t end_ns;
+		bool nx;
+
+		if (!target_ended(d, &groups[i], &end_ns, &nx))
+			continue;
+		for (size_t k = 0; k < ng; k++) {
+			const struct tgroup *g = &groups[k];
+
+			if (!successor_candidate(d, &groups[i], g, end_ns) ||
+			    group_overlap(&groups[i], g, ca, cb, &ov) ||
+			    ov.containment < d->cfg.replacement_containment ||
+			    ov.weighted_jaccard < d->cfg.replacement_jaccard)
+				continue;
+			if (best && (ov.weighted_jaccard < best_ov.weighted_jaccard ||
+				     (ov.weighted_jaccard == best_ov.weighted_jaccard &&
+				      (g->t->h.first_ns > best->t->h.first_ns ||
+				       (g->t->h.first_ns == best->t->h.first_ns &&
+					strcmp(g->t->text, best->t->text) > 0)))))
+				continue;
+			best = g;
+			best_ov = ov;
+		}
+		if (best)
+			add_replacement(j, &groups[i], best, end_ns, nx, &best_ov);
+	}
+out:
+	free(groups);
+	free(ca);
+	free(cb);
+	return ret;
+}
+
 /* ---- order and entry point -------------------------------------------- */
 
 static uint64_t finding_lookups(const struct detect_finding *f)
@@ -1075,6 +1352,10 @@ int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
 	if (!ret) {
 		judge_windows(&j);
 		judge_periodic(&j);
+		if (wants(d, DETECT_REPLACEMENT))
+			ret = judge_replacement(&j);
+	}
+	if (!ret) {
 		if (j.nout)
 			qsort(j.out, j.nout, sizeof(*j.out), cmp_finding);
 		for (size_t i = 0; i < j.nout; i++)
@@ -1264,6 +1545,57 @@ static void json_periodic(struct jbuf *j, const struct detstat_periodic *p)
 	jbuf_obj_end(j);
 }
 
+static void json_addrs(struct jbuf *j, const struct obs_addr *a, size_t n)
+{
+	jbuf_arr_begin(j);
+	for (size_t i = 0; i < n; i++)
+		output_json_addr(j, a[i].family, a[i].addr);
+	jbuf_arr_end(j);
+}
+
+static void json_replacement(struct jbuf *j, const struct detect_replacement *r)
+{
+	JBUF_KEY(j, "replacement");
+	jbuf_obj_begin(j);
+	JBUF_KV_STR(j, "old_target", r->old_target);
+	JBUF_KV_STR(j, "new_target", r->new_target);
+	JBUF_KV_STR(j, "ended", r->nxdomain ? "nxdomain" : "silent");
+	JBUF_KV_U64(j, "old_lookups", r->old_lookups);
+	JBUF_KV_U64(j, "old_distinct_clients", r->old_distinct);
+	JBUF_KEY(j, "old_first_seen");
+	output_json_time(j, r->old_first_ns);
+	JBUF_KEY(j, "old_last_seen");
+	output_json_time(j, r->old_last_ns);
+	JBUF_KEY(j, "old_last_answered");
+	output_json_time(j, r->old_end_ns);
+	JBUF_KV_U64(j, "old_nxdomain_after", r->old_nxdomain);
+	JBUF_KV_U64(j, "new_lookups", r->new_lookups);
+	JBUF_KV_U64(j, "new_distinct_clients", r->new_distinct);
+	JBUF_KEY(j, "new_first_seen");
+	output_json_time(j, r->new_first_ns);
+	JBUF_KEY(j, "new_last_seen");
+	output_json_time(j, r->new_last_ns);
+	JBUF_KV_U64(j, "gap_ns", r->gap_ns);
+	KV_DOUBLE(j, "gap_s", (double)r->gap_ns / NS_PER_S);
+	KV_DOUBLE(j, "weighted_jaccard", r->overlap.weighted_jaccard);
+	KV_DOUBLE(j, "containment", r->overlap.containment);
+	KV_DOUBLE(j, "set_jaccard", r->overlap.set_jaccard);
+	JBUF_KEY(j, "first_client");
+	json_client(j, r->first_client);
+	JBUF_KEY(j, "first_client_seen");
+	output_json_time(j, r->first_client_ns);
+	JBUF_KEY(j, "old_addresses");
+	json_addrs(j, r->old_addrs, r->nold_addrs);
+	JBUF_KEY(j, "new_addresses");
+	json_addrs(j, r->new_addrs, r->nnew_addrs);
+	JBUF_KEY(j, "address_overlap");
+	if (r->address_overlap < 0)
+		jbuf_null(j);
+	else
+		jbuf_bool(j, r->address_overlap);
+	jbuf_obj_end(j);
+}
+
 static void json_thresholds(struct jbuf *j, const struct detect *d, enum detect_kind kind)
 {
 	char bh[8];
@@ -1282,6 +1614,16 @@ static void json_thresholds(struct jbuf *j, const struct detect *d, enum detect_
 			 d->cfg.business_end % 100);
 		JBUF_KV_STR(j, "business_hours", bh);
 		KV_DOUBLE(j, "business_weekday_share", 0.9);
+		break;
+	case DETECT_REPLACEMENT:
+		JBUF_KV_U64(j, "min_lookups", d->cfg.min_lookups);
+		JBUF_KV_U64(j, "min_clients", d->cfg.min_clients);
+		KV_DOUBLE(j, "silence_s", (double)d->cfg.silence_ns / NS_PER_S);
+		KV_DOUBLE(j, "replacement_window_s",
+			  (double)d->cfg.replacement_window_ns / NS_PER_S);
+		KV_DOUBLE(j, "containment", d->cfg.replacement_containment);
+		KV_DOUBLE(j, "weighted_jaccard", d->cfg.replacement_jaccard);
+		KV_DOUBLE(j, "clients_active_share", 0.5);
 		break;
 	default:
 		JBUF_KV_U64(j, "min_lookups", d->cfg.min_lookups);
@@ -1326,6 +1668,8 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 		json_time_window(j, f->window);
 	if (f->kind == DETECT_PERIODIC)
 		json_periodic(j, &f->periodic);
+	if (f->kind == DETECT_REPLACEMENT)
+		json_replacement(j, &f->replacement);
 	json_thresholds(j, r->d, f->kind);
 	JBUF_KEY(j, "examples");
 	jbuf_arr_begin(j);
@@ -1393,6 +1737,16 @@ static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 	if (f->kind == DETECT_PERIODIC)
 		text_printf(l, " score=%.3f median=%.1fs events=%u", f->periodic.score,
 			    f->periodic.median_s, f->periodic.events);
+	if (f->kind == DETECT_REPLACEMENT) {
+		const struct detect_replacement *r = &f->replacement;
+
+		text_printf(l,
+			    " -> %s (%s) gap=%.0fs wjaccard=%.3f containment=%.3f jaccard=%.3f%s",
+			    r->new_target, r->nxdomain ? "nxdomain" : "silent",
+			    (double)r->gap_ns / NS_PER_S, r->overlap.weighted_jaccard,
+			    r->overlap.containment, r->overlap.set_jaccard,
+			    r->address_overlap > 0 ? " same-address" : "");
+	}
 	if (!l->failed)
 		output_text_line(r->out, l->buf, l->len);
 }

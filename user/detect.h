@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Detectors of exclusive communication patterns (issue 5, docs/detection.md):
- * exclusive_target, exclusive_client, mutual, time_window and periodic
- * findings from the query observations of a session.
+ * exclusive_target, exclusive_client, mutual, time_window, periodic and
+ * replacement findings from the observations of a session.
  *
  * detect_add() sees every observation (the summary stage calls it after
  * marking mirrors); it counts lookups (queries, not mirrors, retransmissions
@@ -15,6 +15,8 @@
  * replaced and the newcomer records it as its error bound), plus at most
  * max_details per-pair time records (168 hour-of-week counters and the last
  * DETSTAT_TS_MAX timestamps) for pairs of at least DETECT_DETAIL_MIN lookups.
+ * Each target entry also keeps its last NOERROR-answered lookup, the
+ * NXDOMAIN answers since, and its first DETECT_TARGET_ADDRS answer addresses.
  */
 #ifndef DNSSNOOP_DETECT_H
 #define DNSSNOOP_DETECT_H
@@ -33,6 +35,7 @@ enum detect_kind {
 	DETECT_EXCLUSIVE_CLIENT,
 	DETECT_TIME_WINDOW,
 	DETECT_PERIODIC,
+	DETECT_REPLACEMENT,
 	DETECT_NKINDS,
 };
 
@@ -47,6 +50,7 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 #define DETECT_TEXT_MAX	       256 /* target text: a name is at most 253 bytes */
 #define DETECT_HOST_MAX	       64
 #define DETECT_CGROUP_MAX      192
+#define DETECT_TARGET_ADDRS    4 /* answer addresses kept per target (replacement) */
 
 struct detect_config {
 	unsigned int kinds; /* bit (1 << enum detect_kind); 0: detect nothing */
@@ -62,6 +66,10 @@ struct detect_config {
 	const char *zones[DETECT_MAX_ZONES]; /* --tz, checked by the caller */
 	size_t nzones;
 	unsigned int business_start, business_end; /* --business-hours, [start, end) */
+	uint64_t silence_ns; /* replacement: --silence (24 h) */
+	uint64_t replacement_window_ns; /* replacement: --replacement-window (7 days) */
+	double replacement_containment; /* new target's lookups from old clients (0.8) */
+	double replacement_jaccard; /* weighted Jaccard of client shares (0.5) */
 };
 
 /* Fills the defaults above (all kinds, no zones, 08-19). */
@@ -121,6 +129,23 @@ struct detect_time_window {
 	struct detect_window_zone zones[DETECT_MAX_ZONES];
 };
 
+/* A target that went silent (or NXDOMAIN) and the new one that took its clients. */
+struct detect_replacement {
+	const char *old_target, *new_target;
+	bool nxdomain; /* the old target answers NXDOMAIN from its end on; else silent */
+	uint64_t old_lookups, old_distinct, old_first_ns, old_last_ns;
+	uint64_t old_end_ns; /* its last answered lookup (last lookup if no answers seen) */
+	uint64_t old_nxdomain; /* NXDOMAIN answers after old_end_ns */
+	uint64_t new_lookups, new_distinct, new_first_ns, new_last_ns;
+	uint64_t gap_ns; /* new_first_ns - old_end_ns */
+	struct detstat_overlap overlap;
+	const struct detect_client *first_client; /* of the new target */
+	uint64_t first_client_ns;
+	size_t nold_addrs, nnew_addrs;
+	struct obs_addr old_addrs[DETECT_TARGET_ADDRS], new_addrs[DETECT_TARGET_ADDRS];
+	int address_overlap; /* 1, 0, or -1: no answer addresses seen for one of them */
+};
+
 struct detect_finding {
 	enum detect_kind kind;
 	enum detect_target_kind target_kind;
@@ -138,6 +163,8 @@ struct detect_finding {
 	size_t nexamples;
 	const struct detect_time_window *window; /* time_window */
 	struct detstat_periodic periodic; /* periodic */
+	struct detect_replacement
+		replacement; /* replacement: target = old, client = first of new */
 };
 
 struct detect;
@@ -145,13 +172,17 @@ struct detect;
 struct detect *detect_new(const struct detect_config *cfg);
 void detect_free(struct detect *d);
 
-/* One observation; all but queries and mirrors are ignored. In time order. */
+/*
+ * One observation, in time order. Queries (not mirrors) are lookups;
+ * responses (not mirrors) of known name and domain targets record their
+ * NOERROR / NXDOMAIN state and a few answer addresses (replacement).
+ */
 void detect_add(struct detect *d, const struct dns_obs *o);
 
 typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
 /*
  * Judges everything seen so far and calls fn for each finding: mutual,
- * exclusive_target, exclusive_client, time_window, periodic, each kind by
+ * exclusive_target, exclusive_client, time_window, periodic, replacement, each kind by
  * target kind (name, domain, peer), then lookups descending. Returns the
  * number of findings, or -ENOMEM.
  */

@@ -110,8 +110,8 @@ static void usage(FILE *f)
 		"message\n"
 		"      --detect KINDS      findings with the statistics (implies --summary):\n"
 		"                          comma list of mutual, exclusive_target,\n"
-		"                          exclusive_client, time_window, periodic "
-		"(default all)\n"
+		"                          exclusive_client, time_window, periodic,\n"
+		"                          replacement (default all)\n"
 		"      --no-detect         no findings\n"
 		"      --min-lookups N     findings: lookups of a target or client "
 		"(default 16)\n"
@@ -123,6 +123,10 @@ static void usage(FILE *f)
 		"zones\n"
 		"      --business-hours HH-HH  time_window: local business hours "
 		"(default 08-19)\n"
+		"      --silence SECONDS   replacement: a target silent this long has "
+		"ended (86400)\n"
+		"      --replacement-window SECONDS  replacement: successor within "
+		"(604800)\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
 		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
@@ -206,6 +210,8 @@ enum long_only {
 	OPT_MIN_CLIENTS,
 	OPT_TZ,
 	OPT_BUSINESS_HOURS,
+	OPT_SILENCE,
+	OPT_REPLACEMENT_WINDOW,
 };
 
 static const struct option long_options[] = {
@@ -235,6 +241,8 @@ static const struct option long_options[] = {
 	{"min-clients", required_argument, NULL, OPT_MIN_CLIENTS},
 	{"tz", required_argument, NULL, OPT_TZ},
 	{"business-hours", required_argument, NULL, OPT_BUSINESS_HOURS},
+	{"silence", required_argument, NULL, OPT_SILENCE},
+	{"replacement-window", required_argument, NULL, OPT_REPLACEMENT_WINDOW},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -325,7 +333,7 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) ||
 		    !o->detect.kinds)
 			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
-				  "exclusive_client, time_window, periodic)",
+				  "exclusive_client, time_window, periodic, replacement)",
 				  bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
@@ -346,6 +354,13 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 		return true;
 	case OPT_BUSINESS_HOURS:
 		parse_business_hours(&o->detect, arg);
+		return true;
+	case OPT_SILENCE:
+		o->detect.silence_ns = (uint64_t)(parse_seconds("--silence", arg) * 1e9);
+		return true;
+	case OPT_REPLACEMENT_WINDOW:
+		o->detect.replacement_window_ns =
+			(uint64_t)(parse_seconds("--replacement-window", arg) * 1e9);
 		return true;
 	}
 	return false;
@@ -441,6 +456,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MIN_CLIENTS:
 		case OPT_TZ:
 		case OPT_BUSINESS_HOURS:
+		case OPT_SILENCE:
+		case OPT_REPLACEMENT_WINDOW:
 			parse_detect_option(o, c, optarg);
 			break;
 		case 'v':

@@ -13,15 +13,21 @@ Europe/Moscow,America/New_York`:
     pair and the beacon, on the name and the registered domain,
     exclusive_target when the key's Wilson bound (or top-two bound) of the
     target is >= 0.8, exclusive_client when the client's is, mutual when
-    both; time_window for each such pair; periodic for the beacon. Nothing
-    on background names or clients, the spam filter, the replaced names;
+    both; time_window for each such pair; periodic for the beacon;
+    replacement of the replaced name (and its registered domain) naming
+    the new name's first client. Nothing on background names or clients,
+    or the spam filter;
+  - the replacement's gap, weighted Jaccard, containment, set Jaccard,
+    first client and time and address overlap equal the key's, for a name
+    gone silent and for one answering NXDOMAIN with another address;
   - the figures equal the key's: N, D, shares, HHI, 1/HHI, Wilson bound,
     NPMI, first seen, the hour-of-week histogram, the UTC and local
     (Moscow) 90 % windows and the baseline window; the beacon's median
     interval is 300 s +- 5 %;
   - with --no-plant, no finding at all, at small and at default scale;
   - the flags: --no-detect, --detect KINDS, --min-lookups, --exclusive-share,
-    --min-clients, --business-hours, bad --tz and --detect values; --detect
+    --min-clients, --business-hours, --silence, --replacement-window, bad
+    --tz, --detect and --silence values; --detect
     alone turns the statistics on; findings come before the statistics;
     the text format has one line per finding;
   - the same findings from dnssnoop's own JSON Lines of the capture (fleet
@@ -45,7 +51,8 @@ GEN = os.path.join(REPO, "tools", "gen-scenario")
 SMALL = ["--weeks", "3", "--clients", "40", "--ipv6-clients", "4", "--names", "500",
          "--scale", "0.3"]
 ZONES = "Europe/Moscow,America/New_York"
-RULES = {"min_lookups": 16, "share": 0.8, "min_clients": 5}
+RULES = {"min_lookups": 16, "share": 0.8, "min_clients": 5, "containment": 0.8,
+         "weighted_jaccard": 0.5, "window_s": 7 * 86400}
 TK = {"name": "name", "registered_domain": "domain"}
 
 
@@ -87,6 +94,8 @@ def expected(key):
     """The findings the key predicts with the default rules."""
     want = set()
     for p in key["planted"]:
+        if p["kind"] == "replacement":
+            want |= expected_replacement(p)
         if p["kind"] not in ("exclusive", "beacon"):
             continue
         client = p["pair"]["client"]
@@ -107,6 +116,19 @@ def expected(key):
                 want.add(("time_window", TK[tk], t["target"], client))
             if p["kind"] == "beacon":
                 want.add(("periodic", TK[tk], t["target"], client))
+    return want
+
+
+def expected_replacement(p):
+    """replacement findings (name, domain) the key predicts: old target
+    supported, successor within the window, same clients and proportions."""
+    want = set()
+    if p["gap_s"] > RULES["window_s"] or p["containment"] < RULES["containment"] or \
+            p["weighted_jaccard"] < RULES["weighted_jaccard"]:
+        return want
+    for tk, t in p["old"]["targets"].items():
+        if t["lookups"] >= RULES["min_lookups"]:
+            want.add(("replacement", TK[tk], t["target"], p["new"]["first_client"]))
     return want
 
 
@@ -174,15 +196,19 @@ def test_planted_found_and_nothing_else(sc):
     check(len(got) == len(set(got)), "duplicate findings: %s", got)
     check(set(got) == want, "findings %s\n want %s", sorted(set(got) - want),
           sorted(want - set(got)))
-    order = ["mutual", "exclusive_target", "exclusive_client", "time_window", "periodic"]
+    order = ["mutual", "exclusive_target", "exclusive_client", "time_window", "periodic",
+             "replacement"]
     kinds = [order.index(k[0]) for k in got]
     check(kinds == sorted(kinds), "findings out of order: %s", [k[0] for k in got])
     spam = planted(key, "spam_filter")["client"]
     check(not any(spam == k[3] for k in got), "a finding names the spam filter")
     # The default scenario: with the default parameters the key predicts
     # exclusive_target (name, domain) for the pair and mutual for the beacon.
+    rp = planted(key, "replacement")
     check(("exclusive_target", "name", "mail1.planted-example.com",
            planted(key, "exclusive")["main_client"]) in want
+          and ("replacement", "name", rp["old"]["targets"]["name"]["target"],
+               rp["new"]["first_client"]) in want
           and ("mutual", "name", "update.beacon-example.net",
                planted(key, "beacon")["client"]) in want, "key predictions %s", want)
 
@@ -263,6 +289,70 @@ def test_beacon_mutual_and_periodic(sc):
         check(not w["concentrated"], "a 24-hour beacon is not concentrated: %s", w["utc"])
 
 
+def check_replacement(fs, p):
+    """The replacement findings (name, domain) against the key's figures."""
+    for tk in ("name", "registered_domain"):
+        old, new = p["old"]["targets"][tk], p["new"]["targets"][tk]
+        f = one(fs, "replacement", TK[tk], old["target"])
+        r = f["replacement"]
+        check(r["old_target"] == old["target"] and r["new_target"] == new["target"],
+              "%s -> %s, key %s -> %s", r["old_target"], r["new_target"], old["target"],
+              new["target"])
+        check(r["ended"] == p["mode"], "ended %s, key %s", r["ended"], p["mode"])
+        check(r["gap_ns"] == p["gap_ns"] and r["gap_s"] == p["gap_s"], "gap %s, key %s",
+              r["gap_ns"], p["gap_ns"])
+        check(r["old_last_answered"] == p["old"]["last_noerror"], "old end %s, key %s",
+              r["old_last_answered"], p["old"]["last_noerror"])
+        check(r["old_nxdomain_after"] == p["old"]["nxdomain_lookups"], "nxdomain %s, key %s",
+              r["old_nxdomain_after"], p["old"]["nxdomain_lookups"])
+        for k in ("weighted_jaccard", "containment", "set_jaccard"):
+            check(close(r[k], p[k]), "%s %s, key %s", k, r[k], p[k])
+        check(r["old_lookups"] == old["lookups"] and r["new_lookups"] == new["lookups"] and
+              r["old_distinct_clients"] == old["distinct_clients"] and
+              r["new_distinct_clients"] == new["distinct_clients"],
+              "lookups %s", r)
+        check(r["first_client"]["label"] == p["new"]["first_client"] ==
+              f["client"]["label"] and r["first_client_seen"] == p["new"]["first"]
+              and r["new_first_seen"] == new["first"], "first client %s at %s, key %s at %s",
+              r["first_client"], r["first_client_seen"], p["new"]["first_client"],
+              p["new"]["first"])
+        check(r["address_overlap"] == p["same_answer_address"] and
+              r["old_addresses"] == [p["old_address"]] and
+              r["new_addresses"] == [p["new_address"]], "addresses %s %s %s, key %s %s",
+              r["old_addresses"], r["new_addresses"], r["address_overlap"],
+              p["old_address"], p["new_address"])
+        th = f["thresholds"]
+        check(th["silence_s"] == 86400 and th["replacement_window_s"] == 604800 and
+              th["containment"] == 0.8 and th["weighted_jaccard"] == 0.5, "thresholds %s", th)
+
+
+def test_replacement_figures(sc):
+    """The replaced name gone silent: old and new target, gap (3 days),
+    weighted Jaccard 0.952381, containment 0.97561, set Jaccard, first
+    client and its first lookup, same answer address: all the key's."""
+    path, key = sc.small()
+    p = planted(key, "replacement")
+    check(p["mode"] == "silent" and close(p["weighted_jaccard"], 0.952381) and
+          close(p["containment"], 0.97561), "key %s", p)
+    check_replacement(findings(path), p)
+
+
+def test_replacement_nxdomain(sc):
+    """The old name answering NXDOMAIN from its end on (still looked up),
+    the new one at another address: found, gap from the last NOERROR answer,
+    no address overlap."""
+    path, key = sc.get("nx", *SMALL, "--seed", "5", "--replacement-mode", "nxdomain",
+                       "--replacement-different-address")
+    p = planted(key, "replacement")
+    check(p["mode"] == "nxdomain" and p["old"]["nxdomain_lookups"] > 0 and
+          not p["same_answer_address"], "key %s", p)
+    fs = findings(path)
+    check_replacement(fs, p)
+    got = {fkey(f) for f in fs}
+    check(got == expected(key), "extra %s, missing %s", sorted(got - expected(key)),
+          sorted(expected(key) - got))
+
+
 def test_no_plant_no_finding(sc):
     """Background only, small and default scale: no finding at all."""
     for name, opts in (("bg", SMALL + ["--seed", "5"]), ("bg-default", ["--seed", "11"])):
@@ -327,7 +417,17 @@ def test_flags(sc):
     w = one(fs, "time_window", "name", ex)["time_window"]
     msk = [z for z in w["zones"] if z["zone"] == "Europe/Moscow"][0]
     check(not msk["business_hours"], "09-17 inside business hours 10-12")
-    for bad in (["--tz", "Mars/Olympus"], ["--detect", "replacement"],
+    # The successor came 3 days after the old name's end; the capture ends
+    # 14 days after it.
+    rp = planted(key, "replacement")["old"]["targets"]["name"]["target"]
+    got = {f["target"] for f in findings(path, "--replacement-window", "200000")}
+    check(rp not in got and ex in got, "--replacement-window 200000: %s", got)
+    got = {f["target"] for f in findings(path, "--silence", "1300000")}
+    check(rp not in got and ex in got, "--silence 1300000: %s", got)
+    got = {f["target"] for f in findings(path, "--silence", "500000")}
+    check(rp in got, "--silence 500000: %s", got)
+    for bad in (["--tz", "Mars/Olympus"], ["--detect", "replacing"], ["--silence", "0"],
+                ["--replacement-window", "x"],
                 ["--business-hours", "19-08"], ["--exclusive-share", "1.5"]):
         _, err = dnssnoop(path, "--no-events", *bad, status=2)
         check(bad[0] in err, "%s: stderr %s", bad, err)
@@ -385,6 +485,7 @@ def test_text_format(sc):
 
 CASES = [test_planted_found_and_nothing_else, test_exclusive_pair_figures,
          test_exclusive_pair_time_window, test_beacon_mutual_and_periodic,
+         test_replacement_figures, test_replacement_nxdomain,
          test_no_plant_no_finding, test_default_scale_planted, test_ordinary_beacon_client,
          test_flags, test_json_lines_input, test_text_format]
 

@@ -43,6 +43,7 @@ struct got {
 		struct detect_time_window window;
 		struct detstat_periodic periodic;
 		size_t nexamples;
+		struct detect_replacement replacement; /* pointers valid while the detector lives */
 	} f[32];
 };
 
@@ -68,6 +69,7 @@ static void collect(void *ctx, const struct detect_finding *f)
 		g->f[g->n].window = *f->window;
 	g->f[g->n].periodic = f->periodic;
 	g->f[g->n].nexamples = f->nexamples;
+	g->f[g->n].replacement = f->replacement;
 	g->n++;
 }
 
@@ -600,9 +602,10 @@ static void test_parse_kinds(void **state)
 	(void)state;
 	assert_int_equal(detect_parse_kinds("mutual,periodic", &kinds, bad, sizeof(bad)), 0);
 	assert_int_equal(kinds, (1u << DETECT_MUTUAL) | (1u << DETECT_PERIODIC));
-	assert_int_equal(detect_parse_kinds("mutual,replacement", &kinds, bad, sizeof(bad)),
-			 -EINVAL);
-	assert_string_equal(bad, "replace"); /* cut to fit */
+	assert_int_equal(detect_parse_kinds("mutual,replacing", &kinds, bad, sizeof(bad)), -EINVAL);
+	assert_string_equal(bad, "replaci"); /* cut to fit */
+	assert_int_equal(detect_parse_kinds("replacement", &kinds, bad, sizeof(bad)), 0);
+	assert_int_equal(kinds, 1u << DETECT_REPLACEMENT);
 	assert_int_equal(detect_parse_kinds("time_window,,exclusive_client", &kinds, NULL, 0), 0);
 	assert_int_equal(kinds, (1u << DETECT_TIME_WINDOW) | (1u << DETECT_EXCLUSIVE_CLIENT));
 	assert_int_equal(detect_parse_kinds("", &kinds, bad, sizeof(bad)), 0);
@@ -670,6 +673,224 @@ static void test_json_record(void **state)
 	detect_free(d);
 }
 
+/* ---- replacement ------------------------------------------------------ */
+
+#define REPLACEMENT (1u << DETECT_REPLACEMENT)
+#define OLD_NAME    "mail1.old-example.com"
+#define NEW_NAME    "mail2.new-example.org"
+#define LATENCY	    (10 * 1000000ULL)
+
+/* A response to `client`'s lookup of `name` sent at ts, one A record 192.0.2.7 if NOERROR. */
+static void response(struct detect *d, const char *client, const char *name, uint16_t id,
+		     uint64_t ts, uint16_t rcode)
+{
+	struct dns_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = OBS_RESPONSE;
+	o.ts_ns = ts + LATENCY;
+	o.has_latency = true;
+	o.latency_ns = LATENCY;
+	o.dir = DNSSNOOP_DIR_UNKNOWN;
+	o.proto = IPPROTO_UDP;
+	o.family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, client, o.client_addr), 1);
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.1", o.server_addr), 1);
+	o.qname = name;
+	o.qname_len = strlen(name);
+	o.qtype = 1;
+	o.id = id;
+	o.rcode = rcode;
+	if (!rcode) {
+		o.naddrs = 1;
+		o.addrs[0].family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, "192.0.2.7", o.addrs[0].addr), 1);
+	}
+	detect_add(d, &o);
+}
+
+/* Old: A 8, B 4, C 2, D 2 lookups, one an hour from T0 (last at T0 + 15 h), answered. */
+static const char *const old_clients[16] = {
+	"10.2.0.1", "10.2.0.2", "10.2.0.1", "10.2.0.3", "10.2.0.1", "10.2.0.2",
+	"10.2.0.1", "10.2.0.4", "10.2.0.1", "10.2.0.2", "10.2.0.1", "10.2.0.3",
+	"10.2.0.1", "10.2.0.2", "10.2.0.1", "10.2.0.4",
+};
+/* New: B first, then A 8, B 4, C 2 and a stranger E 2. */
+static const char *const new_clients[16] = {
+	"10.2.0.2", "10.2.0.1", "10.2.0.1", "10.2.0.3", "10.2.0.1", "10.2.0.2",
+	"10.2.0.1", "10.2.0.9", "10.2.0.1", "10.2.0.2", "10.2.0.1", "10.2.0.3",
+	"10.2.0.1", "10.2.0.2", "10.2.0.1", "10.2.0.9",
+};
+/* Strangers: four clients that never looked the old name up, 4 lookups each. */
+static const char *const stranger_clients[16] = {
+	"10.3.0.1", "10.3.0.2", "10.3.0.3", "10.3.0.4", "10.3.0.1", "10.3.0.2",
+	"10.3.0.3", "10.3.0.4", "10.3.0.1", "10.3.0.2", "10.3.0.3", "10.3.0.4",
+	"10.3.0.1", "10.3.0.2", "10.3.0.3", "10.3.0.4",
+};
+
+#define OLD_END (T0 + 15 * HOUR)
+
+/*
+ * The old name (16 lookups, population of 8 clients in its span), then 16
+ * lookups of the new name an hour apart from OLD_END + gap by `who`.
+ */
+static void replaced(struct detect *d, uint64_t gap, const char *const *who)
+{
+	population(d, 4);
+	for (int k = 0; k < 16; k++) {
+		query(d, old_clients[k], OLD_NAME, (uint16_t)k, T0 + (uint64_t)k * HOUR);
+		response(d, old_clients[k], OLD_NAME, (uint16_t)k, T0 + (uint64_t)k * HOUR, 0);
+	}
+	for (int k = 0; k < 16; k++) {
+		uint64_t ts = OLD_END + gap + (uint64_t)k * HOUR;
+
+		query(d, who[k], NEW_NAME, (uint16_t)(100 + k), ts);
+		response(d, who[k], NEW_NAME, (uint16_t)(100 + k), ts, 0);
+	}
+}
+
+/*
+ * Shares old A .5 B .25 C .125 D .125, new A .5 B .25 C .125 E .125:
+ * weighted Jaccard (.5 + .25 + .125) / (.5 + .25 + .125 + .125 + .125)
+ * = 7/9, containment 14/16, set Jaccard 3/5; gap 3 days; first client B.
+ */
+static void test_replacement_found(void **state)
+{
+	struct detect *d = new_detect(REPLACEMENT);
+	struct got *g;
+
+	(void)state;
+	replaced(d, 3 * DAY, new_clients);
+	g = judge(d);
+	assert_int_equal(g->n, 2); /* the name, then its registered domain */
+	assert_int_equal(g->f[0].kind, DETECT_REPLACEMENT);
+	assert_int_equal(g->f[0].tkind, DETECT_T_NAME);
+	assert_string_equal(g->f[0].target, OLD_NAME);
+	assert_int_equal(g->f[1].tkind, DETECT_T_DOMAIN);
+	assert_string_equal(g->f[1].target, "old-example.com");
+	assert_string_equal(g->f[1].replacement.new_target, "new-example.org");
+	for (size_t i = 0; i < 2; i++) {
+		const struct detect_replacement *r = &g->f[i].replacement;
+
+		assert_false(r->nxdomain);
+		assert_int_equal(r->old_lookups, 16);
+		assert_int_equal(r->old_distinct, 4);
+		assert_int_equal(r->old_end_ns, OLD_END);
+		assert_int_equal(r->new_lookups, 16);
+		assert_int_equal(r->new_distinct, 4);
+		assert_int_equal(r->gap_ns, 3 * DAY);
+		assert_float_equal(r->overlap.weighted_jaccard, 7.0 / 9.0, 1e-12);
+		assert_float_equal(r->overlap.containment, 0.875, 1e-12);
+		assert_float_equal(r->overlap.set_jaccard, 0.6, 1e-12);
+		assert_string_equal(r->first_client->label, "10.2.0.2");
+		assert_int_equal(r->first_client_ns, OLD_END + 3 * DAY);
+		assert_int_equal(r->address_overlap, 1);
+		assert_int_equal(r->nold_addrs, 1);
+		assert_int_equal(g->f[i].pair_lookups, 4); /* B's lookups of the new target */
+	}
+	assert_string_equal(g->f[0].replacement.new_target, NEW_NAME);
+	assert_string_equal(g->f[0].client, "10.2.0.2");
+	detect_free(d);
+}
+
+/* The old name stops; its clients only look up a name they knew before: nothing. */
+static void test_replacement_no_successor(void **state)
+{
+	struct detect *d = new_detect(REPLACEMENT);
+	const char *abcd[4] = {"10.2.0.1", "10.2.0.2", "10.2.0.3", "10.2.0.4"};
+
+	(void)state;
+	population(d, 4);
+	for (int k = 0; k < 16; k++) {
+		query(d, old_clients[k], OLD_NAME, (uint16_t)k, T0 + (uint64_t)k * HOUR);
+		/* the same clients, the same proportions, but a name seen from the start */
+		query(d, old_clients[k], "www.known.net", (uint16_t)(50 + k),
+		      T0 + (uint64_t)k * HOUR + 60 * S);
+	}
+	for (int k = 0; k < 16; k++)
+		query(d, old_clients[k], "www.known.net", (uint16_t)(100 + k),
+		      OLD_END + 3 * DAY + (uint64_t)k * HOUR);
+	for (int k = 0; k < 4; k++)
+		query(d, abcd[k], "www.other.net", (uint16_t)(200 + k), OLD_END + 4 * DAY);
+	assert_int_equal(judge(d)->n, 0);
+	detect_free(d);
+}
+
+/* A new name looked up only by clients that never asked for the old one: nothing. */
+static void test_replacement_other_clients(void **state)
+{
+	struct detect *d = new_detect(REPLACEMENT);
+
+	(void)state;
+	replaced(d, 3 * DAY, stranger_clients);
+	assert_int_equal(judge(d)->n, 0);
+	detect_free(d);
+}
+
+/* The successor 8 days after the old name's end: outside the 7-day window, inside 9 days. */
+static void test_replacement_after_window(void **state)
+{
+	struct detect_config cfg;
+	struct detect *d = new_detect(REPLACEMENT);
+
+	(void)state;
+	replaced(d, 8 * DAY, new_clients);
+	assert_int_equal(judge(d)->n, 0);
+	detect_free(d);
+
+	detect_config_default(&cfg);
+	cfg.kinds = REPLACEMENT;
+	cfg.replacement_window_ns = 9 * DAY;
+	d = detect_new(&cfg);
+	assert_non_null(d);
+	replaced(d, 8 * DAY, new_clients);
+	assert_int_equal(judge(d)->n, 2);
+	assert_int_equal(judge(d)->f[0].replacement.gap_ns, 8 * DAY);
+	detect_free(d);
+}
+
+/*
+ * The old name keeps being looked up by A (4 more lookups, 2 days on) but
+ * answers NXDOMAIN; the new one appears 1 hour after its last answer, so
+ * it was never silent for a day. Old shares A .6 B .2 C .1 D .1: weighted
+ * Jaccard (.5 + .2 + .1) / (.6 + .25 + .125 + .1 + .125) = 2/3; the gap
+ * runs from the last NOERROR-answered lookup.
+ */
+static void test_replacement_nxdomain(void **state)
+{
+	struct detect *d = new_detect(REPLACEMENT);
+	const struct detect_replacement *r;
+	struct got *g;
+
+	(void)state;
+	population(d, 4);
+	for (int k = 0; k < 16; k++) {
+		query(d, old_clients[k], OLD_NAME, (uint16_t)k, T0 + (uint64_t)k * HOUR);
+		response(d, old_clients[k], OLD_NAME, (uint16_t)k, T0 + (uint64_t)k * HOUR, 0);
+	}
+	for (int k = 0; k < 16; k++) {
+		uint64_t ts = OLD_END + HOUR + (uint64_t)k * HOUR;
+
+		query(d, new_clients[k], NEW_NAME, (uint16_t)(100 + k), ts);
+		if (k < 4) {
+			query(d, "10.2.0.1", OLD_NAME, (uint16_t)(50 + k), ts + 60 * S);
+			response(d, "10.2.0.1", OLD_NAME, (uint16_t)(50 + k), ts + 60 * S, 3);
+		}
+	}
+	g = judge(d);
+	assert_int_equal(g->n, 2);
+	r = &g->f[0].replacement;
+	assert_true(r->nxdomain);
+	assert_int_equal(r->old_lookups, 20);
+	assert_int_equal(r->old_nxdomain, 4);
+	assert_int_equal(r->old_end_ns, OLD_END);
+	assert_int_equal(r->gap_ns, HOUR);
+	assert_float_equal(r->overlap.weighted_jaccard, 2.0 / 3.0, 1e-12);
+	assert_float_equal(r->overlap.containment, 0.875, 1e-12);
+	assert_int_equal(r->address_overlap, -1); /* the new name's answers were not seen */
+	detect_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +912,11 @@ int main(void)
 		cmocka_unit_test(test_parse_kinds),
 		cmocka_unit_test(test_bounded_tables),
 		cmocka_unit_test(test_json_record),
+		cmocka_unit_test(test_replacement_found),
+		cmocka_unit_test(test_replacement_no_successor),
+		cmocka_unit_test(test_replacement_other_clients),
+		cmocka_unit_test(test_replacement_after_window),
+		cmocka_unit_test(test_replacement_nxdomain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

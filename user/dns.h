@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_HEADER_LEN 12
+#define DNS_HEADER_LEN	  12
 #define DNS_MAX_NAME_WIRE 255
 /* Presentation format: every byte may become "\DDD" plus the dots. */
 #define DNS_MAX_NAME_TEXT (4 * DNS_MAX_NAME_WIRE + 1)
-#define DNS_MAX_POINTERS 64
-#define DNS_MAX_RRS 64 /* RRs indexed per message; more are counted only */
+#define DNS_MAX_POINTERS  64
+#define DNS_MAX_RRS	  64 /* RRs indexed per message; more are counted only */
 
 /* Header flag bits (host order of the 16-bit flags word). */
 #define DNS_FLAG_QR 0x8000
@@ -33,7 +33,7 @@
 #define DNS_FLAG_TC 0x0200
 #define DNS_FLAG_RD 0x0100
 #define DNS_FLAG_RA 0x0080
-#define DNS_FLAG_Z 0x0040
+#define DNS_FLAG_Z  0x0040
 #define DNS_FLAG_AD 0x0020
 #define DNS_FLAG_CD 0x0010
 
@@ -41,10 +41,10 @@ enum dns_section { DNS_SEC_ANSWER = 1, DNS_SEC_AUTHORITY = 2, DNS_SEC_ADDITIONAL
 
 /* dns_msg.status bits: what went wrong while parsing (0 = clean). */
 #define DNS_F_TRUNCATED 0x01 /* message ended before its counts were met */
-#define DNS_F_BAD_NAME 0x02 /* loop, bad label, name too long, bad pointer */
+#define DNS_F_BAD_NAME	0x02 /* loop, bad label, name too long, bad pointer */
 #define DNS_F_BAD_RDATA 0x04 /* rdata inconsistent with its type */
-#define DNS_F_TRAILING 0x08 /* bytes left after the last counted record */
-#define DNS_F_BAD_OPT 0x10 /* malformed or duplicate EDNS OPT */
+#define DNS_F_TRAILING	0x08 /* bytes left after the last counted record */
+#define DNS_F_BAD_OPT	0x10 /* malformed or duplicate EDNS OPT */
 
 enum dns_parse_result {
 	DNS_OK = 0, /* header and question decoded (status may still be set) */

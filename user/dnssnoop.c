@@ -330,8 +330,7 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 
 	switch (c) {
 	case OPT_DETECT:
-		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) ||
-		    !o->detect.kinds)
+		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
 			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
 				  "exclusive_client, time_window, periodic, replacement)",
 				  bad[0] ? bad : arg);

@@ -97,7 +97,7 @@ enum stats_table {
 /* Rcode columns. */
 enum stats_rcode { RC_NOERROR, RC_NXDOMAIN, RC_SERVFAIL, RC_REFUSED, RC_OTHER, RC_NCOLS };
 
-#define STATS_QTYPE_SLOTS 8 /* distinct qtypes counted exactly per entry; the rest "other" */
+#define STATS_QTYPE_SLOTS    8 /* distinct qtypes counted exactly per entry; the rest "other" */
 #define STATS_EXACT_DISTINCT 64 /* distinct names/addresses counted exactly, then estimated */
 
 struct stats_qtype_count {

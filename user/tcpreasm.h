@@ -28,8 +28,8 @@ struct tcp_reasm;
  * completed the message; msg excludes the 2-byte length prefix; wire_len is
  * the length the prefix announced (> len when truncated).
  */
-typedef void (*tcp_msg_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t *msg,
-			   size_t len, size_t wire_len, bool truncated);
+typedef void (*tcp_msg_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t *msg, size_t len,
+			   size_t wire_len, bool truncated);
 
 struct tcp_reasm_stats {
 	uint64_t messages; /* messages delivered */

@@ -8,8 +8,8 @@
  * client x target pair entries. Entries are identified by a seeded 64-bit
  * hash of their key, so a pair refers to its client and target by hash
  * and survives their eviction (a pair whose client or target is gone is
- * not judged). Judging (detect_findings) runs once at the end and may
- * allocate.
+ * not judged). Judging (detect_findings) runs at the end and at each
+ * --interval close, and may allocate.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -96,6 +96,13 @@ struct detect {
 	uint64_t total; /* lookups */
 	uint64_t week[DETSTAT_WEEK_BINS]; /* baseline: all lookups */
 	uint64_t first_ns, last_ns;
+	/*
+	 * Identities of the findings written at interval closes (a set of
+	 * hashes, open addressing, 0 = empty), so that each is written once
+	 * before the end; allocated at the first interval close.
+	 */
+	uint64_t *written;
+	uint32_t nwritten;
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -365,6 +372,7 @@ void detect_free(struct detect *d)
 	slots_destroy(&d->targets.s);
 	slots_destroy(&d->pairs.s);
 	free(d->details);
+	free(d->written);
 	free(d);
 }
 
@@ -1640,6 +1648,8 @@ struct report_ctx {
 	struct detect *d;
 	struct output *out;
 	struct jbuf line; /* text format */
+	bool interval; /* an interval close: only findings not written before */
+	int written;
 };
 
 static void json_finding(struct report_ctx *r, const struct detect_finding *f)
@@ -1648,6 +1658,7 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 
 	if (!j)
 		return;
+	JBUF_KV_STR(j, "scope", r->interval ? "interval" : "total");
 	JBUF_KV_STR(j, "kind", detect_kind_name(f->kind));
 	JBUF_KV_STR(j, "target_kind", detect_target_kind_name(f->target_kind));
 	JBUF_KV_STR(j, "target", f->target);
@@ -1747,23 +1758,64 @@ static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 			    r->overlap.containment, r->overlap.set_jaccard,
 			    r->address_overlap > 0 ? " same-address" : "");
 	}
+	if (r->interval)
+		text_printf(l, " [interval]");
 	if (!l->failed)
 		output_text_line(r->out, l->buf, l->len);
+}
+
+/* What makes a finding the same one later: kind, target kind, target, client. */
+static uint64_t finding_identity(const struct detect *d, const struct detect_finding *f)
+{
+	uint8_t kinds[2] = {(uint8_t)f->kind, (uint8_t)f->target_kind};
+	uint64_t h = hash_bytes(kinds, sizeof(kinds), d->seed ^ 0x5eedULL);
+
+	h = hash_bytes(f->target, strlen(f->target) + 1, h);
+	h = hash_bytes(f->client->label, strlen(f->client->label), h);
+	return h ? h : 1; /* 0 marks an empty slot */
+}
+
+/*
+ * Remembers a written finding's identity: 1 if it is new, 0 if it was
+ * written before, -1 if the set is full (DETECT_WRITTEN_MAX identities, at
+ * most half the slots, so probes stay short) or cannot be allocated.
+ */
+static int note_written(struct detect *d, uint64_t id)
+{
+	const uint32_t mask = DETECT_WRITTEN_SLOTS - 1;
+	uint32_t i = (uint32_t)id & mask;
+
+	if (!d->written) {
+		d->written = calloc(DETECT_WRITTEN_SLOTS, sizeof(*d->written));
+		if (!d->written)
+			return -1;
+	}
+	for (; d->written[i]; i = (i + 1) & mask)
+		if (d->written[i] == id)
+			return 0;
+	if (d->nwritten >= DETECT_WRITTEN_MAX)
+		return -1;
+	d->written[i] = id;
+	d->nwritten++;
+	return 1;
 }
 
 static void report_one(void *ctx, const struct detect_finding *f)
 {
 	struct report_ctx *r = ctx;
 
+	if (r->interval && note_written(r->d, finding_identity(r->d, f)) <= 0)
+		return;
+	r->written++;
 	if (output_format_of(r->out) == OUTPUT_TEXT)
 		text_finding(r, f);
 	else
 		json_finding(r, f);
 }
 
-int detect_report(struct detect *d, struct output *out)
+static int report(struct detect *d, struct output *out, bool interval)
 {
-	struct report_ctx r = {.d = d, .out = out};
+	struct report_ctx r = {.d = d, .out = out, .interval = interval};
 	int ret;
 
 	if (!d || !out)
@@ -1772,5 +1824,15 @@ int detect_report(struct detect *d, struct output *out)
 		return -ENOMEM;
 	ret = detect_findings(d, report_one, &r);
 	jbuf_free(&r.line);
-	return ret;
+	return ret < 0 ? ret : r.written;
+}
+
+int detect_report(struct detect *d, struct output *out)
+{
+	return report(d, out, false);
+}
+
+int detect_report_new(struct detect *d, struct output *out)
+{
+	return report(d, out, true);
 }

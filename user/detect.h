@@ -8,7 +8,7 @@
  * marking mirrors); it counts lookups (queries, not mirrors, retransmissions
  * of the same id to the same name within 1 s once) per client, per target
  * (name, registered domain, peer address) and per client x target pair, in
- * bounded tables. detect_findings() judges them at the end of a session.
+ * bounded tables. detect_findings() judges them (end of session, interval closes).
  *
  * Memory: three tables of at most max_entries entries (clients, targets,
  * pairs; past that, the entry with the smallest count among a sample is
@@ -51,6 +51,9 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 #define DETECT_HOST_MAX	       64
 #define DETECT_CGROUP_MAX      192
 #define DETECT_TARGET_ADDRS    4 /* answer addresses kept per target (replacement) */
+/* Finding identities remembered for detect_report_new (a set of 64-bit hashes). */
+#define DETECT_WRITTEN_MAX   16384
+#define DETECT_WRITTEN_SLOTS (2 * DETECT_WRITTEN_MAX) /* 256 KiB */
 
 struct detect_config {
 	unsigned int kinds; /* bit (1 << enum detect_kind); 0: detect nothing */
@@ -188,7 +191,20 @@ typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
  */
 int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx);
 
-/* Writes every finding as a "finding" record (docs/output.md). */
+/*
+ * End of session: writes every finding that holds now as a "finding"
+ * record with "scope":"total" (docs/output.md), whether or not it was
+ * written at an interval close. Returns the number written, or -ENOMEM.
+ */
 int detect_report(struct detect *d, struct output *out);
+/*
+ * An interval close (--interval): judges everything seen so far and writes,
+ * with "scope":"interval", the findings whose identity (kind, target kind,
+ * target, client label; a seeded 64-bit hash of them) was not written by an
+ * earlier call, and remembers it. At most DETECT_WRITTEN_MAX identities are
+ * remembered; past that, new findings wait for detect_report. Returns the
+ * number written, or -ENOMEM.
+ */
+int detect_report_new(struct detect *d, struct output *out);
 
 #endif

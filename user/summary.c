@@ -230,6 +230,8 @@ static void close_finished_intervals(struct summary *s, uint64_t now_ns)
 
 	if (!step || now_ns < s->interval_start_ns + step)
 		return;
+	/* Findings that became true, judged on everything before the close. */
+	detect_report_new(s->detect, s->cfg.out);
 	close_interval(s, s->interval_start_ns + step);
 	/* Offline time can jump over empty intervals: resume at now's interval. */
 	s->interval_start_ns += step * ((now_ns - s->interval_start_ns) / step);

@@ -31,7 +31,11 @@ Europe/Moscow,America/New_York`:
     alone turns the statistics on; findings come before the statistics;
     the text format has one line per finding;
   - the same findings from dnssnoop's own JSON Lines of the capture (fleet
-    input, clients named host/address) and with --interval.
+    input, clients named host/address);
+  - with --interval 86400: findings written at the interval close where
+    they first hold (scope "interval", each once), the exclusive pair's
+    before the end, and the final list (scope "total") equal to the list
+    without --interval.
 
 Usage: python3 tests/integration/test_detect.py [CASE-SUBSTRING...]
 Prints PASS/FAIL per case and "cases: P passed, F failed, S skipped";
@@ -444,8 +448,7 @@ def test_flags(sc):
 
 def test_json_lines_input(sc):
     """dnssnoop's own JSON Lines of the capture, read back (fleet input):
-    the same findings with the same figures, clients named host/address;
-    and with --interval the findings are written once, at the end."""
+    the same findings with the same figures, clients named host/address."""
     path, key = sc.small()
     p = subprocess.run([TRACER, "-r", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=120)
@@ -465,9 +468,48 @@ def test_json_lines_input(sc):
                 check(a[side]["lookups"] == b[side]["lookups"] and
                       a[side]["wilson_lower"] == b[side]["wilson_lower"],
                       "%s %s differs: %s vs %s", a["target"], side, a[side], b[side])
-    fs = findings(path, "--interval", "86400")
-    check(sorted(fkey(f) for f in fs) == sorted(fkey(f) for f in direct),
-          "--interval: %d findings, want %d", len(fs), len(direct))
+
+
+def test_interval_findings(sc):
+    """--interval 86400 (a day of packet time): each finding is written at
+    the first interval close where it holds ("scope":"interval", once per
+    identity), the exclusive pair's among them, before the end; the end
+    writes the complete list ("scope":"total") equal to the list without
+    --interval, same order and figures."""
+    path, key = sc.small()
+    direct = findings(path)
+    recs, _ = dnssnoop(path, "--no-events", "--top", "0", "--tz", ZONES, "--interval", "86400")
+    check(all(f.get("scope") == "total" for f in direct), "without --interval: scopes %s",
+          {f.get("scope") for f in direct})
+    final = [r for r in recs if r["type"] == "finding" and r["scope"] == "total"]
+    check([fkey(f) for f in final] == [fkey(f) for f in direct],
+          "--interval final list %s\n want %s", [fkey(f) for f in final],
+          [fkey(f) for f in direct])
+    for a, b in zip(final, direct):
+        check(a["lookups"] == b["lookups"] and a.get("by_target") == b.get("by_target"),
+              "%s: final figures differ from the run without --interval", fkey(a))
+    first_final = recs.index(final[0])
+    early = [(i, r) for i, r in enumerate(recs)
+             if r["type"] == "finding" and r["scope"] == "interval"]
+    keys = [fkey(r) for _, r in early]
+    check(len(keys) == len(set(keys)), "an interval finding repeated: %s", keys)
+    check(all(i < first_final for i, _ in early), "interval findings after the final list")
+    pair = planted(key, "exclusive")
+    name = pair["targets"]["name"]["target"]
+    client = pair["pair"]["client"]
+    hit = [(i, r) for i, r in early if r["target"] == name and r["client"]["label"] == client
+           and r["kind"] in ("exclusive_target", "mutual")]
+    check(len(hit) == 1, "exclusive pair %s/%s: %d interval findings, want 1: %s", name,
+          client, len(hit), keys)
+    i, f = hit[0]
+    # The records after it belong to the interval it closed: their window_end is that close.
+    close = next(r for r in recs[i:] if r["type"] != "finding")
+    session_end = max(r["window_end"] for r in recs if "window_end" in r)
+    check(f["last_seen"] < close["window_end"] < session_end,
+          "pair finding (last seen %s) at close %s, session end %s", f["last_seen"],
+          close["window_end"], session_end)
+    check(fkey(f) in {fkey(x) for x in final}, "interval finding %s not in the final list",
+          fkey(f))
 
 
 def test_text_format(sc):
@@ -487,7 +529,7 @@ CASES = [test_planted_found_and_nothing_else, test_exclusive_pair_figures,
          test_exclusive_pair_time_window, test_beacon_mutual_and_periodic,
          test_replacement_figures, test_replacement_nxdomain,
          test_no_plant_no_finding, test_default_scale_planted, test_ordinary_beacon_client,
-         test_flags, test_json_lines_input, test_text_format]
+         test_flags, test_json_lines_input, test_interval_findings, test_text_format]
 
 
 def main(argv):

@@ -673,6 +673,46 @@ static void test_json_record(void **state)
 	detect_free(d);
 }
 
+/*
+ * --interval: a mutual pair that becomes true in the second interval (16
+ * lookups reached there, not in the first's 8) is written at that close,
+ * name and domain, with "scope":"interval" and its figures then (16
+ * lookups); not at the first close, nor again at the third (20 lookups);
+ * the end writes the full list again, "scope":"total", with 20.
+ */
+static void test_interval_writes_new_findings_once(void **state)
+{
+	struct detect *d = new_detect(EXCLUSIVE_KINDS);
+	struct sink sk;
+	int k = 0;
+
+	(void)state;
+	population(d, 4);
+	sink_open_cfg(&sk, (struct output_config){.format = OUTPUT_JSON, .host = "h"});
+	for (; k < 8; k++)
+		query(d, "10.9.9.9", "secret.example.org", (uint16_t)k, T0 + (uint64_t)k * HOUR);
+	assert_int_equal(detect_report_new(d, sk.out), 0);
+	for (; k < 16; k++)
+		query(d, "10.9.9.9", "secret.example.org", (uint16_t)k, T0 + (uint64_t)k * HOUR);
+	assert_int_equal(detect_report_new(d, sk.out), 2);
+	for (; k < 20; k++)
+		query(d, "10.9.9.9", "secret.example.org", (uint16_t)k, T0 + (uint64_t)k * HOUR);
+	assert_int_equal(detect_report_new(d, sk.out), 0);
+	assert_int_equal(detect_report(d, sk.out), 2);
+	assert_int_equal(detect_report_new(d, sk.out), 0);
+	check_py(&sk, "r = [l for l in recs if l['type'] == 'finding']\n"
+		      "assert [(x['scope'], x['kind'], x['target_kind'], x['target'], "
+		      "x['by_target']['lookups']) for x in r] == ["
+		      "('interval', 'mutual', 'name', 'secret.example.org', 16), "
+		      "('interval', 'mutual', 'domain', 'example.org', 16), "
+		      "('total', 'mutual', 'name', 'secret.example.org', 20), "
+		      "('total', 'mutual', 'domain', 'example.org', 20)], r\n"
+		      "assert r[0]['last_seen'] == '2026-01-05T15:00:00.000000Z'\n"
+		      "assert r[2]['last_seen'] == '2026-01-05T19:00:00.000000Z'\n");
+	sink_close(&sk);
+	detect_free(d);
+}
+
 /* ---- replacement ------------------------------------------------------ */
 
 #define REPLACEMENT (1u << DETECT_REPLACEMENT)
@@ -912,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_parse_kinds),
 		cmocka_unit_test(test_bounded_tables),
 		cmocka_unit_test(test_json_record),
+		cmocka_unit_test(test_interval_writes_new_findings_once),
 		cmocka_unit_test(test_replacement_found),
 		cmocka_unit_test(test_replacement_no_successor),
 		cmocka_unit_test(test_replacement_other_clients),

@@ -33,7 +33,8 @@ struct summary_config {
 	void *cgroup_ctx;
 	/*
 	 * Detectors of issue 5 (detect.h): every observation is fed to them and
-	 * their findings are written at summary_finish, before the statistics.
+	 * their findings are written before the statistics: new ones at each
+	 * --interval close, the complete list at summary_finish.
 	 * NULL or no kinds: no detection. Copied; the zone names must outlive
 	 * the summary.
 	 */

@@ -103,15 +103,39 @@ static __always_inline bool is_dns_port(__u16 port)
 }
 
 /*
+ * Where a packet program runs. Every entry point passes a constant, so
+ * after inlining clang keeps only the branches of its own kind.
+ */
+enum hook_kind {
+	HOOK_CGROUP, /* cgroup_skb: data starts at the IP header, a local socket */
+	HOOK_TC, /* sched_cls (TCX): data starts at the Ethernet header */
+	HOOK_XDP, /* xdp: Ethernet header, no socket, no skb */
+};
+
+/*
  * The packet, with data and data_end read once: clang may otherwise merge
  * two context loads into one load through a computed context pointer,
- * which the verifier refuses.
+ * which the verifier refuses. data points at the network header, l3 is
+ * its offset from the start of the packet (what the load helpers count
+ * from) and len the bytes from the network header to the end.
  */
 struct pkt {
-	struct __sk_buff *skb;
+	void *ctx; /* struct __sk_buff or struct xdp_md */
 	void *data;
 	void *end;
+	__u32 l3;
+	__u32 len;
+	enum hook_kind kind;
 };
+
+/* bpf_skb_load_bytes or bpf_xdp_load_bytes; off counts from the network header. */
+static __always_inline int load_bytes(void *ctx, enum hook_kind kind, __u32 l3, __u32 off, void *to,
+				      __u32 len)
+{
+	if (kind == HOOK_XDP)
+		return bpf_xdp_load_bytes(ctx, l3 + off, to, len);
+	return bpf_skb_load_bytes(ctx, l3 + off, to, len);
+}
 
 /*
  * Copy len bytes at off into to: straight from the linear packet data when
@@ -126,7 +150,7 @@ static __always_inline int read_hdr(const struct pkt *p, __u32 off, void *to, __
 		__builtin_memcpy(to, p->data + off, len);
 		return 0;
 	}
-	return bpf_skb_load_bytes(p->skb, off, to, len);
+	return load_bytes(p->ctx, p->kind, p->l3, off, to, len);
 }
 
 /* What the header walk found out about one packet. */
@@ -164,8 +188,13 @@ static __always_inline bool parse_ipv4(const struct pkt *p, __u8 first, struct p
 	return pi->l4_off >= 20;
 }
 
-/* The rare IPv6 packet with extension headers: walk a bounded chain. */
-static __noinline bool skip_ipv6_ext(struct __sk_buff *skb, struct pkt_info *pi, __u8 nexthdr)
+/*
+ * The rare IPv6 packet with extension headers: walk a bounded chain. Not
+ * inlined (it would be copied into every program); kind arrives as a
+ * constant scalar, so the verifier follows only the matching helper.
+ */
+static __noinline bool skip_ipv6_ext(void *ctx, __u32 kind, __u32 l3, struct pkt_info *pi,
+				     __u8 nexthdr)
 {
 	__u32 off = 40;
 
@@ -180,7 +209,7 @@ static __noinline bool skip_ipv6_ext(struct __sk_buff *skb, struct pkt_info *pi,
 		if (nexthdr != IPV6_HOPOPTS && nexthdr != IPV6_ROUTING && nexthdr != IPV6_DSTOPTS &&
 		    nexthdr != IPV6_FRAGMENT)
 			return false;
-		if (bpf_skb_load_bytes(skb, off, eh, sizeof(eh)) < 0)
+		if (load_bytes(ctx, kind, l3, off, eh, sizeof(eh)) < 0)
 			return false;
 		if (nexthdr == IPV6_FRAGMENT) {
 			/* fragment offset: the high 13 bits of bytes 2-3 */
@@ -210,7 +239,7 @@ static __always_inline bool parse_ipv6(const struct pkt *p, struct pkt_info *pi)
 		pi->l4_off = 40;
 		return true;
 	}
-	return skip_ipv6_ext(p->skb, pi, h.nexthdr);
+	return skip_ipv6_ext(p->ctx, p->kind, p->l3, pi, h.nexthdr);
 }
 
 /*
@@ -235,9 +264,9 @@ static __always_inline bool parse_tcp(const struct pkt *p, struct pkt_info *pi)
 	if (hlen < 20)
 		return false;
 	pi->payload_off = pi->l4_off + hlen;
-	if (p->skb->len < pi->payload_off)
+	if (p->len < pi->payload_off)
 		return false;
-	pi->payload_len = p->skb->len - pi->payload_off;
+	pi->payload_len = p->len - pi->payload_off;
 	pi->tcp_flags = th.flags;
 	pi->tcp_seq = bpf_ntohl(th.seq);
 	return pi->payload_len > 0 || (th.flags & (DNSSNOOP_TCP_FIN | DNSSNOOP_TCP_RST));
@@ -262,8 +291,8 @@ static __always_inline void copy_addrs(const struct pkt *p, const struct pkt_inf
 		if ((void *)(ip + 2) <= p->end) {
 			d[0] = ip[0];
 			d[4] = ip[1];
-		} else if (bpf_skb_load_bytes(p->skb, 12, &d[0], 4) < 0 ||
-			   bpf_skb_load_bytes(p->skb, 16, &d[4], 4) < 0) {
+		} else if (load_bytes(p->ctx, p->kind, p->l3, 12, &d[0], 4) < 0 ||
+			   load_bytes(p->ctx, p->kind, p->l3, 16, &d[4], 4) < 0) {
 			d[0] = d[4] = 0;
 		}
 	} else {
@@ -274,7 +303,7 @@ static __always_inline void copy_addrs(const struct pkt *p, const struct pkt_inf
 			d64[1] = ip6[1];
 			d64[2] = ip6[2];
 			d64[3] = ip6[3];
-		} else if (bpf_skb_load_bytes(p->skb, 8, d64, 32) < 0) {
+		} else if (load_bytes(p->ctx, p->kind, p->l3, 8, d64, 32) < 0) {
 			d64[0] = d64[1] = d64[2] = d64[3] = 0;
 		}
 	}
@@ -301,6 +330,31 @@ static __always_inline void copy_owner(struct __sk_buff *skb, const struct pkt_i
 }
 
 /*
+ * Socket, owner and interface. Only cgroup_skb runs for a local socket
+ * with an owner we recorded; tc and xdp see packets on an interface (the
+ * socket may be in another namespace or on another host), so their
+ * events say "unknown" (cookie 0, owner zeroed).
+ */
+static __always_inline void copy_origin(const struct pkt *p, const struct pkt_info *pi,
+					struct dnssnoop_event *ev)
+{
+	if (p->kind == HOOK_XDP) {
+		ev->ifindex = ((struct xdp_md *)p->ctx)->ingress_ifindex;
+	} else {
+		struct __sk_buff *skb = p->ctx;
+
+		ev->ifindex = skb->ifindex;
+		if (p->kind == HOOK_CGROUP) {
+			ev->cookie = bpf_get_socket_cookie(skb);
+			copy_owner(skb, pi, ev);
+			return;
+		}
+	}
+	ev->cookie = 0;
+	__builtin_memset(&ev->owner, 0, sizeof(ev->owner));
+}
+
+/*
  * Waking the reader costs an interrupt (microseconds in a VM) and the
  * ring's default policy wakes it for nearly every event when it keeps up.
  * Wake it at most once per wakeup_interval_ns instead; user space polls
@@ -317,7 +371,6 @@ static __always_inline __u64 wakeup_flags(__u64 now)
 static __always_inline void submit_event(const struct pkt *p, const struct pkt_info *pi, __u8 dir,
 					 struct dnssnoop_counters *cnt)
 {
-	struct __sk_buff *skb = p->skb;
 	struct dnssnoop_event *ev;
 	__u32 cap = pi->payload_len;
 
@@ -327,8 +380,6 @@ static __always_inline void submit_event(const struct pkt *p, const struct pkt_i
 		return;
 	}
 	ev->ts_boot_ns = bpf_ktime_get_boot_ns();
-	ev->cookie = bpf_get_socket_cookie(skb);
-	ev->ifindex = skb->ifindex;
 	ev->orig_len = pi->payload_len;
 	ev->tcp_seq = pi->tcp_seq;
 	ev->dir = dir;
@@ -338,75 +389,149 @@ static __always_inline void submit_event(const struct pkt *p, const struct pkt_i
 	ev->sport = bpf_ntohs(pi->sport);
 	ev->dport = bpf_ntohs(pi->dport);
 	copy_addrs(p, pi, ev);
-	copy_owner(skb, pi, ev);
+	copy_origin(p, pi, ev);
 
 	if (cap > snaplen)
 		cap = snaplen;
-	if (cap > 0 && bpf_skb_load_bytes(skb, pi->payload_off, ev->payload, cap) < 0)
+	if (cap > 0 && load_bytes(p->ctx, p->kind, p->l3, pi->payload_off, ev->payload, cap) < 0)
 		cap = 0;
 	ev->cap_len = cap;
 	cnt->submitted++;
 	bpf_ringbuf_submit(ev, wakeup_flags(ev->ts_boot_ns));
 }
 
-static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
+/* From the network header on: the same for every hook. */
+static __always_inline void handle_l3(const struct pkt *p, __u8 dir)
 {
-	struct pkt p = {
-		.skb = skb,
-		.data = (void *)(long)skb->data,
-		.end = (void *)(long)skb->data_end,
-	};
 	struct dnssnoop_counters *cnt;
 	struct pkt_info pi = {};
 	__u16 ports_be[2];
 	__u8 first;
 
-	if (read_hdr(&p, 0, &first, 1) < 0)
-		return ALLOW;
+	if (read_hdr(p, 0, &first, 1) < 0)
+		return;
 	if ((first >> 4) == 4) {
-		if (!parse_ipv4(&p, first, &pi))
-			return ALLOW;
+		if (!parse_ipv4(p, first, &pi))
+			return;
 	} else if ((first >> 4) == 6) {
-		if (!parse_ipv6(&p, &pi))
-			return ALLOW;
+		if (!parse_ipv6(p, &pi))
+			return;
 	} else {
-		return ALLOW;
+		return;
 	}
-	if (read_hdr(&p, pi.l4_off, ports_be, sizeof(ports_be)) < 0)
-		return ALLOW;
+	if (read_hdr(p, pi.l4_off, ports_be, sizeof(ports_be)) < 0)
+		return;
 	if (!is_dns_port(ports_be[0]) && !is_dns_port(ports_be[1]))
-		return ALLOW;
+		return;
 	pi.sport = ports_be[0];
 	pi.dport = ports_be[1];
 
 	if (pi.proto == IPPROTO_TCP) {
-		if (!parse_tcp(&p, &pi))
-			return ALLOW;
+		if (!parse_tcp(p, &pi))
+			return;
 	} else {
 		pi.payload_off = pi.l4_off + 8;
-		if (skb->len < pi.payload_off)
-			return ALLOW;
-		pi.payload_len = skb->len - pi.payload_off;
+		if (p->len < pi.payload_off)
+			return;
+		pi.payload_len = p->len - pi.payload_off;
 	}
 
 	cnt = get_counters();
 	if (!cnt)
-		return ALLOW;
+		return;
 	cnt->matched++;
-	submit_event(&p, &pi, dir, cnt);
-	return ALLOW;
+	submit_event(p, &pi, dir, cnt);
+}
+
+#define ETH_HLEN      14
+#define ETH_P_IP_BE   bpf_htons(0x0800)
+#define ETH_P_IPV6_BE bpf_htons(0x86DD)
+
+/*
+ * Ethernet frames (tc, xdp): only untagged IPv4/IPv6 go on; the network
+ * header then starts ETH_HLEN bytes in.
+ */
+static __always_inline void handle_eth(struct pkt *p, __u8 dir)
+{
+	__be16 proto;
+
+	if (p->data + ETH_HLEN > p->end)
+		return; /* headers are linear: a short frame is not ours */
+	proto = *(__be16 *)(p->data + 12);
+	if (proto != ETH_P_IP_BE && proto != ETH_P_IPV6_BE)
+		return;
+	if (p->len < ETH_HLEN)
+		return;
+	p->data += ETH_HLEN;
+	p->l3 = ETH_HLEN;
+	p->len -= ETH_HLEN;
+	handle_l3(p, dir);
+}
+
+static __always_inline struct pkt skb_pkt(struct __sk_buff *skb, enum hook_kind kind)
+{
+	return (struct pkt){
+		.ctx = skb,
+		.data = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+		.len = skb->len,
+		.kind = kind,
+	};
 }
 
 SEC("cgroup_skb/ingress")
 int dns_ingress(struct __sk_buff *skb)
 {
-	return handle_skb(skb, DNSSNOOP_INGRESS);
+	struct pkt p = skb_pkt(skb, HOOK_CGROUP);
+
+	handle_l3(&p, DNSSNOOP_INGRESS);
+	return ALLOW;
 }
 
 SEC("cgroup_skb/egress")
 int dns_egress(struct __sk_buff *skb)
 {
-	return handle_skb(skb, DNSSNOOP_EGRESS);
+	struct pkt p = skb_pkt(skb, HOOK_CGROUP);
+
+	handle_l3(&p, DNSSNOOP_EGRESS);
+	return ALLOW;
+}
+
+/* TCX_NEXT: let the next program (or the stack) decide, as if we were not there. */
+#define TC_NEXT (-1)
+
+SEC("tc")
+int dns_tc_ingress(struct __sk_buff *skb)
+{
+	struct pkt p = skb_pkt(skb, HOOK_TC);
+
+	handle_eth(&p, DNSSNOOP_INGRESS);
+	return TC_NEXT;
+}
+
+SEC("tc")
+int dns_tc_egress(struct __sk_buff *skb)
+{
+	struct pkt p = skb_pkt(skb, HOOK_TC);
+
+	handle_eth(&p, DNSSNOOP_EGRESS);
+	return TC_NEXT;
+}
+
+SEC("xdp")
+int dns_xdp(struct xdp_md *ctx)
+{
+	struct pkt p = {
+		.ctx = ctx,
+		.data = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+		/* with fragments (multi-buffer), more than data_end - data */
+		.len = bpf_xdp_get_buff_len(ctx),
+		.kind = HOOK_XDP,
+	};
+
+	handle_eth(&p, DNSSNOOP_INGRESS);
+	return XDP_PASS;
 }
 
 /* ---- process context: who owns which socket ---- */

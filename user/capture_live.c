@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,19 @@
 #define NSEC_PER_SEC	   1000000000ULL
 #define DEFAULT_RINGBUF_MB 8
 #define MAX_RINGBUF_MB	   1024
-#define MAX_LINKS	   16
+#define MAX_LINKS	   (16 + LIVE_MAX_IFACES)
+#define MAX_TCX_LINKS	   (2 * LIVE_MAX_IFACES)
 /* Enough to tell which program the verifier refused (non-verbose mode). */
 #define PROG_LOG_SIZE 4096
 /* Longer than the kernel side's minimum wakeup interval (5 ms). */
 #define TAIL_POLL_MS 10
+
+/*
+ * TCX attach types (kernel 6.6+). libbpf 1.1 and its uapi headers predate
+ * them; the values are part of the kernel ABI.
+ */
+#define ATTACH_TCX_INGRESS 46
+#define ATTACH_TCX_EGRESS  47
 
 #define NEED_ROOT_MSG                                                                        \
 	"dnssnoop: need root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) to load BPF programs: " \
@@ -42,6 +51,8 @@ struct live_capture {
 	struct cgroup_names *cgroups;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
+	int tcx_fds[MAX_TCX_LINKS]; /* TCX links, as bare fds */
+	int ntcx;
 	int cgroup_fd;
 	live_packet_fn fn;
 	void *fn_ctx;
@@ -80,6 +91,32 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+static int check_hook(const struct live_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->hook == LIVE_HOOK_CGROUP) {
+		if (cfg->nifaces) {
+			set_err(err, errlen,
+				"dnssnoop: -i chooses interfaces for --hook tc or xdp, not cgroup");
+			return -1;
+		}
+		return 0;
+	}
+	if (cfg->hook != LIVE_HOOK_TC && cfg->hook != LIVE_HOOK_XDP) {
+		set_err(err, errlen, "dnssnoop: internal error: unknown hook %d", (int)cfg->hook);
+		return -1;
+	}
+	if (cfg->nifaces < 1 || cfg->nifaces > LIVE_MAX_IFACES) {
+		set_err(err, errlen, "dnssnoop: --hook %s needs between 1 and %d interfaces (-i)",
+			cfg->hook == LIVE_HOOK_TC ? "tc" : "xdp", LIVE_MAX_IFACES);
+		return -1;
+	}
+	if (cfg->cgroup_path) {
+		set_err(err, errlen, "dnssnoop: --cgroup only works with --hook cgroup");
+		return -1;
+	}
+	return 0;
+}
+
 static int check_config(const struct live_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->nports < 1 || cfg->nports > DNSSNOOP_MAX_PORTS) {
@@ -103,6 +140,8 @@ static int check_config(const struct live_config *cfg, char *err, size_t errlen)
 			cfg->ringbuf_mb, MAX_RINGBUF_MB);
 		return -1;
 	}
+	if (check_hook(cfg, err, errlen) < 0)
+		return -1;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		set_err(err, errlen,
 			"dnssnoop: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
@@ -217,6 +256,8 @@ static int attach_cgroup_programs(struct live_capture *lc, const char *where, ch
 	{
 		struct bpf_link *link;
 
+		if (!bpf_program__autoload(prog))
+			continue; /* another hook's program */
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING)
 			continue; /* the iterator runs once, see seed_owners() */
 		if (lc->nlinks == MAX_LINKS) {
@@ -236,6 +277,132 @@ static int attach_cgroup_programs(struct live_capture *lc, const char *where, ch
 		lc->links[lc->nlinks++] = link;
 	}
 	return 0;
+}
+
+static int add_link(struct live_capture *lc, struct bpf_link *link)
+{
+	if (lc->nlinks == MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -1;
+	}
+	lc->links[lc->nlinks++] = link;
+	return 0;
+}
+
+static int resolve_iface(const char *name, char *err, size_t errlen)
+{
+	unsigned int ifindex = if_nametoindex(name);
+
+	if (!ifindex)
+		set_err(err, errlen,
+			"dnssnoop: no interface %s in this network namespace (%s); for an "
+			"interface in another one run dnssnoop there: ip netns exec NS dnssnoop "
+			"...",
+			name, strerror(errno));
+	return (int)ifindex;
+}
+
+/*
+ * A TCX link: owned by our file descriptor, so the kernel detaches it
+ * whatever way we die. libbpf 1.1 has no bpf_program__attach_tcx, hence
+ * the bare link fd from bpf_link_create (closing it detaches).
+ */
+static int attach_tcx(struct live_capture *lc, struct bpf_program *prog, int ifindex,
+		      const char *iface, int attach_type, char *err, size_t errlen)
+{
+	int fd = bpf_link_create(bpf_program__fd(prog), ifindex, attach_type, NULL);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == EPERM || e == EACCES)
+			set_err(err, errlen, NEED_ROOT_MSG);
+		else
+			set_err(err, errlen,
+				"dnssnoop: cannot attach %s to %s with a TCX link: %s (TCX needs "
+				"Linux 6.6 or later; on older kernels use --hook cgroup or xdp)",
+				bpf_program__name(prog), iface, strerror(e));
+		return -1;
+	}
+	if (lc->ntcx == MAX_TCX_LINKS) {
+		close(fd);
+		set_err(err, errlen, "dnssnoop: internal error: too many links");
+		return -1;
+	}
+	lc->tcx_fds[lc->ntcx++] = fd;
+	return 0;
+}
+
+static int attach_xdp(struct live_capture *lc, int ifindex, const char *iface, char *err,
+		      size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach_xdp(lc->skel->progs.dns_xdp, ifindex);
+
+	if (!link) {
+		int e = errno;
+
+		if (e == EPERM || e == EACCES)
+			set_err(err, errlen, NEED_ROOT_MSG);
+		else
+			set_err(err, errlen, "dnssnoop: cannot attach the XDP program to %s: %s%s",
+				iface, strerror(e),
+				e == EBUSY || e == EEXIST ? " (another XDP program is attached)"
+							  : "");
+		return -1;
+	}
+	if (add_link(lc, link) < 0) {
+		set_err(err, errlen, "dnssnoop: internal error: too many links");
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_iface_programs(struct live_capture *lc, const struct live_config *cfg, char *err,
+				 size_t errlen)
+{
+	for (int i = 0; i < cfg->nifaces; i++) {
+		const char *iface = cfg->ifaces[i];
+		int ifindex = resolve_iface(iface, err, errlen);
+
+		if (!ifindex)
+			return -1;
+		if (cfg->hook == LIVE_HOOK_XDP) {
+			if (attach_xdp(lc, ifindex, iface, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (attach_tcx(lc, lc->skel->progs.dns_tc_ingress, ifindex, iface,
+			       ATTACH_TCX_INGRESS, err, errlen) < 0 ||
+		    attach_tcx(lc, lc->skel->progs.dns_tc_egress, ifindex, iface, ATTACH_TCX_EGRESS,
+			       err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load only what the hook needs: the cgroup hook's socket programs and
+ * iterator are useless (and an extra attach) on an interface hook, and
+ * tc/xdp programs are never attached with the cgroup hook.
+ */
+static void select_programs(struct dnssnoop_bpf *skel, enum live_hook hook)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		enum bpf_prog_type type = bpf_program__type(prog);
+		bool want;
+
+		if (type == BPF_PROG_TYPE_SCHED_CLS)
+			want = hook == LIVE_HOOK_TC;
+		else if (type == BPF_PROG_TYPE_XDP)
+			want = hook == LIVE_HOOK_XDP;
+		else
+			want = hook == LIVE_HOOK_CGROUP;
+		bpf_program__set_autoload(prog, want);
+	}
+	bpf_program__set_expected_attach_type(skel->progs.dns_tc_ingress, ATTACH_TCX_INGRESS);
+	bpf_program__set_expected_attach_type(skel->progs.dns_tc_egress, ATTACH_TCX_EGRESS);
 }
 
 /*
@@ -318,12 +485,32 @@ static int open_skeleton(struct live_capture *lc, const struct live_config *cfg,
 		return -1;
 	}
 	set_rodata(lc->skel, cfg);
+	select_programs(lc->skel, cfg->hook);
 	/* reuse_fd dups rb_fd: the caller still closes its own. */
 	if (bpf_map__reuse_fd(lc->skel->maps.rb, rb_fd) < 0) {
 		set_err(err, errlen, "dnssnoop: cannot use the ring buffer: %s", strerror(errno));
 		return -1;
 	}
 	return load_programs(lc->skel, cfg->verbose, err, errlen);
+}
+
+static int attach_cgroup(struct live_capture *lc, const struct live_config *cfg, char *err,
+			 size_t errlen)
+{
+	int ret;
+
+	if (open_cgroup(lc, cfg, err, errlen) < 0)
+		return -1;
+	if (attach_cgroup_programs(lc, cfg->cgroup_path ? cfg->cgroup_path : "/", err, errlen) < 0)
+		return -1;
+	/* After attaching: a socket created meanwhile is seen by sock_create. */
+	ret = seed_owners(lc);
+	if (ret < 0 && cfg->verbose)
+		fprintf(stderr,
+			"dnssnoop: iter/task_file failed (%s): sockets opened before start "
+			"stay unattributed until they send\n",
+			strerror(-ret));
+	return 0;
 }
 
 static int start(struct live_capture *lc, const struct live_config *cfg, char *err, size_t errlen)
@@ -336,17 +523,14 @@ static int start(struct live_capture *lc, const struct live_config *cfg, char *e
 		return -1;
 	ret = open_skeleton(lc, cfg, rb_fd, err, errlen);
 	close(rb_fd);
-	if (ret < 0 || open_cgroup(lc, cfg, err, errlen) < 0)
+	if (ret < 0)
 		return -1;
-	if (attach_cgroup_programs(lc, cfg->cgroup_path ? cfg->cgroup_path : "/", err, errlen) < 0)
+	if (cfg->hook == LIVE_HOOK_CGROUP) {
+		if (attach_cgroup(lc, cfg, err, errlen) < 0)
+			return -1;
+	} else if (attach_iface_programs(lc, cfg, err, errlen) < 0) {
 		return -1;
-	/* After attaching: a socket created meanwhile is seen by sock_create. */
-	ret = seed_owners(lc);
-	if (ret < 0 && cfg->verbose)
-		fprintf(stderr,
-			"dnssnoop: iter/task_file failed (%s): sockets opened before start "
-			"stay unattributed until they send\n",
-			strerror(-ret));
+	}
 	lc->ring = ring_buffer__new(bpf_map__fd(lc->skel->maps.rb), on_event, lc, NULL);
 	if (!lc->ring) {
 		set_err(err, errlen, "dnssnoop: cannot map the ring buffer: %s", strerror(errno));
@@ -457,6 +641,9 @@ void live_detach(struct live_capture *lc)
 	for (int i = 0; i < lc->nlinks; i++)
 		bpf_link__destroy(lc->links[i]);
 	lc->nlinks = 0;
+	for (int i = 0; i < lc->ntcx; i++)
+		close(lc->tcx_fds[i]);
+	lc->ntcx = 0;
 }
 
 void live_close(struct live_capture *lc)

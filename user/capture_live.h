@@ -13,6 +13,15 @@
 
 #include "packet.h"
 
+/* Where the packet programs run (docs/capture.md says what each can see). */
+enum live_hook {
+	LIVE_HOOK_CGROUP = 0, /* cgroup_skb: local sockets, with their processes */
+	LIVE_HOOK_TC, /* sched_cls on interfaces, both directions, TCX links */
+	LIVE_HOOK_XDP, /* xdp on interfaces, ingress only */
+};
+
+#define LIVE_MAX_IFACES 8
+
 struct live_config {
 	const uint16_t *ports; /* host order; nports in 1..DNSSNOOP_MAX_PORTS */
 	int nports;
@@ -20,6 +29,10 @@ struct live_config {
 	const char *cgroup_path; /* NULL: the cgroup v2 root */
 	uint32_t ringbuf_mb; /* 0: default */
 	bool verbose; /* let libbpf print its messages */
+	enum live_hook hook; /* 0 (cgroup) by default */
+	/* tc/xdp: interface names, resolved in the tracer's network namespace */
+	const char *const *ifaces;
+	int nifaces; /* 1..LIVE_MAX_IFACES for tc/xdp, 0 for cgroup */
 };
 
 typedef packet_fn live_packet_fn;

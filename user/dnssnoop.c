@@ -46,6 +46,9 @@ struct options {
 	uint32_t pid; /* -p */
 	const char *comm; /* --comm */
 	const char *cgroup; /* --cgroup */
+	enum live_hook hook; /* --hook */
+	const char *ifaces[LIVE_MAX_IFACES]; /* -i */
+	int nifaces;
 	uint16_t ports[DNSSNOOP_MAX_PORTS];
 	int nports;
 	uint32_t snaplen;
@@ -127,6 +130,15 @@ static void usage(FILE *f)
 		"ended (86400)\n"
 		"      --replacement-window SECONDS  replacement: successor within "
 		"(604800)\n"
+		"      --hook cgroup|tc|xdp  where to capture (default cgroup: local "
+		"sockets,\n"
+		"                          with processes); tc: both directions of "
+		"the -i\n"
+		"                          interfaces; xdp: what they receive; no "
+		"process\n"
+		"                          fields with tc or xdp (docs/capture.md)\n"
+		"  -i, --interface IFACE   tc/xdp: interface to watch (repeatable, up "
+		"to %d)\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
 		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
@@ -146,7 +158,7 @@ static void usage(FILE *f)
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
-		DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
+		LIVE_MAX_IFACES, DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
 		DNSSNOOP_DEFAULT_SNAPLEN);
 }
 
@@ -212,6 +224,7 @@ enum long_only {
 	OPT_BUSINESS_HOURS,
 	OPT_SILENCE,
 	OPT_REPLACEMENT_WINDOW,
+	OPT_HOOK,
 };
 
 static const struct option long_options[] = {
@@ -222,6 +235,8 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"comm", required_argument, NULL, OPT_COMM},
 	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"hook", required_argument, NULL, OPT_HOOK},
+	{"interface", required_argument, NULL, 'i'},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -365,6 +380,37 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	return false;
 }
 
+static enum live_hook parse_hook(const char *arg)
+{
+	if (!strcmp(arg, "cgroup"))
+		return LIVE_HOOK_CGROUP;
+	if (!strcmp(arg, "tc"))
+		return LIVE_HOOK_TC;
+	if (!strcmp(arg, "xdp"))
+		return LIVE_HOOK_XDP;
+	die_usage("--hook: '%s' is not cgroup, tc or xdp", arg);
+	return LIVE_HOOK_CGROUP;
+}
+
+/* tc and xdp see interfaces, not sockets: no process to filter on. */
+static void check_hook_options(const struct options *o)
+{
+	if (o->hook == LIVE_HOOK_CGROUP) {
+		if (o->nifaces)
+			die_usage("-i %s: interfaces are for --hook tc or --hook xdp",
+				  o->ifaces[0]);
+		return;
+	}
+	if (o->nread)
+		die_usage("%s: files are read, not captured", "--hook tc/xdp");
+	if (!o->nifaces)
+		die_usage("--hook %s needs at least one -i IFACE",
+			  o->hook == LIVE_HOOK_TC ? "tc" : "xdp");
+	if (o->pid || o->comm || o->cgroup)
+		die_usage("%s: a tc or xdp hook cannot know which process a packet belongs to",
+			  "-p/--comm/--cgroup");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -379,7 +425,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.max_entries = 100000,
 	};
 	detect_config_default(&o->detect);
-	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->duration_s = parse_seconds("-d", optarg);
@@ -406,6 +452,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CGROUP:
 			o->cgroup = optarg;
+			break;
+		case OPT_HOOK:
+			o->hook = parse_hook(optarg);
+			break;
+		case 'i':
+			if (o->nifaces == LIVE_MAX_IFACES)
+				die_usage("-i: at most 8 interfaces (got another: %s)", optarg);
+			o->ifaces[o->nifaces++] = optarg;
 			break;
 		case OPT_PORT:
 			add_port(o, optarg);
@@ -484,6 +538,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		die_usage("%s: files do not say which process sent a packet", "-p/--comm/--cgroup");
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
+	check_hook_options(o);
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }
@@ -690,6 +745,9 @@ static int open_live(struct session *s)
 		.cgroup_path = o->cgroup,
 		.ringbuf_mb = o->ringbuf_mb,
 		.verbose = o->verbose,
+		.hook = o->hook,
+		.ifaces = o->ifaces,
+		.nifaces = o->nifaces,
 	};
 	char err[512] = "";
 

@@ -49,28 +49,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
-from runner import REPO, TRACER, check  # noqa: E402
+from scenario import SMALL, Scenarios, close, generate  # noqa: E402
+from runner import TRACER, check  # noqa: E402
 
-GEN = os.path.join(REPO, "tools", "gen-scenario")
-SMALL = ["--weeks", "3", "--clients", "40", "--ipv6-clients", "4", "--names", "500",
-         "--scale", "0.3"]
 ZONES = "Europe/Moscow,America/New_York"
 RULES = {"min_lookups": 16, "share": 0.8, "min_clients": 5, "containment": 0.8,
          "weighted_jaccard": 0.5, "window_s": 7 * 86400}
 TK = {"name": "name", "registered_domain": "domain"}
 
 
-def close(a, b, eps=1e-6):
-    return abs(a - b) <= eps
-
-
-def generate(tmp, name, *opts):
-    path, key = os.path.join(tmp, name + ".pcap"), os.path.join(tmp, name + ".json")
-    p = subprocess.run([sys.executable, GEN, "--out", path, "--key", key] + list(opts),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
-    check(p.returncode == 0, "gen-scenario %s failed: %s", opts, p.stderr.decode()[-1000:])
-    with open(key) as f:
-        return path, json.load(f)
 
 
 def dnssnoop(path, *opts, status=0):
@@ -174,18 +161,6 @@ def check_target_figures(f, t, client, second):
           "thresholds %s", th)
     check(1 <= len(f["examples"]) <= 10, "examples %s", f["examples"])
 
-
-class Scenarios:
-    def __init__(self, tmp):
-        self.tmp, self.cache = tmp, {}
-
-    def get(self, name, *opts):
-        if name not in self.cache:
-            self.cache[name] = generate(self.tmp, name, *opts)
-        return self.cache[name]
-
-    def small(self):
-        return self.get("small", *SMALL, "--seed", "5")
 
 
 # ---------------------------------------------------------------- cases

@@ -43,34 +43,19 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
-from runner import REPO, TRACER, check, ns_to_rfc3339  # noqa: E402
+from scenario import SMALL, Scenarios, close, generate  # noqa: E402
+from runner import TRACER, check, ns_to_rfc3339  # noqa: E402
 
-GEN = os.path.join(REPO, "tools", "gen-scenario")
 PSL_FILE = "/usr/share/publicsuffix/public_suffix_list.dat"
 
-# A small scenario: three weeks, 44 ordinary clients; about 25 000 packets.
-SMALL = ["--weeks", "3", "--clients", "40", "--ipv6-clients", "4", "--names", "500",
-         "--scale", "0.3"]
 EXCLUSIVE = "mail1.planted-example.com"
 BEACON = "update.beacon-example.net"
 OLD, NEW = "mail1.replaced-example.co.uk", "mail2.successor-example.com"
 PLANTED = (EXCLUSIVE, BEACON, OLD, NEW)
 
 
-def close(a, b, eps=1e-6):
-    return abs(a - b) <= eps
-
 
 # ---------------------------------------------------------------- helpers
-
-def generate(tmp, name, *opts):
-    """Run gen-scenario; returns (pcap path, key as a dict)."""
-    path, key = os.path.join(tmp, name + ".pcap"), os.path.join(tmp, name + ".json")
-    p = subprocess.run([sys.executable, GEN, "--out", path, "--key", key] + list(opts),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    check(p.returncode == 0, "gen-scenario %s failed: %s", opts, p.stderr.decode()[-1000:])
-    with open(key) as f:
-        return path, json.load(f)
 
 
 def dnssnoop_stats(path):
@@ -142,20 +127,6 @@ def planted_targets(key):
             out += [p["old"]["targets"]["name"], p["new"]["targets"]["name"]]
     return out
 
-
-class Scenarios:
-    """Generated once, shared by the cases that only read them."""
-
-    def __init__(self, tmp):
-        self.tmp, self.cache = tmp, {}
-
-    def get(self, name, *opts):
-        if name not in self.cache:
-            self.cache[name] = generate(self.tmp, name, *opts)
-        return self.cache[name]
-
-    def small(self):
-        return self.get("small", *SMALL, "--seed", "5")
 
 
 # ---------------------------------------------------------------- cases

@@ -3,7 +3,6 @@
  * Mirror detection: a bounded set of recent egress queries, keyed by the
  * exchange's addresses, ports, transport and DNS id. See mirror.h.
  */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,16 +10,8 @@
 #include "mirror.h"
 #include "slots.h"
 
-/* The exchange, seen from the client: the same for both copies. */
-struct exchange_key {
-	uint8_t client[16], server[16];
-	uint16_t client_port, server_port;
-	uint16_t id;
-	uint8_t family, proto;
-};
-
 struct noted_query {
-	struct exchange_key key;
+	struct mirror_exchange key;
 	uint64_t ts_ns;
 };
 
@@ -55,23 +46,7 @@ void mirror_free(struct mirror_set *ms)
 	free(ms);
 }
 
-/* from_client: the message travels client -> server (a query). */
-static void make_key(const struct pkt_meta *m, uint16_t id, bool from_client,
-		     struct exchange_key *k)
-{
-	size_t alen = m->family == AF_INET ? 4 : 16;
-
-	memset(k, 0, sizeof(*k));
-	memcpy(k->client, from_client ? m->saddr : m->daddr, alen);
-	memcpy(k->server, from_client ? m->daddr : m->saddr, alen);
-	k->client_port = from_client ? m->sport : m->dport;
-	k->server_port = from_client ? m->dport : m->sport;
-	k->id = id;
-	k->family = m->family;
-	k->proto = m->proto;
-}
-
-static uint32_t find(const struct mirror_set *ms, const struct exchange_key *k, uint64_t h)
+static uint32_t find(const struct mirror_set *ms, const struct mirror_exchange *k, uint64_t h)
 {
 	uint32_t i;
 
@@ -81,34 +56,26 @@ static uint32_t find(const struct mirror_set *ms, const struct exchange_key *k, 
 	return i;
 }
 
-void mirror_note_query(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id)
+void mirror_note_query(struct mirror_set *ms, const struct mirror_exchange *ex, uint64_t ts_ns)
 {
-	struct exchange_key k;
-	uint64_t h;
-	uint32_t i;
+	uint64_t h = hash_bytes(ex, sizeof(*ex), ms->seed);
+	uint32_t i = find(ms, ex, h);
 
-	make_key(meta, id, true, &k);
-	h = hash_bytes(&k, sizeof(k), ms->seed);
-	i = find(ms, &k, h);
 	if (i != SLOTS_NIL) {
-		ms->queries[i].ts_ns = meta->ts_ns; /* a retransmission: keep it longer */
+		ms->queries[i].ts_ns = ts_ns; /* a retransmission: keep it longer */
 		slots_touch(&ms->slots, i);
 		return;
 	}
 	if (slots_full(&ms->slots))
 		slots_release(&ms->slots, slots_oldest(&ms->slots));
 	i = slots_take(&ms->slots, h);
-	ms->queries[i].key = k;
-	ms->queries[i].ts_ns = meta->ts_ns;
+	ms->queries[i].key = *ex;
+	ms->queries[i].ts_ns = ts_ns;
 }
 
-bool mirror_is_mirror(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id,
-		      bool is_response)
+bool mirror_is_mirror(struct mirror_set *ms, const struct mirror_exchange *ex)
 {
-	struct exchange_key k;
-
-	make_key(meta, id, !is_response, &k);
-	return find(ms, &k, hash_bytes(&k, sizeof(k), ms->seed)) != SLOTS_NIL;
+	return find(ms, ex, hash_bytes(ex, sizeof(*ex), ms->seed)) != SLOTS_NIL;
 }
 
 void mirror_expire(struct mirror_set *ms, uint64_t now_ns)

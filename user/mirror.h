@@ -18,22 +18,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "packet.h"
+/*
+ * One exchange, oriented as its query travels (client -> server): the same
+ * for the client's copy and the server's. Addresses are 16 bytes, IPv4 in
+ * the first 4 and zeros after; build it zeroed, since it is compared and
+ * hashed as bytes.
+ */
+struct mirror_exchange {
+	uint8_t client[16], server[16];
+	uint16_t client_port, server_port;
+	uint16_t id; /* DNS id */
+	uint8_t family, proto;
+};
 
 struct mirror_set;
 
 struct mirror_set *mirror_new(size_t capacity, uint64_t ttl_ns);
 void mirror_free(struct mirror_set *ms);
 
-/* A query left a local client socket (dir egress). */
-void mirror_note_query(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id);
+/* A query of this exchange left a local client socket (dir egress) at ts_ns. */
+void mirror_note_query(struct mirror_set *ms, const struct mirror_exchange *ex, uint64_t ts_ns);
 
 /*
- * Is this server-side message (ingress query or egress response, with DNS
- * id `id`) the second copy of an exchange whose client copy was noted?
+ * Is a server-side message (ingress query or egress response) of this
+ * exchange the second copy of one whose client copy was noted?
  */
-bool mirror_is_mirror(struct mirror_set *ms, const struct pkt_meta *meta, uint16_t id,
-		      bool is_response);
+bool mirror_is_mirror(struct mirror_set *ms, const struct mirror_exchange *ex);
 
 /* Forget queries noted more than ttl_ns before now_ns. */
 void mirror_expire(struct mirror_set *ms, uint64_t now_ns);

@@ -134,16 +134,18 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
  * on one host and its server on another (fleet input) also make one
  * exchange.
  */
-static void exchange_of(const struct dns_obs *o, struct pkt_meta *m)
+static void exchange_of(const struct dns_obs *o, struct mirror_exchange *ex)
 {
-	memset(m, 0, sizeof(*m));
-	m->ts_ns = o->ts_ns;
-	m->family = o->family;
-	m->proto = o->proto;
-	memcpy(m->saddr, o->client_addr, sizeof(m->saddr));
-	memcpy(m->daddr, o->server_addr, sizeof(m->daddr));
-	m->sport = o->client_port;
-	m->dport = o->server_port;
+	size_t alen = o->family == AF_INET ? 4 : 16; /* ignore bytes past IPv4 */
+
+	memset(ex, 0, sizeof(*ex));
+	memcpy(ex->client, o->client_addr, alen);
+	memcpy(ex->server, o->server_addr, alen);
+	ex->client_port = o->client_port;
+	ex->server_port = o->server_port;
+	ex->id = o->id;
+	ex->family = o->family;
+	ex->proto = o->proto;
 }
 
 /*
@@ -154,17 +156,17 @@ static void exchange_of(const struct dns_obs *o, struct pkt_meta *m)
  */
 static bool is_mirror(struct summary *s, const struct dns_obs *o)
 {
-	struct pkt_meta ex;
+	struct mirror_exchange ex;
 
 	if (o->kind == OBS_QUERY && o->dir == DNSSNOOP_EGRESS) {
 		exchange_of(o, &ex);
-		mirror_note_query(s->mirrors, &ex, o->id);
+		mirror_note_query(s->mirrors, &ex, o->ts_ns);
 		return false;
 	}
 	if (!obs_server_vantage(o))
 		return false;
 	exchange_of(o, &ex);
-	return mirror_is_mirror(s->mirrors, &ex, o->id, false);
+	return mirror_is_mirror(s->mirrors, &ex);
 }
 
 static void close_finished_intervals(struct summary *s, uint64_t now_ns);

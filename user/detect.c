@@ -32,6 +32,13 @@
 #define NO_DETAIL      UINT32_MAX
 /* Lookups remembered per pair: an A and AAAA pair and their resends fit. */
 #define DETECT_RECENT 4
+/*
+ * Registered domains remembered, direct-mapped by name hash: libpsl's
+ * lookup costs more than everything else done per lookup, and a host's
+ * names repeat.
+ */
+#define DOMAIN_MEMO_SIZE 4096
+#define NO_DOMAIN	 (-1)
 
 /* The common head of every table entry. */
 struct ehead {
@@ -86,10 +93,27 @@ struct table {
 	uint32_t cursor; /* where the next eviction sample starts */
 };
 
+/* A name's registered domain: a suffix of the name, at this offset. */
+struct domain_memo {
+	uint64_t name_hash;
+	int16_t offset; /* NO_DOMAIN: none; 0 with name_hash 0: never filled */
+	bool used;
+};
+
+/* The last peer seen, its text and hash: most hosts talk to a few resolvers. */
+struct peer_memo {
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t hash;
+	char text[OUTPUT_ADDR_TEXT_MAX + 1];
+};
+
 struct detect {
 	struct detect_config cfg;
 	uint64_t seed;
 	const psl_ctx_t *psl;
+	struct domain_memo domains[DOMAIN_MEMO_SIZE];
+	struct peer_memo peer;
 	struct table clients, targets, pairs;
 	struct ddetail *details;
 	uint32_t ndetails, used_details, detail_cursor;
@@ -383,12 +407,17 @@ void detect_free(struct detect *d)
  * sender's address otherwise. A query arriving at a local server (server
  * vantage) belongs to its remote sender, not to the server process.
  */
+static bool client_is_process(const struct dns_obs *o)
+{
+	return o->owner && o->owner->tgid && !obs_server_vantage(o);
+}
+
 static void client_of(const struct dns_obs *o, struct detect_client *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (o->host)
 		snprintf(c->host, sizeof(c->host), "%s", o->host);
-	if (o->owner && o->owner->tgid && !obs_server_vantage(o)) {
+	if (client_is_process(o)) {
 		c->process = true;
 		memcpy(c->comm, o->owner->comm, DNSSNOOP_COMM_LEN);
 		c->uid = o->owner->uid;
@@ -419,21 +448,29 @@ static void client_label(struct detect_client *c)
 		 n ? addr : "?");
 }
 
-/* Identity of a client: everything but the pid (processes come and go). */
-static uint64_t client_hash(const struct detect *d, const struct detect_client *c)
+/*
+ * Identity of a query's client, what client_of() would copy: everything
+ * but the pid (processes come and go). Hashed from the observation, since
+ * only a new client needs its copy.
+ */
+static uint64_t client_hash(const struct detect *d, const struct dns_obs *o)
 {
-	uint64_t h = hash_bytes(c->host, strlen(c->host), d->seed);
+	const char *host = o->host ? o->host : "";
+	uint64_t h = hash_bytes(host, strlen(host), d->seed);
 
-	if (c->process) {
-		h = hash_bytes(c->comm, strlen(c->comm), h ^ c->uid);
-		return hash_bytes(c->cgroup, strlen(c->cgroup), h ^ 1);
+	if (client_is_process(o)) {
+		const char *cgroup = o->cgroup ? o->cgroup : "";
+
+		h = hash_bytes(o->owner->comm, strnlen(o->owner->comm, DNSSNOOP_COMM_LEN),
+			       h ^ o->owner->uid);
+		return hash_bytes(cgroup, strlen(cgroup), h ^ 1);
 	}
-	return hash_bytes(c->addr, 16, h ^ c->family ^ 2);
+	return hash_bytes(o->client_addr, 16, h ^ o->family ^ 2);
 }
 
-static uint64_t target_hash(const struct detect *d, uint8_t kind, const char *text)
+static uint64_t target_hash_len(const struct detect *d, uint8_t kind, const char *text, size_t len)
 {
-	return hash_bytes(text, strlen(text), d->seed ^ (0x100ULL + kind));
+	return hash_bytes(text, len, d->seed ^ (0x100ULL + kind));
 }
 
 static uint64_t pair_hash(uint64_t chash, uint64_t thash)
@@ -441,64 +478,75 @@ static uint64_t pair_hash(uint64_t chash, uint64_t thash)
 	return hash_mix64(chash ^ hash_mix64(thash + 0x9e3779b97f4a7c15ULL));
 }
 
-/* Case-folded name without the final dot; false if empty or too long. */
-static bool fold_name(const struct dns_obs *o, char *out)
+/* Case-folded name without the final dot, and its length; 0 if empty or too long. */
+static size_t fold_name(const struct dns_obs *o, char *out)
 {
 	size_t n = o->qname_len;
 
 	if (!o->qname || !n)
-		return false;
+		return 0;
 	if (n > 1 && o->qname[n - 1] == '.')
 		n--;
 	if (n >= DETECT_TEXT_MAX)
-		return false;
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char ch = o->qname[i];
 
 		out[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
 	}
 	out[n] = 0;
-	return true;
+	return n;
 }
 
-static void count_client(struct detect *d, uint64_t chash, const struct detect_client *c,
-			 uint64_t ts_ns)
+static void count_client(struct detect *d, uint64_t chash, const struct dns_obs *o)
 {
 	bool created;
 	struct dclient *e =
 		(struct dclient *)entry(&d->clients, table_get(d, &d->clients, chash, &created));
-	uint64_t hour = ts_ns / NS_PER_HOUR;
+	uint64_t hour = o->ts_ns / NS_PER_HOUR;
 
 	if (created) {
-		e->id = *c;
+		client_of(o, &e->id);
 		client_label(&e->id);
 	}
-	e->id.pid = c->pid;
+	e->id.pid = client_is_process(o) ? o->owner->tgid : 0;
 	if (created || hour != e->last_hour)
 		e->hours++;
 	e->last_hour = hour;
-	count(&e->h, ts_ns);
+	count(&e->h, o->ts_ns);
 }
 
-static void count_target(struct detect *d, uint64_t chash, uint8_t kind, const char *text,
+/* A target as one lookup counts it: text and hash, made once per lookup. */
+struct target_ref {
+	uint8_t kind;
+	const char *text; /* NUL-terminated */
+	uint64_t hash;
+};
+
+static struct target_ref target_ref(const struct detect *d, uint8_t kind, const char *text,
+				    size_t len)
+{
+	return (struct target_ref){kind, text, target_hash_len(d, kind, text, len)};
+}
+
+static void count_target(struct detect *d, uint64_t chash, const struct target_ref *ref,
 			 uint64_t id, uint64_t ts_ns)
 {
-	uint64_t thash = target_hash(d, kind, text);
 	bool created;
-	struct dtarget *t =
-		(struct dtarget *)entry(&d->targets, table_get(d, &d->targets, thash, &created));
-	uint32_t slot = table_get(d, &d->pairs, pair_hash(chash, thash), &created);
+	struct dtarget *t = (struct dtarget *)entry(&d->targets,
+						    table_get(d, &d->targets, ref->hash, &created));
+	uint32_t slot = table_get(d, &d->pairs, pair_hash(chash, ref->hash), &created);
 	struct dpair *p = (struct dpair *)entry(&d->pairs, slot);
 
 	if (!t->text[0]) {
-		t->kind = kind;
-		snprintf(t->text, sizeof(t->text), "%s", text);
+		t->kind = ref->kind;
+		snprintf(t->text, sizeof(t->text), "%s", ref->text);
 	}
 	count(&t->h, ts_ns);
 	if (created) {
 		p->chash = chash;
-		p->thash = thash;
-		p->tkind = kind;
+		p->thash = ref->hash;
+		p->tkind = ref->kind;
 		p->detail = NO_DETAIL;
 	}
 	p->recent_id[p->recent_next] = (uint16_t)id;
@@ -509,11 +557,10 @@ static void count_target(struct detect *d, uint64_t chash, uint8_t kind, const c
 }
 
 /* The same query id to the same name from the same client within 1 s of a recent lookup. */
-static bool is_retransmission(const struct detect *d, uint64_t chash, const char *name,
+static bool is_retransmission(const struct detect *d, uint64_t chash, const struct target_ref *name,
 			      const struct dns_obs *o)
 {
-	uint64_t thash = target_hash(d, DETECT_T_NAME, name);
-	uint32_t i = table_find(&d->pairs, pair_hash(chash, thash));
+	uint32_t i = table_find(&d->pairs, pair_hash(chash, name->hash));
 	const struct dpair *p;
 
 	if (i == SLOTS_NIL)
@@ -524,6 +571,47 @@ static bool is_retransmission(const struct detect *d, uint64_t chash, const char
 		    o->ts_ns - p->recent_ns[k] < RETRANSMIT_NS)
 			return true;
 	return false;
+}
+
+/* The registered domain of a name (libpsl), a suffix of it; false if none. */
+static bool domain_ref(struct detect *d, const struct target_ref *name, size_t len,
+		       struct target_ref *out)
+{
+	struct domain_memo *m = &d->domains[name->hash % DOMAIN_MEMO_SIZE];
+	const char *domain;
+
+	if (!m->used || m->name_hash != name->hash) {
+		domain = d->psl ? psl_registrable_domain(d->psl, name->text) : NULL;
+		m->used = true;
+		m->name_hash = name->hash;
+		m->offset = NO_DOMAIN;
+		/* libpsl returns a pointer into the name; anything else is not kept */
+		if (domain && *domain && domain >= name->text && domain < name->text + len)
+			m->offset = (int16_t)(domain - name->text);
+	}
+	if (m->offset == NO_DOMAIN)
+		return false;
+	*out = target_ref(d, DETECT_T_DOMAIN, name->text + m->offset, len - (size_t)m->offset);
+	return true;
+}
+
+/* The server a query went to, as text; false if its family is unknown. */
+static bool peer_ref(struct detect *d, const struct dns_obs *o, struct target_ref *out)
+{
+	struct peer_memo *m = &d->peer;
+
+	if (!m->text[0] || m->family != o->family || memcmp(m->addr, o->server_addr, 16)) {
+		size_t n = output_addr_text(m->text, o->family, o->server_addr);
+
+		m->text[n] = 0;
+		m->family = o->family;
+		memcpy(m->addr, o->server_addr, 16);
+		m->hash = target_hash_len(d, DETECT_T_PEER, m->text, n);
+	}
+	if (!m->text[0])
+		return false;
+	*out = (struct target_ref){DETECT_T_PEER, m->text, m->hash};
+	return true;
 }
 
 static void keep_addr(struct dtarget *t, const struct obs_addr *a)
@@ -545,9 +633,9 @@ static void keep_addr(struct dtarget *t, const struct obs_addr *a)
  * else the target's last lookup) and clears the NXDOMAIN count; NXDOMAIN
  * counts. Targets are never created here.
  */
-static void answer_target(struct detect *d, uint8_t kind, const char *text, const struct dns_obs *o)
+static void answer_target(struct detect *d, const struct target_ref *ref, const struct dns_obs *o)
 {
-	uint32_t i = table_find(&d->targets, target_hash(d, kind, text));
+	uint32_t i = table_find(&d->targets, ref->hash);
 	struct dtarget *t;
 
 	if (i == SLOTS_NIL)
@@ -568,35 +656,22 @@ static void answer_target(struct detect *d, uint8_t kind, const char *text, cons
 		keep_addr(t, &o->addrs[k]);
 }
 
-static void detect_response(struct detect *d, const struct dns_obs *o, const char *name)
+static void detect_response(struct detect *d, const struct dns_obs *o,
+			    const struct target_ref *name, size_t len)
 {
-	const char *domain;
+	struct target_ref domain;
 
-	answer_target(d, DETECT_T_NAME, name, o);
-	domain = d->psl ? psl_registrable_domain(d->psl, name) : NULL;
-	if (domain && *domain)
-		answer_target(d, DETECT_T_DOMAIN, domain, o);
+	answer_target(d, name, o);
+	if (domain_ref(d, name, len, &domain))
+		answer_target(d, &domain, o);
 }
 
-void detect_add(struct detect *d, const struct dns_obs *o)
+static void detect_query(struct detect *d, const struct dns_obs *o, const struct target_ref *name,
+			 size_t len)
 {
-	char name[DETECT_TEXT_MAX], peer[OUTPUT_ADDR_TEXT_MAX + 1];
-	struct detect_client c;
-	const char *domain;
-	uint64_t chash;
-	size_t n;
+	uint64_t chash = client_hash(d, o);
+	struct target_ref t;
 
-	if (!d || o->mirror || !fold_name(o, name))
-		return;
-	if (o->kind == OBS_RESPONSE) {
-		if (wants(d, DETECT_REPLACEMENT))
-			detect_response(d, o, name);
-		return;
-	}
-	if (o->kind != OBS_QUERY)
-		return;
-	client_of(o, &c);
-	chash = client_hash(d, &c);
 	if (is_retransmission(d, chash, name, o))
 		return;
 	d->total++;
@@ -604,16 +679,32 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 	if (!d->first_ns)
 		d->first_ns = o->ts_ns;
 	d->last_ns = o->ts_ns;
-	count_client(d, chash, &c, o->ts_ns);
-	count_target(d, chash, DETECT_T_NAME, name, o->id, o->ts_ns);
-	domain = d->psl ? psl_registrable_domain(d->psl, name) : NULL;
-	if (domain && *domain)
-		count_target(d, chash, DETECT_T_DOMAIN, domain, o->id, o->ts_ns);
-	n = output_addr_text(peer, o->family, o->server_addr);
-	if (n) {
-		peer[n] = 0;
-		count_target(d, chash, DETECT_T_PEER, peer, o->id, o->ts_ns);
-	}
+	count_client(d, chash, o);
+	count_target(d, chash, name, o->id, o->ts_ns);
+	if (domain_ref(d, name, len, &t))
+		count_target(d, chash, &t, o->id, o->ts_ns);
+	if (peer_ref(d, o, &t))
+		count_target(d, chash, &t, o->id, o->ts_ns);
+}
+
+void detect_add(struct detect *d, const struct dns_obs *o)
+{
+	char text[DETECT_TEXT_MAX];
+	struct target_ref name;
+	size_t len;
+
+	if (!d || o->mirror || (o->kind != OBS_QUERY && o->kind != OBS_RESPONSE))
+		return;
+	if (o->kind == OBS_RESPONSE && !wants(d, DETECT_REPLACEMENT))
+		return;
+	len = fold_name(o, text);
+	if (!len)
+		return;
+	name = target_ref(d, DETECT_T_NAME, text, len);
+	if (o->kind == OBS_RESPONSE)
+		detect_response(d, o, &name, len);
+	else
+		detect_query(d, o, &name, len);
 }
 
 /* ---- judging ----------------------------------------------------------- */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The live capture source: loads the BPF programs, attaches them with
- * bpf_links (so they go away with the process, however it dies), and
- * turns ring-buffer events into pkt_meta + payload for the pipeline.
+ * bpf_links (so they go away with the process, however it dies) or, for
+ * tc without TCX, with clsact filters that a guard process removes if we
+ * die, and turns ring-buffer events into pkt_meta + payload for the
+ * pipeline.
  */
 #ifndef DNSSNOOP_CAPTURE_LIVE_H
 #define DNSSNOOP_CAPTURE_LIVE_H
@@ -22,6 +24,13 @@ enum live_hook {
 
 #define LIVE_MAX_IFACES 8
 
+/* How --hook tc attaches (docs/capture.md, "tc attachment"). */
+enum live_tc_attach {
+	LIVE_TC_AUTO = 0, /* TCX; clsact if the kernel has no TCX */
+	LIVE_TC_TCX, /* TCX links only */
+	LIVE_TC_CLSACT, /* clsact qdisc + cls_bpf filters, removed on exit */
+};
+
 struct live_config {
 	const uint16_t *ports; /* host order; nports in 1..DNSSNOOP_MAX_PORTS */
 	int nports;
@@ -33,6 +42,7 @@ struct live_config {
 	/* tc/xdp: interface names, resolved in the tracer's network namespace */
 	const char *const *ifaces;
 	int nifaces; /* 1..LIVE_MAX_IFACES for tc/xdp, 0 for cgroup */
+	enum live_tc_attach tc_attach; /* tc only; 0 (auto) by default */
 };
 
 typedef packet_fn live_packet_fn;

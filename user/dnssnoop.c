@@ -47,6 +47,7 @@ struct options {
 	const char *comm; /* --comm */
 	const char *cgroup; /* --cgroup */
 	enum live_hook hook; /* --hook */
+	enum live_tc_attach tc_attach; /* --tc-attach */
 	const char *ifaces[LIVE_MAX_IFACES]; /* -i */
 	int nifaces;
 	uint16_t ports[DNSSNOOP_MAX_PORTS];
@@ -137,6 +138,11 @@ static void usage(FILE *f)
 		"                          interfaces; xdp: what they receive; no "
 		"process\n"
 		"                          fields with tc or xdp (docs/capture.md)\n"
+		"      --tc-attach auto|tcx|clsact  tc: TCX link, or a clsact filter "
+		"(removed\n"
+		"                          on exit); auto: TCX, clsact where the kernel "
+		"has no\n"
+		"                          TCX (default auto)\n"
 		"  -i, --interface IFACE   tc/xdp: interface to watch (repeatable, up "
 		"to %d)\n"
 		"  -p, --pid PID           only messages of process PID\n"
@@ -225,6 +231,7 @@ enum long_only {
 	OPT_SILENCE,
 	OPT_REPLACEMENT_WINDOW,
 	OPT_HOOK,
+	OPT_TC_ATTACH,
 };
 
 static const struct option long_options[] = {
@@ -236,6 +243,7 @@ static const struct option long_options[] = {
 	{"comm", required_argument, NULL, OPT_COMM},
 	{"cgroup", required_argument, NULL, OPT_CGROUP},
 	{"hook", required_argument, NULL, OPT_HOOK},
+	{"tc-attach", required_argument, NULL, OPT_TC_ATTACH},
 	{"interface", required_argument, NULL, 'i'},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
@@ -392,9 +400,23 @@ static enum live_hook parse_hook(const char *arg)
 	return LIVE_HOOK_CGROUP;
 }
 
+static enum live_tc_attach parse_tc_attach(const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		return LIVE_TC_AUTO;
+	if (!strcmp(arg, "tcx"))
+		return LIVE_TC_TCX;
+	if (!strcmp(arg, "clsact"))
+		return LIVE_TC_CLSACT;
+	die_usage("--tc-attach: '%s' is not auto, tcx or clsact", arg);
+	return LIVE_TC_AUTO;
+}
+
 /* tc and xdp see interfaces, not sockets: no process to filter on. */
 static void check_hook_options(const struct options *o)
 {
+	if (o->tc_attach != LIVE_TC_AUTO && o->hook != LIVE_HOOK_TC)
+		die_usage("%s: only --hook tc attaches that way", "--tc-attach");
 	if (o->hook == LIVE_HOOK_CGROUP) {
 		if (o->nifaces)
 			die_usage("-i %s: interfaces are for --hook tc or --hook xdp",
@@ -455,6 +477,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_HOOK:
 			o->hook = parse_hook(optarg);
+			break;
+		case OPT_TC_ATTACH:
+			o->tc_attach = parse_tc_attach(optarg);
 			break;
 		case 'i':
 			if (o->nifaces == LIVE_MAX_IFACES)
@@ -748,6 +773,7 @@ static int open_live(struct session *s)
 		.hook = o->hook,
 		.ifaces = o->ifaces,
 		.nifaces = o->nifaces,
+		.tc_attach = o->tc_attach,
 	};
 	char err[512] = "";
 

@@ -63,21 +63,6 @@ fail:
 	return false;
 }
 
-void jbuf_append(struct jbuf *j, const void *data, size_t n)
-{
-	if (!jbuf_reserve(j, n))
-		return;
-	memcpy(j->buf + j->len, data, n);
-	j->len += n;
-}
-
-void jbuf_append_char(struct jbuf *j, char c)
-{
-	if (!jbuf_reserve(j, 1))
-		return;
-	j->buf[j->len++] = c;
-}
-
 void jbuf_append_str(struct jbuf *j, const char *s)
 {
 	jbuf_append(j, s, strlen(s));
@@ -276,21 +261,9 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 	j->len = (size_t)(out - j->buf);
 }
 
-/* Separator before a value or key: a comma unless first in its container. */
-static void before_item(struct jbuf *j)
-{
-	if (j->after_key) {
-		j->after_key = false;
-		return;
-	}
-	if (j->depth && j->has_item)
-		jbuf_append_char(j, ',');
-	j->has_item = true;
-}
-
 static void open_container(struct jbuf *j, char c)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	jbuf_append_char(j, c);
 	j->depth++;
 	j->has_item = false;
@@ -334,22 +307,15 @@ static void quoted(struct jbuf *j, const char *s, size_t n)
 
 void jbuf_key(struct jbuf *j, const char *key)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	quoted(j, key, strlen(key));
 	jbuf_append_char(j, ':');
 	j->after_key = true;
 }
 
-void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n)
-{
-	before_item(j);
-	jbuf_append(j, quoted_key, n);
-	j->after_key = true;
-}
-
 void jbuf_strn(struct jbuf *j, const char *s, size_t n)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	quoted(j, s, n);
 }
 
@@ -360,13 +326,13 @@ void jbuf_str(struct jbuf *j, const char *s)
 
 void jbuf_u64(struct jbuf *j, uint64_t v)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	jbuf_append_u64(j, v);
 }
 
 void jbuf_i64(struct jbuf *j, int64_t v)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	if (v < 0) {
 		jbuf_append_char(j, '-');
 		/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
@@ -378,21 +344,15 @@ void jbuf_i64(struct jbuf *j, int64_t v)
 
 void jbuf_bool(struct jbuf *j, bool v)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	if (v)
 		jbuf_append(j, "true", 4);
 	else
 		jbuf_append(j, "false", 5);
 }
 
-void jbuf_null(struct jbuf *j)
-{
-	before_item(j);
-	jbuf_append(j, "null", 4);
-}
-
 void jbuf_raw(struct jbuf *j, const char *json, size_t n)
 {
-	before_item(j);
+	jbuf_before_item(j);
 	jbuf_append(j, json, n);
 }

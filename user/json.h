@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct jbuf {
 	char *buf;
@@ -57,9 +58,38 @@ static inline bool jbuf_reserve(struct jbuf *j, size_t n)
 	return jbuf_grow(j, n);
 }
 
-/* Raw bytes, no JSON structure (newlines, text output). */
-void jbuf_append(struct jbuf *j, const void *data, size_t n);
-void jbuf_append_char(struct jbuf *j, char c);
+/*
+ * Raw bytes, no JSON structure (newlines, text output). The few writers
+ * every record calls dozens of times are inline: with a literal's length
+ * known, the copy becomes a few moves.
+ */
+static inline void jbuf_append(struct jbuf *j, const void *data, size_t n)
+{
+	if (!jbuf_reserve(j, n))
+		return;
+	memcpy(j->buf + j->len, data, n);
+	j->len += n;
+}
+
+static inline void jbuf_append_char(struct jbuf *j, char c)
+{
+	if (!jbuf_reserve(j, 1))
+		return;
+	j->buf[j->len++] = c;
+}
+
+/* Separator before a value or key: a comma unless first in its container. */
+static inline void jbuf_before_item(struct jbuf *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth && j->has_item)
+		jbuf_append_char(j, ',');
+	j->has_item = true;
+}
+
 void jbuf_append_str(struct jbuf *j, const char *s);
 /* Decimal digits of v, no separators. */
 void jbuf_append_u64(struct jbuf *j, uint64_t v);
@@ -81,7 +111,12 @@ void jbuf_key(struct jbuf *j, const char *key);
  * JBUF_KEY(j, "ttl") writes "ttl": with one memcpy.
  */
 #define JBUF_KEY(j, lit) jbuf_key_raw((j), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
-void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n);
+static inline void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n)
+{
+	jbuf_before_item(j);
+	jbuf_append(j, quoted_key, n);
+	j->after_key = true;
+}
 
 /* JBUF_KEY plus a value. */
 #define JBUF_KV_STR(j, lit, s)	(JBUF_KEY(j, lit), jbuf_str((j), (s)))
@@ -96,7 +131,11 @@ void jbuf_strn(struct jbuf *j, const char *s, size_t n); /* may hold NULs */
 void jbuf_u64(struct jbuf *j, uint64_t v);
 void jbuf_i64(struct jbuf *j, int64_t v);
 void jbuf_bool(struct jbuf *j, bool v);
-void jbuf_null(struct jbuf *j);
+static inline void jbuf_null(struct jbuf *j)
+{
+	jbuf_before_item(j);
+	jbuf_append(j, "null", 4);
+}
 /* An already-encoded JSON value, copied as is. */
 void jbuf_raw(struct jbuf *j, const char *json, size_t n);
 

@@ -136,6 +136,24 @@ static inline void jbuf_null(struct jbuf *j)
 	jbuf_before_item(j);
 	jbuf_append(j, "null", 4);
 }
+/*
+ * A string the program made itself (type names, addresses, times), known
+ * to hold only printable ASCII other than '"' and '\\': quoted and copied,
+ * not scanned. Anything that came off the wire goes through jbuf_str().
+ */
+static inline void jbuf_word(struct jbuf *j, const char *s, size_t n)
+{
+	jbuf_before_item(j);
+	if (!jbuf_reserve(j, n + 2))
+		return;
+	j->buf[j->len] = '"';
+	memcpy(j->buf + j->len + 1, s, n);
+	j->buf[j->len + n + 1] = '"';
+	j->len += n + 2;
+}
+
+#define JBUF_KV_WORD(j, lit, s) (JBUF_KEY(j, lit), jbuf_word((j), (s), strlen(s)))
+
 /* An already-encoded JSON value, copied as is. */
 void jbuf_raw(struct jbuf *j, const char *json, size_t n);
 

@@ -196,7 +196,7 @@ void output_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
 	size_t n = output_addr_text(text, family, addr);
 
 	if (n)
-		jbuf_strn(j, text, n);
+		jbuf_word(j, text, n);
 	else
 		jbuf_null(j);
 }
@@ -293,7 +293,7 @@ static void json_open_record(struct output *o, const char *type, const uint64_t 
 	struct jbuf *j = &o->lines;
 
 	jbuf_obj_begin(j);
-	JBUF_KV_STR(j, "type", type);
+	JBUF_KV_WORD(j, "type", type);
 	JBUF_KV_U64(j, "v", OUTPUT_SCHEMA_VERSION);
 	if (ts_ns) {
 		JBUF_KEY(j, "ts");
@@ -311,12 +311,21 @@ static void json_str_or_null(struct jbuf *j, const char *s)
 		jbuf_null(j);
 }
 
+/* One of our own names (jbuf_word), or null. */
+static void json_word_or_null(struct jbuf *j, const char *s)
+{
+	if (s)
+		jbuf_word(j, s, strlen(s));
+	else
+		jbuf_null(j);
+}
+
 static void json_packet(struct jbuf *j, const struct pkt_meta *m)
 {
 	JBUF_KEY(j, "dir");
-	json_str_or_null(j, dir_name(m->dir));
+	json_word_or_null(j, dir_name(m->dir));
 	JBUF_KEY(j, "proto");
-	json_str_or_null(j, output_proto_name(m->proto));
+	json_word_or_null(j, output_proto_name(m->proto));
 	JBUF_KV_U64(j, "ifindex", m->ifindex);
 	JBUF_KEY(j, "saddr");
 	output_json_addr(j, m->family, m->saddr);
@@ -352,15 +361,15 @@ static void json_header(struct jbuf *j, const struct dns_msg *msg)
 	char tmp[16];
 
 	JBUF_KV_U64(j, "id", msg->id);
-	JBUF_KV_STR(j, "qr", dns_is_response(msg) ? "response" : "query");
-	JBUF_KV_STR(j, "opcode", dns_opcode_str(msg->opcode, tmp));
+	JBUF_KV_WORD(j, "qr", dns_is_response(msg) ? "response" : "query");
+	JBUF_KV_WORD(j, "opcode", dns_opcode_str(msg->opcode, tmp));
 	if (dns_is_response(msg))
-		JBUF_KV_STR(j, "rcode", dns_rcode_str(msg->rcode, tmp));
+		JBUF_KV_WORD(j, "rcode", dns_rcode_str(msg->rcode, tmp));
 	JBUF_KEY(j, "flags");
 	jbuf_arr_begin(j);
 	for (size_t i = 0; i < ARRAY_SIZE(header_flags); i++)
 		if (msg->flags & header_flags[i].bit)
-			jbuf_str(j, header_flags[i].name);
+			jbuf_word(j, header_flags[i].name, strlen(header_flags[i].name));
 	jbuf_arr_end(j);
 }
 
@@ -376,8 +385,8 @@ static void json_question(struct jbuf *j, const struct dns_msg *msg)
 	}
 	JBUF_KEY(j, "qname");
 	jbuf_strn(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)));
-	JBUF_KV_STR(j, "qtype", dns_type_str(msg->qtype, tmp));
-	JBUF_KV_STR(j, "qclass", dns_class_str(msg->qclass, tmp));
+	JBUF_KV_WORD(j, "qtype", dns_type_str(msg->qtype, tmp));
+	JBUF_KV_WORD(j, "qclass", dns_class_str(msg->qclass, tmp));
 }
 
 /* Text a dns_* formatter wrote into buf (n = its return value), or null. */
@@ -402,7 +411,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 		jbuf_strn(j, o->name, (size_t)n);
 	else
 		jbuf_null(j);
-	JBUF_KV_STR(j, "type", dns_type_str(rr->type, tmp));
+	JBUF_KV_WORD(j, "type", dns_type_str(rr->type, tmp));
 	JBUF_KV_U64(j, "ttl", rr->ttl);
 	JBUF_KEY(j, "data");
 	n = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
@@ -511,7 +520,7 @@ static void json_dns(struct output *o, const struct dns_record *rec)
 	jbuf_arr_begin(j);
 	for (size_t i = 0; i < ARRAY_SIZE(status_flags); i++)
 		if (msg->status & status_flags[i].bit)
-			jbuf_str(j, status_flags[i].name);
+			jbuf_word(j, status_flags[i].name, strlen(status_flags[i].name));
 	jbuf_arr_end(j);
 	jbuf_obj_end(j);
 }

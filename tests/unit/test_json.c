@@ -223,6 +223,30 @@ static void test_structure_and_commas(void **state)
 	jbuf_free(&j);
 }
 
+/* Words are quoted and copied, with the same separators as any string. */
+static void test_words_like_strings(void **state)
+{
+	struct jbuf j;
+
+	assert_int_equal(jbuf_init(&j, 0), 0);
+	jbuf_obj_begin(&j);
+	JBUF_KV_WORD(&j, "qtype", "AAAA");
+	JBUF_KEY(&j, "flags");
+	jbuf_arr_begin(&j);
+	jbuf_word(&j, "rd", 2);
+	jbuf_word(&j, "", 0);
+	jbuf_str(&j, "ra");
+	jbuf_arr_end(&j);
+	JBUF_KV_WORD(&j, "addr", "2001:db8::1");
+	jbuf_obj_end(&j);
+	jbuf_append_char(&j, '\0');
+	assert_false(j.failed);
+	assert_string_equal(
+		j.buf,
+		"{\"qtype\":\"AAAA\",\"flags\":[\"rd\",\"\",\"ra\"],\"addr\":\"2001:db8::1\"}");
+	jbuf_free(&j);
+}
+
 static void test_growth_and_truncate(void **state)
 {
 	struct jbuf j;
@@ -348,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_seq_len),
 		cmocka_unit_test(test_u64_i64_extremes),
 		cmocka_unit_test(test_structure_and_commas),
+		cmocka_unit_test(test_words_like_strings),
 		cmocka_unit_test(test_growth_and_truncate),
 		cmocka_unit_test(test_random_bytes_parse_back),
 	};

@@ -18,10 +18,11 @@ the ids that appeared while the tracer ran must be gone afterwards).
 cls_bpf filters at dnssnoop's handle 0xd55 / priority 3413 under a clsact
 qdisc (tc filter show, run in the server namespace). The same dig must be
 seen the same way; the filters must be gone after SIGINT and, removed by
-the tracer's guard process, within 2 s of a SIGKILL; a clsact qdisc the
-test created before the tracer (and a filter of its own in it) must
-survive the tracer; a filter left by a tracer killed together with its
-guard must be removed by the next run; and a second tracer on the same
+the tracer's guard process, within 2 s of a SIGKILL, also of a kill -9 of
+the tracer's whole process group (the guard has a session of its own); a
+clsact qdisc the test created before the tracer (and a filter of its own in
+it) must survive the tracer; a filter left by a tracer killed together with
+its guard must be removed by the next run; and a second tracer on the same
 interface must not take the first one's filters away.
 
 Usage: python3 tests/integration/test_hooks.py [CASE-SUBSTRING...]
@@ -374,6 +375,31 @@ def test_clsact_keeps_foreign_qdisc_and_filter(lab):
         run_on_existing_qdisc(lab, c, "www.lab.test", foreign)
 
 
+def test_clsact_group_sigkill_guard_survives(lab):
+    """kill -9 -PGID of the tracer's process group: the guard (a session of its
+    own) is not in it, and removes our filters."""
+    with ClsactCase(lab) as c:
+        args = ["ip", "netns", "exec", lab.srv, labmod.TRACER, "--hook", "tc", "-i",
+                lab.veth_srv, "--tc-attach", "clsact"]
+        # setsid(1), not a group leader when Popen starts it, execs: the PID is the tracer's.
+        t = lab.tracer(args, tracer="setsid")
+        c.tracers.append(t)
+        guard = guard_of(t)
+        c.guards.append(guard)
+        check(os.getpgid(t.proc.pid) == t.proc.pid and os.getpgid(guard) != t.proc.pid,
+              "tracer pgid %d, guard pgid %d", os.getpgid(t.proc.pid), os.getpgid(guard))
+        check(len(our_filters(lab)) == 2, "want our 2 filters, got %s", our_filters(lab))
+        os.killpg(t.proc.pid, signal.SIGKILL)
+        t.wait()
+        check(wait_until(lambda: not our_filters(lab) and not clsact_present(lab),
+                         GUARD_GRACE_S),
+              "%.0f s after kill -9 -PGID: filters %s, clsact %s", GUARD_GRACE_S,
+              our_filters(lab), clsact_present(lab))
+        status = c.reap(guard)
+        check(status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+              "guard %d: status %s", guard, status)
+
+
 def test_clsact_stale_filter_removed_by_next_run(lab):
     """Tracer and guard both SIGKILLed: filters stay; the next run removes them."""
     with ClsactCase(lab) as c:
@@ -436,7 +462,7 @@ def test_hook_needs_interface(lab):
 CASES = [test_tc_sees_query_and_response, test_xdp_sees_only_the_query,
          test_tc_sigkill_leaves_nothing, test_xdp_sigkill_leaves_nothing,
          test_clsact_sees_query_and_response, test_clsact_sigkill_guard_removes,
-         test_clsact_keeps_foreign_qdisc_and_filter,
+         test_clsact_keeps_foreign_qdisc_and_filter, test_clsact_group_sigkill_guard_survives,
          test_clsact_stale_filter_removed_by_next_run,
          test_clsact_second_tracer_leaves_first_alone, test_hook_needs_interface]
 

@@ -718,6 +718,9 @@ struct judge {
 	struct dpair **reported; /* pairs of exclusive findings, for time_window */
 	size_t nreported;
 	struct detect_time_window *windows;
+	/* Every client's first and last lookup, each sorted: the population rule. */
+	uint64_t *client_first, *client_last;
+	size_t nclients;
 };
 
 static struct dclient *find_client(const struct detect *d, uint64_t h)
@@ -734,18 +737,62 @@ static struct dtarget *find_target(const struct detect *d, uint64_t h)
 	return i == SLOTS_NIL ? NULL : (struct dtarget *)entry(&d->targets, i);
 }
 
-/* Clients with a lookup between first and last (the population rule). */
-static uint64_t active_clients(const struct detect *d, uint64_t first_ns, uint64_t last_ns)
+static int cmp_u64(const void *a, const void *b)
 {
-	uint64_t n = 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
+	return x < y ? -1 : x > y;
+}
+
+static int collect_client_spans(struct judge *j)
+{
+	const struct detect *d = j->d;
+	size_t n = d->clients.s.used ? d->clients.s.used : 1;
+
+	j->client_first = calloc(n, sizeof(uint64_t));
+	j->client_last = calloc(n, sizeof(uint64_t));
+	if (!j->client_first || !j->client_last)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < d->clients.s.capacity; i++) {
 		const struct dclient *c = (const struct dclient *)entry(&d->clients, i);
 
-		if (c->h.lookups && c->h.first_ns <= last_ns && c->h.last_ns >= first_ns)
-			n++;
+		if (!c->h.lookups)
+			continue;
+		j->client_first[j->nclients] = c->h.first_ns;
+		j->client_last[j->nclients++] = c->h.last_ns;
 	}
-	return n;
+	qsort(j->client_first, j->nclients, sizeof(uint64_t), cmp_u64);
+	qsort(j->client_last, j->nclients, sizeof(uint64_t), cmp_u64);
+	return 0;
+}
+
+/* Values in the sorted array v[0..n) below x. */
+static size_t count_below(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Clients with a lookup between first and last (the population rule): all
+ * but those that started after last and those that ended before first,
+ * two disjoint sets, counted by binary search in the sorted spans.
+ */
+static uint64_t active_clients(const struct judge *j, uint64_t first_ns, uint64_t last_ns)
+{
+	size_t late = j->nclients - count_below(j->client_first, j->nclients, last_ns + 1);
+	size_t gone = count_below(j->client_last, j->nclients, first_ns);
+
+	return j->nclients - late - gone;
 }
 
 /*
@@ -817,8 +864,9 @@ static void side_figures(struct dpair **g, size_t ng, const struct ehead *whole,
 }
 
 /* N, Wilson (one or top two) and population: the rules common to both sides. */
-static bool side_support(const struct detect *d, struct detect_side *s)
+static bool side_support(const struct judge *j, struct detect_side *s)
 {
+	const struct detect *d = j->d;
 	double share = d->cfg.exclusive_share;
 
 	if (s->lookups < d->cfg.min_lookups)
@@ -828,7 +876,7 @@ static bool side_support(const struct detect *d, struct detect_side *s)
 			return false;
 		s->top_two = true;
 	}
-	s->active_clients = active_clients(d, s->first_ns, s->last_ns);
+	s->active_clients = active_clients(j, s->first_ns, s->last_ns);
 	return s->active_clients >= d->cfg.min_clients;
 }
 
@@ -907,7 +955,7 @@ static void judge_target(struct judge *j, struct dpair **g, size_t ng, struct ve
 	top = find_client(d, g[0]->chash);
 	if (!top || dominant(d, top))
 		return;
-	v->exclusive = side_support(d, &v->side);
+	v->exclusive = side_support(j, &v->side);
 	v->side.exclusive = v->exclusive;
 }
 
@@ -926,7 +974,7 @@ static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct ve
 	v->side.active_hours = c->hours;
 	if (c->hours < d->cfg.min_hours || dominant(d, c))
 		return;
-	v->exclusive = side_support(d, &v->side);
+	v->exclusive = side_support(j, &v->side);
 	v->side.exclusive = v->exclusive;
 }
 
@@ -1216,13 +1264,14 @@ static double clients_still_active(const struct detect *d, const struct tgroup *
  * active. *end_ns: its last answered lookup (its last lookup if no answer
  * was seen).
  */
-static bool target_ended(const struct detect *d, const struct tgroup *g, uint64_t *end_ns,
+static bool target_ended(const struct judge *j, const struct tgroup *g, uint64_t *end_ns,
 			 bool *nxdomain)
 {
+	const struct detect *d = j->d;
 	const struct dtarget *t = g->t;
 
 	if (t->kind == DETECT_T_PEER || t->h.lookups < d->cfg.min_lookups ||
-	    active_clients(d, t->h.first_ns, t->h.last_ns) < d->cfg.min_clients)
+	    active_clients(j, t->h.first_ns, t->h.last_ns) < d->cfg.min_clients)
 		return false;
 	*nxdomain = t->nx_after && t->last_ok_ns;
 	*end_ns = t->last_ok_ns ? t->last_ok_ns : t->h.last_ns;
@@ -1335,35 +1384,79 @@ static size_t target_groups(struct judge *j, struct tgroup *groups)
 	return ng;
 }
 
+static int cmp_by_first_lookup(const void *a, const void *b)
+{
+	const struct tgroup *x = *(const struct tgroup *const *)a;
+	const struct tgroup *y = *(const struct tgroup *const *)b;
+
+	return x->t->h.first_ns < y->t->h.first_ns ? -1 : x->t->h.first_ns > y->t->h.first_ns;
+}
+
+/* Groups that may succeed another (enough lookups, none missed), by first lookup. */
+static size_t successor_pool(const struct detect *d, struct tgroup *groups, size_t ng,
+			     struct tgroup **pool)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ng; i++)
+		if (!groups[i].t->h.error && groups[i].t->h.lookups >= d->cfg.min_lookups)
+			pool[n++] = &groups[i];
+	qsort(pool, n, sizeof(*pool), cmp_by_first_lookup);
+	return n;
+}
+
+/* The first of the pool whose first lookup is after end_ns. */
+static size_t pool_after(struct tgroup *const *pool, size_t n, uint64_t end_ns)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pool[mid]->t->h.first_ns <= end_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * For each target that ended, the never-seen target of the same kind
  * within --replacement-window whose clients are the old one's in the same
  * proportions (containment and weighted Jaccard at their thresholds); the
- * best by weighted Jaccard (ties: earlier first lookup, then text).
+ * best by weighted Jaccard (ties: earlier first lookup, then text). Only
+ * targets first seen within the window are looked at: the pool is sorted
+ * by first lookup.
  */
 static int judge_replacement(struct judge *j)
 {
 	struct detect *d = j->d;
-	size_t n = j->npairs ? j->npairs : 1, ng;
+	size_t n = j->npairs ? j->npairs : 1, ng, npool;
 	struct tgroup *groups = calloc(n, sizeof(*groups));
+	struct tgroup **pool = calloc(n, sizeof(*pool));
 	struct detstat_client_count *ca = calloc(n, sizeof(*ca)), *cb = calloc(n, sizeof(*cb));
 	int ret = 0;
 
-	if (!groups || !ca || !cb) {
+	if (!groups || !pool || !ca || !cb) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	ng = target_groups(j, groups);
+	npool = successor_pool(d, groups, ng, pool);
 	for (size_t i = 0; i < ng; i++) {
 		struct detstat_overlap ov, best_ov = {0};
 		const struct tgroup *best = NULL;
 		uint64_t end_ns;
 		bool nx;
 
-		if (!target_ended(d, &groups[i], &end_ns, &nx))
+		if (!target_ended(j, &groups[i], &end_ns, &nx))
 			continue;
-		for (size_t k = 0; k < ng; k++) {
-			const struct tgroup *g = &groups[k];
+		for (size_t k = pool_after(pool, npool, end_ns); k < npool; k++) {
+			const struct tgroup *g = pool[k];
+
+			if (g->t->h.first_ns - end_ns > d->cfg.replacement_window_ns)
+				break;
 
 			if (!successor_candidate(d, &groups[i], g, end_ns) ||
 			    group_overlap(&groups[i], g, ca, cb, &ov) ||
@@ -1384,6 +1477,7 @@ static int judge_replacement(struct judge *j)
 	}
 out:
 	free(groups);
+	free(pool);
 	free(ca);
 	free(cb);
 	return ret;
@@ -1443,6 +1537,8 @@ int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
 		return 0;
 	ret = collect_pairs(&j);
 	if (!ret)
+		ret = collect_client_spans(&j);
+	if (!ret)
 		ret = judge_exclusive(&j);
 	if (!ret) {
 		j.windows = calloc(j.nreported ? j.nreported : 1, sizeof(*j.windows));
@@ -1465,6 +1561,8 @@ int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
 	free(j.reported);
 	free(j.windows);
 	free(j.out);
+	free(j.client_first);
+	free(j.client_last);
 	return ret;
 }
 

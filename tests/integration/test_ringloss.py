@@ -4,9 +4,11 @@ than the smallest ring can hold, in the network lab (lab.py), bounded in
 time (a few seconds per case).
 
 The tracer runs with the smallest ring (--ringbuf-mb 1: the flag's minimum,
-1 MiB) and the largest snap length (--snaplen 4096). Every reservation is
-the event header plus snaplen bytes, whatever the packet's size, so the ring
-holds RING_CAPACITY events:
+1 MiB) and the largest snap length (--snaplen 4096), and the queries are
+padded (an EDNS Padding option) to QUERY_SIZE bytes, more than half of the
+snap length. The kernel reserves the event header plus room for the payload
+(all of snaplen, or a smaller size class that holds the payload); for these
+queries that is snaplen whichever way, so each query takes
 
   sizeof(struct dnssnoop_event) 112 + snaplen 4096 + ring record header 8
   = 4216 bytes (already a multiple of 8);  1048576 // 4216 = 248 events.
@@ -50,6 +52,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
+import runner  # noqa: E402
 from runner import check  # noqa: E402
 
 RING_MB = 1  # the smallest --ringbuf-mb
@@ -63,16 +66,24 @@ TRACER_ARGS = ["--ringbuf-mb", str(RING_MB), "--snaplen", str(SNAPLEN)]
 STOPPED_QUERIES = 2000  # 8 times what the ring holds
 BURST_QUERIES = 30000  # ids 0..29999, all distinct
 QNAME = "www.lab.test"
+# Bytes of each query (UDP payload): above the largest size class below
+# snaplen that a reservation could use, at most snaplen (captured whole).
+QUERY_SIZE = 4000
 
 # Sends COUNT A queries for QNAME with ids FIRST.. from one connected UDP
-# socket as fast as it can, then counts responses for WAIT seconds.
+# socket as fast as it can, then counts responses for WAIT seconds. Each
+# query is padded to SIZE bytes with an EDNS(0) Padding option (RFC 7830).
 # Prints "PORT SENT RECEIVED".
 SENDER = r"""
 import socket, struct, sys, time
 server, qname = sys.argv[1], sys.argv[5]
-count, first, wait = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+count, first, wait, size = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[6])
 wire = b"".join(bytes([len(l)]) + l.encode() for l in qname.split(".")) + b"\0"
-tail = struct.pack("!HHHHH", 0x0100, 1, 0, 0, 0) + wire + struct.pack("!HH", 1, 1)
+head = struct.pack("!HHHHH", 0x0100, 1, 0, 0, 1) + wire + struct.pack("!HH", 1, 1)
+pad = size - 2 - len(head) - 11 - 4
+opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 4 + pad) + struct.pack("!HH", 12, pad)
+tail = head + opt + bytes(pad)
+assert 2 + len(tail) == size
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.connect((server, 53))
@@ -98,7 +109,7 @@ print(port, count, got)
 def send_queries(lab, server, count, first, wait, cgroup=None, timeout=30):
     """Run SENDER in the client namespace; returns (port, sent, received)."""
     p = lab.popen(lab.cli, ["python3", "-c", SENDER, server, str(count), str(first),
-                            str(wait), QNAME], cgroup=cgroup,
+                            str(wait), QNAME, str(QUERY_SIZE)], cgroup=cgroup,
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = p.communicate(timeout=timeout)
@@ -209,7 +220,10 @@ def test_stopped_reader(lab):
     check(later == [STOPPED_QUERIES], "the query after the overflow: ids %s", later)
     for r in dns:
         check(r["qr"] == "query" and r["dir"] == "egress" and r["qname"] == QNAME
-              and r["daddr"] == lab.blackhole4, "unexpected record: %s", r)
+              and r["daddr"] == lab.blackhole4 and r["len"] == QUERY_SIZE
+              and not r["truncated_capture"], "unexpected record: %s",
+              runner.brief_json(r, ("id", "qr", "dir", "qname", "daddr", "len",
+                                    "truncated_capture")))
     check(sorted(r["id"] for r in un) == sorted(r["id"] for r in dns),
           "unanswered ids %s != the delivered queries' ids", sorted(r["id"] for r in un)[:10])
     check(st["responses_matched"] == 0, "responses_matched %d", st["responses_matched"])

@@ -37,7 +37,7 @@
  * lookup costs more than everything else done per lookup, and a host's
  * names repeat.
  */
-#define DOMAIN_MEMO_SIZE 4096
+#define DOMAIN_MEMO_SIZE 16384
 #define NO_DOMAIN	 (-1)
 
 /* The common head of every table entry. */

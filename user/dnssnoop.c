@@ -607,6 +607,7 @@ struct session {
 	uint64_t packets; /* handed to the pipeline */
 	uint64_t observations; /* JSON Lines records handed to the statistics */
 	uint64_t next_obs_tick_ns; /* record time at which to run the timers */
+	struct capture_stats at_interval; /* the counters at the last --interval close */
 	bool write_failed;
 };
 
@@ -741,23 +742,46 @@ static int run_offline(struct session *s)
 	return rc;
 }
 
-static void report_capture_stats(struct session *s, uint64_t start_ns, uint64_t end_ns)
+/* The session's counters so far: the pipeline's, and the kernel's when live. */
+static void collect_capture_stats(struct session *s, struct capture_stats *st)
 {
-	struct capture_stats st = {0};
 	struct dnssnoop_counters kc;
 
-	pipeline_get_stats(s->pipe, &st);
-	st.start_ns = start_ns;
-	st.end_ns = end_ns;
-	st.events_delivered = s->packets;
+	*st = (struct capture_stats){0};
+	pipeline_get_stats(s->pipe, st);
+	st->events_delivered = s->packets;
 	if (s->live) {
 		live_get_counters(s->live, &kc);
-		st.has_kernel = true;
-		st.packets_matched = kc.matched;
-		st.events_submitted = kc.submitted;
-		st.events_lost = kc.lost;
+		st->has_kernel = true;
+		st->packets_matched = kc.matched;
+		st->events_submitted = kc.submitted;
+		st->events_lost = kc.lost;
 	}
+}
+
+static void report_capture_stats(struct session *s, uint64_t start_ns, uint64_t end_ns)
+{
+	struct capture_stats st;
+
+	collect_capture_stats(s, &st);
+	st.start_ns = start_ns;
+	st.end_ns = end_ns;
 	output_capture_stats(s->out, &st);
+}
+
+/* An --interval closed: its share of the counters, lost events included, before its statistics. */
+static void report_interval_capture_stats(void *ctx, uint64_t start_ns, uint64_t end_ns)
+{
+	struct session *s = ctx;
+	struct capture_stats now, d;
+
+	collect_capture_stats(s, &now);
+	capture_stats_delta(&d, &now, &s->at_interval);
+	s->at_interval = now;
+	d.start_ns = start_ns;
+	d.end_ns = end_ns;
+	d.interval = true;
+	output_capture_stats(s->out, &d);
 }
 
 static int open_live(struct session *s)
@@ -811,6 +835,8 @@ static int open_stages(struct session *s, const char *host)
 		.cgroup_path = ocfg.cgroup_path,
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
+		.on_interval = report_interval_capture_stats,
+		.interval_ctx = s,
 	};
 	struct pipeline_config pcfg = {
 		.events = o->events,
@@ -820,6 +846,7 @@ static int open_stages(struct session *s, const char *host)
 		.filter_pid = o->pid,
 		.filter_comm = o->comm,
 		.max_messages = o->count,
+		.one_direction = o->hook == LIVE_HOOK_XDP,
 	};
 
 	s->out = output_new(&ocfg);

@@ -559,6 +559,17 @@ static uint64_t stat_value(const struct capture_stats *st, const struct stat_fie
 	return v;
 }
 
+void capture_stats_delta(struct capture_stats *d, const struct capture_stats *now,
+			 const struct capture_stats *before)
+{
+	*d = *now;
+	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
+		uint64_t v = stat_value(now, &stat_fields[i]) - stat_value(before, &stat_fields[i]);
+
+		memcpy((char *)d + stat_fields[i].off, &v, sizeof(v));
+	}
+}
+
 static void json_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	struct jbuf *j = &o->lines;
@@ -568,6 +579,7 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 	output_json_time(j, st->start_ns);
 	JBUF_KEY(j, "window_end");
 	output_json_time(j, st->end_ns);
+	JBUF_KV_WORD(j, "scope", st->interval ? "interval" : "total");
 	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
 		const struct stat_field *f = &stat_fields[i];
 
@@ -777,6 +789,8 @@ static void text_capture_stats(struct output *o, const struct capture_stats *st)
 	jbuf_append(j, " .. ", 4);
 	output_format_time(t, st->end_ns);
 	jbuf_append(j, t, sizeof(t));
+	if (st->interval)
+		jbuf_append_str(j, " (interval)");
 	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
 		const struct stat_field *f = &stat_fields[i];
 

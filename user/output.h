@@ -62,7 +62,12 @@ struct capture_stats {
 	uint64_t unanswered;
 	uint64_t tcp_gaps;
 	uint64_t filtered; /* messages dropped by -p/--comm */
+	bool interval; /* the counts of one --interval, not of the session */
 };
+
+/* d = now - before, counter by counter (an interval's share of the session). */
+void capture_stats_delta(struct capture_stats *d, const struct capture_stats *now,
+			 const struct capture_stats *before);
 
 struct output;
 

@@ -135,7 +135,9 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		return; /* not even a header: nothing to show */
 
 	if (rc == DNS_OK && msg->has_question) {
-		if (!dns_is_response(msg)) {
+		if (p->cfg.one_direction) {
+			/* no partner to match with: counted as seen */
+		} else if (!dns_is_response(msg)) {
 			matcher_query(p->matcher, meta, msg, report_unanswered, p);
 		} else if (matcher_response(p->matcher, meta, msg, &rec.latency_ns)) {
 			rec.has_latency = true;

@@ -28,6 +28,12 @@ struct pipeline_config {
 	uint32_t filter_pid; /* -p: tgid, 0 = any */
 	const char *filter_comm; /* --comm, NULL = any */
 	uint64_t max_messages; /* -c: stop after this many, 0 = no limit */
+	/*
+	 * The source sees one direction only (xdp: ingress), so a query's
+	 * response never comes: nothing is matched, no query waits, none is
+	 * reported unanswered.
+	 */
+	bool one_direction;
 };
 
 struct pipeline;

@@ -220,6 +220,8 @@ static void report(struct summary *s, const struct stats *st, enum stats_report_
  */
 static void close_interval(struct summary *s, uint64_t end_ns)
 {
+	if (s->cfg.on_interval)
+		s->cfg.on_interval(s->cfg.interval_ctx, s->interval_start_ns, end_ns);
 	report(s, s->current, STATS_SCOPE_INTERVAL, s->interval_start_ns, end_ns);
 	stats_merge(s->total, s->current);
 	stats_reset(s->current);

@@ -23,6 +23,9 @@
 #include "packet.h"
 #include "stats.h"
 
+/* An --interval closes: [start_ns, end_ns), before its statistics are written. */
+typedef void (*summary_interval_fn)(void *ctx, uint64_t start_ns, uint64_t end_ns);
+
 struct summary_config {
 	struct output *out;
 	size_t max_entries; /* per table (--max-entries) */
@@ -39,6 +42,8 @@ struct summary_config {
 	 * the summary.
 	 */
 	const struct detect_config *detect;
+	summary_interval_fn on_interval; /* may be NULL */
+	void *interval_ctx;
 };
 
 /* One decoded message and what the matcher found out about it. */

@@ -221,6 +221,12 @@ def test_xdp_sees_only_the_query(lab):
     got = sorted((r["qr"], r["dir"], r["id"]) for r in recs)
     check(got == [("query", "ingress", qid)], "want only the query of id %d, got %s", qid, got)
     check_no_process(recs, lab.ifindex(lab.srv, lab.veth_srv))
+    # Ingress only: a response can never come, so no query waits for one.
+    un = [r for r in t.records() if r.get("type") == "unanswered"]
+    st = [r for r in t.records() if r.get("type") == "capture_stats"]
+    check(not un and st and st[-1]["unanswered"] == 0,
+          "xdp reported %d unanswered records (capture_stats.unanswered %s)", len(un),
+          st[-1]["unanswered"] if st else None)
     check(not xdp_attached(lab), "an XDP program is still on %s after SIGINT", lab.veth_srv)
 
 

@@ -426,16 +426,26 @@ static void test_capture_stats_record(void **state)
 		.filtered = UINT64_MAX,
 	};
 
+	struct capture_stats before = st, delta;
+
 	sink_open(&s, OUTPUT_JSON, "h");
 	output_capture_stats(s.out, &st);
 	st.has_kernel = false;
 	output_capture_stats(s.out, &st);
+	/* An interval's share: every counter minus its value at the last close. */
+	before.events_lost = 1;
+	before.filtered = UINT64_MAX - 5;
+	capture_stats_delta(&delta, &st, &before);
+	delta.interval = true;
+	output_capture_stats(s.out, &delta);
 	check_py(&s,
 		 "names = ['packets_matched','events_submitted','events_lost',"
 		 "'events_delivered','messages','decode_errors','truncated_captures',"
 		 "'responses_matched','responses_unmatched','unanswered','tcp_gaps','filtered']\n"
 		 "r = recs[0]\n"
-		 "eq(list(r), ['type','v','ts','host','window_start','window_end'] + names)\n"
+		 "eq(list(r), ['type','v','ts','host','window_start','window_end','scope'] + "
+		 "names)\n"
+		 "eq(r['scope'], 'total')\n"
 		 "eq(r['type'], 'capture_stats'); eq(r['v'], 1); eq(r['host'], 'h')\n"
 		 "eq(r['ts'], '2026-11-27T14:05:01.999999Z')\n"
 		 "eq(r['window_start'], '2026-11-27T14:04:51.000000Z')\n"
@@ -443,7 +453,11 @@ static void test_capture_stats_record(void **state)
 		 "eq([r[k] for k in names], list(range(1, 12)) + [2**64 - 1])\n"
 		 "r = recs[1]\n"
 		 "eq([r[k] for k in names[:3]], [None, None, None])\n"
-		 "eq(r['events_delivered'], 4)\n");
+		 "eq(r['events_delivered'], 4)\n"
+		 "r = recs[2]\n"
+		 "eq(r['scope'], 'interval')\n"
+		 "eq([r[k] for k in names[3:]], [0] * 8 + [5])\n"
+		 "eq(r['events_lost'], None)\n");
 	sink_close(&s);
 }
 

@@ -17,6 +17,8 @@ FUZZ_SECONDS ?= 30
 # Debian packages the build, the tests and the lab need.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev
 TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark tcpdump publicsuffix tzdata
+# tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
+BENCH_PKGS := dnsperf dnstop
 DEPS_STAMP := $(BUILD)/.deps
 
 CFLAGS    ?= -O2 -g
@@ -48,7 +50,7 @@ all: $(BUILD)/dnssnoop
 # Install what is missing, once (apt-get update first: a fresh machine's lists may be absent).
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
-	@missing=$$(for p in $(BUILD_PKGS) $(TEST_PKGS); do \
+	@missing=$$(for p in $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing $$missing"; \

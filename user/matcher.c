@@ -81,19 +81,41 @@ static uint8_t flip_dir(uint8_t dir)
 	return dir;
 }
 
-/* Fold the name into l->qname (first bytes) and hash all of it. */
+/* Eight bytes with ASCII 'A'..'Z' made lower case, the others untouched. */
+static uint64_t fold8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t low7 = w & ~highs;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A'); /* high bit: byte >= 'A' */
+	uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1); /* high bit: byte > 'Z' */
+	uint64_t upper = (ge_a ^ gt_z) & ~w & highs;
+
+	return w | (upper >> 2); /* 0x80 >> 2 is the case bit, 0x20 */
+}
+
+/*
+ * Fold the name into l->qname (the first MATCHER_QNAME_KEEP bytes, eight
+ * at a time) and hash all of it: the kept bytes in one go, the rest (a
+ * name that long is rare) byte by byte.
+ */
 static void key_set_qname(struct lookup *l, const struct dns_msg *msg, uint64_t seed)
 {
 	size_t len = msg->qname_len < sizeof(msg->qname) ? msg->qname_len : sizeof(msg->qname);
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed; /* FNV-1a */
+	size_t keep = len < MATCHER_QNAME_KEEP ? len : MATCHER_QNAME_KEEP, i = 0;
+	uint64_t h;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = fold(msg->qname[i]);
+	for (; i + 8 <= keep; i += 8) {
+		uint64_t w;
 
-		if (i < MATCHER_QNAME_KEEP)
-			l->qname[i] = c;
-		h = (h ^ (uint8_t)c) * 0x100000001b3ULL;
+		memcpy(&w, msg->qname + i, 8);
+		w = fold8(w);
+		memcpy(l->qname + i, &w, 8);
 	}
+	for (; i < keep; i++)
+		l->qname[i] = fold(msg->qname[i]);
+	h = hash_bytes(l->qname, keep, seed);
+	for (; i < len; i++)
+		h = (h ^ (uint8_t)fold(msg->qname[i])) * 0x100000001b3ULL;
 	l->key.qname_len = (uint16_t)len;
 	l->key.qname_hash = hash_mix64(h);
 }
@@ -111,7 +133,7 @@ static void make_lookup(const struct matcher *m, const struct pkt_meta *meta,
 	const uint8_t *server = is_response ? meta->saddr : meta->daddr;
 	struct match_key *k = &l->key;
 
-	memset(l, 0, sizeof(*l));
+	memset(k, 0, sizeof(*k)); /* compared with memcmp; the name only up to its length */
 	k->cookie = meta->cookie;
 	memcpy(k->client, client, alen);
 	memcpy(k->server, server, alen);

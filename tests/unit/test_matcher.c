@@ -257,6 +257,41 @@ static void test_key_fields(void **state)
 	matcher_free(m);
 }
 
+/*
+ * Case folding at every length and lane: a name in one case matches the
+ * same name in the other; the bytes next to the letters ('@' '[' '`' '{')
+ * are not letters and stay distinct; past the kept prefix (256 bytes) the
+ * name still counts.
+ */
+static void test_case_folding(void **state)
+{
+	static const char alphabet[] = "aZ@[`{mQ.z-A";
+	struct matcher *m = matcher_new(5000000000ULL, 64);
+	struct reports rs = {0};
+	char lower[301], upper[301], other[301];
+
+	for (size_t len = 1; len <= 300; len++) {
+		for (size_t i = 0; i < len; i++) {
+			char c = alphabet[(i * 7 + len) % (sizeof(alphabet) - 1)];
+
+			lower[i] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+			upper[i] = c >= 'a' && c <= 'z' ? c - 32 : c;
+		}
+		lower[len] = upper[len] = 0;
+		memcpy(other, lower, len + 1);
+		other[len - 1] = other[len - 1] == '@' ? '`' : '@'; /* one case-folding near miss */
+		add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40009, (uint16_t)len, lower);
+		assert_int_equal(answer(m, 200, DNSSNOOP_INGRESS, 40009, (uint16_t)len, other, 1),
+				 UINT64_MAX);
+		assert_int_equal(answer(m, 300, DNSSNOOP_INGRESS, 40009, (uint16_t)len, upper, 1),
+				 200);
+	}
+	assert_int_equal(stats_of(m).matched, 300);
+	assert_int_equal(stats_of(m).unmatched, 300);
+	assert_int_equal(rs.n, 0);
+	matcher_free(m);
+}
+
 static void test_timeout_expiry(void **state)
 {
 	struct matcher *m = matcher_new(1000, 64);
@@ -514,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_vantage),
 		cmocka_unit_test(test_key_fields),
+		cmocka_unit_test(test_case_folding),
 		cmocka_unit_test(test_timeout_expiry),
 		cmocka_unit_test(test_retransmit),
 		cmocka_unit_test(test_capacity_eviction_order),

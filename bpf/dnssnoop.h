@@ -37,7 +37,9 @@ struct dnssnoop_owner {
 /*
  * One captured packet: this header, then cap_len bytes of the L4 payload
  * (the DNS message for UDP, the TCP segment's data for TCP). The ring
- * reservation is always sizeof(header) + snaplen, so cap_len <= snaplen.
+ * record is sizeof(header) plus the smallest of 64, 128, ... 2048 or
+ * snaplen bytes that holds the copy (reservations must have a constant
+ * size), so cap_len <= snaplen and cap_len <= record size - header.
  */
 struct dnssnoop_event {
 	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */

@@ -388,29 +388,42 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	return false;
 }
 
-static enum live_hook parse_hook(const char *arg)
+/*
+ * The index of arg among names[0..n), or exit saying what the option
+ * takes ("--hook: 'x' is not cgroup, tc or xdp").
+ */
+static int parse_choice(const char *opt, const char *arg, const char *const *names, int n)
 {
-	if (!strcmp(arg, "cgroup"))
-		return LIVE_HOOK_CGROUP;
-	if (!strcmp(arg, "tc"))
-		return LIVE_HOOK_TC;
-	if (!strcmp(arg, "xdp"))
-		return LIVE_HOOK_XDP;
-	die_usage("--hook: '%s' is not cgroup, tc or xdp", arg);
-	return LIVE_HOOK_CGROUP;
+	char fmt[160];
+	int len;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	len = snprintf(fmt, sizeof(fmt), "%s: '%%s' is not ", opt);
+	for (int i = 0; i < n && len > 0 && (size_t)len < sizeof(fmt); i++)
+		len += snprintf(fmt + len, sizeof(fmt) - (size_t)len, "%s%s",
+				i == 0	     ? ""
+				: i == n - 1 ? " or "
+					     : ", ",
+				names[i]);
+	die_usage(fmt, arg);
+	return 0;
 }
 
-static enum live_tc_attach parse_tc_attach(const char *arg)
-{
-	if (!strcmp(arg, "auto"))
-		return LIVE_TC_AUTO;
-	if (!strcmp(arg, "tcx"))
-		return LIVE_TC_TCX;
-	if (!strcmp(arg, "clsact"))
-		return LIVE_TC_CLSACT;
-	die_usage("--tc-attach: '%s' is not auto, tcx or clsact", arg);
-	return LIVE_TC_AUTO;
-}
+#define NCHOICES(names) ((int)(sizeof(names) / sizeof((names)[0])))
+
+static const char *const hook_names[] = {
+	[LIVE_HOOK_CGROUP] = "cgroup",
+	[LIVE_HOOK_TC] = "tc",
+	[LIVE_HOOK_XDP] = "xdp",
+};
+
+static const char *const tc_attach_names[] = {
+	[LIVE_TC_AUTO] = "auto",
+	[LIVE_TC_TCX] = "tcx",
+	[LIVE_TC_CLSACT] = "clsact",
+};
 
 /* tc and xdp see interfaces, not sockets: no process to filter on. */
 static void check_hook_options(const struct options *o)
@@ -476,10 +489,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->cgroup = optarg;
 			break;
 		case OPT_HOOK:
-			o->hook = parse_hook(optarg);
+			o->hook = (enum live_hook)parse_choice("--hook", optarg, hook_names,
+							       NCHOICES(hook_names));
 			break;
 		case OPT_TC_ATTACH:
-			o->tc_attach = parse_tc_attach(optarg);
+			o->tc_attach = (enum live_tc_attach)parse_choice(
+				"--tc-attach", optarg, tc_attach_names, NCHOICES(tc_attach_names));
 			break;
 		case 'i':
 			if (o->nifaces == LIVE_MAX_IFACES)

@@ -53,8 +53,16 @@ class Run(runner.Run):
         return [r for r in self.records if r["type"] in types]
 
     def capture_stats(self):
-        s = [r for r in self.records if r["type"] == "capture_stats"]
-        check(len(s) == 1, "want one capture_stats record, got %d", len(s))
+        """The session's capture_stats (scope total: with --interval each
+        interval has its own too, and they add up to it)."""
+        recs = [r for r in self.records if r["type"] == "capture_stats"]
+        s = [r for r in recs if r["scope"] == "total"]
+        check(len(s) == 1, "want one total capture_stats record, got %d", len(s))
+        iv = [r for r in recs if r["scope"] == "interval"]
+        for k in ("events_delivered", "messages", "responses_matched", "unanswered"):
+            check(not iv or sum(r[k] for r in iv) == s[0][k],
+                  "intervals' capture_stats %s add up to %d, total %d", k,
+                  sum(r[k] for r in iv), s[0][k])
         return s[0]
 
 

@@ -68,6 +68,57 @@ void jbuf_append_str(struct jbuf *j, const char *s)
 	jbuf_append(j, s, strlen(s));
 }
 
+void jbuf_append(struct jbuf *j, const void *data, size_t n)
+{
+	if (!jbuf_reserve(j, n))
+		return;
+	memcpy(j->buf + j->len, data, n);
+	j->len += n;
+}
+
+void jbuf_append_char(struct jbuf *j, char c)
+{
+	if (!jbuf_reserve(j, 1))
+		return;
+	j->buf[j->len++] = c;
+}
+
+/* Separator before a value or key: a comma unless first in its container. */
+static void before_item(struct jbuf *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth && j->has_item)
+		jbuf_append_char(j, ',');
+	j->has_item = true;
+}
+
+void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n)
+{
+	before_item(j);
+	jbuf_append(j, quoted_key, n);
+	j->after_key = true;
+}
+
+void jbuf_null(struct jbuf *j)
+{
+	before_item(j);
+	jbuf_append(j, "null", 4);
+}
+
+void jbuf_word(struct jbuf *j, const char *s, size_t n)
+{
+	before_item(j);
+	if (!jbuf_reserve(j, n + 2))
+		return;
+	j->buf[j->len] = '"';
+	memcpy(j->buf + j->len + 1, s, n);
+	j->buf[j->len + n + 1] = '"';
+	j->len += n + 2;
+}
+
 static const char digit_pairs[201] = "00010203040506070809"
 				     "10111213141516171819"
 				     "20212223242526272829"
@@ -263,7 +314,7 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 
 static void open_container(struct jbuf *j, char c)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	jbuf_append_char(j, c);
 	j->depth++;
 	j->has_item = false;
@@ -307,7 +358,7 @@ static void quoted(struct jbuf *j, const char *s, size_t n)
 
 void jbuf_key(struct jbuf *j, const char *key)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	quoted(j, key, strlen(key));
 	jbuf_append_char(j, ':');
 	j->after_key = true;
@@ -315,7 +366,7 @@ void jbuf_key(struct jbuf *j, const char *key)
 
 void jbuf_strn(struct jbuf *j, const char *s, size_t n)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	quoted(j, s, n);
 }
 
@@ -326,13 +377,13 @@ void jbuf_str(struct jbuf *j, const char *s)
 
 void jbuf_u64(struct jbuf *j, uint64_t v)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	jbuf_append_u64(j, v);
 }
 
 void jbuf_i64(struct jbuf *j, int64_t v)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	if (v < 0) {
 		jbuf_append_char(j, '-');
 		/* Negate in unsigned arithmetic: INT64_MIN has no positive twin. */
@@ -344,7 +395,7 @@ void jbuf_i64(struct jbuf *j, int64_t v)
 
 void jbuf_bool(struct jbuf *j, bool v)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	if (v)
 		jbuf_append(j, "true", 4);
 	else
@@ -353,6 +404,6 @@ void jbuf_bool(struct jbuf *j, bool v)
 
 void jbuf_raw(struct jbuf *j, const char *json, size_t n)
 {
-	jbuf_before_item(j);
+	before_item(j);
 	jbuf_append(j, json, n);
 }

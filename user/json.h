@@ -59,37 +59,13 @@ static inline bool jbuf_reserve(struct jbuf *j, size_t n)
 }
 
 /*
- * Raw bytes, no JSON structure (newlines, text output). The few writers
- * every record calls dozens of times are inline: with a literal's length
- * known, the copy becomes a few moves.
+ * Raw bytes, no JSON structure (newlines, text output). Not inline: a
+ * record's writer calls these dozens of times, and inlined they made it
+ * several times larger and measurably slower, though it ran fewer
+ * instructions (see docs/benchmarks.md, user-space pipeline).
  */
-static inline void jbuf_append(struct jbuf *j, const void *data, size_t n)
-{
-	if (!jbuf_reserve(j, n))
-		return;
-	memcpy(j->buf + j->len, data, n);
-	j->len += n;
-}
-
-static inline void jbuf_append_char(struct jbuf *j, char c)
-{
-	if (!jbuf_reserve(j, 1))
-		return;
-	j->buf[j->len++] = c;
-}
-
-/* Separator before a value or key: a comma unless first in its container. */
-static inline void jbuf_before_item(struct jbuf *j)
-{
-	if (j->after_key) {
-		j->after_key = false;
-		return;
-	}
-	if (j->depth && j->has_item)
-		jbuf_append_char(j, ',');
-	j->has_item = true;
-}
-
+void jbuf_append(struct jbuf *j, const void *data, size_t n);
+void jbuf_append_char(struct jbuf *j, char c);
 void jbuf_append_str(struct jbuf *j, const char *s);
 /* Decimal digits of v, no separators. */
 void jbuf_append_u64(struct jbuf *j, uint64_t v);
@@ -111,12 +87,7 @@ void jbuf_key(struct jbuf *j, const char *key);
  * JBUF_KEY(j, "ttl") writes "ttl": with one memcpy.
  */
 #define JBUF_KEY(j, lit) jbuf_key_raw((j), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
-static inline void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n)
-{
-	jbuf_before_item(j);
-	jbuf_append(j, quoted_key, n);
-	j->after_key = true;
-}
+void jbuf_key_raw(struct jbuf *j, const char *quoted_key, size_t n);
 
 /* JBUF_KEY plus a value. */
 #define JBUF_KV_STR(j, lit, s)	(JBUF_KEY(j, lit), jbuf_str((j), (s)))
@@ -131,26 +102,13 @@ void jbuf_strn(struct jbuf *j, const char *s, size_t n); /* may hold NULs */
 void jbuf_u64(struct jbuf *j, uint64_t v);
 void jbuf_i64(struct jbuf *j, int64_t v);
 void jbuf_bool(struct jbuf *j, bool v);
-static inline void jbuf_null(struct jbuf *j)
-{
-	jbuf_before_item(j);
-	jbuf_append(j, "null", 4);
-}
+void jbuf_null(struct jbuf *j);
 /*
  * A string the program made itself (type names, addresses, times), known
  * to hold only printable ASCII other than '"' and '\\': quoted and copied,
  * not scanned. Anything that came off the wire goes through jbuf_str().
  */
-static inline void jbuf_word(struct jbuf *j, const char *s, size_t n)
-{
-	jbuf_before_item(j);
-	if (!jbuf_reserve(j, n + 2))
-		return;
-	j->buf[j->len] = '"';
-	memcpy(j->buf + j->len + 1, s, n);
-	j->buf[j->len + n + 1] = '"';
-	j->len += n + 2;
-}
+void jbuf_word(struct jbuf *j, const char *s, size_t n);
 
 #define JBUF_KV_WORD(j, lit, s) (JBUF_KEY(j, lit), jbuf_word((j), (s), strlen(s)))
 

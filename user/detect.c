@@ -97,7 +97,7 @@ struct table {
 /* A name's registered domain: a suffix of the name, at this offset. */
 struct domain_memo {
 	uint64_t name_hash;
-	int16_t offset; /* NO_DOMAIN: none; 0 with name_hash 0: never filled */
+	int16_t offset; /* NO_DOMAIN: none */
 	bool used;
 };
 
@@ -521,13 +521,14 @@ static void count_client(struct detect *d, uint64_t chash, const struct dns_obs 
 struct target_ref {
 	uint8_t kind;
 	const char *text; /* NUL-terminated */
+	size_t len;
 	uint64_t hash;
 };
 
 static struct target_ref target_ref(const struct detect *d, uint8_t kind, const char *text,
 				    size_t len)
 {
-	return (struct target_ref){kind, text, target_hash_len(d, kind, text, len)};
+	return (struct target_ref){kind, text, len, target_hash_len(d, kind, text, len)};
 }
 
 static void count_target(struct detect *d, uint64_t chash, const struct target_ref *ref,
@@ -575,8 +576,7 @@ static bool is_retransmission(const struct detect *d, uint64_t chash, const stru
 }
 
 /* The registered domain of a name (libpsl), a suffix of it; false if none. */
-static bool domain_ref(struct detect *d, const struct target_ref *name, size_t len,
-		       struct target_ref *out)
+static bool domain_ref(struct detect *d, const struct target_ref *name, struct target_ref *out)
 {
 	struct domain_memo *set = d->domains[name->hash % DOMAIN_MEMO_SETS], *m = &set[0];
 	const char *domain;
@@ -593,12 +593,13 @@ static bool domain_ref(struct detect *d, const struct target_ref *name, size_t l
 		m->name_hash = name->hash;
 		m->offset = NO_DOMAIN;
 		/* libpsl returns a pointer into the name; anything else is not kept */
-		if (domain && *domain && domain >= name->text && domain < name->text + len)
+		if (domain && *domain && domain >= name->text && domain < name->text + name->len)
 			m->offset = (int16_t)(domain - name->text);
 	}
 	if (m->offset == NO_DOMAIN)
 		return false;
-	*out = target_ref(d, DETECT_T_DOMAIN, name->text + m->offset, len - (size_t)m->offset);
+	*out = target_ref(d, DETECT_T_DOMAIN, name->text + m->offset,
+			  name->len - (size_t)m->offset);
 	return true;
 }
 
@@ -617,7 +618,7 @@ static bool peer_ref(struct detect *d, const struct dns_obs *o, struct target_re
 	}
 	if (!m->text[0])
 		return false;
-	*out = (struct target_ref){DETECT_T_PEER, m->text, m->hash};
+	*out = (struct target_ref){DETECT_T_PEER, m->text, strlen(m->text), m->hash};
 	return true;
 }
 
@@ -664,17 +665,16 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 }
 
 static void detect_response(struct detect *d, const struct dns_obs *o,
-			    const struct target_ref *name, size_t len)
+			    const struct target_ref *name)
 {
 	struct target_ref domain;
 
 	answer_target(d, name, o);
-	if (domain_ref(d, name, len, &domain))
+	if (domain_ref(d, name, &domain))
 		answer_target(d, &domain, o);
 }
 
-static void detect_query(struct detect *d, const struct dns_obs *o, const struct target_ref *name,
-			 size_t len)
+static void detect_query(struct detect *d, const struct dns_obs *o, const struct target_ref *name)
 {
 	uint64_t chash = client_hash(d, o);
 	struct target_ref t;
@@ -688,7 +688,7 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 	d->last_ns = o->ts_ns;
 	count_client(d, chash, o);
 	count_target(d, chash, name, o->id, o->ts_ns);
-	if (domain_ref(d, name, len, &t))
+	if (domain_ref(d, name, &t))
 		count_target(d, chash, &t, o->id, o->ts_ns);
 	if (peer_ref(d, o, &t))
 		count_target(d, chash, &t, o->id, o->ts_ns);
@@ -709,9 +709,9 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 		return;
 	name = target_ref(d, DETECT_T_NAME, text, len);
 	if (o->kind == OBS_RESPONSE)
-		detect_response(d, o, &name, len);
+		detect_response(d, o, &name);
 	else
-		detect_query(d, o, &name, len);
+		detect_query(d, o, &name);
 }
 
 /* ---- judging ----------------------------------------------------------- */

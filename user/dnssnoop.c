@@ -160,7 +160,9 @@ static void usage(FILE *f)
 		"5)\n"
 		"      --max-pending N     bound on queries awaiting a response (default "
 		"65536)\n"
-		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
+		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8, about\n"
+		"                          40 000 events); losses are counted in\n"
+		"                          capture_stats\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",

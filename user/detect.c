@@ -538,13 +538,13 @@ static struct target_ref target_ref(const struct detect *d, uint8_t kind, const 
 static void count_target(struct detect *d, uint64_t chash, const struct target_ref *ref,
 			 uint64_t id, uint64_t ts_ns)
 {
-	bool created;
-	struct dtarget *t = (struct dtarget *)entry(&d->targets,
-						    table_get(d, &d->targets, ref->hash, &created));
+	bool new_target, created;
+	struct dtarget *t = (struct dtarget *)entry(
+		&d->targets, table_get(d, &d->targets, ref->hash, &new_target));
 	uint32_t slot = table_get(d, &d->pairs, pair_hash(chash, ref->hash), &created);
 	struct dpair *p = (struct dpair *)entry(&d->pairs, slot);
 
-	if (!t->text[0]) {
+	if (new_target) { /* not t->text[0]: the text is far from the head */
 		t->kind = ref->kind;
 		snprintf(t->text, sizeof(t->text), "%s", ref->text);
 	}

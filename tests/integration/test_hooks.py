@@ -29,6 +29,7 @@ Usage: python3 tests/integration/test_hooks.py [CASE-SUBSTRING...]
 Needs root; exits 77 when it cannot run.
 """
 
+import ipaddress
 import json
 import os
 import signal
@@ -209,6 +210,34 @@ def test_tc_sees_query_and_response(lab):
     check_query_and_response(lab, t, "www.lab.test", qid)
     left = tcx_links() & ours
     check(not left, "TCX links %s still there after SIGINT", sorted(left))
+
+
+def test_tc_ipv6_and_tcp(lab):
+    """tc, as the cgroup hook's tests do: an AAAA over IPv6 and an A over TCP
+    (reassembled), each query on ingress and response on egress once, the
+    response matched to its query (a latency), the right addresses."""
+    t = start_tracer(lab, "tc")
+    d6 = lab.dig(DIG + ["www.lab.test", "AAAA"], server=lab.srv6)
+    dt = lab.dig(DIG + ["+tcp", "www.lab.test", "A"])
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1000:])
+    check(d6.rc == 0 and dt.rc == 0 and d6.responses() and dt.responses(),
+          "dig failed: %s %s", d6.err[-300:], dt.err[-300:])
+    recs = [r for r in t.records() if r.get("type") == "dns"]
+    cli6, srv6 = (str(ipaddress.ip_address(a)) for a in (lab.cli6, lab.srv6))
+    for d, qname, proto, cli, srv in ((d6, "www.lab.test", "udp", cli6, srv6),
+                                      (dt, "www.lab.test", "tcp", lab.cli4, lab.srv4)):
+        qid = d.queries()[-1]["id"]
+        mine = [r for r in recs if r["qname"] == qname and r["id"] == qid
+                and r["proto"] == proto]
+        got = sorted((r["qr"], r["dir"], r["saddr"], r["daddr"]) for r in mine)
+        check(got == [("query", "ingress", cli, srv), ("response", "egress", srv, cli)],
+              "%s over %s: want the query in and the response out once, got %s", qname,
+              proto, got)
+        resp = [r for r in mine if r["qr"] == "response"][0]
+        check(resp.get("latency_ns", 0) > 0 and resp["rcode"] == "NOERROR" and resp["answers"],
+              "%s over %s: response not matched or empty: %s", qname, proto,
+              json.dumps(resp)[:400])
+        check_no_process(mine, lab.ifindex(lab.srv, lab.veth_srv))
 
 
 def test_xdp_sees_only_the_query(lab):
@@ -465,7 +494,7 @@ def test_hook_needs_interface(lab):
     check(p.returncode == 2 and "--tc-attach" in p.stderr, "rc %d: %s", p.returncode, p.stderr)
 
 
-CASES = [test_tc_sees_query_and_response, test_xdp_sees_only_the_query,
+CASES = [test_tc_sees_query_and_response, test_tc_ipv6_and_tcp, test_xdp_sees_only_the_query,
          test_tc_sigkill_leaves_nothing, test_xdp_sigkill_leaves_nothing,
          test_clsact_sees_query_and_response, test_clsact_sigkill_guard_removes,
          test_clsact_keeps_foreign_qdisc_and_filter, test_clsact_group_sigkill_guard_survives,

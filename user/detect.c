@@ -809,32 +809,56 @@ static uint64_t active_clients(const struct judge *j, uint64_t first_ns, uint64_
 /*
  * Pairs grouped by target (or by client and target kind), most lookups
  * first; ties by the client's label (the target's text), so that the top
- * and second parties do not depend on the hash seed.
+ * and second parties do not depend on the hash seed. The keys are copied
+ * into a compact array once per pair, not fetched per comparison from the
+ * scattered pair, client and target entries: ties are common (a flood of
+ * pairs with one lookup each) and each fetch was a cache miss.
  */
-static int cmp_by_target(const void *a, const void *b, void *ctx)
+struct sort_item {
+	uint64_t group; /* the target's hash, or the client's */
+	uint64_t lookups;
+	uint8_t tkind; /* by client: the target kind; by target: 0 */
+	const char *tie; /* by target: the client's label; by client: the target's text */
+	struct dpair *p;
+};
+
+/* Group, then kind, most lookups first, then the tie text. */
+static int cmp_sort_item(const void *a, const void *b)
 {
-	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
-	const struct detect *d = ctx;
+	const struct sort_item *x = a, *y = b;
 
-	if (x->thash != y->thash)
-		return x->thash < y->thash ? -1 : 1;
-	if (x->h.lookups != y->h.lookups)
-		return x->h.lookups > y->h.lookups ? -1 : 1;
-	return strcmp(find_client(d, x->chash)->id.label, find_client(d, y->chash)->id.label);
-}
-
-static int cmp_by_client(const void *a, const void *b, void *ctx)
-{
-	const struct dpair *x = *(struct dpair *const *)a, *y = *(struct dpair *const *)b;
-	const struct detect *d = ctx;
-
-	if (x->chash != y->chash)
-		return x->chash < y->chash ? -1 : 1;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
 	if (x->tkind != y->tkind)
 		return x->tkind - y->tkind;
-	if (x->h.lookups != y->h.lookups)
-		return x->h.lookups > y->h.lookups ? -1 : 1;
-	return strcmp(find_target(d, x->thash)->text, find_target(d, y->thash)->text);
+	if (x->lookups != y->lookups)
+		return x->lookups > y->lookups ? -1 : 1;
+	return strcmp(x->tie, y->tie);
+}
+
+/*
+ * Sorts j->pairs by target or by client (and target kind), on keys copied
+ * into a compact array first (every pair's client and target are known).
+ */
+static int sort_pairs(struct judge *j, bool by_target)
+{
+	struct sort_item *v = calloc(j->npairs ? j->npairs : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < j->npairs; i++) {
+		struct dpair *p = j->pairs[i];
+
+		v[i] = by_target ? (struct sort_item){p->thash, p->h.lookups, 0,
+						      find_client(j->d, p->chash)->id.label, p}
+				 : (struct sort_item){p->chash, p->h.lookups, p->tkind,
+						      find_target(j->d, p->thash)->text, p};
+	}
+	qsort(v, j->npairs, sizeof(*v), cmp_sort_item);
+	for (size_t i = 0; i < j->npairs; i++)
+		j->pairs[i] = v[i].p;
+	free(v);
+	return 0;
 }
 
 /*
@@ -1061,19 +1085,22 @@ static int judge_exclusive(struct judge *j)
 	struct verdict *tv = calloc(n ? n : 1, sizeof(*tv));
 	struct verdict *cv = calloc(n ? n : 1, sizeof(*cv));
 
-	if (!tv || !cv) {
+	if (!tv || !cv || sort_pairs(j, false)) {
 		free(tv);
 		free(cv);
 		return -ENOMEM;
 	}
-	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_client, j->d);
 	for (size_t i = 0, e; i < n; i = e) {
 		e = group_end(j->pairs, n, i, false);
 		judge_client(j, j->pairs + i, e - i, &cv[ncv]);
 		if (cv[ncv].exclusive)
 			ncv++;
 	}
-	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_target, j->d);
+	if (sort_pairs(j, true)) {
+		free(tv);
+		free(cv);
+		return -ENOMEM;
+	}
 	for (size_t i = 0, e; i < n; i = e) {
 		e = group_end(j->pairs, n, i, true);
 		judge_target(j, j->pairs + i, e - i, &tv[ntv]);
@@ -1381,12 +1408,14 @@ static void add_replacement(struct judge *j, const struct tgroup *old, const str
 	r->address_overlap = address_overlap(old->t, g->t);
 }
 
-/* Pairs grouped by target, most lookups first (j->pairs re-sorted). */
+/*
+ * Pairs grouped by target, most lookups first: j->pairs as judge_exclusive()
+ * left them (sorted by target; nothing between reorders them).
+ */
 static size_t target_groups(struct judge *j, struct tgroup *groups)
 {
 	size_t ng = 0, n = j->npairs;
 
-	qsort_r(j->pairs, n, sizeof(*j->pairs), cmp_by_target, j->d);
 	for (size_t i = 0, e; i < n; i = e) {
 		e = group_end(j->pairs, n, i, true);
 		groups[ng++] =

@@ -245,11 +245,20 @@ def test_xdp_sees_only_the_query(lab):
     t = start_tracer(lab, "xdp")
     check(xdp_attached(lab), "no XDP program on %s while tracing", lab.veth_srv)
     qid = dig_one(lab, "mail.lab.test")
+    d6 = lab.dig(DIG + ["www.lab.test", "AAAA"], server=lab.srv6)
     check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1000:])
     recs = lab_records(lab, t, "mail.lab.test")
     got = sorted((r["qr"], r["dir"], r["id"]) for r in recs)
     check(got == [("query", "ingress", qid)], "want only the query of id %d, got %s", qid, got)
     check_no_process(recs, lab.ifindex(lab.srv, lab.veth_srv))
+    # IPv6 too: the AAAA query over IPv6, once, with its addresses.
+    check(d6.rc == 0 and d6.queries(), "dig over IPv6 failed: %s", d6.err[-300:])
+    cli6, srv6 = (str(ipaddress.ip_address(a)) for a in (lab.cli6, lab.srv6))
+    q6 = [(r["qr"], r["dir"], r["saddr"], r["daddr"], r["qtype"]) for r in t.records()
+          if r.get("type") == "dns" and r["id"] == d6.queries()[-1]["id"]
+          and r["qname"] == "www.lab.test"]
+    check(q6 == [("query", "ingress", cli6, srv6, "AAAA")],
+          "xdp over IPv6: want the AAAA query once, got %s", q6)
     # Ingress only: a response can never come, so no query waits for one.
     un = [r for r in t.records() if r.get("type") == "unanswered"]
     st = [r for r in t.records() if r.get("type") == "capture_stats"]

@@ -17,12 +17,18 @@
  *   - cgroup/connect*, sendmsg*, recvmsg*
  *                               the task actually using a socket (it may
  *                               have been inherited or passed on),
- *   - iter/task_file            run once at start: sockets that already
- *                               existed, found in every task's fd table.
- * Accepted TCP sockets are created in softirq and touched by no hook before
- * their first segment arrives, so a listener bound to a DNS port carries
- * its owner in socket storage with BPF_F_CLONE: every accepted child gets
- * a copy, and the packet programs fall back to it.
+ * and user space seeds the map at start with the sockets that already
+ * existed (sock_diag and /proc, see sockscan.c). Accepted TCP sockets are
+ * created in softirq and touched by no hook before their first segment
+ * arrives, so a listener bound to a DNS port carries its owner in socket
+ * storage with BPF_F_CLONE: every accepted child gets a copy, and the
+ * packet programs fall back to it.
+ *
+ * Portability: the oldest verifier we load on is Linux 5.10's. Map keys
+ * live on the stack; every helper on a path that must load exists there
+ * for the program's type; a helper that only some kernels have sits
+ * behind a use_* constant that user space sets from a probe before load,
+ * so the verifier drops the branch a kernel cannot run.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -53,6 +59,10 @@ const volatile __u32 nports = 0;
 const volatile __u32 snaplen = DNSSNOOP_DEFAULT_SNAPLEN;
 /* At most one reader wakeup per this many ns; see wakeup_flags(). */
 const volatile __u64 wakeup_interval_ns = 5000000;
+/* Optional features (capture_live.c probes them; docs/capture.md, "Kernels"). */
+const volatile bool use_leader_comm = true; /* bpf_get_current_task + probe_read_kernel */
+const volatile bool use_listener_owner = true; /* listen_owners socket storage */
+const volatile bool use_xdp_load_bytes = true; /* bpf_xdp_load_bytes, bpf_xdp_get_buff_len (5.18) */
 
 __u64 last_wakeup_ns = 0;
 
@@ -129,13 +139,30 @@ struct pkt {
 	enum hook_kind kind;
 };
 
-/* bpf_skb_load_bytes or bpf_xdp_load_bytes; off counts from the network header. */
+/*
+ * An xdp frame before Linux 5.18 is one linear buffer, and the kernel has
+ * no bpf_xdp_load_bytes: read it with bpf_probe_read_kernel, which xdp
+ * programs have had since 5.5, inside the buffer's bounds.
+ */
+static __always_inline int xdp_linear_load(struct xdp_md *ctx, __u32 off, void *to, __u32 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	if (off > 0xffff || data + off + len > end)
+		return -1;
+	return bpf_probe_read_kernel(to, len, data + off);
+}
+
+/* bpf_skb_load_bytes or the xdp equivalent; off counts from the network header. */
 static __always_inline int load_bytes(void *ctx, enum hook_kind kind, __u32 l3, __u32 off, void *to,
 				      __u32 len)
 {
-	if (kind == HOOK_XDP)
+	if (kind != HOOK_XDP)
+		return bpf_skb_load_bytes(ctx, l3 + off, to, len);
+	if (use_xdp_load_bytes)
 		return bpf_xdp_load_bytes(ctx, l3 + off, to, len);
-	return bpf_skb_load_bytes(ctx, l3 + off, to, len);
+	return xdp_linear_load(ctx, l3 + off, to, len);
 }
 
 /*
@@ -310,13 +337,17 @@ static __always_inline void copy_addrs(const struct pkt *p, const struct pkt_inf
 	}
 }
 
-/* Owner of the socket: by cookie, else (accepted TCP) from its listener. */
+/*
+ * Owner of the socket: by cookie, else (accepted TCP) from its listener.
+ * The key is a stack copy: verifiers before 6.x take map keys only from
+ * the stack or a map value, not from ring-buffer memory.
+ */
 static __always_inline void copy_owner(struct __sk_buff *skb, const struct pkt_info *pi,
-				       struct dnssnoop_event *ev)
+				       struct dnssnoop_event *ev, __u64 cookie)
 {
-	struct dnssnoop_owner *o = bpf_map_lookup_elem(&owners, &ev->cookie);
+	struct dnssnoop_owner *o = bpf_map_lookup_elem(&owners, &cookie);
 
-	if (!o && pi->proto == IPPROTO_TCP) {
+	if (!o && use_listener_owner && pi->proto == IPPROTO_TCP) {
 		struct bpf_sock *sk = skb->sk;
 
 		if (sk)
@@ -346,8 +377,10 @@ static __always_inline void copy_origin(const struct pkt *p, const struct pkt_in
 
 		ev->ifindex = skb->ifindex;
 		if (p->kind == HOOK_CGROUP) {
-			ev->cookie = bpf_get_socket_cookie(skb);
-			copy_owner(skb, pi, ev);
+			__u64 cookie = bpf_get_socket_cookie(skb);
+
+			ev->cookie = cookie;
+			copy_owner(skb, pi, ev, cookie);
 			return;
 		}
 	}
@@ -371,7 +404,7 @@ static __always_inline __u64 wakeup_flags(__u64 now)
 
 /*
  * Ring space for an event with want payload bytes (want <= snaplen): the
- * smallest of 64, 128, ..., 2048 and snaplen that holds it. The reserve
+ * smallest of 64, 128, ..., 32768 and snaplen that holds it. The reserve
  * size must be a constant, hence one call per class; the verifier drops
  * the classes that snaplen (a load-time constant) makes dead. Compared with
  * always reserving snaplen, a 40-byte query moves far less of the ring
@@ -392,26 +425,43 @@ static __always_inline struct dnssnoop_event *reserve_event(__u64 want, __u64 *r
 	RESERVE_CLASS(512)
 	RESERVE_CLASS(1024)
 	RESERVE_CLASS(2048)
+	RESERVE_CLASS(4096)
+	RESERVE_CLASS(8192)
+	RESERVE_CLASS(16384)
+	RESERVE_CLASS(32768)
 	*room = snaplen;
 	return bpf_ringbuf_reserve(&rb, sizeof(struct dnssnoop_event) + snaplen, 0);
 }
 
 /*
- * Copy the first cap bytes of the payload, 0 < cap <= room. The empty
- * asm keeps clang from testing a zero-extended copy of cap and passing
- * the original, which loses the verifier the bound.
+ * Copy the first cap bytes of the payload, cap <= room; returns the bytes
+ * copied. The length passed is (cap - 1) + 1 after checking cap - 1 <
+ * room: verifiers before 6.8 learn nothing from "cap != 0", but they learn
+ * 1 <= length <= room from that (a zero cap wraps and fails the check).
+ * The empty asm statements keep clang from folding the check back into
+ * "cap == 0" or testing a copy of the register it then passes.
  */
 static __always_inline __u32 copy_payload(const struct pkt *p, const struct pkt_info *pi,
 					  struct dnssnoop_event *ev, __u64 cap, __u64 room)
 {
+	__u64 last;
+
 	asm volatile("" : "+r"(cap));
 	if (cap > room)
 		cap = room;
-	if (cap == 0)
+	last = cap - 1;
+	asm volatile("" : "+r"(last));
+	if (last >= room)
 		return 0;
-	if (load_bytes(p->ctx, p->kind, p->l3, pi->payload_off, ev->payload, cap) < 0)
+	if (p->kind == HOOK_XDP && !use_xdp_load_bytes) {
+		/* pkt_len() made the length the linear buffer's: this stays inside */
+		if (bpf_probe_read_kernel(ev->payload, last + 1, p->data + pi->payload_off) < 0)
+			return 0;
+		return last + 1;
+	}
+	if (load_bytes(p->ctx, p->kind, p->l3, pi->payload_off, ev->payload, last + 1) < 0)
 		return 0;
-	return cap;
+	return last + 1;
 }
 
 static __always_inline void submit_event(const struct pkt *p, const struct pkt_info *pi, __u8 dir,
@@ -451,6 +501,10 @@ static __always_inline void submit_event(const struct pkt *p, const struct pkt_i
  */
 static __always_inline bool pkt_len(struct pkt *p)
 {
+	if (p->kind == HOOK_XDP && !use_xdp_load_bytes) {
+		p->len = p->end - p->data; /* one linear buffer */
+		return true;
+	}
 	if (p->kind == HOOK_XDP) {
 		__u32 len = bpf_xdp_get_buff_len(p->ctx);
 
@@ -601,7 +655,6 @@ int dns_xdp(struct xdp_md *ctx)
 
 static __always_inline void current_owner(struct dnssnoop_owner *o)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	o->tgid = pid_tgid >> 32;
@@ -612,9 +665,18 @@ static __always_inline void current_owner(struct dnssnoop_owner *o)
 	/*
 	 * The process's name (what ps and ss -p show, and what --comm users
 	 * type), not the thread's: dig sends from a thread named
-	 * "isc-net-0000".
+	 * "isc-net-0000". bpf_get_current_task (not its _btf twin, which
+	 * socket programs lack before 6.1) and CO-RE reads reach the group
+	 * leader on every kernel; where probe_read_kernel is refused
+	 * (lockdown=confidentiality) the thread's own name has to do.
 	 */
-	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+	if (use_leader_comm) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+	} else {
+		bpf_get_current_comm(&o->comm, sizeof(o->comm));
+	}
 }
 
 static __always_inline void count_owner(void)
@@ -689,7 +751,7 @@ static __always_inline int on_bind(struct bpf_sock_addr *ctx)
 	if (!is_inet_udp_tcp(family, protocol))
 		return ALLOW;
 	claim_socket(bpf_get_socket_cookie(ctx));
-	if (protocol != IPPROTO_TCP || !is_dns_port(port) || !sk)
+	if (!use_listener_owner || protocol != IPPROTO_TCP || !is_dns_port(port) || !sk)
 		return ALLOW;
 	current_owner(&o);
 	bpf_sk_storage_get(&listen_owners, sk, &o, BPF_SK_STORAGE_GET_F_CREATE);
@@ -742,54 +804,6 @@ SEC("cgroup/recvmsg6")
 int sock_recvmsg6(struct bpf_sock_addr *ctx)
 {
 	return on_sock_addr(ctx);
-}
-
-/* ---- once at start: sockets that existed before we did ---- */
-
-static __always_inline void task_owner(struct task_struct *task, struct dnssnoop_owner *o)
-{
-	o->tgid = BPF_CORE_READ(task, tgid);
-	o->pid = BPF_CORE_READ(task, pid);
-	o->uid = BPF_CORE_READ(task, cred, uid.val);
-	o->_pad = 0;
-	o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&o->comm, task, comm);
-}
-
-SEC("iter/task_file")
-int seed_owners(struct bpf_iter__task_file *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
-	struct dnssnoop_owner o = {};
-	struct socket *sock;
-	struct sock *sk;
-	__u16 family, protocol;
-	__u64 cookie;
-
-	if (!task || !file)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk; /* a BTF pointer: the helpers below take it */
-	if (!sk)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	protocol = BPF_CORE_READ(sk, sk_protocol);
-	if (!is_inet_udp_tcp(family, protocol))
-		return 0;
-
-	task_owner(task, &o);
-	cookie = bpf_get_socket_cookie(sk);
-	/* A hook may have seen a fresher owner since we attached: keep it. */
-	if (bpf_map_update_elem(&owners, &cookie, &o, BPF_NOEXIST) == 0)
-		count_owner();
-
-	if (protocol == IPPROTO_TCP && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN &&
-	    is_dns_port(bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num))))
-		bpf_sk_storage_get(&listen_owners, sk, &o, BPF_SK_STORAGE_GET_F_CREATE);
-	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

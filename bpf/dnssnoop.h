@@ -10,8 +10,8 @@
 #define DNSSNOOP_COMM_LEN	 16
 #define DNSSNOOP_MAX_PORTS	 8
 #define DNSSNOOP_MIN_SNAPLEN	 64
-#define DNSSNOOP_DEFAULT_SNAPLEN 512
-#define DNSSNOOP_MAX_SNAPLEN	 4096
+#define DNSSNOOP_DEFAULT_SNAPLEN 65535 /* every DNS message whole, TCP's largest too */
+#define DNSSNOOP_MAX_SNAPLEN	 65535
 
 enum dnssnoop_dir {
 	DNSSNOOP_EGRESS = 0,
@@ -37,7 +37,7 @@ struct dnssnoop_owner {
 /*
  * One captured packet: this header, then cap_len bytes of the L4 payload
  * (the DNS message for UDP, the TCP segment's data for TCP). The ring
- * record is sizeof(header) plus the smallest of 64, 128, ... 2048 or
+ * record is sizeof(header) plus the smallest of 64, 128, ... 32768 or
  * snaplen bytes that holds the copy (reservations must have a constant
  * size), so cap_len <= snaplen and cap_len <= record size - header.
  */

@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/utsname.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "cgroup.h"
 #include "errmsg.h"
 #include "dnssnoop.skel.h"
+#include "sockscan.h"
 #include "tc_clsact.h"
 
 #define NSEC_PER_SEC	   1000000000ULL
@@ -34,8 +36,6 @@
 #define MAX_TCX_LINKS	   (2 * LIVE_MAX_IFACES)
 /* clsact attachment records at most that many interfaces. */
 _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold every interface");
-/* Enough to tell which program the verifier refused (non-verbose mode). */
-#define PROG_LOG_SIZE 4096
 /* Longer than the kernel side's minimum wakeup interval (5 ms). */
 #define TAIL_POLL_MS 10
 
@@ -48,9 +48,61 @@ _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold eve
 /* The kernel's internal "not supported" errno, which can leak to user space. */
 #define ENOTSUPP_KERNEL 524
 
+#define OLDEST_KERNEL "5.10"
+
 #define NEED_ROOT_MSG                                                                        \
 	"dnssnoop: need root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) to load BPF programs: " \
 	"run with sudo"
+
+/*
+ * What the capture can do without: a kernel that lacks one (or
+ * DNSSNOOP_DISABLE naming it) costs what cost says, in one stderr line,
+ * and the name goes into capture_stats.degraded.
+ */
+enum live_feature {
+	FEAT_SOCK_SCAN,
+	FEAT_LISTENER_OWNER,
+	FEAT_LEADER_COMM,
+	FEAT_XDP_LOAD_BYTES,
+	FEAT_TCX,
+	FEAT_COUNT,
+};
+
+static const struct feature_info {
+	const char *name;
+	const char *cost;
+} features[FEAT_COUNT] = {
+	[FEAT_SOCK_SCAN] = {"sock_scan", "sockets opened before the start are attributed from "
+					 "their next send or receive"},
+	[FEAT_LISTENER_OWNER] = {"listener_owner", "TCP connections a server accepts carry no "
+						   "process"},
+	[FEAT_LEADER_COMM] = {"leader_comm", "comm is the name of the thread that used the "
+					     "socket, not of its process"},
+	[FEAT_XDP_LOAD_BYTES] = {"xdp_load_bytes", "xdp reads only the first buffer of a "
+						   "multi-buffer (jumbo) frame"},
+	[FEAT_TCX] = {"tcx", "tc attaches clsact filters instead of links (a guard process "
+			     "removes them if the tracer dies)"},
+};
+
+/*
+ * Socket programs that only improve attribution: the kernel refusing one
+ * drops it (the object is opened and loaded again without it).
+ */
+static const struct optional_prog {
+	const char *prefix; /* of the program names (the 4 and 6 variants) */
+	const char *cost;
+} optional_progs[] = {
+	{"sock_create", "sockets created while tracing are attributed from their first use"},
+	{"sock_bind", "connections accepted by TCP listeners bound while tracing carry no "
+		      "process"},
+	{"sock_connect", "a connected socket used by another process than its creator keeps "
+			 "the creator"},
+	{"sock_sendmsg", "a socket used by another process than its creator keeps the creator"},
+	{"sock_recvmsg", "a socket used by another process than its creator keeps the creator"},
+};
+
+#define MAX_PROGS    32
+#define MAX_DEGRADED (FEAT_COUNT + MAX_PROGS)
 
 struct live_capture {
 	struct dnssnoop_bpf *skel;
@@ -70,6 +122,14 @@ struct live_capture {
 	uint64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	int ncpus;
 	struct dnssnoop_counters *percpu; /* scratch for reading the counters */
+	bool use[FEAT_COUNT]; /* probed and not disabled: the use_* constants */
+	bool disabled[FEAT_COUNT]; /* DNSSNOOP_DISABLE */
+	const char *disabled_progs[MAX_PROGS]; /* DNSSNOOP_DISABLE, program names */
+	int ndisabled_progs;
+	char refused[MAX_PROGS][BPF_OBJ_NAME_LEN]; /* optional programs the kernel refused */
+	int nrefused;
+	const char *degraded[MAX_DEGRADED];
+	int ndegraded;
 };
 
 static uint64_t clock_ns(clockid_t clk)
@@ -95,9 +155,95 @@ static uint64_t realtime_offset(void)
 	return rt - (b1 + (b2 - b1) / 2);
 }
 
-static int silent_print(enum libbpf_print_level level, const char *fmt, va_list args)
+/*
+ * libbpf's print callback takes no context pointer, so the name of the
+ * program that failed to load ("prog 'X': failed to load") is kept here,
+ * set only while live_open loads.
+ */
+static struct {
+	bool verbose;
+	char culprit[BPF_OBJ_NAME_LEN];
+} load_log;
+
+static int load_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	char line[512];
+	const char *p;
+	va_list copy;
+
+	va_copy(copy, args);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	p = strstr(line, "prog '");
+	if (p && strstr(p, "': failed to load"))
+		sscanf(p, "prog '%15[^']'", load_log.culprit);
+	if (load_log.verbose)
+		vfprintf(stderr, fmt, args); /* whole: a verifier log is longer than line */
 	return 0;
+}
+
+static void degrade(struct live_capture *lc, const char *name, const char *why, const char *cost)
+{
+	for (int i = 0; i < lc->ndegraded; i++)
+		if (strcmp(lc->degraded[i], name) == 0)
+			return;
+	if (lc->ndegraded < MAX_DEGRADED)
+		lc->degraded[lc->ndegraded++] = name;
+	fprintf(stderr, "dnssnoop: degraded: %s (%s): %s\n", name, why, cost);
+}
+
+static void degrade_feature(struct live_capture *lc, enum live_feature f, const char *why)
+{
+	degrade(lc, features[f].name, lc->disabled[f] ? "DNSSNOOP_DISABLE" : why,
+		features[f].cost);
+}
+
+static const struct optional_prog *optional_prog(const char *name)
+{
+	for (size_t i = 0; i < sizeof(optional_progs) / sizeof(optional_progs[0]); i++)
+		if (strncmp(name, optional_progs[i].prefix, strlen(optional_progs[i].prefix)) == 0)
+			return &optional_progs[i];
+	return NULL;
+}
+
+/*
+ * DNSSNOOP_DISABLE=a,b: act as if the kernel lacked these features, or
+ * refused these optional programs (to test every fallback on any kernel).
+ */
+static int parse_disable(struct live_capture *lc, const char *list, char *err, size_t errlen)
+{
+	static char words[256];
+	char *save = NULL;
+
+	if (!list || !*list)
+		return 0;
+	snprintf(words, sizeof(words), "%s", list);
+	for (char *w = strtok_r(words, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int f;
+
+		for (f = 0; f < FEAT_COUNT && strcmp(w, features[f].name) != 0; f++)
+			;
+		if (f < FEAT_COUNT) {
+			lc->disabled[f] = true;
+		} else if (optional_prog(w) && lc->ndisabled_progs < MAX_PROGS) {
+			lc->disabled_progs[lc->ndisabled_progs++] = w;
+		} else {
+			set_err(err, errlen,
+				"dnssnoop: DNSSNOOP_DISABLE: %s is neither a feature (sock_scan, "
+				"listener_owner, leader_comm, xdp_load_bytes, tcx) nor an optional "
+				"program (sock_create, sock_bind4, ... sock_recvmsg6)",
+				w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	return uname(&u) == 0 ? u.release : "unknown";
 }
 
 static int check_hook(const struct live_config *cfg, char *err, size_t errlen)
@@ -153,8 +299,10 @@ static int check_config(const struct live_config *cfg, char *err, size_t errlen)
 		return -1;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		set_err(err, errlen,
-			"dnssnoop: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
-			"it needs CONFIG_DEBUG_INFO_BTF=y");
+			"dnssnoop: this kernel (%s) has no BTF (/sys/kernel/btf/vmlinux is "
+			"missing): dnssnoop needs Linux " OLDEST_KERNEL " or later built with "
+			"CONFIG_DEBUG_INFO_BTF=y",
+			kernel_release());
 		return -1;
 	}
 	return 0;
@@ -184,6 +332,11 @@ static int create_ringbuf(uint32_t bytes, char *err, size_t errlen)
 		return fd;
 	if (errno == EPERM || errno == EACCES)
 		set_err(err, errlen, NEED_ROOT_MSG);
+	else if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
+		set_err(err, errlen,
+			"dnssnoop: this kernel (%s) has no BPF ring buffer: dnssnoop needs Linux "
+			OLDEST_KERNEL " or later",
+			kernel_release());
 	else
 		set_err(err, errlen,
 			"dnssnoop: the kernel refused a %u MiB ring buffer (%s): try a smaller "
@@ -192,68 +345,114 @@ static int create_ringbuf(uint32_t bytes, char *err, size_t errlen)
 	return -1;
 }
 
-static void set_rodata(struct dnssnoop_bpf *skel, const struct live_config *cfg)
+static bool helper_ok(enum bpf_prog_type type, enum bpf_func_id helper)
 {
+	return libbpf_probe_bpf_helper(type, helper, NULL) > 0;
+}
+
+/*
+ * Decide the optional features before load: each use_* constant lets the
+ * verifier drop the code of a feature this kernel cannot run.
+ */
+static void probe_features(struct live_capture *lc, const struct live_config *cfg)
+{
+	bool leader = !lc->disabled[FEAT_LEADER_COMM];
+
+	if (cfg->hook == LIVE_HOOK_CGROUP) {
+		for (int t = 0; leader && t < 2; t++) {
+			enum bpf_prog_type type =
+				t ? BPF_PROG_TYPE_CGROUP_SOCK : BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+
+			leader = helper_ok(type, BPF_FUNC_get_current_task) &&
+				 helper_ok(type, BPF_FUNC_probe_read_kernel);
+		}
+		if (!leader)
+			degrade_feature(lc, FEAT_LEADER_COMM,
+					"socket programs may not read the task");
+		if (lc->disabled[FEAT_LISTENER_OWNER] ||
+		    !helper_ok(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get))
+			degrade_feature(lc, FEAT_LISTENER_OWNER, "no socket storage");
+	}
+	lc->use[FEAT_LEADER_COMM] = leader;
+	lc->use[FEAT_LISTENER_OWNER] = cfg->hook == LIVE_HOOK_CGROUP &&
+				       !lc->disabled[FEAT_LISTENER_OWNER] &&
+				       helper_ok(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get);
+	if (cfg->hook == LIVE_HOOK_XDP) {
+		lc->use[FEAT_XDP_LOAD_BYTES] = !lc->disabled[FEAT_XDP_LOAD_BYTES] &&
+					       helper_ok(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes);
+		if (!lc->use[FEAT_XDP_LOAD_BYTES])
+			degrade_feature(lc, FEAT_XDP_LOAD_BYTES,
+					"no bpf_xdp_load_bytes before Linux 5.18");
+	}
+}
+
+static void set_rodata(struct live_capture *lc, const struct live_config *cfg)
+{
+	struct dnssnoop_bpf *skel = lc->skel;
+
 	for (int i = 0; i < cfg->nports; i++)
 		skel->rodata->ports[i] = htons(cfg->ports[i]);
 	skel->rodata->nports = (uint32_t)cfg->nports;
 	skel->rodata->snaplen = cfg->snaplen;
+	skel->rodata->use_leader_comm = lc->use[FEAT_LEADER_COMM];
+	skel->rodata->use_listener_owner = lc->use[FEAT_LISTENER_OWNER];
+	skel->rodata->use_xdp_load_bytes = lc->use[FEAT_XDP_LOAD_BYTES];
+}
+
+static bool name_in(const char *name, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool was_refused(const struct live_capture *lc, const char *name)
+{
+	for (int i = 0; i < lc->nrefused; i++)
+		if (strcmp(lc->refused[i], name) == 0)
+			return true;
+	return false;
 }
 
 /*
- * Load the object. Without -v each program gets its own log buffer: libbpf
- * only fills the log of a program that failed (it retries that one with
- * logging on), which names the culprit without a global print hook.
+ * A program DNSSNOOP_DISABLE names is made unloadable, not just skipped:
+ * an expected attach type its program type cannot have (egress is a
+ * cgroup_skb type; 0, ingress, would mean "the default" to a cgroup/sock
+ * program) makes the kernel refuse it, so the test takes the same path as
+ * a kernel that refuses.
  */
-static int load_programs(struct dnssnoop_bpf *skel, bool verbose, char *err, size_t errlen)
+static void break_disabled(struct live_capture *lc)
 {
 	struct bpf_program *prog;
-	char *logs = NULL;
-	int nprogs = 0, i, ret;
 
-	bpf_object__for_each_program(prog, skel->obj) nprogs++;
-	if (!verbose) {
-		logs = calloc((size_t)nprogs, PROG_LOG_SIZE);
-		if (!logs) {
-			set_err(err, errlen, "dnssnoop: out of memory");
-			return -1;
-		}
-		i = 0;
-		bpf_object__for_each_program(prog, skel->obj) bpf_program__set_log_buf(
-			prog, logs + (size_t)i++ * PROG_LOG_SIZE, PROG_LOG_SIZE);
+	bpf_object__for_each_program(prog, lc->skel->obj)
+	{
+		if (name_in(bpf_program__name(prog), lc->disabled_progs, lc->ndisabled_progs))
+			bpf_program__set_expected_attach_type(prog, BPF_CGROUP_INET_EGRESS);
 	}
-	ret = dnssnoop_bpf__load(skel);
-	if (ret < 0) {
-		const char *culprit = NULL;
+}
 
-		i = 0;
-		bpf_object__for_each_program(prog, skel->obj)
-		{
-			if (logs && logs[(size_t)i++ * PROG_LOG_SIZE] != '\0') {
-				culprit = bpf_program__name(prog);
-				break;
-			}
-		}
-		if (ret == -EPERM)
-			set_err(err, errlen, NEED_ROOT_MSG);
-		else if (culprit)
-			set_err(err, errlen,
-				"dnssnoop: the kernel rejected program %s (run with -v for the "
-				"verifier log)",
-				culprit);
-		else
-			set_err(err, errlen,
-				"dnssnoop: loading the BPF programs failed: %s (run with -v for "
-				"details)",
-				strerror(-ret));
-	}
-	/* libbpf keeps the pointers: drop them before freeing the buffers. */
-	if (logs) {
-		bpf_object__for_each_program(prog, skel->obj)
-			bpf_program__set_log_buf(prog, NULL, 0);
-		free(logs);
-	}
-	return ret < 0 ? -1 : 0;
+/* Loads; on failure returns -errno with the refused program's name in load_log.culprit. */
+static int load_once(struct live_capture *lc)
+{
+	load_log.culprit[0] = '\0';
+	return dnssnoop_bpf__load(lc->skel);
+}
+
+static void load_error(const char *culprit, int ret, char *err, size_t errlen)
+{
+	if (ret == -EPERM)
+		set_err(err, errlen, NEED_ROOT_MSG);
+	else if (culprit[0])
+		set_err(err, errlen,
+			"dnssnoop: this kernel (%s) refused program %s (run with -v for the "
+			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later",
+			kernel_release(), culprit);
+	else
+		set_err(err, errlen, "dnssnoop: loading the BPF programs failed: %s (run with -v "
+				     "for details)",
+			strerror(-ret));
 }
 
 static int attach_cgroup_programs(struct live_capture *lc, const char *where, char *err,
@@ -265,15 +464,25 @@ static int attach_cgroup_programs(struct live_capture *lc, const char *where, ch
 	{
 		struct bpf_link *link;
 
+		const struct optional_prog *opt = optional_prog(bpf_program__name(prog));
+
 		if (!bpf_program__autoload(prog))
-			continue; /* another hook's program */
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING)
-			continue; /* the iterator runs once, see seed_owners() */
+			continue; /* another hook's program, or one the kernel refused */
 		if (lc->nlinks == MAX_BPF_LINKS) {
 			set_err(err, errlen, "dnssnoop: internal error: too many programs");
 			return -1;
 		}
 		link = bpf_program__attach_cgroup(prog, lc->cgroup_fd);
+		if (!link && opt && errno != EPERM) {
+			const char *name = bpf_program__name(prog);
+
+			degrade(lc, name,
+				name_in(name, lc->disabled_progs, lc->ndisabled_progs)
+					? "DNSSNOOP_DISABLE"
+					: "the kernel refused to attach it",
+				opt->cost);
+			continue;
+		}
 		if (!link) {
 			int e = errno;
 
@@ -375,9 +584,14 @@ static int attach_clsact(struct live_capture *lc, int ifindex, const char *iface
 static int attach_tc(struct live_capture *lc, int ifindex, const char *iface, char *err,
 		     size_t errlen)
 {
+	char why[128];
 	int ret;
 
 	tc_clsact_clear_stale(ifindex, iface);
+	if (lc->tc_mode == LIVE_TC_AUTO && lc->disabled[FEAT_TCX]) {
+		degrade_feature(lc, FEAT_TCX, "");
+		lc->tc_mode = LIVE_TC_CLSACT;
+	}
 	if (lc->tc_mode == LIVE_TC_CLSACT)
 		return attach_clsact(lc, ifindex, iface, err, errlen);
 	ret = attach_tcx(lc, lc->skel->progs.dns_tc_ingress, ifindex, iface, ATTACH_TCX_INGRESS,
@@ -392,10 +606,8 @@ static int attach_tc(struct live_capture *lc, int ifindex, const char *iface, ch
 	/* A link already made means TCX works: this refusal is something else. */
 	if (lc->tc_mode != LIVE_TC_AUTO || lc->ntcx || !tcx_unsupported(-ret))
 		return -1;
-	fprintf(stderr,
-		"dnssnoop: this kernel refused a TCX link (%s): attaching with a clsact qdisc "
-		"and tc filters instead (removed on exit)\n",
-		strerror(-ret));
+	snprintf(why, sizeof(why), "this kernel refused a TCX link: %s", strerror(-ret));
+	degrade_feature(lc, FEAT_TCX, why);
 	lc->tc_mode = LIVE_TC_CLSACT;
 	return attach_clsact(lc, ifindex, iface, err, errlen);
 }
@@ -445,14 +657,15 @@ static int attach_iface_programs(struct live_capture *lc, const struct live_conf
 }
 
 /*
- * Load only what the hook needs: the cgroup hook's socket programs and
- * iterator are useless (and an extra attach) on an interface hook, and
- * tc/xdp programs are never attached with the cgroup hook.
+ * Load only what the hook needs: the cgroup hook's socket programs are
+ * useless (and an extra attach) on an interface hook, and tc/xdp programs
+ * are never attached with the cgroup hook. Optional programs the kernel
+ * refused in an earlier attempt stay out.
  */
-static void select_programs(struct dnssnoop_bpf *skel, const struct live_config *cfg)
+static void select_programs(struct live_capture *lc, const struct live_config *cfg)
 {
+	struct dnssnoop_bpf *skel = lc->skel;
 	enum live_hook hook = cfg->hook;
-
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
@@ -465,7 +678,7 @@ static void select_programs(struct dnssnoop_bpf *skel, const struct live_config 
 		else if (type == BPF_PROG_TYPE_XDP)
 			want = hook == LIVE_HOOK_XDP;
 		else
-			want = hook == LIVE_HOOK_CGROUP;
+			want = hook == LIVE_HOOK_CGROUP && !was_refused(lc, bpf_program__name(prog));
 		bpf_program__set_autoload(prog, want);
 	}
 	/* TCX wants them; a classic filter does not care (checked on 6.18). */
@@ -475,32 +688,33 @@ static void select_programs(struct dnssnoop_bpf *skel, const struct live_config 
 	bpf_program__set_expected_attach_type(skel->progs.dns_tc_egress, ATTACH_TCX_EGRESS);
 }
 
-/*
- * Run the task_file iterator once: it records the owner of every socket
- * that is already open. Reading the iterator to EOF is what runs it.
- */
-static int seed_owners(struct live_capture *lc)
+/* The owners of sockets that existed before the hooks were attached. */
+static void scan_sockets(struct live_capture *lc, const struct live_config *cfg)
 {
-	struct bpf_link *link = bpf_program__attach_iter(lc->skel->progs.seed_owners, NULL);
-	char buf[256];
-	ssize_t n;
-	int fd;
+	struct sockscan_config sc = {
+		.owners_fd = bpf_map__fd(lc->skel->maps.owners),
+		.listeners_fd = lc->use[FEAT_LISTENER_OWNER]
+					? bpf_map__fd(lc->skel->maps.listen_owners)
+					: -1,
+		.ports = cfg->ports,
+		.nports = cfg->nports,
+		.cgroup_root = cgroup_names_root(lc->cgroups),
+		.proc = "/proc",
+	};
+	struct sockscan_result res;
+	char why[256];
 
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		int e = errno;
-
-		bpf_link__destroy(link);
-		return -e;
+	if (lc->disabled[FEAT_SOCK_SCAN]) {
+		degrade_feature(lc, FEAT_SOCK_SCAN, "");
+		return;
 	}
-	do {
-		n = read(fd, buf, sizeof(buf));
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	close(fd);
-	bpf_link__destroy(link);
-	return n < 0 ? -errno : 0;
+	if (sockscan_run(&sc, &res, why, sizeof(why)) < 0)
+		degrade_feature(lc, FEAT_SOCK_SCAN, why);
+	if (cfg->verbose)
+		fprintf(stderr,
+			"dnssnoop: socket scan: %u sockets in %u network namespaces, %u owners "
+			"recorded, %u listeners\n",
+			res.sockets, res.netns, res.owned, res.listeners);
 }
 
 static void event_to_meta(const struct live_capture *lc, const struct dnssnoop_event *ev,
@@ -554,32 +768,62 @@ static int open_skeleton(struct live_capture *lc, const struct live_config *cfg,
 		set_err(err, errlen, "dnssnoop: cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	set_rodata(lc->skel, cfg);
-	select_programs(lc->skel, cfg);
+	set_rodata(lc, cfg);
+	select_programs(lc, cfg);
+	break_disabled(lc);
 	/* reuse_fd dups rb_fd: the caller still closes its own. */
 	if (bpf_map__reuse_fd(lc->skel->maps.rb, rb_fd) < 0) {
 		set_err(err, errlen, "dnssnoop: cannot use the ring buffer: %s", strerror(errno));
 		return -1;
 	}
-	return load_programs(lc->skel, cfg->verbose, err, errlen);
+	return 0;
+}
+
+/*
+ * Open and load; when the kernel refuses an optional program, say what
+ * that costs and start over without it (libbpf cannot load an object
+ * twice). A refused core program is an error naming it.
+ */
+static int load_skeleton(struct live_capture *lc, const struct live_config *cfg, int rb_fd,
+			 char *err, size_t errlen)
+{
+	for (;;) {
+		const struct optional_prog *opt;
+		int ret;
+
+		if (open_skeleton(lc, cfg, rb_fd, err, errlen) < 0)
+			return -1;
+		ret = load_once(lc);
+		if (ret == 0)
+			return 0;
+		opt = cfg->hook == LIVE_HOOK_CGROUP ? optional_prog(load_log.culprit) : NULL;
+		if (!opt || ret == -EPERM || was_refused(lc, load_log.culprit) ||
+		    lc->nrefused == MAX_PROGS) {
+			load_error(load_log.culprit, ret, err, errlen);
+			return -1;
+		}
+		snprintf(lc->refused[lc->nrefused], sizeof(lc->refused[0]), "%s",
+			 load_log.culprit);
+		degrade(lc, lc->refused[lc->nrefused],
+			name_in(load_log.culprit, lc->disabled_progs, lc->ndisabled_progs)
+				? "DNSSNOOP_DISABLE"
+				: "the kernel refused the program",
+			opt->cost);
+		lc->nrefused++;
+		dnssnoop_bpf__destroy(lc->skel);
+		lc->skel = NULL;
+	}
 }
 
 static int attach_cgroup(struct live_capture *lc, const struct live_config *cfg, char *err,
 			 size_t errlen)
 {
-	int ret;
-
 	if (open_cgroup(lc, cfg, err, errlen) < 0)
 		return -1;
 	if (attach_cgroup_programs(lc, cfg->cgroup_path ? cfg->cgroup_path : "/", err, errlen) < 0)
 		return -1;
 	/* After attaching: a socket created meanwhile is seen by sock_create. */
-	ret = seed_owners(lc);
-	if (ret < 0 && cfg->verbose)
-		fprintf(stderr,
-			"dnssnoop: iter/task_file failed (%s): sockets opened before start "
-			"stay unattributed until they send\n",
-			strerror(-ret));
+	scan_sockets(lc, cfg);
 	return 0;
 }
 
@@ -591,7 +835,8 @@ static int start(struct live_capture *lc, const struct live_config *cfg, char *e
 
 	if (rb_fd < 0)
 		return -1;
-	ret = open_skeleton(lc, cfg, rb_fd, err, errlen);
+	probe_features(lc, cfg);
+	ret = load_skeleton(lc, cfg, rb_fd, err, errlen);
 	close(rb_fd);
 	if (ret < 0)
 		return -1;
@@ -623,8 +868,8 @@ static int start(struct live_capture *lc, const struct live_config *cfg, char *e
 struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn, void *ctx,
 			       char *err, size_t errlen)
 {
+	libbpf_print_fn_t old_print;
 	struct live_capture *lc;
-	libbpf_print_fn_t old_print = NULL;
 	int ret;
 
 	if (check_config(cfg, err, errlen) < 0)
@@ -638,17 +883,24 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
 	lc->tc_mode = cfg->tc_attach;
 	lc->fn = fn;
 	lc->fn_ctx = ctx;
-	/* libbpf's printer is process-wide: silence it only while we load. */
-	if (!cfg->verbose)
-		old_print = libbpf_set_print(silent_print);
-	ret = start(lc, cfg, err, errlen);
-	if (!cfg->verbose)
-		libbpf_set_print(old_print);
+	load_log.verbose = cfg->verbose;
+	/* libbpf's printer is process-wide: ours only while we load and attach. */
+	old_print = libbpf_set_print(load_print);
+	ret = parse_disable(lc, cfg->disable, err, errlen);
+	if (ret == 0)
+		ret = start(lc, cfg, err, errlen);
+	libbpf_set_print(old_print);
 	if (ret < 0) {
 		live_close(lc);
 		return NULL;
 	}
 	return lc;
+}
+
+int live_degraded(const struct live_capture *lc, const char *const **names)
+{
+	*names = lc->degraded;
+	return lc->ndegraded;
 }
 
 /*

@@ -43,6 +43,12 @@ struct live_config {
 	const char *const *ifaces;
 	int nifaces; /* 1..LIVE_MAX_IFACES for tc/xdp, 0 for cgroup */
 	enum live_tc_attach tc_attach; /* tc only; 0 (auto) by default */
+	/*
+	 * Comma-separated features or optional programs to act as missing
+	 * (the DNSSNOOP_DISABLE environment variable; docs/capture.md,
+	 * "Kernels"); NULL: none.
+	 */
+	const char *disable;
 };
 
 typedef packet_fn live_packet_fn;
@@ -57,6 +63,12 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
 			       char *err, size_t errlen);
 /* Deliver ready events; waits up to timeout_ms. Returns events or -errno. */
 int live_poll(struct live_capture *lc, int timeout_ms);
+/*
+ * The features this session runs without (a kernel that lacks them, a
+ * program it refused, DNSSNOOP_DISABLE), by name; each was reported on
+ * stderr at start. Returns their number; *names stays valid until close.
+ */
+int live_degraded(const struct live_capture *lc, const char *const **names);
 /* Sum of the per-CPU kernel counters. */
 void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c);
 /* Events handed to the callback so far. */

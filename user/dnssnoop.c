@@ -773,6 +773,7 @@ static void collect_capture_stats(struct session *s, struct capture_stats *st)
 		st->packets_matched = kc.matched;
 		st->events_submitted = kc.submitted;
 		st->events_lost = kc.lost;
+		st->ndegraded = live_degraded(s->live, &st->degraded);
 	}
 }
 
@@ -815,6 +816,7 @@ static int open_live(struct session *s)
 		.ifaces = o->ifaces,
 		.nifaces = o->nifaces,
 		.tc_attach = o->tc_attach,
+		.disable = getenv("DNSSNOOP_DISABLE"),
 	};
 	char err[512] = "";
 

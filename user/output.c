@@ -588,6 +588,15 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 		else
 			jbuf_kv_u64(j, f->name, stat_value(st, f));
 	}
+	if (!st->has_kernel) {
+		JBUF_KV_NULL(j, "degraded");
+	} else {
+		JBUF_KEY(j, "degraded");
+		jbuf_arr_begin(j);
+		for (int i = 0; i < st->ndegraded; i++)
+			jbuf_word(j, st->degraded[i], strlen(st->degraded[i]));
+		jbuf_arr_end(j);
+	}
 	jbuf_obj_end(j);
 }
 
@@ -803,6 +812,14 @@ static void text_capture_stats(struct output *o, const struct capture_stats *st)
 			jbuf_append_char(j, '-');
 		else
 			jbuf_append_u64(j, stat_value(st, f));
+	}
+	if (st->has_kernel) {
+		jbuf_append_str(j, "\n#   degraded=");
+		for (int i = 0; i < st->ndegraded; i++) {
+			jbuf_append_str(j, i ? "," : "");
+			jbuf_append_str(j, st->degraded[i]);
+		}
+		jbuf_append_str(j, st->ndegraded ? "" : "-");
 	}
 }
 

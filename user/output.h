@@ -62,6 +62,8 @@ struct capture_stats {
 	uint64_t unanswered;
 	uint64_t tcp_gaps;
 	uint64_t filtered; /* messages dropped by -p/--comm */
+	const char *const *degraded; /* live: features missing on this kernel */
+	int ndegraded;
 	bool interval; /* the counts of one --interval, not of the session */
 };
 

@@ -4,6 +4,8 @@
 #   make deps       install missing Debian packages (apt-get)
 #   sudo make run   short live trace of this host
 #   sudo make test  unit tests (ASan/UBSan) + integration tests (real BPF)
+#   make test-kernels  the live smoke suite on Debian's 5.10, 6.1 and 6.12
+#                   kernels, booted in qemu (tests/kernels/run.py)
 #   make fuzz-smoke run the decoder fuzzer briefly
 
 BUILD     ?= build
@@ -19,6 +21,9 @@ BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev 
 TEST_PKGS  := nsd dnsutils iproute2 python3 libclang-rt-14-dev tshark tcpdump publicsuffix tzdata
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
+# make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,
+# the tracer, nsd, dig and bpftool (cpio packs it, xz unpacks kernel modules).
+KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils
 DEPS_STAMP := $(BUILD)/.deps
 
 CFLAGS    ?= -O2 -g
@@ -41,7 +46,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h $(wildcard tests/unit/*.h)
 
-.PHONY: all deps run test unit integration fuzz-smoke install clean vmlinux format
+.PHONY: all deps run test test-kernels unit integration fuzz-smoke install clean vmlinux format
 # Keep the sanitizer objects between test builds (they are otherwise intermediate).
 .SECONDARY: $(ASAN_OBJS)
 
@@ -50,7 +55,7 @@ all: $(BUILD)/dnssnoop
 # Install what is missing, once (apt-get update first: a fresh machine's lists may be absent).
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
-	@missing=$$(for p in $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS); do \
+	@missing=$$(for p in $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS) $(KERNEL_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "make deps: installing $$missing"; \
@@ -97,6 +102,10 @@ integration: $(DEPS_STAMP) $(BUILD)/dnssnoop
 
 test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(UNIT_BINS)
 	@tools/run-tests all $(UNIT_BINS) tests/integration/test_*.py
+
+# Debian's kernels (downloaded once into build/kernels) booted in qemu.
+test-kernels: $(DEPS_STAMP) $(BUILD)/dnssnoop
+	@tools/run-tests kernels tests/kernels/run.py
 
 run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 	$(BUILD)/dnssnoop -d 10

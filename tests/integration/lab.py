@@ -230,7 +230,7 @@ class TracerHung(Exception):
 class Tracer:
     """build/dnssnoop running in the root namespace; stdout goes to a file."""
 
-    def __init__(self, lab, args, tracer=TRACER):
+    def __init__(self, lab, args, tracer=TRACER, env=None):
         self.lab = lab
         self.args = list(args)
         self.out_path = os.path.join(lab.tmp, "tracer-%d.out" % lab.next_seq())
@@ -238,7 +238,8 @@ class Tracer:
         self.stderr_lines = []
         self._attached = threading.Event()
         self.proc = subprocess.Popen([tracer] + self.args, stdout=self._out,
-                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, **(env or {})))
         lab.register(self.proc)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -606,8 +607,9 @@ class Lab:
     def dig(self, args, server=None, ns=None, timeout=20, cgroup=None):
         return self.dig_finish(self.dig_start(args, server, ns, cgroup), timeout)
 
-    def tracer(self, args, wait=True, tracer=TRACER):
-        t = Tracer(self, args, tracer)
+    def tracer(self, args, wait=True, tracer=TRACER, env=None):
+        """Start the tracer; env: variables to add to its environment."""
+        t = Tracer(self, args, tracer, env)
         self._tracers.append(t)
         if wait:
             t.wait_attached()

@@ -32,6 +32,7 @@ Needs root; exits 77 when it cannot run.
 import ipaddress
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -64,9 +65,9 @@ def xdp_attached(lab):
     return "prog/xdp" in out or " xdp" in out.split("\n")[0]
 
 
-def start_tracer(lab, hook, extra=()):
+def start_tracer(lab, hook, extra=(), env=None):
     args = ["netns", "exec", lab.srv, labmod.TRACER, "--hook", hook, "-i", lab.veth_srv]
-    return lab.tracer(args + list(extra), tracer="ip")
+    return lab.tracer(args + list(extra), tracer="ip", env=env)
 
 
 def start_clsact_tracer(lab):
@@ -240,9 +241,9 @@ def test_tc_ipv6_and_tcp(lab):
         check_no_process(mine, lab.ifindex(lab.srv, lab.veth_srv))
 
 
-def test_xdp_sees_only_the_query(lab):
+def test_xdp_sees_only_the_query(lab, env=None):
     """xdp: only the ingress query; no XDP program left after SIGINT."""
-    t = start_tracer(lab, "xdp")
+    t = start_tracer(lab, "xdp", env=env)
     check(xdp_attached(lab), "no XDP program on %s while tracing", lab.veth_srv)
     qid = dig_one(lab, "mail.lab.test")
     d6 = lab.dig(DIG + ["www.lab.test", "AAAA"], server=lab.srv6)
@@ -266,6 +267,21 @@ def test_xdp_sees_only_the_query(lab):
           "xdp reported %d unanswered records (capture_stats.unanswered %s)", len(un),
           st[-1]["unanswered"] if st else None)
     check(not xdp_attached(lab), "an XDP program is still on %s after SIGINT", lab.veth_srv)
+    return t
+
+
+def test_xdp_without_load_bytes(lab):
+    """xdp as on kernels before 5.18 (no bpf_xdp_load_bytes; forced with
+    DNSSNOOP_DISABLE): the same records, read from the linear buffer, and
+    the tracer says what it runs without."""
+    t = test_xdp_sees_only_the_query(lab, env={"DNSSNOOP_DISABLE": "xdp_load_bytes"})
+    check(re.search(r"^dnssnoop: degraded: xdp_load_bytes \(DNSSNOOP_DISABLE\): ", t.stderr,
+                    re.M), "no degraded line: %s", t.stderr)
+    st = [r for r in t.records() if r.get("type") == "capture_stats"][-1]
+    check(st["degraded"] == ["xdp_load_bytes"], "capture_stats.degraded %s", st["degraded"])
+    q = [r for r in t.records() if r.get("type") == "dns" and r["qname"] == "mail.lab.test"]
+    check(q and q[0]["len"] > 20 and not q[0]["truncated_capture"] and q[0]["edns"],
+          "query decoded only partly from the linear buffer: %s", q)
 
 
 def test_tc_sigkill_leaves_nothing(lab):
@@ -504,6 +520,7 @@ def test_hook_needs_interface(lab):
 
 
 CASES = [test_tc_sees_query_and_response, test_tc_ipv6_and_tcp, test_xdp_sees_only_the_query,
+         test_xdp_without_load_bytes,
          test_tc_sigkill_leaves_nothing, test_xdp_sigkill_leaves_nothing,
          test_clsact_sees_query_and_response, test_clsact_sigkill_guard_removes,
          test_clsact_keeps_foreign_qdisc_and_filter, test_clsact_group_sigkill_guard_survives,

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
 from lab import LabError, TracerHung, run  # noqa: E402
 from runner import brief_json, check  # noqa: E402
+import zonedata  # noqa: E402
 
 BPF_SRC = os.path.join(labmod.REPO, "bpf", "dnssnoop.bpf.c")
 DIG = ["+qr", "+tries=1", "+timeout=2"]
@@ -123,10 +124,10 @@ def stats_of(recs):
 class Session:
     """One tracer run around some client activity."""
 
-    def __init__(self, lab, args):
+    def __init__(self, lab, args, env=None):
         self.lab = lab
         self.t0 = time.time()
-        self.tracer = lab.tracer(args)
+        self.tracer = lab.tracer(args, env=env)
 
     def stop(self, settle=0.2, sig=signal.SIGINT):
         time.sleep(settle)  # let the last events reach the ring buffer
@@ -308,6 +309,39 @@ def test_tcp(lab):
     check_exchange(lab, s, d, "tcp", lab.cli4, lab.srv4, "www.lab.test", "A", answers=WWW_A)
 
 
+DEGRADABLE = ("sock_scan", "listener_owner", "leader_comm", "sock_create")
+
+
+def test_degraded_features(lab):
+    """3b. DNSSNOOP_DISABLE forces each optional part of the cgroup hook off
+    (sock_create: the kernel is made to refuse it): one stderr line each,
+    capture_stats.degraded names them, and what each costs shows: nsd's
+    sockets opened before the start carry no process until nsd sends, an
+    accepted TCP connection none at all, dig shows as its sending thread."""
+    s = Session(lab, [], env={"DNSSNOOP_DISABLE": ",".join(DEGRADABLE)})
+    du = lab.dig(DIG + ["www.lab.test", "A"])
+    dt = lab.dig(DIG + ["+tcp", "mail.lab.test", "MX"])
+    s.stop()
+    for f in DEGRADABLE:
+        check(re.search(r"^dnssnoop: degraded: %s \(DNSSNOOP_DISABLE\): \S" % f,
+                        s.tracer.stderr, re.M), "no warning for %s: %s", f, s.tracer.stderr)
+    check(sorted(stats_of(s.recs)["degraded"]) == sorted(DEGRADABLE),
+          "capture_stats.degraded: %s", stats_of(s.recs)["degraded"])
+    udp = exchange(s.recs, lab, du.queries()[0]["id"], "udp", lab.cli4, lab.srv4)
+    tcp = exchange(s.recs, lab, dt.queries()[0]["id"], "tcp", lab.cli4, lab.srv4)
+    for r in (udp["cq"], udp["cr"], tcp["cq"], tcp["cr"]):
+        check(r["pid"] == (du if r is udp["cq"] or r is udp["cr"] else dt).pid and
+              r["comm"] not in (None, "dig"), "dig's record should carry dig's pid and its "
+              "thread's name: %s", brief(r))
+    check(udp["sq"]["pid"] is None, "nsd's first UDP query attributed without the scan: %s",
+          brief(udp["sq"]))
+    check(udp["sr"]["comm"].startswith("nsd"), "nsd's response (sendmsg hook) not attributed: "
+          "%s", brief(udp["sr"]))
+    check(tcp["sq"]["pid"] is None and tcp["sr"]["pid"] is None,
+          "an accepted connection attributed without listener storage: %s",
+          [brief(tcp["sq"]), brief(tcp["sr"])])
+
+
 def _big(lab, snaplen):
     args = ["--snaplen", str(snaplen)] if snaplen else []
     s = Session(lab, args)
@@ -325,24 +359,48 @@ def _big(lab, snaplen):
 
 
 def test_truncation_fallback(lab):
-    """4. big TXT: UDP TC=1, TCP retry; whole TXT with --snaplen 4096,
-    truncated_capture with the default 512."""
-    s, d, tq = _big(lab, 4096)
+    """4. big TXT: UDP TC=1, TCP retry; whole TXT at the default snap
+    length, truncated_capture with --snaplen 512."""
+    s, d, tq = _big(lab, None)
     check_exchange(lab, s, d, "tcp", lab.cli4, lab.srv4, "big.lab.test", "TXT",
                    answers=BIG_TXT, dig_query=tq)
-    s, d, tq = _big(lab, None)
+    s, d, tq = _big(lab, 512)
     tcp = exchange(s.recs, lab, tq["id"], "tcp", lab.cli4, lab.srv4)
     for role in ("cq", "sq"):
         check(tcp[role]["truncated_capture"] is False, "TCP query cut: %s", brief(tcp[role]))
     for role in ("sr", "cr"):
         r = tcp[role]
-        check(r["truncated_capture"] is True, "3 KB response with snaplen 512 not marked "
+        check(r["truncated_capture"] is True, "3 KB response with --snaplen 512 not marked "
               "truncated_capture: %s", brief(r))
         check(r["qname"] == "big.lab.test" and r["rcode"] == "NOERROR" and r["ancount"] == 1,
               "header/question of the cut response: %s", brief(r))
         check(rrs(r["answers"]) != rrs(BIG_TXT), "cut response shows the whole TXT?")
     st = stats_of(s.recs)
     check(st["truncated_captures"] >= 2, "truncated_captures %r", st["truncated_captures"])
+
+
+def test_large_answers(lab):
+    """4b. 5 KB and 58 KB answers over TCP, at the default settings: every
+    record decoded, the same at both ends, the same as the zone."""
+    s = Session(lab, [])
+    digs = {label: lab.dig(DIG + ["+tcp", "%s.lab.test" % label, "TXT"])
+            for label in zonedata.TXT_RRSETS}
+    s.stop()
+    for label, d in digs.items():
+        want = zonedata.txt_rrset(label)
+        ex = exchange(s.recs, lab, d.queries()[0]["id"], "tcp", lab.cli4, lab.srv4)
+        for role in ("sr", "cr"):
+            r = ex[role]
+            got = [a["data"] for a in r["answers"]]
+            check(not r["truncated_capture"] and r["decode_status"] == [],
+                  "%s %s: truncated_capture %s, decode_status %s, len %s", label, role,
+                  r["truncated_capture"], r["decode_status"], r["len"])
+            check(r["ancount"] == len(want) and sorted(got) == sorted(want),
+                  "%s %s: ancount %d, %d answers, want the zone's %d", label, role,
+                  r["ancount"], len(got), len(want))
+        check(ex["cr"]["len"] > {"big5k": 5000, "huge": 57000}[label],
+              "%s: response of %d bytes is smaller than the zone makes it", label, ex["cr"]["len"])
+    check(stats_of(s.recs)["truncated_captures"] == 0, "truncated captures at the default snaplen")
 
 
 def test_unanswered(lab):
@@ -727,7 +785,9 @@ def test_cgroup_and_output_file(lab):
         os.rmdir(path)
 
 
-CASES = [test_udp_a, test_record_types, test_tcp, test_truncation_fallback, test_unanswered,
+CASES = [test_udp_a, test_record_types, test_tcp, test_degraded_features,
+         test_truncation_fallback, test_large_answers,
+         test_unanswered,
          test_ipv6, test_capture_stats, test_filters, test_count, test_clean_detach,
          test_hostile_input, test_text_format, test_cgroup_and_output_file]
 

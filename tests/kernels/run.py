@@ -422,6 +422,17 @@ def kernel_cases(line, guest):
     return cases
 
 
+def kernel_degraded(guest):
+    """What the kernel itself lacks: the union of the unforced runs' lists."""
+    got = set()
+    for name in ("cgroup", "tc", "xdp"):
+        try:
+            got.update(stats(guest.cases[name]).get("degraded") or [])
+        except (KeyError, AssertionError):
+            pass
+    return sorted(got)
+
+
 def main(argv):
     exec_cmd = argv[argv.index("--exec") + 1] if "--exec" in argv else None
     lines = [a for a in argv[1:] if a in LINES] or LINES
@@ -454,15 +465,9 @@ def main(argv):
                       % (line, console[-3000:]), flush=True)
             counts = runner.run_cases(kernel_cases(line, guest), None)
             totals = [a + b for a, b in zip(totals, counts)]
-            degraded = None
-            if "cgroup" in guest.cases:
-                try:
-                    degraded = stats(guest.cases["cgroup"]).get("degraded")
-                except AssertionError:
-                    pass
             print("kernel %s (%s, %s): %d passed, %d failed; degraded: %s"
                   % (line, version, guest.kernel, counts[0], counts[1],
-                     ",".join(degraded) if degraded else "none"), flush=True)
+                     ",".join(kernel_degraded(guest)) or "none"), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return runner.finish(start, *totals)

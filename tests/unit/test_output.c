@@ -424,6 +424,8 @@ static void test_capture_stats_record(void **state)
 		.unanswered = 10,
 		.tcp_gaps = 11,
 		.filtered = UINT64_MAX,
+		.degraded = (const char *const[]){"sock_scan", "tcx"},
+		.ndegraded = 2,
 	};
 
 	struct capture_stats before = st, delta;
@@ -444,7 +446,10 @@ static void test_capture_stats_record(void **state)
 		 "'responses_matched','responses_unmatched','unanswered','tcp_gaps','filtered']\n"
 		 "r = recs[0]\n"
 		 "eq(list(r), ['type','v','ts','host','window_start','window_end','scope'] + "
-		 "names)\n"
+		 "names + ['degraded'])\n"
+		 "eq(r['degraded'], ['sock_scan', 'tcx'])\n"
+		 "eq(recs[1]['degraded'], None)\n"
+		 "eq(recs[2]['degraded'], None)\n"
 		 "eq(r['scope'], 'total')\n"
 		 "eq(r['type'], 'capture_stats'); eq(r['v'], 1); eq(r['host'], 'h')\n"
 		 "eq(r['ts'], '2026-11-27T14:05:01.999999Z')\n"

@@ -50,7 +50,7 @@ HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h $(wildcard tests/unit/*.h)
 # Keep the sanitizer objects between test builds (they are otherwise intermediate).
 .SECONDARY: $(ASAN_OBJS)
 
-all: $(BUILD)/dnssnoop
+all: $(DEPS_STAMP) $(BUILD)/dnssnoop
 
 # Install what is missing, once (apt-get update first: a fresh machine's lists may be absent).
 $(DEPS_STAMP):

@@ -59,7 +59,8 @@ TRACER_PROGRAMS = re.compile(r"name (dns_|sock_)")
 
 def ldd_libs(path):
     """The shared libraries path needs, and its loader."""
-    out = subprocess.run(["ldd", path], stdout=subprocess.PIPE, text=True).stdout
+    out = subprocess.run(["ldd", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True).stdout
     libs = []
     for line in out.splitlines():
         m = re.search(r"(/\S+) \(0x", line)

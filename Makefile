@@ -28,25 +28,33 @@ DEPS_STAMP := $(BUILD)/.deps
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter
-CPPFLAGS  += -D_GNU_SOURCE -I$(BUILD) -Iuser
+# Headers are named from the repository root ("bpf/dnssnoop.h") and from
+# user/ with their stage ("proto/dns.h"); -MMD -MP writes each object's
+# header dependencies next to it.
+CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD)
+DEPFLAGS  := -MMD -MP
 LDLIBS    := -lbpf -lelf -lz -lpcap -ljson-c -lpsl -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 BPF_SRC   := bpf/dnssnoop.bpf.c
 BPF_OBJ   := $(BUILD)/dnssnoop.bpf.o
 SKEL      := $(BUILD)/dnssnoop.skel.h
 
-USER_SRCS := $(wildcard user/*.c)
-MAIN_SRC  := user/dnssnoop.c
-LIB_SRCS  := $(filter-out $(MAIN_SRC),$(USER_SRCS))
+# user/STAGE/*.c; the live capture is the one object that needs the BPF
+# skeleton, and unit tests do without it (so they need no BPF toolchain).
+USER_SRCS := $(wildcard user/*/*.c)
+MAIN_SRC  := user/app/dnssnoop.c
+LIVE_SRC  := user/capture/capture_live.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC) $(LIVE_SRC),$(USER_SRCS))
 OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
-LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
-HEADERS   := $(wildcard user/*.h) bpf/dnssnoop.h $(wildcard tests/unit/*.h)
 
 .PHONY: all deps run test test-kernels unit integration fuzz-smoke install clean vmlinux format
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 # Keep the sanitizer objects between test builds (they are otherwise intermediate).
 .SECONDARY: $(ASAN_OBJS)
 
@@ -65,34 +73,42 @@ $(DEPS_STAMP):
 	@touch $@
 deps: $(DEPS_STAMP)
 
-$(BUILD)/obj $(BUILD)/asan $(BUILD)/fuzz:
-	@mkdir -p $@
-
-# Kernel side: BPF object and its skeleton.
-$(BPF_OBJ): $(BPF_SRC) bpf/dnssnoop.h vmlinux/vmlinux.h | $(BUILD)/obj
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Ibpf -c $< -o $@
-	llvm-strip -g $@ 2>/dev/null || true
+# Kernel side: BPF object and its skeleton (vmlinux.h of the target architecture).
+$(BPF_OBJ): $(BPF_SRC) bpf/dnssnoop.h $(VMLINUX)
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(dir $(VMLINUX)) -Ibpf \
+		-c $< -o $@
+	llvm-strip -g $@
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< > $@
 
+# Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+	@mkdir -p $(dir $(VMLINUX))
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
 # User side.
-$(BUILD)/obj/%.o: user/%.c $(HEADERS) $(SKEL) | $(BUILD)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+$(BUILD)/obj/capture/capture_live.o: $(SKEL)
+
+$(BUILD)/obj/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/dnssnoop: $(OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: every tests/unit/test_X.c is one cmocka binary linked with
-# all user objects but main, built with ASan and UBSan.
-$(BUILD)/asan/%.o: user/%.c $(HEADERS) $(SKEL) | $(BUILD)/asan
-	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) -c $< -o $@
+# all user objects but main and the live capture, built with ASan and UBSan.
+$(BUILD)/asan/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(HEADERS)
-	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -o $@
+$(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -o $@
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/asan/*.d $(BUILD)/fuzz/*.d)
 
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@tools/run-tests unit $(UNIT_BINS)
@@ -112,8 +128,9 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 
 # Fuzzing (clang's libFuzzer).
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/dns.c user/dns.h | $(BUILD)/fuzz
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) tests/fuzz/fuzz_dns.c user/dns.c -o $@
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/proto/dns.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) tests/fuzz/fuzz_dns.c user/proto/dns.c -o $@
 
 fuzz-smoke: $(DEPS_STAMP) $(BUILD)/fuzz/fuzz_dns
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -124,7 +141,7 @@ install: $(BUILD)/dnssnoop
 	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop
 
 format:
-	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i user/*/*.c user/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD)

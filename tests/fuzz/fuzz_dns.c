@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
+#include "proto/dns.h"
 
 #define CHECK(cond)                                                                          \
 	do {                                                                                 \

@@ -19,7 +19,7 @@ Both ends of every exchange are local, so the tracer sees each message twice
 (the client's copy and nsd's). The per-process tables count both (dig and
 python3 sent the queries, nsd answered them); the host-wide tables (peers,
 names, client x name) count each exchange once, from the client's side: the
-peer is nsd's address, never the client's (docs/output.md, user/stats.h).
+peer is nsd's address, never the client's (docs/output.md, user/analysis/stats.h).
 
 Usage: python3 tests/integration/test_stats.py [CASE-SUBSTRING...]
 Prints PASS/FAIL/SKIP per case and "cases: P passed, F failed, S skipped";

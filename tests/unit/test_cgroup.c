@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests for user/cgroup.c: mountinfo parsing, --cgroup paths, id -> path. */
+/* Unit tests for user/capture/cgroup.c: mountinfo parsing, --cgroup paths, id -> path. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "cgroup.h"
+#include "capture/cgroup.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 

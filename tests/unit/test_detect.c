@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detect.h"
+#include "analysis/detect.h"
 #include "testutil.h"
 
 #define S	  1000000000ULL

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the detectors' statistics (user/detstat.c). Expected values
+ * Unit tests for the detectors' statistics (user/analysis/detstat.c). Expected values
  * are worked out by hand in the comments, or (random series, marked "py")
  * with an independent Python implementation of the formulas in detstat.h
  * fed the same splitmix64 sequence; calendar facts come from Python's
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "detstat.h"
+#include "analysis/detstat.h"
 
 #define NS  1000000000ULL
 #define EPS 1e-9

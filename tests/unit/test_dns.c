@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the DNS decoder (user/dns.c) on real messages.
+ * Unit tests of the DNS decoder (user/proto/dns.c) on real messages.
  *
  * The fixtures below are DNS payloads captured with tcpdump on lo while
  * dig queried a throwaway nsd 4.6 (127.0.0.1@5399) serving a small zone,
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dns.h"
+#include "proto/dns.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixtures (hex of the DNS payload)                                   */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the HyperLogLog counter (user/hll.c). Keys are fixed
+ * Unit tests for the HyperLogLog counter (user/analysis/hll.c). Keys are fixed
  * strings, so every estimate is deterministic; the bounds are 3 standard
  * errors (3 x 1.625% = 4.875%) as documented in hll.h. The registers are
  * checked against a reference computed here from the definition (top 12
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "hll.h"
+#include "analysis/hll.h"
 
 #define THREE_SIGMA (3 * HLL_STD_ERROR)
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "ipfrag.h"
+#include "capture/ipfrag.h"
 
 #define SEC 1000000000ULL
 #define T0  (1767225600ULL * SEC)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests for the JSON writer (user/json.c). */
+/* Unit tests for the JSON writer (user/lib/json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 /* The JSON text of one string value written from n raw bytes. */
 static void assert_escapes_to(const char *in, size_t n, const char *expected)

@@ -17,10 +17,10 @@
 
 #include <sys/socket.h>
 
-#include "capture_jsonl.h"
-#include "dns.h"
-#include "merge.h"
-#include "pcap_writer.h"
+#include "capture/capture_jsonl.h"
+#include "proto/dns.h"
+#include "capture/merge.h"
+#include "report/pcap_writer.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the latency histogram (user/lathist.c). Expected bucket
+ * Unit tests for the latency histogram (user/analysis/lathist.c). Expected bucket
  * edges are worked out by hand from the layout in lathist.h:
  *   u = ns >> 4; u < 64: bucket u; else e = floor(log2 u),
  *   bucket = (e - 5) * 64 + (u >> (e - 6)) - 64, width 2^(e-6) units of 16 ns.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "lathist.h"
+#include "analysis/lathist.h"
 
 #define US 1000ull
 #define MS (1000 * US)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for query/response matching (user/matcher.c). Messages are
+ * Unit tests for query/response matching (user/analysis/matcher.c). Messages are
  * built by hand (no dns_parse): only the fields the matcher reads are set.
  */
 #include <netinet/in.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "matcher.h"
+#include "analysis/matcher.h"
 #include "testutil.h"
 
 #define MAX_REPORTS 16

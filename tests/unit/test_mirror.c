@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "mirror.h"
+#include "analysis/mirror.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "netparse.h"
+#include "capture/netparse.h"
 
 static const uint16_t dns_ports[] = {53};
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the output stage (user/output.c). Every JSON line is read
+ * Unit tests for the output stage (user/report/output.c). Every JSON line is read
  * back by Python's json module, and field values are asserted in Python.
  */
 #include <arpa/inet.h>
@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dns.h"
-#include "output.h"
+#include "proto/dns.h"
+#include "report/output.h"
 #include "testutil.h"
 
 /* 2026-11-27T14:05:01Z */

@@ -17,8 +17,8 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
-#include "capture_pcap.h"
-#include "pcap_writer.h"
+#include "capture/capture_pcap.h"
+#include "report/pcap_writer.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "pipeline.h"
+#include "app/pipeline.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

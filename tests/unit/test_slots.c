@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests for the slot pool (user/slots.c). */
+/* Unit tests for the slot pool (user/lib/slots.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "slots.h"
+#include "lib/slots.h"
 
 /* Slots in age order, oldest first, walked through the newer links. */
 static size_t age_order(const struct slots *s, uint32_t *out, size_t max)

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hll.h"
-#include "stats.h"
+#include "analysis/hll.h"
+#include "analysis/stats.h"
 
 #define MS 1000000ull
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the statistics report (user/stats_report.c) and the
+ * Unit tests for the statistics report (user/report/stats_report.c) and the
  * generic record API of the output stage it writes through. The tables are
  * filled with stats_add() from known observations; every JSON line is read
  * back by Python's json module and the figures, computed by hand in the
@@ -20,10 +20,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "json.h"
-#include "output.h"
-#include "stats.h"
-#include "stats_report.h"
+#include "lib/json.h"
+#include "report/output.h"
+#include "analysis/stats.h"
+#include "report/stats_report.h"
 #include "testutil.h"
 
 /* 2026-11-27T14:05:01Z */

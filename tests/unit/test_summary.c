@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "summary.h"
+#include "analysis/summary.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

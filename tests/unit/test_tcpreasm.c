@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests for DNS-over-TCP reassembly (user/tcpreasm.c). */
+/* Unit tests for DNS-over-TCP reassembly (user/proto/tcpreasm.c). */
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "tcpreasm.h"
+#include "proto/tcpreasm.h"
 #include "testutil.h"
 
 #define MAX_GOT	      16

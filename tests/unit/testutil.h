@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
-#include "packet.h"
+#include "report/output.h"
+#include "lib/packet.h"
 
 struct wire {
 	uint8_t buf[512];

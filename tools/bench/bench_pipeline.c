@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline.h"
+#include "app/pipeline.h"
 
 struct msg {
 	uint8_t buf[4096];

@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "stats.h"
+#include "analysis/stats.h"
 
 #define MIX_EVENTS  (1u << 20)
 #define MIX_NAMES   100000

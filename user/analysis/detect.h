@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Detectors of exclusive communication patterns (issue 5, docs/detection.md):
+ * exclusive_target, exclusive_client, mutual, time_window, periodic and
+ * replacement findings from the observations of a session.
+ *
+ * detect_add() sees every observation (the summary stage calls it after
+ * marking mirrors); it counts lookups (queries, not mirrors, retransmissions
+ * of the same id to the same name within 1 s once) per client, per target
+ * (name, registered domain, peer address) and per client x target pair, in
+ * bounded tables. detect_findings() judges them (end of session, interval closes).
+ *
+ * Memory: three tables of at most max_entries entries (clients, targets,
+ * pairs; past that, the entry with the smallest count among a sample is
+ * replaced and the newcomer records it as its error bound), plus at most
+ * max_details per-pair time records (168 hour-of-week counters and the last
+ * DETSTAT_TS_MAX timestamps) for pairs of at least DETECT_DETAIL_MIN lookups.
+ * Each target entry also keeps its last NOERROR-answered lookup, the
+ * NXDOMAIN answers since, and its first DETECT_TARGET_ADDRS answer addresses.
+ */
+#ifndef DNSSNOOP_DETECT_H
+#define DNSSNOOP_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/detstat.h"
+#include "report/output.h"
+#include "analysis/stats.h"
+
+enum detect_kind {
+	DETECT_MUTUAL,
+	DETECT_EXCLUSIVE_TARGET,
+	DETECT_EXCLUSIVE_CLIENT,
+	DETECT_TIME_WINDOW,
+	DETECT_PERIODIC,
+	DETECT_REPLACEMENT,
+	DETECT_NKINDS,
+};
+
+#define DETECT_ALL_KINDS ((1u << DETECT_NKINDS) - 1)
+
+enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_T_NKINDS };
+
+#define DETECT_MAX_ZONES       8
+#define DETECT_DETAIL_MIN      4 /* lookups before a pair keeps its time record */
+#define DETECT_DEFAULT_DETAILS 4096
+#define DETECT_EXAMPLES	       10
+#define DETECT_TEXT_MAX	       256 /* target text: a name is at most 253 bytes */
+#define DETECT_HOST_MAX	       64
+#define DETECT_CGROUP_MAX      192
+#define DETECT_TARGET_ADDRS    4 /* answer addresses kept per target (replacement) */
+/* Finding identities remembered for detect_report_new (a set of 64-bit hashes). */
+#define DETECT_WRITTEN_MAX   16384
+#define DETECT_WRITTEN_SLOTS (2 * DETECT_WRITTEN_MAX) /* 256 KiB */
+
+struct detect_config {
+	unsigned int kinds; /* bit (1 << enum detect_kind); 0: detect nothing */
+	size_t max_entries; /* per table (--max-entries) */
+	size_t max_details; /* per-pair time records; 0: DETECT_DEFAULT_DETAILS */
+	uint64_t min_lookups; /* --min-lookups (16) */
+	double exclusive_share; /* --exclusive-share (0.8) */
+	uint64_t min_clients; /* --min-clients (5) */
+	unsigned int min_hours; /* exclusive_client: distinct active hours (2) */
+	double periodic_score; /* DETSTAT_PERIODIC_SCORE */
+	uint64_t periodic_min_lookups; /* DETSTAT_PERIODIC_MIN_LOOKUPS */
+	double concentrated_ratio; /* pair window <= ratio x baseline window (0.5) */
+	const char *zones[DETECT_MAX_ZONES]; /* --tz, checked by the caller */
+	size_t nzones;
+	unsigned int business_start, business_end; /* --business-hours, [start, end) */
+	uint64_t silence_ns; /* replacement: --silence (24 h) */
+	uint64_t replacement_window_ns; /* replacement: --replacement-window (7 days) */
+	double replacement_containment; /* new target's lookups from old clients (0.8) */
+	double replacement_jaccard; /* weighted Jaccard of client shares (0.5) */
+};
+
+/* Fills the defaults above (all kinds, no zones, 08-19). */
+void detect_config_default(struct detect_config *cfg);
+/*
+ * "mutual,periodic" -> kinds mask (empty words are skipped). -EINVAL for
+ * an unknown kind, whose word is copied to bad[bad_len] (may be NULL).
+ */
+int detect_parse_kinds(const char *list, unsigned int *kinds, char *bad, size_t bad_len);
+const char *detect_kind_name(enum detect_kind k);
+const char *detect_target_kind_name(enum detect_target_kind k);
+
+/* A client as the finding names it. */
+struct detect_client {
+	bool process; /* a local process (owner known), else an address */
+	char comm[DNSSNOOP_COMM_LEN + 1];
+	uint32_t uid, pid; /* pid: the last one seen, for display */
+	char cgroup[DETECT_CGROUP_MAX]; /* "" if unknown */
+	uint8_t family;
+	uint8_t addr[16];
+	char host[DETECT_HOST_MAX]; /* "" = this host */
+	char label[DETECT_HOST_MAX + DETECT_CGROUP_MAX + 48]; /* one string for text and tests */
+};
+
+/* Concentration of one side: a target's clients or a client's targets. */
+struct detect_side {
+	uint64_t lookups; /* N */
+	uint64_t error; /* table bound: up to this many earlier lookups missed */
+	uint64_t distinct; /* D */
+	uint64_t top_lookups, second_lookups;
+	double top_share, second_share; /* s1, s2 */
+	double hhi, effective; /* sum share^2, 1/HHI */
+	double wilson_lower, wilson_lower_top_two;
+	bool top_two; /* qualified only with the second party */
+	uint64_t active_clients; /* population: clients active in first .. last */
+	unsigned int active_hours; /* distinct clock hours with lookups (clients) */
+	uint64_t first_ns, last_ns;
+	bool exclusive; /* met every rule */
+};
+
+struct detect_window_zone {
+	const char *zone;
+	long offset_s; /* at the pair's last lookup */
+	bool exact; /* from every timestamp, not a histogram shifted by offset_s */
+	struct detstat_business_result res;
+};
+
+struct detect_time_window {
+	uint64_t week_utc[DETSTAT_WEEK_BINS];
+	uint64_t counted; /* lookups in the histogram */
+	struct detstat_window utc;
+	double weekday_share_utc;
+	struct detstat_window baseline;
+	double baseline_weekday_share;
+	bool concentrated;
+	size_t nzones;
+	struct detect_window_zone zones[DETECT_MAX_ZONES];
+};
+
+/* A target that went silent (or NXDOMAIN) and the new one that took its clients. */
+struct detect_replacement {
+	const char *old_target, *new_target;
+	bool nxdomain; /* the old target answers NXDOMAIN from its end on; else silent */
+	uint64_t old_lookups, old_distinct, old_first_ns, old_last_ns;
+	uint64_t old_end_ns; /* its last answered lookup (last lookup if no answers seen) */
+	uint64_t old_nxdomain; /* NXDOMAIN answers after old_end_ns */
+	uint64_t new_lookups, new_distinct, new_first_ns, new_last_ns;
+	uint64_t gap_ns; /* new_first_ns - old_end_ns */
+	struct detstat_overlap overlap;
+	const struct detect_client *first_client; /* of the new target */
+	uint64_t first_client_ns;
+	size_t nold_addrs, nnew_addrs;
+	struct obs_addr old_addrs[DETECT_TARGET_ADDRS], new_addrs[DETECT_TARGET_ADDRS];
+	int address_overlap; /* 1, 0, or -1: no answer addresses seen for one of them */
+};
+
+struct detect_finding {
+	enum detect_kind kind;
+	enum detect_target_kind target_kind;
+	const char *target;
+	const struct detect_client *client; /* the pair's client */
+	const struct detect_client *second_client; /* exclusive_target/mutual: or NULL */
+	const char *top_target, *second_target; /* exclusive_client/mutual: or NULL */
+	struct detect_side by_target; /* the target's clients (exclusive_target, mutual) */
+	struct detect_side by_client; /* the client's targets (exclusive_client, mutual) */
+	uint64_t pair_lookups;
+	uint64_t pair_first_ns, pair_last_ns;
+	double npmi;
+	uint64_t total_lookups; /* all lookups of the session */
+	uint64_t examples[DETECT_EXAMPLES]; /* the pair's last lookups, oldest first */
+	size_t nexamples;
+	const struct detect_time_window *window; /* time_window */
+	struct detstat_periodic periodic; /* periodic */
+	struct detect_replacement
+		replacement; /* replacement: target = old, client = first of new */
+};
+
+struct detect;
+
+struct detect *detect_new(const struct detect_config *cfg);
+void detect_free(struct detect *d);
+
+/*
+ * One observation, in time order. Queries (not mirrors) are lookups;
+ * responses (not mirrors) of known name and domain targets record their
+ * NOERROR / NXDOMAIN state and a few answer addresses (replacement).
+ */
+void detect_add(struct detect *d, const struct dns_obs *o);
+
+typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
+/*
+ * Judges everything seen so far and calls fn for each finding: mutual,
+ * exclusive_target, exclusive_client, time_window, periodic, replacement, each kind by
+ * target kind (name, domain, peer), then lookups descending. Returns the
+ * number of findings, or -ENOMEM.
+ */
+int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx);
+
+/*
+ * End of session: writes every finding that holds now as a "finding"
+ * record with "scope":"total" (docs/output.md), whether or not it was
+ * written at an interval close. Returns the number written, or -ENOMEM.
+ */
+int detect_report(struct detect *d, struct output *out);
+/*
+ * An interval close (--interval): judges everything seen so far and writes,
+ * with "scope":"interval", the findings whose identity (kind, target kind,
+ * target, client label; a seeded 64-bit hash of them) was not written by an
+ * earlier call, and remembers it. At most DETECT_WRITTEN_MAX identities are
+ * remembered; past that, new findings wait for detect_report. Returns the
+ * number written, or -ENOMEM.
+ */
+int detect_report_new(struct detect *d, struct output *out);
+
+#endif

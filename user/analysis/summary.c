@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The statistics stage: messages -> observations -> tables -> reports.
+ * See summary.h.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/mirror.h"
+#include "report/stats_report.h"
+#include "analysis/summary.h"
+
+#define DNS_TYPE_A    1
+#define DNS_TYPE_AAAA 28
+
+struct summary {
+	struct summary_config cfg;
+	struct stats *current; /* this interval (the whole session without --interval) */
+	struct stats *total; /* running totals; NULL without --interval */
+	struct mirror_set *mirrors;
+	struct detect *detect; /* NULL: no detection */
+	uint64_t window_start_ns; /* first time seen; 0 until then */
+	uint64_t interval_start_ns;
+};
+
+struct summary *summary_new(const struct summary_config *cfg)
+{
+	struct summary *s = calloc(1, sizeof(*s));
+	struct stats_config scfg = {.max_entries = cfg->max_entries};
+
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->current = stats_new(&scfg);
+	s->total = cfg->interval_ns ? stats_new(&scfg) : NULL;
+	s->mirrors = mirror_new(65536, cfg->mirror_ttl_ns);
+	if (cfg->detect && cfg->detect->kinds) {
+		s->detect = detect_new(cfg->detect);
+		if (!s->detect) {
+			summary_free(s);
+			return NULL;
+		}
+	}
+	if (!s->current || (cfg->interval_ns && !s->total) || !s->mirrors) {
+		summary_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void summary_free(struct summary *s)
+{
+	if (!s)
+		return;
+	stats_free(s->current);
+	stats_free(s->total);
+	mirror_free(s->mirrors);
+	detect_free(s->detect);
+	free(s);
+}
+
+const struct stats *summary_totals(const struct summary *s)
+{
+	return s->total ? s->total : s->current;
+}
+
+static void start_window(struct summary *s, uint64_t now_ns)
+{
+	if (!s->window_start_ns)
+		s->window_start_ns = s->interval_start_ns = now_ns;
+}
+
+/* The A/AAAA answer addresses, for the names' distinct-address counts. */
+static void collect_addresses(const struct dns_msg *msg, struct dns_obs *o)
+{
+	for (int i = 0; i < msg->nrrs && o->naddrs < OBS_MAX_ADDRS; i++) {
+		const struct dns_rr *rr = &msg->rrs[i];
+		struct obs_addr *a = &o->addrs[o->naddrs];
+
+		if (rr->section != DNS_SEC_ANSWER)
+			continue;
+		if (rr->type == DNS_TYPE_A && rr->rdlen == 4)
+			a->family = AF_INET;
+		else if (rr->type == DNS_TYPE_AAAA && rr->rdlen == 16)
+			a->family = AF_INET6;
+		else
+			continue;
+		memset(a->addr, 0, sizeof(a->addr));
+		memcpy(a->addr, msg->buf + rr->rdata_off, rr->rdlen);
+		o->naddrs++;
+	}
+}
+
+static void fill_observation(const struct summary *s, const struct summary_msg *m,
+			     struct dns_obs *o)
+{
+	const struct pkt_meta *meta = m->meta;
+	bool from_client = m->kind != OBS_RESPONSE;
+
+	memset(o, 0, offsetof(struct dns_obs, addrs));
+	o->kind = m->kind;
+	o->ts_ns = meta->ts_ns;
+	o->dir = meta->dir;
+	o->proto = meta->proto;
+	o->family = meta->family;
+	memcpy(o->client_addr, from_client ? meta->saddr : meta->daddr, 16);
+	memcpy(o->server_addr, from_client ? meta->daddr : meta->saddr, 16);
+	o->client_port = from_client ? meta->sport : meta->dport;
+	o->server_port = from_client ? meta->dport : meta->sport;
+	if (pkt_has_owner(meta)) {
+		o->owner = &meta->owner;
+		if (s->cfg.cgroup_path)
+			o->cgroup = s->cfg.cgroup_path(s->cfg.cgroup_ctx, meta->owner.cgroup_id);
+	}
+	o->qname = m->msg->qname;
+	o->qname_len = m->msg->qname_len;
+	o->qtype = m->msg->qtype;
+	o->id = m->msg->id;
+	o->len = m->wire_len;
+	if (m->kind == OBS_RESPONSE) {
+		o->rcode = m->msg->rcode;
+		o->tc = m->msg->flags & DNS_FLAG_TC;
+		o->has_latency = m->has_latency;
+		o->latency_ns = m->latency_ns;
+		collect_addresses(m->msg, o);
+	}
+}
+
+/*
+ * The exchange an observation belongs to, oriented as its query travels
+ * (client -> server), in the form the mirror set keys: the same for the
+ * client's and the server's copy, and without the host, so that a client
+ * on one host and its server on another (fleet input) also make one
+ * exchange.
+ */
+static void exchange_of(const struct dns_obs *o, struct mirror_exchange *ex)
+{
+	size_t alen = o->family == AF_INET ? 4 : 16; /* ignore bytes past IPv4 */
+
+	memset(ex, 0, sizeof(*ex));
+	memcpy(ex->client, o->client_addr, alen);
+	memcpy(ex->server, o->server_addr, alen);
+	ex->client_port = o->client_port;
+	ex->server_port = o->server_port;
+	ex->id = o->id;
+	ex->family = o->family;
+	ex->proto = o->proto;
+}
+
+/*
+ * A query leaving a client socket is remembered; a server's copy of a
+ * remembered exchange (ingress query, egress response) is a mirror. Needs
+ * observations in time order, which every source delivers (offline inputs
+ * are merged by time).
+ */
+static bool is_mirror(struct summary *s, const struct dns_obs *o)
+{
+	struct mirror_exchange ex;
+
+	if (o->kind == OBS_QUERY && o->dir == DNSSNOOP_EGRESS) {
+		exchange_of(o, &ex);
+		mirror_note_query(s->mirrors, &ex, o->ts_ns);
+		return false;
+	}
+	if (!obs_server_vantage(o))
+		return false;
+	exchange_of(o, &ex);
+	return mirror_is_mirror(s->mirrors, &ex);
+}
+
+static void close_finished_intervals(struct summary *s, uint64_t now_ns);
+
+/*
+ * Every source's observations end here: one path for mirrors, intervals and
+ * tables. An observation past the end of the interval closes it first, so
+ * an interval holds what happened in it whenever the timers last ran.
+ */
+static void observe(struct summary *s, struct dns_obs *o)
+{
+	o->mirror = is_mirror(s, o);
+	start_window(s, o->ts_ns);
+	close_finished_intervals(s, o->ts_ns);
+	stats_add(s->current, o);
+	detect_add(s->detect, o);
+}
+
+void summary_message(struct summary *s, const struct summary_msg *m)
+{
+	struct dns_obs o;
+
+	if (!m->msg->has_question)
+		return; /* nothing to key it by */
+	fill_observation(s, m, &o);
+	observe(s, &o);
+}
+
+void summary_observation(struct summary *s, const struct dns_obs *o)
+{
+	struct dns_obs copy = *o; /* the mirror flag is ours to set */
+
+	observe(s, &copy);
+}
+
+static void report(struct summary *s, const struct stats *st, enum stats_report_scope scope,
+		   uint64_t start_ns, uint64_t end_ns)
+{
+	struct stats_report_opts opts = {
+		.top_n = s->cfg.top_n,
+		.window_start_ns = start_ns,
+		.window_end_ns = end_ns,
+		.scope = scope,
+		.max_entries = s->cfg.max_entries,
+	};
+
+	stats_report(st, s->cfg.out, &opts);
+}
+
+/* Report the interval ending at end_ns, fold it into the totals, report those.
+ */
+static void close_interval(struct summary *s, uint64_t end_ns)
+{
+	if (s->cfg.on_interval)
+		s->cfg.on_interval(s->cfg.interval_ctx, s->interval_start_ns, end_ns);
+	report(s, s->current, STATS_SCOPE_INTERVAL, s->interval_start_ns, end_ns);
+	stats_merge(s->total, s->current);
+	stats_reset(s->current);
+	report(s, s->total, STATS_SCOPE_TOTAL, s->window_start_ns, end_ns);
+}
+
+static void close_finished_intervals(struct summary *s, uint64_t now_ns)
+{
+	uint64_t step = s->cfg.interval_ns;
+
+	if (!step || now_ns < s->interval_start_ns + step)
+		return;
+	/* Findings that became true, judged on everything before the close. */
+	detect_report_new(s->detect, s->cfg.out);
+	close_interval(s, s->interval_start_ns + step);
+	/* Offline time can jump over empty intervals: resume at now's interval. */
+	s->interval_start_ns += step * ((now_ns - s->interval_start_ns) / step);
+}
+
+void summary_tick(struct summary *s, uint64_t now_ns)
+{
+	start_window(s, now_ns);
+	mirror_expire(s->mirrors, now_ns);
+	close_finished_intervals(s, now_ns);
+}
+
+void summary_finish(struct summary *s, uint64_t now_ns)
+{
+	start_window(s, now_ns);
+	/* Findings first: they are what the session was for. */
+	detect_report(s->detect, s->cfg.out);
+	if (s->total)
+		close_interval(s, now_ns);
+	else
+		report(s, s->current, STATS_SCOPE_TOTAL, s->window_start_ns, now_ns);
+}

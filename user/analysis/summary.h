@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The statistics stage of the pipeline: turns decoded messages into
+ * observations (struct dns_obs), recognises the mirrored second copy of
+ * local exchanges, feeds the statistics tables, and reports them every
+ * --interval and at the end of the session.
+ *
+ * With an interval, two sets of tables are kept: the current interval's,
+ * and the running totals, into which each finished interval is merged.
+ * Time is whatever the source says (packet time offline), so a capture
+ * covering weeks is summarised as weeks.
+ */
+#ifndef DNSSNOOP_SUMMARY_H
+#define DNSSNOOP_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/detect.h"
+#include "proto/dns.h"
+#include "report/output.h"
+#include "lib/packet.h"
+#include "analysis/stats.h"
+
+/* An --interval closes: [start_ns, end_ns), before its statistics are written. */
+typedef void (*summary_interval_fn)(void *ctx, uint64_t start_ns, uint64_t end_ns);
+
+struct summary_config {
+	struct output *out;
+	size_t max_entries; /* per table (--max-entries) */
+	size_t top_n; /* entries reported per table (--top) */
+	uint64_t interval_ns; /* --interval; 0: report at the end only */
+	uint64_t mirror_ttl_ns; /* how long a local query is remembered */
+	cgroup_path_fn cgroup_path; /* live: cgroup id -> path; may be NULL */
+	void *cgroup_ctx;
+	/*
+	 * Detectors of issue 5 (detect.h): every observation is fed to them and
+	 * their findings are written before the statistics: new ones at each
+	 * --interval close, the complete list at summary_finish.
+	 * NULL or no kinds: no detection. Copied; the zone names must outlive
+	 * the summary.
+	 */
+	const struct detect_config *detect;
+	summary_interval_fn on_interval; /* may be NULL */
+	void *interval_ctx;
+};
+
+/* One decoded message and what the matcher found out about it. */
+struct summary_msg {
+	enum obs_kind kind;
+	const struct pkt_meta *meta;
+	const struct dns_msg *msg;
+	uint32_t wire_len;
+	bool has_latency;
+	uint64_t latency_ns;
+};
+
+struct summary;
+
+struct summary *summary_new(const struct summary_config *cfg);
+void summary_free(struct summary *s);
+
+void summary_message(struct summary *s, const struct summary_msg *m);
+/*
+ * An observation from another source (other hosts' JSON records). Both
+ * entry points end in the same code: mirror detection (o->mirror is
+ * ignored and worked out here, from o->dir, o->id and the exchange's
+ * addresses and ports, not the host) and the tables. Observations must
+ * come in time order.
+ */
+void summary_observation(struct summary *s, const struct dns_obs *o);
+/* Time has advanced to now_ns: report finished intervals. */
+void summary_tick(struct summary *s, uint64_t now_ns);
+/* End of session at now_ns: report the last interval and the totals. */
+void summary_finish(struct summary *s, uint64_t now_ns);
+/* Everything seen so far (the last interval merged in after summary_finish). */
+const struct stats *summary_totals(const struct summary *s);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The one pipeline:
+ *   packet -> TCP reassembly -> decoder -> matcher -> statistics -> output.
+ * Sources (live ring buffer, pcap files) only call pipeline_packet() and
+ * pipeline_tick(); everything after the source is shared.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/dns.h"
+#include "analysis/matcher.h"
+#include "app/pipeline.h"
+#include "analysis/summary.h"
+#include "proto/tcpreasm.h"
+
+/* TCP flows without traffic for this long are forgotten. */
+#define TCP_IDLE_NS (60ULL * 1000000000ULL)
+/* Packet time advancing this far runs the timers (offline sources never idle).
+ */
+#define TICK_NS (100ULL * 1000000ULL)
+
+struct pipeline {
+	struct pipeline_config cfg;
+	struct tcp_reasm *tcp;
+	struct matcher *matcher;
+	struct capture_stats st;
+	uint64_t emitted; /* dns messages processed, for -c */
+	uint64_t next_tick_ns; /* packet time at which to run the timers */
+	struct dns_msg msg; /* scratch: the message being processed */
+	struct dns_msg query; /* scratch: an unanswered query, re-decoded */
+};
+
+struct pipeline *pipeline_new(const struct pipeline_config *cfg)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->cfg = *cfg;
+	p->tcp = tcp_reasm_new(cfg->max_tcp_flows);
+	p->matcher = matcher_new(cfg->timeout_ns, cfg->max_pending);
+	if (!p->tcp || !p->matcher) {
+		pipeline_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	tcp_reasm_free(p->tcp);
+	matcher_free(p->matcher);
+	free(p);
+}
+
+/* -p and --comm: records of other processes are not shown, matched or counted.
+ */
+static bool pipeline_wants(const struct pipeline *p, const struct pkt_meta *meta)
+{
+	if (p->cfg.filter_pid && meta->owner.tgid != p->cfg.filter_pid)
+		return false;
+	if (p->cfg.filter_comm &&
+	    (!pkt_has_owner(meta) ||
+	     strncmp(meta->owner.comm, p->cfg.filter_comm, DNSSNOOP_COMM_LEN) != 0))
+		return false;
+	return true;
+}
+
+static void count_message(struct pipeline *p, const struct dns_record *rec, enum obs_kind kind)
+{
+	struct summary_msg m = {
+		.kind = kind,
+		.meta = rec->meta,
+		.msg = rec->msg,
+		.wire_len = rec->wire_len,
+		.has_latency = rec->has_latency,
+		.latency_ns = rec->latency_ns,
+	};
+
+	if (p->cfg.summary)
+		summary_message(p->cfg.summary, &m);
+}
+
+static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
+			      size_t len, bool truncated, uint64_t waited_ns)
+{
+	struct pipeline *p = ctx;
+	struct dns_record rec = {
+		.kind = RECORD_UNANSWERED,
+		.meta = meta,
+		.msg = &p->query,
+		.truncated_capture = truncated,
+		.wire_len = len,
+		.waited_ns = waited_ns,
+	};
+
+	p->st.unanswered++;
+	if (dns_parse(query, len, &p->query) == DNS_ERR_SHORT)
+		return; /* cannot happen: only parsed queries are pending */
+	count_message(p, &rec, OBS_UNANSWERED);
+	if (p->cfg.events)
+		output_dns(p->cfg.out, &rec);
+}
+
+/* One whole (or snap-truncated) DNS message, from UDP or from a TCP stream. */
+static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t *bytes, size_t len,
+			   size_t wire_len, bool truncated)
+{
+	struct pipeline *p = ctx;
+	struct dns_msg *msg = &p->msg;
+	struct dns_record rec = {
+		.kind = RECORD_DNS,
+		.meta = meta,
+		.msg = msg,
+		.truncated_capture = truncated,
+		.wire_len = wire_len,
+	};
+	int rc;
+
+	if (!pipeline_wants(p, meta)) {
+		p->st.filtered++;
+		return;
+	}
+	p->st.messages++;
+	if (truncated)
+		p->st.truncated_captures++;
+	rc = dns_parse(bytes, len, msg);
+	if (rc != DNS_OK)
+		p->st.decode_errors++;
+	if (rc == DNS_ERR_SHORT)
+		return; /* not even a header: nothing to show */
+
+	if (rc == DNS_OK && msg->has_question) {
+		if (p->cfg.one_direction) {
+			/* no partner to match with: counted as seen */
+		} else if (!dns_is_response(msg)) {
+			matcher_query(p->matcher, meta, msg, report_unanswered, p);
+		} else if (matcher_response(p->matcher, meta, msg, &rec.latency_ns)) {
+			rec.has_latency = true;
+			p->st.responses_matched++;
+		} else {
+			p->st.responses_unmatched++;
+		}
+		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY);
+	}
+	if (p->cfg.events)
+		output_dns(p->cfg.out, &rec);
+	p->emitted++;
+}
+
+void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *payload,
+		     size_t caplen)
+{
+	if (pipeline_done(p))
+		return;
+	if (meta->ts_ns >= p->next_tick_ns)
+		pipeline_tick(p, meta->ts_ns);
+	if (meta->proto == IPPROTO_TCP) {
+		tcp_reasm_feed(p->tcp, meta, payload, caplen, handle_message, p);
+		return;
+	}
+	if (caplen > meta->orig_len)
+		caplen = meta->orig_len;
+	handle_message(p, meta, payload, caplen, meta->orig_len, caplen < meta->orig_len);
+}
+
+void pipeline_tick(struct pipeline *p, uint64_t now_ns)
+{
+	p->next_tick_ns = now_ns + TICK_NS;
+	matcher_expire(p->matcher, now_ns, report_unanswered, p);
+	tcp_reasm_expire(p->tcp, now_ns, TCP_IDLE_NS);
+	if (p->cfg.summary)
+		summary_tick(p->cfg.summary, now_ns);
+}
+
+void pipeline_finish(struct pipeline *p, uint64_t now_ns)
+{
+	matcher_flush(p->matcher, now_ns, report_unanswered, p);
+	if (p->cfg.summary)
+		summary_finish(p->cfg.summary, now_ns);
+}
+
+bool pipeline_done(const struct pipeline *p)
+{
+	return p->cfg.max_messages && p->emitted >= p->cfg.max_messages;
+}
+
+void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
+{
+	struct tcp_reasm_stats ts;
+
+	tcp_reasm_get_stats(p->tcp, &ts);
+	st->messages = p->st.messages;
+	st->decode_errors = p->st.decode_errors;
+	st->truncated_captures = p->st.truncated_captures;
+	st->responses_matched = p->st.responses_matched;
+	st->responses_unmatched = p->st.responses_unmatched;
+	st->unanswered = p->st.unanswered;
+	st->filtered = p->st.filtered;
+	st->tcp_gaps = ts.gaps;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The offline capture source: libpcap reads the file (pcap or pcapng,
+ * any timestamp precision, "-" for stdin) and applies the optional BPF
+ * filter; netparse takes each frame apart, ipfrag rebuilds fragmented
+ * datagrams, and every UDP/TCP packet to or from a DNS port goes to the
+ * callback as pkt_meta + payload, just as the live source delivers it.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture_pcap.h"
+#include "lib/errmsg.h"
+#include "capture/ipfrag.h"
+#include "capture/netparse.h"
+
+#define NS_PER_SEC 1000000000ULL
+/* Not a netparse_rc: a fragment kept until its datagram is complete. */
+#define FRAGMENT_PENDING (-1)
+
+struct pcap_source {
+	pcap_t *pcap;
+	int dlt;
+	uint16_t ports[DNSSNOOP_MAX_PORTS];
+	int nports;
+	struct ipfrag *frag;
+	struct pcap_source_stats st;
+	bool ended; /* end of file or damage seen: nothing more to read */
+	struct pkt_meta meta; /* the packet pcap_source_next() returned last */
+	char name[256]; /* the file as messages name it */
+};
+
+/* libpcap often starts its message with the path: do not say it twice. */
+static const char *without_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
+		return msg + n + 2;
+	return msg;
+}
+
+static int install_filter(struct pcap_source *ps, const char *filter, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	int rc;
+
+	if (pcap_compile(ps->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		set_err(err, errlen, "dnssnoop: bad filter expression '%s': %s", filter,
+			pcap_geterr(ps->pcap));
+		return -1;
+	}
+	rc = pcap_setfilter(ps->pcap, &prog);
+	pcap_freecode(&prog);
+	if (rc < 0) {
+		set_err(err, errlen, "dnssnoop: cannot apply filter expression '%s': %s", filter,
+			pcap_geterr(ps->pcap));
+		return -1;
+	}
+	return 0;
+}
+
+/* f is closed here on failure; on success libpcap owns it. */
+static int open_stream(struct pcap_source *ps, FILE *f, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	const char *why;
+
+	ps->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!ps->pcap) {
+		if (f != stdin)
+			fclose(f);
+		why = without_path(ebuf, ps->name);
+		set_err(err, errlen, "dnssnoop: cannot read %s: %s%s", ps->name, why,
+			strstr(why, "unknown file format") ? " (not a pcap or pcapng file)" : "");
+		return -1;
+	}
+	ps->dlt = pcap_datalink(ps->pcap);
+	if (!netparse_link_supported(ps->dlt)) {
+		const char *lt = pcap_datalink_val_to_name(ps->dlt);
+
+		set_err(err, errlen,
+			"dnssnoop: %s: link type %s (%d) is not supported (Ethernet, Linux "
+			"cooked v1/v2, raw IP and BSD loopback are)",
+			ps->name, lt ? lt : "unknown", ps->dlt);
+		return -1;
+	}
+	return 0;
+}
+
+struct pcap_source *pcap_source_fopen(FILE *f, const char *name, const char *filter,
+				      const uint16_t *ports, int nports, char *err, size_t errlen)
+{
+	struct pcap_source *ps;
+
+	if (!f || !name || nports < 1 || nports > DNSSNOOP_MAX_PORTS) {
+		set_err(err, errlen, "dnssnoop: between 1 and %d ports can be selected, not %d",
+			DNSSNOOP_MAX_PORTS, nports);
+		if (f && f != stdin)
+			fclose(f);
+		return NULL;
+	}
+	ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		set_err(err, errlen, "dnssnoop: out of memory opening %s", name);
+		if (f != stdin)
+			fclose(f);
+		return NULL;
+	}
+	snprintf(ps->name, sizeof(ps->name), "%s", name);
+	memcpy(ps->ports, ports, nports * sizeof(*ports));
+	ps->nports = nports;
+	if (open_stream(ps, f, err, errlen) < 0 ||
+	    (filter && install_filter(ps, filter, err, errlen) < 0)) {
+		pcap_source_close(ps);
+		return NULL;
+	}
+	ps->frag = ipfrag_new(NULL);
+	if (!ps->frag) {
+		set_err(err, errlen, "dnssnoop: out of memory opening %s", ps->name);
+		pcap_source_close(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+struct pcap_source *pcap_source_open(const char *path, const char *filter, const uint16_t *ports,
+				     int nports, char *err, size_t errlen)
+{
+	bool is_stdin = path && !strcmp(path, "-");
+	FILE *f;
+
+	if (!path) {
+		set_err(err, errlen, "dnssnoop: no file to read");
+		return NULL;
+	}
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return pcap_source_fopen(f, is_stdin ? "standard input" : path, filter, ports, nports, err,
+				 errlen);
+}
+
+/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+static uint64_t record_ts_ns(const struct pcap_pkthdr *hdr)
+{
+	if (hdr->ts.tv_sec < 0)
+		return 0;
+	return (uint64_t)hdr->ts.tv_sec * NS_PER_SEC + (uint64_t)hdr->ts.tv_usec;
+}
+
+/* A fragment: keep it, and parse the datagram once it is complete. */
+static int reassemble(struct pcap_source *ps, struct netparse_ip *ip, uint64_t ts_ns)
+{
+	struct ipfrag_datagram dg;
+
+	ps->st.fragments++;
+	if (ipfrag_add(ps->frag, ip, ts_ns, &dg) != IPFRAG_DONE)
+		return FRAGMENT_PENDING;
+	ps->st.reassembled++;
+	ip->proto = dg.proto;
+	return netparse_reassembled(ip, dg.data, dg.caplen, dg.len);
+}
+
+/* One record of the file: true when it was (or completed) a DNS packet, now in ps->meta. */
+static bool handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
+			  const uint8_t *data, const uint8_t **payload, size_t *caplen)
+{
+	uint64_t ts_ns = record_ts_ns(hdr);
+	struct netparse_ip ip;
+	struct pkt_meta *meta = &ps->meta;
+	int rc;
+
+	ps->st.packets++;
+	if (hdr->caplen < hdr->len)
+		ps->st.truncated++;
+	rc = netparse_frame(ps->dlt, data, hdr->caplen, &ip);
+	if (rc == NETPARSE_FRAGMENT)
+		rc = reassemble(ps, &ip, ts_ns);
+	if (rc == NETPARSE_OK) {
+		memset(meta, 0, sizeof(*meta));
+		rc = netparse_l4(&ip, ps->ports, ps->nports, meta, payload, caplen);
+	}
+	switch (rc) {
+	case NETPARSE_OK:
+		meta->ts_ns = ts_ns;
+		meta->dir = ip.dir; /* known from Linux cooked headers only */
+		meta->ifindex = ip.ifindex;
+		ps->st.dns_packets++;
+		return true;
+	case NETPARSE_MALFORMED:
+		ps->st.malformed++;
+		break;
+	case FRAGMENT_PENDING:
+		break;
+	default: /* NETPARSE_SKIP, NETPARSE_SHORT (counted in truncated) */
+		ps->st.skipped++;
+		break;
+	}
+	return false;
+}
+
+int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const uint8_t **payload,
+		     size_t *caplen, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+
+	while (!ps->ended) {
+		int rc = pcap_next_ex(ps->pcap, &hdr, &data);
+
+		if (rc == 1) {
+			if (handle_record(ps, hdr, data, payload, caplen)) {
+				*meta = &ps->meta;
+				return 1;
+			}
+		} else if (rc == PCAP_ERROR_BREAK) {
+			ps->ended = true; /* end of file */
+		} else if (rc != 0) {
+			ps->ended = true;
+			set_err(err, errlen, "dnssnoop: %s: damaged at packet %llu: %s", ps->name,
+				(unsigned long long)ps->st.packets + 1, pcap_geterr(ps->pcap));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int pcap_source_run(struct pcap_source *ps, packet_fn fn, void *ctx, volatile sig_atomic_t *stop,
+		    char *err, size_t errlen)
+{
+	const struct pkt_meta *meta;
+	const uint8_t *payload;
+	size_t caplen;
+	int rc;
+
+	while (!stop || !*stop) {
+		rc = pcap_source_next(ps, &meta, &payload, &caplen, err, errlen);
+		if (rc <= 0)
+			return rc;
+		fn(ctx, meta, payload, caplen);
+	}
+	return 0;
+}
+
+void pcap_source_get_stats(const struct pcap_source *ps, struct pcap_source_stats *st)
+{
+	struct ipfrag_stats fs = {0};
+
+	*st = ps->st;
+	if (ps->frag)
+		ipfrag_get_stats(ps->frag, &fs);
+	/* Fragments still waiting for the rest of their datagram are lost too. */
+	st->fragments_dropped = fs.dropped + fs.held;
+}
+
+void pcap_source_close(struct pcap_source *ps)
+{
+	if (!ps)
+		return;
+	if (ps->pcap)
+		pcap_close(ps->pcap);
+	ipfrag_free(ps->frag);
+	free(ps);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The offline inputs (-r), merged into one stream in time order.
+ *
+ * Each input is told apart by its first bytes, not its name: a pcap or
+ * pcapng magic number makes it a capture (capture_pcap), a first line
+ * starting with '{' makes it JSON Lines written by dnssnoop (capture_jsonl).
+ * Standard input ("-") is peeked without losing the bytes looked at.
+ *
+ * Both sources are pulled one item at a time (a packet, or an
+ * observation) and the earliest head of all inputs goes next (a k-way
+ * merge on a binary heap; ties go to the input named first). Within an
+ * input, file order is kept. Time order matters to what follows: the
+ * matcher, the intervals and mirror detection all assume it.
+ */
+#ifndef DNSSNOOP_MERGE_H
+#define DNSSNOOP_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/packet.h"
+#include "analysis/stats.h"
+
+enum merge_input_kind { MERGE_PCAP, MERGE_JSONL };
+
+struct merge_config {
+	const char *filter; /* tcpdump filter expression for pcap inputs; NULL: none */
+	const uint16_t *ports; /* DNS ports of pcap inputs */
+	int nports;
+};
+
+/* One item of the merged stream. */
+struct merge_item {
+	enum merge_input_kind kind;
+	uint64_t ts_ns; /* its place in time: packet time, or the record's order_ns */
+	int input; /* which input, counting merge_add() calls that succeeded from 0 */
+	const struct pkt_meta *meta; /* MERGE_PCAP: the packet */
+	const uint8_t *payload;
+	size_t caplen;
+	const struct dns_obs *obs; /* MERGE_JSONL: the observation */
+};
+
+struct merge;
+
+struct merge *merge_new(const struct merge_config *cfg);
+void merge_free(struct merge *m);
+
+/*
+ * Open path ("-": standard input, once) as the next input. Returns its
+ * enum merge_input_kind, or -1 with one line in err (not a capture nor
+ * JSON Lines, unreadable, a filter given for JSON Lines...): the input is
+ * then left out and the others still work.
+ */
+int merge_add(struct merge *m, const char *path, char *err, size_t errlen);
+
+/* Inputs of this kind were added. */
+bool merge_has(const struct merge *m, enum merge_input_kind kind);
+
+/*
+ * The next item in time order: 1 with *item set (its pointers valid until
+ * the next call), 0 when every input has ended, -1 with a message in err
+ * about one input (a damaged pcap, which ends there; a bad JSON line,
+ * after which reading goes on); call again to go on.
+ */
+int merge_next(struct merge *m, struct merge_item *item, char *err, size_t errlen);
+
+/* One line about input i: kind, what was read, what was skipped. */
+void merge_describe(const struct merge *m, int i, char *buf, size_t len);
+int merge_inputs(const struct merge *m);
+
+#endif

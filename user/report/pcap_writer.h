@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Saves captured DNS packets as a pcap file (libpcap, Linux cooked v2:
+ * each record an IPv4 or IPv6 packet behind a header carrying the
+ * direction and the interface, as `tcpdump -i any` writes) that tcpdump
+ * and Wireshark open, and `dnssnoop -r` reads back with directions. The live
+ * source only has the L4 payload and its metadata, so the IP and UDP/TCP
+ * headers are rebuilt from pkt_meta (addresses, ports, TCP sequence number
+ * and flags); a record's captured length is what was copied, its original
+ * length what was on the wire.
+ */
+#ifndef DNSSNOOP_PCAP_WRITER_H
+#define DNSSNOOP_PCAP_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/packet.h"
+
+struct pcap_writer;
+
+/* Create path; NULL with one line in err on failure. */
+struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen);
+/* Append one packet. Returns 0 or -errno (e.g. -ENOSPC). */
+int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const uint8_t *payload,
+		      size_t caplen);
+/* Flush and close; returns 0 or -errno. */
+int pcap_writer_close(struct pcap_writer *w);
+
+#endif

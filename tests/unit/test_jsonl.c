@@ -21,6 +21,7 @@
 #include "proto/dns.h"
 #include "capture/merge.h"
 #include "report/pcap_writer.h"
+#include "lib/fmt.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL
@@ -390,7 +391,7 @@ static void test_bad_lines(void **state)
 static void check_time(const char *text, bool ok, uint64_t want)
 {
 	uint64_t ns = 0;
-	bool got = jsonl_parse_time(text, strlen(text), &ns);
+	bool got = fmt_parse_time(text, strlen(text), &ns);
 
 	if (got != ok || (ok && ns != want))
 		fail_msg("%s: want %d %llu, got %d %llu", text, ok, (unsigned long long)want, got,

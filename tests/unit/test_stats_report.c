@@ -24,6 +24,7 @@
 #include "report/output.h"
 #include "analysis/stats.h"
 #include "report/stats_report.h"
+#include "lib/fmt.h"
 #include "testutil.h"
 
 /* 2026-11-27T14:05:01Z */
@@ -804,13 +805,13 @@ static void test_output_generic_records(void **state)
 	/* One record at a time. */
 	assert_null(output_begin_record(k.out, "other"));
 	JBUF_KEY(j, "at");
-	output_json_time(j, T0_NS + 1500);
+	fmt_json_time(j, T0_NS + 1500);
 	JBUF_KEY(j, "a4");
-	output_json_addr(j, AF_INET, v4);
+	fmt_json_addr(j, AF_INET, v4);
 	JBUF_KEY(j, "a6");
-	output_json_addr(j, AF_INET6, v6);
+	fmt_json_addr(j, AF_INET6, v6);
 	JBUF_KEY(j, "none");
-	output_json_addr(j, 0, v4);
+	fmt_json_addr(j, 0, v4);
 	/* Flushing now must not write the open record in part. */
 	assert_int_equal(output_flush(k.out), 0);
 	assert_int_equal(lseek(k.fd, 0, SEEK_END), 0);
@@ -855,23 +856,23 @@ static void test_output_generic_records(void **state)
 static void test_output_helpers(void **state)
 {
 	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0, [15] = 0x53};
-	char t[OUTPUT_RFC3339_LEN], a[OUTPUT_ADDR_TEXT_MAX];
+	char t[FMT_RFC3339_LEN], a[FMT_ADDR_MAX];
 	struct jbuf j;
 
-	output_format_time(t, T0_NS + 123456789);
-	assert_memory_equal(t, "2026-11-27T14:05:01.123456Z", OUTPUT_RFC3339_LEN);
-	assert_int_equal(output_addr_text(a, AF_INET6, v6), strlen("2001:db8::53"));
+	fmt_time(t, T0_NS + 123456789);
+	assert_memory_equal(t, "2026-11-27T14:05:01.123456Z", FMT_RFC3339_LEN);
+	assert_int_equal(fmt_addr(a, AF_INET6, v6), strlen("2001:db8::53"));
 	assert_memory_equal(a, "2001:db8::53", strlen("2001:db8::53"));
-	assert_int_equal(output_addr_text(a, 99, v6), 0);
-	assert_string_equal(output_proto_name(IPPROTO_UDP), "udp");
-	assert_string_equal(output_proto_name(IPPROTO_TCP), "tcp");
-	assert_null(output_proto_name(1));
+	assert_int_equal(fmt_addr(a, 99, v6), 0);
+	assert_string_equal(fmt_proto_name(IPPROTO_UDP), "udp");
+	assert_string_equal(fmt_proto_name(IPPROTO_TCP), "tcp");
+	assert_null(fmt_proto_name(1));
 	assert_int_equal(jbuf_init(&j, 0), 0);
-	output_text_safe(&j, "a\\b\x01\xc3\xa9", 6, true);
+	fmt_text_safe(&j, "a\\b\x01\xc3\xa9", 6, true);
 	assert_int_equal(j.len, strlen("a\\092b\\001\\195\\169"));
 	assert_memory_equal(j.buf, "a\\092b\\001\\195\\169", j.len);
 	jbuf_reset(&j);
-	output_text_safe(&j, "x\\.y", 4, false);
+	fmt_text_safe(&j, "x\\.y", 4, false);
 	assert_memory_equal(j.buf, "x\\.y", 4);
 	jbuf_free(&j);
 }

@@ -23,10 +23,9 @@
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/slots.h"
+#include "lib/fmt.h"
 
-#define NS_PER_S       1000000000ULL
-#define NS_PER_HOUR    (3600ULL * NS_PER_S)
-#define RETRANSMIT_NS  NS_PER_S
+#define RETRANSMIT_NS  NS_PER_SEC
 #define EVICT_SAMPLE   32 /* entries looked at to pick a victim in a full table */
 #define DOMINANT_SHARE 0.5 /* a client with more of all lookups is the traffic */
 #define NO_DETAIL      UINT32_MAX
@@ -110,7 +109,7 @@ struct peer_memo {
 	uint8_t family;
 	uint8_t addr[16];
 	uint64_t hash;
-	char text[OUTPUT_ADDR_TEXT_MAX + 1];
+	char text[FMT_ADDR_MAX + 1];
 };
 
 struct detect {
@@ -176,8 +175,8 @@ void detect_config_default(struct detect_config *cfg)
 		.concentrated_ratio = 0.5,
 		.business_start = 8,
 		.business_end = 19,
-		.silence_ns = 86400 * NS_PER_S,
-		.replacement_window_ns = 7 * 86400 * NS_PER_S,
+		.silence_ns = 86400 * NS_PER_SEC,
+		.replacement_window_ns = 7 * 86400 * NS_PER_SEC,
 		.replacement_containment = 0.8,
 		.replacement_jaccard = 0.5,
 	};
@@ -438,7 +437,7 @@ static void client_of(const struct dns_obs *o, struct detect_client *c)
 /* The client's name in one string, made once per client entry. */
 static void client_label(struct detect_client *c)
 {
-	char addr[OUTPUT_ADDR_TEXT_MAX + 1];
+	char addr[FMT_ADDR_MAX + 1];
 	size_t n;
 
 	if (c->process) {
@@ -447,7 +446,7 @@ static void client_label(struct detect_client *c)
 			 c->cgroup);
 		return;
 	}
-	n = output_addr_text(addr, c->family, c->addr);
+	n = fmt_addr(addr, c->family, c->addr);
 	addr[n] = 0;
 	snprintf(c->label, sizeof(c->label), "%s%s%s", c->host, c->host[0] ? "/" : "",
 		 n ? addr : "?");
@@ -613,7 +612,7 @@ static bool peer_ref(struct detect *d, const struct dns_obs *o, struct target_re
 	struct peer_memo *m = &d->peer;
 
 	if (!m->text[0] || m->family != o->family || memcmp(m->addr, o->server_addr, 16)) {
-		size_t n = output_addr_text(m->text, o->family, o->server_addr);
+		size_t n = fmt_addr(m->text, o->family, o->server_addr);
 
 		m->text[n] = 0;
 		m->family = o->family;
@@ -1646,7 +1645,7 @@ static void json_client(struct jbuf *j, const struct detect_client *c)
 			JBUF_KV_NULL(j, "cgroup");
 	} else {
 		JBUF_KEY(j, "address");
-		output_json_addr(j, c->family, c->addr);
+		fmt_json_addr(j, c->family, c->addr);
 	}
 	JBUF_KV_STR(j, "label", c->label);
 	jbuf_obj_end(j);
@@ -1676,9 +1675,9 @@ static void json_side_common(struct jbuf *j, const struct detect_side *s)
 	JBUF_KV_STR(j, "rule", s->top_two ? "top_two" : "top");
 	JBUF_KV_U64(j, "active_clients", s->active_clients);
 	JBUF_KEY(j, "first_seen");
-	output_json_time(j, s->first_ns);
+	fmt_json_time(j, s->first_ns);
 	JBUF_KEY(j, "last_seen");
-	output_json_time(j, s->last_ns);
+	fmt_json_time(j, s->last_ns);
 }
 
 static void json_by_target(struct jbuf *j, const struct detect_finding *f)
@@ -1786,7 +1785,7 @@ static void json_addrs(struct jbuf *j, const struct obs_addr *a, size_t n)
 {
 	jbuf_arr_begin(j);
 	for (size_t i = 0; i < n; i++)
-		output_json_addr(j, a[i].family, a[i].addr);
+		fmt_json_addr(j, a[i].family, a[i].addr);
 	jbuf_arr_end(j);
 }
 
@@ -1800,27 +1799,27 @@ static void json_replacement(struct jbuf *j, const struct detect_replacement *r)
 	JBUF_KV_U64(j, "old_lookups", r->old_lookups);
 	JBUF_KV_U64(j, "old_distinct_clients", r->old_distinct);
 	JBUF_KEY(j, "old_first_seen");
-	output_json_time(j, r->old_first_ns);
+	fmt_json_time(j, r->old_first_ns);
 	JBUF_KEY(j, "old_last_seen");
-	output_json_time(j, r->old_last_ns);
+	fmt_json_time(j, r->old_last_ns);
 	JBUF_KEY(j, "old_last_answered");
-	output_json_time(j, r->old_end_ns);
+	fmt_json_time(j, r->old_end_ns);
 	JBUF_KV_U64(j, "old_nxdomain_after", r->old_nxdomain);
 	JBUF_KV_U64(j, "new_lookups", r->new_lookups);
 	JBUF_KV_U64(j, "new_distinct_clients", r->new_distinct);
 	JBUF_KEY(j, "new_first_seen");
-	output_json_time(j, r->new_first_ns);
+	fmt_json_time(j, r->new_first_ns);
 	JBUF_KEY(j, "new_last_seen");
-	output_json_time(j, r->new_last_ns);
+	fmt_json_time(j, r->new_last_ns);
 	JBUF_KV_U64(j, "gap_ns", r->gap_ns);
-	KV_DOUBLE(j, "gap_s", (double)r->gap_ns / NS_PER_S);
+	KV_DOUBLE(j, "gap_s", (double)r->gap_ns / NS_PER_SEC);
 	KV_DOUBLE(j, "weighted_jaccard", r->overlap.weighted_jaccard);
 	KV_DOUBLE(j, "containment", r->overlap.containment);
 	KV_DOUBLE(j, "set_jaccard", r->overlap.set_jaccard);
 	JBUF_KEY(j, "first_client");
 	json_client(j, r->first_client);
 	JBUF_KEY(j, "first_client_seen");
-	output_json_time(j, r->first_client_ns);
+	fmt_json_time(j, r->first_client_ns);
 	JBUF_KEY(j, "old_addresses");
 	json_addrs(j, r->old_addrs, r->nold_addrs);
 	JBUF_KEY(j, "new_addresses");
@@ -1855,9 +1854,9 @@ static void json_thresholds(struct jbuf *j, const struct detect *d, enum detect_
 	case DETECT_REPLACEMENT:
 		JBUF_KV_U64(j, "min_lookups", d->cfg.min_lookups);
 		JBUF_KV_U64(j, "min_clients", d->cfg.min_clients);
-		KV_DOUBLE(j, "silence_s", (double)d->cfg.silence_ns / NS_PER_S);
+		KV_DOUBLE(j, "silence_s", (double)d->cfg.silence_ns / NS_PER_SEC);
 		KV_DOUBLE(j, "replacement_window_s",
-			  (double)d->cfg.replacement_window_ns / NS_PER_S);
+			  (double)d->cfg.replacement_window_ns / NS_PER_SEC);
 		KV_DOUBLE(j, "containment", d->cfg.replacement_containment);
 		KV_DOUBLE(j, "weighted_jaccard", d->cfg.replacement_jaccard);
 		KV_DOUBLE(j, "clients_active_share", 0.5);
@@ -1895,9 +1894,9 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 	json_client(j, f->client);
 	JBUF_KV_U64(j, "lookups", f->pair_lookups);
 	JBUF_KEY(j, "first_seen");
-	output_json_time(j, f->pair_first_ns);
+	fmt_json_time(j, f->pair_first_ns);
 	JBUF_KEY(j, "last_seen");
-	output_json_time(j, f->pair_last_ns);
+	fmt_json_time(j, f->pair_last_ns);
 	KV_DOUBLE(j, "npmi", f->npmi);
 	JBUF_KV_U64(j, "total_lookups", f->total_lookups);
 	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET)
@@ -1914,7 +1913,7 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 	JBUF_KEY(j, "examples");
 	jbuf_arr_begin(j);
 	for (size_t i = 0; i < f->nexamples; i++)
-		output_json_time(j, f->examples[i]);
+		fmt_json_time(j, f->examples[i]);
 	jbuf_arr_end(j);
 	output_end_record(r->out);
 }
@@ -1946,12 +1945,12 @@ static void text_side(struct jbuf *l, const char *what, const struct detect_side
 static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 {
 	struct jbuf *l = &r->line;
-	char first[OUTPUT_RFC3339_LEN + 1], last[OUTPUT_RFC3339_LEN + 1];
+	char first[FMT_RFC3339_LEN + 1], last[FMT_RFC3339_LEN + 1];
 
 	jbuf_reset(l);
-	output_format_time(first, f->pair_first_ns);
-	output_format_time(last, f->pair_last_ns);
-	first[OUTPUT_RFC3339_LEN] = last[OUTPUT_RFC3339_LEN] = 0;
+	fmt_time(first, f->pair_first_ns);
+	fmt_time(last, f->pair_last_ns);
+	first[FMT_RFC3339_LEN] = last[FMT_RFC3339_LEN] = 0;
 	text_printf(l, "finding %s %s %s client %s lookups %llu %s .. %s",
 		    detect_kind_name(f->kind), detect_target_kind_name(f->target_kind), f->target,
 		    f->client->label, (unsigned long long)f->pair_lookups, first, last);
@@ -1983,7 +1982,7 @@ static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 		text_printf(l,
 			    " -> %s (%s) gap=%.0fs wjaccard=%.3f containment=%.3f jaccard=%.3f%s",
 			    r->new_target, r->nxdomain ? "nxdomain" : "silent",
-			    (double)r->gap_ns / NS_PER_S, r->overlap.weighted_jaccard,
+			    (double)r->gap_ns / NS_PER_SEC, r->overlap.weighted_jaccard,
 			    r->overlap.containment, r->overlap.set_jaccard,
 			    r->address_overlap > 0 ? " same-address" : "");
 	}

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "analysis/detstat.h"
+#include "lib/units.h"
 
-#define NS_PER_S      1000000000ULL
 #define S_PER_HOUR    3600ULL
 #define S_PER_DAY     86400ULL
 #define EPOCH_WEEKDAY 3 /* 1970-01-01 was a Thursday: Monday = 0 */
@@ -140,7 +140,7 @@ int detstat_shortest_window(const uint64_t *counts, unsigned int nbins, double s
 
 unsigned int detstat_utc_hour_of_week(uint64_t ts_ns)
 {
-	uint64_t s = ts_ns / NS_PER_S;
+	uint64_t s = ts_ns / NS_PER_SEC;
 	uint64_t weekday = (s / S_PER_DAY + EPOCH_WEEKDAY) % 7;
 
 	return (unsigned int)(weekday * 24 + s % S_PER_DAY / S_PER_HOUR);
@@ -247,7 +247,7 @@ static void tz_restore(struct saved_tz *saved)
 
 static int local_tm(uint64_t ts_ns, struct tm *tm)
 {
-	time_t t = (time_t)(ts_ns / NS_PER_S);
+	time_t t = (time_t)(ts_ns / NS_PER_SEC);
 
 	return localtime_r(&t, tm) ? 0 : -EINVAL;
 }
@@ -435,7 +435,7 @@ int detstat_periodicity(const uint64_t *ts_ns, size_t n, size_t min_lookups,
 		return -ENODATA;
 	m = events - 1;
 	for (size_t i = 0; i < m; i++)
-		iv[i] = (double)(ts[i + 1] - ts[i]) / NS_PER_S;
+		iv[i] = (double)(ts[i + 1] - ts[i]) / NS_PER_SEC;
 	qsort(iv, m, sizeof(iv[0]), cmp_double);
 
 	out->bowley = bowley_sorted(iv, m);

@@ -24,64 +24,8 @@
 #include <linux/types.h> /* the __u32 of dnssnoop.h */
 
 #include "bpf/dnssnoop.h"
+#include "lib/obs.h"
 #include "analysis/lathist.h"
-
-enum obs_kind { OBS_QUERY, OBS_RESPONSE, OBS_UNANSWERED };
-
-#define OBS_MAX_ADDRS 8
-
-struct obs_addr {
-	uint8_t family; /* AF_INET / AF_INET6 */
-	uint8_t addr[16];
-};
-
-/* One DNS message as the statistics see it. */
-struct dns_obs {
-	enum obs_kind kind;
-	uint64_t ts_ns; /* wall clock (live) or packet time (offline) */
-	const char *host; /* host that captured it (fleet input); NULL = this one */
-	uint8_t dir; /* enum dnssnoop_dir */
-	uint8_t proto; /* IPPROTO_UDP / IPPROTO_TCP */
-	uint8_t family; /* of the addresses below */
-	/*
-	 * True for the second copy of an exchange whose client copy was also
-	 * captured (both ends local: the server's ingress query and egress
-	 * response; in fleet input, the client on one host and the server on
-	 * another). Host-wide tables (peer, name, client x name) skip mirrors
-	 * so every exchange counts once there; per-process tables count them
-	 * (the server process did serve it). Set by the summary stage
-	 * (summary_observation), whatever the caller put here.
-	 */
-	bool mirror;
-	uint8_t client_addr[16], server_addr[16]; /* client = the query's sender */
-	uint16_t client_port, server_port;
-	const struct dnssnoop_owner *owner; /* local process; NULL or tgid 0: unknown */
-	const char *cgroup; /* the owner's cgroup path; NULL: unknown */
-	const char *qname; /* presentation format as seen; tables case-fold it */
-	size_t qname_len;
-	uint16_t qtype;
-	uint16_t id; /* DNS message id: with the addresses, ports and proto, the exchange */
-	uint16_t rcode; /* OBS_RESPONSE */
-	bool tc; /* OBS_RESPONSE: truncated (TC bit) */
-	uint32_t len; /* message bytes on the wire */
-	bool has_latency; /* OBS_RESPONSE matched to its query */
-	uint64_t latency_ns;
-	int naddrs; /* OBS_RESPONSE: A/AAAA answer addresses */
-	struct obs_addr addrs[OBS_MAX_ADDRS];
-};
-
-/*
- * Which side of the exchange the capturing socket was on: a server
- * vantage is an ingress query or an egress response (the local socket
- * answered); everything else, offline traffic included, is a client
- * vantage. The peer of an observation is the other side.
- */
-static inline bool obs_server_vantage(const struct dns_obs *o)
-{
-	if (o->dir == DNSSNOOP_DIR_UNKNOWN)
-		return false;
-	return (o->kind == OBS_RESPONSE) == (o->dir == DNSSNOOP_EGRESS);
-}
 
 enum stats_table {
 	STATS_PROCESS, /* (host, tgid) */

@@ -28,9 +28,9 @@
 #include "app/pipeline.h"
 #include "report/stats_report.h"
 #include "analysis/summary.h"
+#include "lib/units.h"
 
 #define DNSSNOOP_VERSION "0.1.0"
-#define NS_PER_SEC	 1000000000ULL
 #define POLL_MS		 100
 #define MAX_READ_FILES	 256
 /* Observation time advancing this far runs the timers, as packet time does in the pipeline. */

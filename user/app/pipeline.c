@@ -14,9 +14,10 @@
 #include "app/pipeline.h"
 #include "analysis/summary.h"
 #include "proto/tcpreasm.h"
+#include "lib/units.h"
 
 /* TCP flows without traffic for this long are forgotten. */
-#define TCP_IDLE_NS (60ULL * 1000000000ULL)
+#define TCP_IDLE_NS (60 * NS_PER_SEC)
 /* Packet time advancing this far runs the timers (offline sources never idle).
  */
 #define TICK_NS (100ULL * 1000000ULL)

@@ -15,8 +15,8 @@
 
 #include "capture/capture_jsonl.h"
 #include "lib/errmsg.h"
+#include "lib/fmt.h"
 
-#define NS_PER_SEC   1000000000ULL
 #define EXCERPT_LEN  40 /* bytes of a line quoted when it is not JSON */
 #define ADDR_TEXT    64 /* longer than any address text */
 #define MNEMONIC_MAX 16 /* "TYPE65535", "BADCOOKIE", ... */
@@ -156,95 +156,6 @@ static size_t raw_text(const char *s, size_t n, char *out, size_t cap)
 	if (cap)
 		out[o < cap ? o : cap - 1] = '\0';
 	return o;
-}
-
-/* ---- time ---- */
-
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned int m, unsigned int d)
-{
-	int64_t era;
-	unsigned int yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned int)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool leap_year(unsigned int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned int days_in_month(unsigned int y, unsigned int m)
-{
-	static const unsigned char days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	return m == 2 && leap_year(y) ? 29 : days[m - 1];
-}
-
-/* n decimal digits at s into *v; false if any is not a digit. */
-static bool digits(const char *s, int n, unsigned int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned int)(s[i] - '0');
-	}
-	return true;
-}
-
-/* "Z", or "+HH:MM" / "-HH:MM" into seconds east of UTC; the rest of s must be just that. */
-static bool parse_offset(const char *s, size_t len, int64_t *east)
-{
-	unsigned int hh, mm;
-
-	if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) {
-		*east = 0;
-		return true;
-	}
-	if (len != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !digits(s + 1, 2, &hh) ||
-	    !digits(s + 4, 2, &mm) || hh > 23 || mm > 59)
-		return false;
-	*east = (s[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
-	return true;
-}
-
-bool jsonl_parse_time(const char *s, size_t len, uint64_t *ns)
-{
-	unsigned int y, mo, d, h, mi, sec, frac = 0;
-	size_t i = 19;
-	int64_t secs, east;
-	int fdigits = 0;
-
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
-	    !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
-	    !digits(s + 17, 2, &sec))
-		return false;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-	    mi > 59 || sec > 60) /* 60: a leap second */
-		return false;
-	if (s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, fdigits++)
-			if (fdigits < 9) /* finer than ns: cut */
-				frac = frac * 10 + (unsigned int)(s[i] - '0');
-		if (!fdigits)
-			return false;
-		for (int k = fdigits; k < 9; k++)
-			frac *= 10;
-	}
-	if (!parse_offset(s + i, len - i, &east))
-		return false;
-	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - east;
-	if (secs < 0)
-		return false;
-	*ns = (uint64_t)secs * NS_PER_SEC + frac;
-	return true;
 }
 
 /* ---- fields ---- */
@@ -430,7 +341,7 @@ static bool record_times(json_object *root, struct jsonl_record *rec, char *err,
 
 	if (!need_str(root, "ts", &ts, &len, err, errlen))
 		return false;
-	if (!jsonl_parse_time(ts, len, &rec->obs.ts_ns)) {
+	if (!fmt_parse_time(ts, len, &rec->obs.ts_ns)) {
 		set_err(err, errlen, "\"ts\" is not an RFC 3339 time");
 		return false;
 	}

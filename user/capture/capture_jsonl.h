@@ -28,7 +28,7 @@
 #include <stdio.h>
 
 #include "proto/dns.h"
-#include "analysis/stats.h"
+#include "lib/obs.h"
 
 #define JSONL_HOST_MAX	      255 /* bytes kept of "host" (the statistics keep as many) */
 #define JSONL_CGROUP_MAX      4096 /* bytes kept of "cgroup" */
@@ -71,8 +71,6 @@ void jsonl_parser_free(struct jsonl_parser *p);
 int jsonl_parse_line(struct jsonl_parser *p, const char *line, size_t len, struct jsonl_record *rec,
 		     char *err, size_t errlen);
 
-/* RFC 3339 ("2026-11-27T14:05:01.123456Z", any fraction, Z or an offset) to ns since the epoch. */
-bool jsonl_parse_time(const char *s, size_t len, uint64_t *ns);
 
 struct jsonl_source_stats {
 	uint64_t lines; /* lines read */

@@ -28,8 +28,8 @@
 #include "dnssnoop.skel.h"
 #include "capture/sockscan.h"
 #include "capture/tc_clsact.h"
+#include "lib/units.h"
 
-#define NSEC_PER_SEC	   1000000000ULL
 #define DEFAULT_RINGBUF_MB 8
 #define MAX_RINGBUF_MB	   1024
 #define MAX_BPF_LINKS	   (16 + LIVE_MAX_IFACES)
@@ -137,7 +137,7 @@ static uint64_t clock_ns(clockid_t clk)
 	struct timespec ts;
 
 	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /*

@@ -18,8 +18,8 @@
 #include "lib/errmsg.h"
 #include "capture/ipfrag.h"
 #include "capture/netparse.h"
+#include "lib/units.h"
 
-#define NS_PER_SEC 1000000000ULL
 /* Not a netparse_rc: a fragment kept until its datagram is complete. */
 #define FRAGMENT_PENDING (-1)
 

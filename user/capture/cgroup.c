@@ -4,6 +4,7 @@
  * cgroup ids to paths. See cgroup.h.
  */
 #include "capture/cgroup.h"
+#include "lib/units.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,8 +21,7 @@
 #include <unistd.h>
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
-#define NSEC_PER_SEC	    1000000000ULL
-#define REWALK_INTERVAL_NS  NSEC_PER_SEC
+#define REWALK_INTERVAL_NS  NS_PER_SEC
 #define MAX_WALK_DEPTH	    64
 #define MIN_TABLE_SLOTS	    256
 
@@ -45,7 +45,7 @@ static uint64_t monotonic_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- /proc/self/mountinfo ---- */

@@ -23,13 +23,14 @@
 
 #include "lib/hash.h"
 #include "capture/ipfrag.h"
+#include "lib/units.h"
 
 #define NIL UINT32_MAX
 
 #define DEFAULT_MAX_DATAGRAMS	1024
 #define DEFAULT_MAX_BYTES	65535u
 #define DEFAULT_MAX_TOTAL_BYTES (32u << 20)
-#define DEFAULT_TIMEOUT_NS	(30ULL * 1000000000ULL)
+#define DEFAULT_TIMEOUT_NS	(30 * NS_PER_SEC)
 #define MIN_BUF			2048u
 #define KEEP_BUF		4096u /* larger buffers are freed with their datagram */
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "lib/packet.h"
-#include "analysis/stats.h"
+#include "lib/obs.h"
 
 enum merge_input_kind { MERGE_PCAP, MERGE_JSONL };
 

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "proto/dns.h"
+#include "lib/fmt.h"
 
 enum {
 	T_A = 1,

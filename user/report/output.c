@@ -19,6 +19,7 @@
 
 #include "lib/json.h"
 #include "report/output.h"
+#include "lib/fmt.h"
 
 #define OUTPUT_FLUSH_BYTES (64 * 1024)
 #define OUTPUT_INITIAL_CAP (OUTPUT_FLUSH_BYTES + 16 * 1024)
@@ -26,8 +27,6 @@
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
 
-#define NS_PER_SEC   1000000000ULL
-#define SECS_PER_DAY 86400ULL
 
 struct output {
 	int fd;
@@ -43,163 +42,6 @@ struct output {
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
 };
-
-/* ---- time ---- */
-
-/* Fixed-width decimal, most significant digit first. */
-static char *put_digits(char *p, unsigned int v, int width)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return p + width;
-}
-
-/*
- * Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil
- * inverse). Pure arithmetic: no gmtime_r, no locale, no cache to keep.
- */
-static void civil_from_days(uint64_t days, unsigned int *y, unsigned int *m, unsigned int *d)
-{
-	uint64_t z = days + 719468; /* days since 0000-03-01 */
-	uint64_t era = z / 146097;
-	uint64_t doe = z - era * 146097; /* [0, 146096] */
-	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	uint64_t mp = (5 * doy + 2) / 153;
-
-	*d = (unsigned int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (unsigned int)(yoe + era * 400 + (*m <= 2));
-}
-
-/* "HH:MM:SS.uuuuuu" (UTC). */
-static char *put_hms(char *p, uint64_t ts_ns)
-{
-	uint64_t sec = ts_ns / NS_PER_SEC;
-	unsigned int sod = (unsigned int)(sec % SECS_PER_DAY);
-
-	p = put_digits(p, sod / 3600, 2);
-	*p++ = ':';
-	p = put_digits(p, sod / 60 % 60, 2);
-	*p++ = ':';
-	p = put_digits(p, sod % 60, 2);
-	*p++ = '.';
-	return put_digits(p, (unsigned int)(ts_ns % NS_PER_SEC / 1000), 6);
-}
-
-void output_format_time(char *out, uint64_t ts_ns)
-{
-	unsigned int y, m, d;
-	char *p = out;
-
-	civil_from_days(ts_ns / NS_PER_SEC / SECS_PER_DAY, &y, &m, &d);
-	p = put_digits(p, y, 4);
-	*p++ = '-';
-	p = put_digits(p, m, 2);
-	*p++ = '-';
-	p = put_digits(p, d, 2);
-	*p++ = 'T';
-	p = put_hms(p, ts_ns);
-	*p = 'Z';
-}
-
-void output_json_time(struct jbuf *j, uint64_t ts_ns)
-{
-	char t[OUTPUT_RFC3339_LEN + 2];
-
-	t[0] = '"';
-	output_format_time(t + 1, ts_ns);
-	t[OUTPUT_RFC3339_LEN + 1] = '"';
-	jbuf_raw(j, t, sizeof(t));
-}
-
-/* ---- addresses ---- */
-
-static char *put_ipv4(char *p, const uint8_t a[4])
-{
-	for (int i = 0; i < 4; i++) {
-		char tmp[3];
-		char *s = jbuf_u64_digits(a[i], tmp + sizeof(tmp));
-
-		if (i)
-			*p++ = '.';
-		memcpy(p, s, (size_t)(tmp + sizeof(tmp) - s));
-		p += tmp + sizeof(tmp) - s;
-	}
-	return p;
-}
-
-static char *put_hex16(char *p, unsigned int v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int shift = 12;
-
-	while (shift > 0 && !((v >> shift) & 0xf))
-		shift -= 4;
-	for (; shift >= 0; shift -= 4)
-		*p++ = hex[(v >> shift) & 0xf];
-	return p;
-}
-
-/* RFC 5952: lowercase, no leading zeros, longest zero run (>= 2) as "::". */
-static char *put_ipv6(char *p, const uint8_t a[16])
-{
-	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	unsigned int g[8];
-	int best = -1, best_len = 1, i;
-
-	if (!memcmp(a, v4mapped, sizeof(v4mapped))) {
-		memcpy(p, "::ffff:", 7);
-		return put_ipv4(p + 7, a + 12);
-	}
-	for (i = 0; i < 8; i++)
-		g[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
-	for (i = 0; i < 8;) {
-		int run = 0;
-
-		while (i + run < 8 && g[i + run] == 0)
-			run++;
-		if (run > best_len) {
-			best = i;
-			best_len = run;
-		}
-		i += run ? run : 1;
-	}
-	for (i = 0; i < 8;) {
-		if (i == best) {
-			*p++ = ':';
-			*p++ = ':';
-			i += best_len;
-			continue;
-		}
-		if (i > 0 && i != best + best_len)
-			*p++ = ':';
-		p = put_hex16(p, g[i++]);
-	}
-	return p;
-}
-
-size_t output_addr_text(char *out, uint8_t family, const uint8_t *addr)
-{
-	if (family == AF_INET)
-		return (size_t)(put_ipv4(out, addr) - out);
-	if (family == AF_INET6)
-		return (size_t)(put_ipv6(out, addr) - out);
-	return 0;
-}
-
-void output_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
-{
-	char text[OUTPUT_ADDR_TEXT_MAX];
-	size_t n = output_addr_text(text, family, addr);
-
-	if (n)
-		jbuf_word(j, text, n);
-	else
-		jbuf_null(j);
-}
 
 /* ---- shared field helpers ---- */
 
@@ -225,18 +67,6 @@ static const char *dir_text(uint8_t dir)
 		return "ingress";
 	default:
 		return "unknown";
-	}
-}
-
-const char *output_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_TCP:
-		return "tcp";
-	default:
-		return NULL;
 	}
 }
 
@@ -297,7 +127,7 @@ static void json_open_record(struct output *o, const char *type, const uint64_t 
 	JBUF_KV_U64(j, "v", OUTPUT_SCHEMA_VERSION);
 	if (ts_ns) {
 		JBUF_KEY(j, "ts");
-		output_json_time(j, *ts_ns);
+		fmt_json_time(j, *ts_ns);
 	}
 	JBUF_KEY(j, "host");
 	jbuf_raw(j, o->host_json.buf, o->host_json.len);
@@ -325,13 +155,13 @@ static void json_packet(struct jbuf *j, const struct pkt_meta *m)
 	JBUF_KEY(j, "dir");
 	json_word_or_null(j, dir_name(m->dir));
 	JBUF_KEY(j, "proto");
-	json_word_or_null(j, output_proto_name(m->proto));
+	json_word_or_null(j, fmt_proto_name(m->proto));
 	JBUF_KV_U64(j, "ifindex", m->ifindex);
 	JBUF_KEY(j, "saddr");
-	output_json_addr(j, m->family, m->saddr);
+	fmt_json_addr(j, m->family, m->saddr);
 	JBUF_KV_U64(j, "sport", m->sport);
 	JBUF_KEY(j, "daddr");
-	output_json_addr(j, m->family, m->daddr);
+	fmt_json_addr(j, m->family, m->daddr);
 	JBUF_KV_U64(j, "dport", m->dport);
 }
 
@@ -440,7 +270,7 @@ static void json_section(struct output *o, const struct dns_msg *msg, uint8_t se
 
 static void json_ecs(struct jbuf *j, const struct dns_ecs *ecs)
 {
-	char text[OUTPUT_ADDR_TEXT_MAX];
+	char text[FMT_ADDR_MAX];
 	size_t n = 0;
 
 	jbuf_obj_begin(j);
@@ -448,9 +278,9 @@ static void json_ecs(struct jbuf *j, const struct dns_ecs *ecs)
 	JBUF_KV_U64(j, "source_prefix", ecs->source_prefix);
 	JBUF_KV_U64(j, "scope_prefix", ecs->scope_prefix);
 	if (ecs->family == 1)
-		n = output_addr_text(text, AF_INET, ecs->addr);
+		n = fmt_addr(text, AF_INET, ecs->addr);
 	else if (ecs->family == 2)
-		n = output_addr_text(text, AF_INET6, ecs->addr);
+		n = fmt_addr(text, AF_INET6, ecs->addr);
 	JBUF_KEY(j, "address");
 	if (n)
 		jbuf_strn(j, text, n);
@@ -576,9 +406,9 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 
 	json_open_record(o, "capture_stats", &st->end_ns);
 	JBUF_KEY(j, "window_start");
-	output_json_time(j, st->start_ns);
+	fmt_json_time(j, st->start_ns);
 	JBUF_KEY(j, "window_end");
-	output_json_time(j, st->end_ns);
+	fmt_json_time(j, st->end_ns);
 	JBUF_KV_WORD(j, "scope", st->interval ? "interval" : "total");
 	for (size_t i = 0; i < ARRAY_SIZE(stat_fields); i++) {
 		const struct stat_field *f = &stat_fields[i];
@@ -602,56 +432,10 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 
 /* ---- text records ---- */
 
-/* Which bytes a line may carry as they are; the others are written \DDD. */
-enum text_keep {
-	KEEP_PRINTABLE, /* printable ASCII (decoder text: escapes its own '\\') */
-	KEEP_PRINTABLE_NO_BACKSLASH, /* raw strings: '\\' escaped so \DDD is unambiguous */
-	KEEP_ALL_BUT_CONTROLS, /* finished text lines: UTF-8 kept, no line breaks */
-};
-
-static bool text_keeps(unsigned char c, enum text_keep keep)
-{
-	if (c < 0x20 || c == 0x7f)
-		return false;
-	if (keep == KEEP_ALL_BUT_CONTROLS)
-		return true;
-	return c < 0x7f && !(keep == KEEP_PRINTABLE_NO_BACKSLASH && c == '\\');
-}
-
-static void text_escape(struct jbuf *j, const char *s, size_t n, enum text_keep keep)
-{
-	if (!jbuf_reserve(j, 4 * n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char *p = j->buf + j->len;
-
-		if (text_keeps(c, keep)) {
-			*p = (char)c;
-			j->len++;
-			continue;
-		}
-		p[0] = '\\';
-		put_digits(p + 1, c, 3);
-		j->len += 4;
-	}
-}
-
-/*
- * Bytes for a terminal: printable ASCII as is, everything else as \DDD
- * (the RFC 1035 convention the names already use), so a line stays one
- * line whatever the kernel or the wire sent. Backslashes are doubled only
- * for raw strings (comm, host); decoder text already escapes its own.
- */
-void output_text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
-{
-	text_escape(j, s, n, raw ? KEEP_PRINTABLE_NO_BACKSLASH : KEEP_PRINTABLE);
-}
-
 static void text_addr_port(struct jbuf *j, uint8_t family, const uint8_t *addr, uint16_t port)
 {
-	char text[OUTPUT_ADDR_TEXT_MAX];
-	size_t n = output_addr_text(text, family, addr);
+	char text[FMT_ADDR_MAX];
+	size_t n = fmt_addr(text, family, addr);
 
 	if (!n) {
 		jbuf_append_char(j, '?');
@@ -673,7 +457,7 @@ static void text_duration(struct jbuf *j, uint64_t ns, uint64_t unit_ns, const c
 
 	jbuf_append_u64(j, ns / unit_ns);
 	jbuf_append_char(j, '.');
-	put_digits(frac, (unsigned int)(ns % unit_ns / (unit_ns / 1000)), 3);
+	fmt_digits(frac, (unsigned int)(ns % unit_ns / (unit_ns / 1000)), 3);
 	jbuf_append(j, frac, sizeof(frac));
 	jbuf_append_str(j, unit);
 }
@@ -703,10 +487,10 @@ static void text_answers(struct output *o, const struct dns_msg *msg)
 			continue;
 		}
 		if ((size_t)n > TEXT_ANSWERS_MAX) {
-			output_text_safe(j, o->rdata, TEXT_ANSWERS_MAX, false);
+			fmt_text_safe(j, o->rdata, TEXT_ANSWERS_MAX, false);
 			jbuf_append(j, "...", 3);
 		} else {
-			output_text_safe(j, o->rdata, (size_t)n, false);
+			fmt_text_safe(j, o->rdata, (size_t)n, false);
 		}
 	}
 }
@@ -735,15 +519,15 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 	struct jbuf *j = &o->lines;
 	const struct pkt_meta *m = rec->meta;
 	const struct dns_msg *msg = rec->msg;
-	const char *proto = output_proto_name(m->proto);
+	const char *proto = fmt_proto_name(m->proto);
 	bool response = dns_is_response(msg);
 	char hms[HMS_LEN], tmp[16];
 
-	put_hms(hms, m->ts_ns);
+	fmt_hms(hms, m->ts_ns);
 	jbuf_append(j, hms, sizeof(hms));
 	jbuf_append_char(j, ' ');
 	if (pkt_has_owner(m)) {
-		output_text_safe(j, m->owner.comm, comm_len(m), true);
+		fmt_text_safe(j, m->owner.comm, comm_len(m), true);
 		jbuf_append_char(j, '(');
 		jbuf_append_u64(j, m->owner.tgid);
 		jbuf_append_char(j, ')');
@@ -762,7 +546,7 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 	if (msg->has_question) {
 		jbuf_append_str(j, dns_type_str(msg->qtype, tmp));
 		jbuf_append_char(j, ' ');
-		output_text_safe(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)), false);
+		fmt_text_safe(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)), false);
 	} else {
 		jbuf_append_str(j, "- -");
 	}
@@ -784,19 +568,19 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 static void text_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	struct jbuf *j = &o->lines;
-	char t[OUTPUT_RFC3339_LEN];
+	char t[FMT_RFC3339_LEN];
 	int group = -1;
 
 	jbuf_append_str(j, "# capture stats");
 	if (o->host) {
 		jbuf_append_char(j, ' ');
-		output_text_safe(j, o->host, strlen(o->host), true);
+		fmt_text_safe(j, o->host, strlen(o->host), true);
 	}
-	output_format_time(t, st->start_ns);
+	fmt_time(t, st->start_ns);
 	jbuf_append_char(j, ' ');
 	jbuf_append(j, t, sizeof(t));
 	jbuf_append(j, " .. ", 4);
-	output_format_time(t, st->end_ns);
+	fmt_time(t, st->end_ns);
 	jbuf_append(j, t, sizeof(t));
 	if (st->interval)
 		jbuf_append_str(j, " (interval)");
@@ -981,7 +765,7 @@ void output_text_line(struct output *o, const char *text, size_t len)
 {
 	if (!o || (!text && len) || o->format != OUTPUT_TEXT || !start_record(o))
 		return;
-	text_escape(&o->lines, text, len, KEEP_ALL_BUT_CONTROLS);
+	fmt_text_escape(&o->lines, text, len, FMT_KEEP_ALL_BUT_CONTROLS);
 	end_record(o);
 }
 

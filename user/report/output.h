@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "proto/dns.h"
+#include "lib/obs.h"
 #include "lib/packet.h"
 
 #define OUTPUT_SCHEMA_VERSION 1
@@ -44,27 +45,6 @@ struct dns_record {
 	bool has_latency; /* RECORD_DNS response matched to its query */
 	uint64_t latency_ns;
 	uint64_t waited_ns; /* RECORD_UNANSWERED */
-};
-
-/* Counters for the end-of-session "capture_stats" record. */
-struct capture_stats {
-	uint64_t start_ns, end_ns; /* session window, wall clock */
-	bool has_kernel; /* the kernel counters below are meaningful */
-	uint64_t packets_matched; /* kernel: packets that passed the port filter */
-	uint64_t events_submitted; /* kernel: events written to the ring */
-	uint64_t events_lost; /* kernel: events dropped, ring full */
-	uint64_t events_delivered; /* events user space read from the ring */
-	uint64_t messages; /* DNS messages decoded (including partly) */
-	uint64_t decode_errors; /* messages not decodable past the header */
-	uint64_t truncated_captures; /* messages cut by the snap length */
-	uint64_t responses_matched;
-	uint64_t responses_unmatched;
-	uint64_t unanswered;
-	uint64_t tcp_gaps;
-	uint64_t filtered; /* messages dropped by -p/--comm */
-	const char *const *degraded; /* live: features missing on this kernel */
-	int ndegraded;
-	bool interval; /* the counts of one --interval, not of the session */
 };
 
 /* d = now - before, counter by counter (an interval's share of the session). */
@@ -108,26 +88,6 @@ void output_end_record(struct output *o);
  */
 void output_text_line(struct output *o, const char *text, size_t len);
 
-/* Field values in the formats docs/output.md describes. */
-#define OUTPUT_RFC3339_LEN   27 /* "2026-11-27T14:05:01.123456Z", no NUL */
-#define OUTPUT_ADDR_TEXT_MAX 48 /* INET6_ADDRSTRLEN + slack */
 
-/* RFC 3339 UTC with microseconds into out[OUTPUT_RFC3339_LEN] (not terminated). */
-void output_format_time(char *out, uint64_t ts_ns);
-/* The same as a JSON string value. */
-void output_json_time(struct jbuf *j, uint64_t ts_ns);
-/* IPv4 dotted quad or RFC 5952 IPv6 into out[OUTPUT_ADDR_TEXT_MAX] (not
- * terminated); returns the length, 0 for an unknown family. */
-size_t output_addr_text(char *out, uint8_t family, const uint8_t *addr);
-/* The same as a JSON string value, null for an unknown family. */
-void output_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr);
-/* "udp", "tcp", or NULL for another protocol. */
-const char *output_proto_name(uint8_t proto);
-/*
- * Text for a terminal: printable ASCII kept, other bytes as \DDD. raw: the
- * bytes are not presentation-format text (comm, cgroup, host), so '\' is
- * written \092 too; decoder names already escape their own backslashes.
- */
-void output_text_safe(struct jbuf *j, const char *s, size_t n, bool raw);
 
 #endif

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 
 #include "report/pcap_writer.h"
+#include "lib/units.h"
 
-#define NS_PER_SEC   1000000000ULL
 #define SNAPLEN	     65535u
 #define IPV4_HLEN    20u
 #define IPV6_HLEN    40u

@@ -13,6 +13,7 @@
 #include "proto/dns.h"
 #include "lib/json.h"
 #include "report/stats_report.h"
+#include "lib/fmt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -230,7 +231,7 @@ static void json_str_or_null(struct jbuf *j, const char *s, size_t n)
 static void json_time_or_null(struct jbuf *j, uint64_t ts_ns)
 {
 	if (ts_ns)
-		output_json_time(j, ts_ns);
+		fmt_json_time(j, ts_ns);
 	else
 		jbuf_null(j);
 }
@@ -239,9 +240,9 @@ static void json_time_or_null(struct jbuf *j, uint64_t ts_ns)
 static void json_window(struct jbuf *j, const struct report *r)
 {
 	JBUF_KEY(j, "window_start");
-	output_json_time(j, r->opts->window_start_ns);
+	fmt_json_time(j, r->opts->window_start_ns);
 	JBUF_KEY(j, "window_end");
-	output_json_time(j, r->opts->window_end_ns);
+	fmt_json_time(j, r->opts->window_end_ns);
 	JBUF_KV_STR(j, "scope", scope_name(r->opts->scope));
 	if (r->d->group_field)
 		jbuf_kv_str(j, r->d->group_field, r->d->group);
@@ -279,17 +280,17 @@ static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *
 	if (keys & (KEY_PID | KEY_COMM))
 		json_process_key(j, keys, k);
 	if (keys & KEY_PEER) {
-		const char *proto = output_proto_name(k->proto);
+		const char *proto = fmt_proto_name(k->proto);
 
 		JBUF_KEY(j, "peer");
-		output_json_addr(j, k->family, k->addr);
+		fmt_json_addr(j, k->family, k->addr);
 		JBUF_KV_U64(j, "port", k->port);
 		JBUF_KEY(j, "proto");
 		json_str_or_null(j, proto, proto ? strlen(proto) : 0);
 	}
 	if (keys & KEY_CLIENT) {
 		JBUF_KEY(j, "client");
-		output_json_addr(j, k->family, k->addr);
+		fmt_json_addr(j, k->family, k->addr);
 	}
 	if (keys & KEY_NAME) {
 		JBUF_KEY(j, "name");
@@ -471,8 +472,8 @@ static void cell_top_qtype(struct jbuf *j, const struct stats_figures *f)
 
 static void cell_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
 {
-	char text[OUTPUT_ADDR_TEXT_MAX];
-	size_t n = output_addr_text(text, family, addr);
+	char text[FMT_ADDR_MAX];
+	size_t n = fmt_addr(text, family, addr);
 
 	if (n)
 		jbuf_append(j, text, n);
@@ -483,7 +484,7 @@ static void cell_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
 static void cell_raw_or_dash(struct jbuf *j, const char *s, size_t n)
 {
 	if (s)
-		output_text_safe(j, s, n, true);
+		fmt_text_safe(j, s, n, true);
 	else
 		jbuf_append_char(j, '-');
 }
@@ -495,7 +496,7 @@ static void cell_key(struct jbuf *j, enum column c, const struct stats_key *k)
 	switch (c) {
 	case C_HOST:
 		if (k->host)
-			output_text_safe(j, k->host, strlen(k->host), true);
+			fmt_text_safe(j, k->host, strlen(k->host), true);
 		break;
 	case C_PID:
 		if (key_has_pid(k))
@@ -517,12 +518,12 @@ static void cell_key(struct jbuf *j, enum column c, const struct stats_key *k)
 		jbuf_append_u64(j, k->port);
 		break;
 	case C_PROTO:
-		proto = output_proto_name(k->proto);
+		proto = fmt_proto_name(k->proto);
 		jbuf_append_str(j, proto ? proto : "?");
 		break;
 	case C_NAME:
 		if (k->name)
-			output_text_safe(j, k->name, strlen(k->name), false);
+			fmt_text_safe(j, k->name, strlen(k->name), false);
 		else
 			jbuf_append_char(j, '-');
 		break;
@@ -793,10 +794,10 @@ static void text_print_rows(struct output *o, const struct text_table *t, struct
 /* "2026-11-27 14:05:01 .. 14:06:01 UTC" (the end's date only when it differs). */
 static void text_window(struct jbuf *j, const struct stats_report_opts *opts)
 {
-	char a[OUTPUT_RFC3339_LEN], b[OUTPUT_RFC3339_LEN];
+	char a[FMT_RFC3339_LEN], b[FMT_RFC3339_LEN];
 
-	output_format_time(a, opts->window_start_ns);
-	output_format_time(b, opts->window_end_ns);
+	fmt_time(a, opts->window_start_ns);
+	fmt_time(b, opts->window_end_ns);
 	jbuf_append(j, a, 10);
 	jbuf_append_char(j, ' ');
 	jbuf_append(j, a + 11, 8);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Time units: every time inside dnssnoop is a uint64_t count of nanoseconds. */
+#ifndef DNSSNOOP_UNITS_H
+#define DNSSNOOP_UNITS_H
+
+#define NS_PER_USEC  1000ULL
+#define NS_PER_MSEC  1000000ULL
+#define NS_PER_SEC   1000000000ULL
+#define NS_PER_HOUR  (3600ULL * NS_PER_SEC)
+#define SECS_PER_DAY 86400ULL
+
+#endif

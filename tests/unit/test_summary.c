@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "analysis/summary.h"
+#include "app/report_sink.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL
@@ -85,18 +86,20 @@ static struct rows top(const struct stats *st, enum stats_table t)
 	return r;
 }
 
+static struct report_sink reports;
+
 static struct summary *open_summary(struct sink *sink, uint64_t interval_ns)
 {
 	struct summary_config cfg = {
 		.max_entries = 1000,
-		.top_n = 20,
 		.interval_ns = interval_ns,
 		.mirror_ttl_ns = 5 * SEC,
+		.sink = report_sink(&reports),
 	};
 	struct summary *s;
 
 	sink_open_cfg(sink, (struct output_config){.format = OUTPUT_JSON, .host = "h"});
-	cfg.out = sink->out;
+	reports = (struct report_sink){.out = sink->out, .top_n = 20, .max_entries = 1000};
 	s = summary_new(&cfg);
 	assert_non_null(s);
 	return s;

@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 #include "analysis/detstat.h"
-#include "report/output.h"
 #include "analysis/stats.h"
+#include "lib/obs.h"
 
 enum detect_kind {
 	DETECT_MUTUAL,
@@ -51,7 +51,8 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 #define DETECT_HOST_MAX	       64
 #define DETECT_CGROUP_MAX      192
 #define DETECT_TARGET_ADDRS    4 /* answer addresses kept per target (replacement) */
-/* Finding identities remembered for detect_report_new (a set of 64-bit hashes). */
+#define DETECT_DOMINANT_SHARE  0.5 /* a client with more of all lookups is the traffic */
+/* Finding identities remembered for detect_findings_new (a set of 64-bit hashes). */
 #define DETECT_WRITTEN_MAX   16384
 #define DETECT_WRITTEN_SLOTS (2 * DETECT_WRITTEN_MAX) /* 256 KiB */
 
@@ -192,19 +193,15 @@ typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
 int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx);
 
 /*
- * End of session: writes every finding that holds now as a "finding"
- * record with "scope":"total" (docs/output.md), whether or not it was
- * written at an interval close. Returns the number written, or -ENOMEM.
+ * The same for an --interval close: only the findings whose identity
+ * (kind, target kind, target, client label; a seeded 64-bit hash of them)
+ * no earlier call gave, remembering them. At most DETECT_WRITTEN_MAX
+ * identities are remembered; past that, new findings wait for the end.
+ * Returns the number given, or -ENOMEM.
  */
-int detect_report(struct detect *d, struct output *out);
-/*
- * An interval close (--interval): judges everything seen so far and writes,
- * with "scope":"interval", the findings whose identity (kind, target kind,
- * target, client label; a seeded 64-bit hash of them) was not written by an
- * earlier call, and remembers it. At most DETECT_WRITTEN_MAX identities are
- * remembered; past that, new findings wait for detect_report. Returns the
- * number written, or -ENOMEM.
- */
-int detect_report_new(struct detect *d, struct output *out);
+int detect_findings_new(struct detect *d, detect_finding_fn fn, void *ctx);
+
+/* The configuration in use (defaults filled in), for the findings' thresholds. */
+const struct detect_config *detect_config_of(const struct detect *d);
 
 #endif

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "analysis/mirror.h"
-#include "report/stats_report.h"
 #include "analysis/summary.h"
 
 #define DNS_TYPE_A    1
@@ -202,30 +201,29 @@ void summary_observation(struct summary *s, const struct dns_obs *o)
 	observe(s, &copy);
 }
 
-static void report(struct summary *s, const struct stats *st, enum stats_report_scope scope,
-		   uint64_t start_ns, uint64_t end_ns)
+static void report(struct summary *s, const struct stats *st, bool interval, uint64_t start_ns,
+		   uint64_t end_ns)
 {
-	struct stats_report_opts opts = {
-		.top_n = s->cfg.top_n,
-		.window_start_ns = start_ns,
-		.window_end_ns = end_ns,
-		.scope = scope,
-		.max_entries = s->cfg.max_entries,
-	};
+	if (s->cfg.sink.tables)
+		s->cfg.sink.tables(s->cfg.sink.ctx, st, interval, start_ns, end_ns);
+}
 
-	stats_report(st, s->cfg.out, &opts);
+static void report_findings(struct summary *s, bool interval)
+{
+	if (s->detect && s->cfg.sink.findings)
+		s->cfg.sink.findings(s->cfg.sink.ctx, s->detect, interval);
 }
 
 /* Report the interval ending at end_ns, fold it into the totals, report those.
  */
 static void close_interval(struct summary *s, uint64_t end_ns)
 {
-	if (s->cfg.on_interval)
-		s->cfg.on_interval(s->cfg.interval_ctx, s->interval_start_ns, end_ns);
-	report(s, s->current, STATS_SCOPE_INTERVAL, s->interval_start_ns, end_ns);
+	if (s->cfg.sink.interval)
+		s->cfg.sink.interval(s->cfg.sink.ctx, s->interval_start_ns, end_ns);
+	report(s, s->current, true, s->interval_start_ns, end_ns);
 	stats_merge(s->total, s->current);
 	stats_reset(s->current);
-	report(s, s->total, STATS_SCOPE_TOTAL, s->window_start_ns, end_ns);
+	report(s, s->total, false, s->window_start_ns, end_ns);
 }
 
 static void close_finished_intervals(struct summary *s, uint64_t now_ns)
@@ -235,7 +233,7 @@ static void close_finished_intervals(struct summary *s, uint64_t now_ns)
 	if (!step || now_ns < s->interval_start_ns + step)
 		return;
 	/* Findings that became true, judged on everything before the close. */
-	detect_report_new(s->detect, s->cfg.out);
+	report_findings(s, true);
 	close_interval(s, s->interval_start_ns + step);
 	/* Offline time can jump over empty intervals: resume at now's interval. */
 	s->interval_start_ns += step * ((now_ns - s->interval_start_ns) / step);
@@ -252,9 +250,9 @@ void summary_finish(struct summary *s, uint64_t now_ns)
 {
 	start_window(s, now_ns);
 	/* Findings first: they are what the session was for. */
-	detect_report(s->detect, s->cfg.out);
+	report_findings(s, false);
 	if (s->total)
 		close_interval(s, now_ns);
 	else
-		report(s, s->current, STATS_SCOPE_TOTAL, s->window_start_ns, now_ns);
+		report(s, s->current, false, s->window_start_ns, now_ns);
 }

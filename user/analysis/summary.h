@@ -18,18 +18,31 @@
 #include <stdint.h>
 
 #include "analysis/detect.h"
-#include "proto/dns.h"
-#include "report/output.h"
-#include "lib/packet.h"
 #include "analysis/stats.h"
+#include "lib/obs.h"
+#include "lib/packet.h"
+#include "proto/dns.h"
 
-/* An --interval closes: [start_ns, end_ns), before its statistics are written. */
-typedef void (*summary_interval_fn)(void *ctx, uint64_t start_ns, uint64_t end_ns);
+/*
+ * Where the summary's reports go, in this order at an interval close:
+ * findings, interval, tables of the interval, tables of the totals. The
+ * writers are in report/; app/ wires them. Any may be NULL.
+ */
+struct summary_sink {
+	void *ctx;
+	/* The detectors' findings: every one (the end), or those not given
+	 * before (interval: an --interval close). */
+	void (*findings)(void *ctx, struct detect *d, bool interval);
+	/* An --interval closes: [start_ns, end_ns), before its tables. */
+	void (*interval)(void *ctx, uint64_t start_ns, uint64_t end_ns);
+	/* One set of tables: an interval's (interval) or the session's. */
+	void (*tables)(void *ctx, const struct stats *st, bool interval, uint64_t start_ns,
+		       uint64_t end_ns);
+};
 
 struct summary_config {
-	struct output *out;
+	struct summary_sink sink;
 	size_t max_entries; /* per table (--max-entries) */
-	size_t top_n; /* entries reported per table (--top) */
 	uint64_t interval_ns; /* --interval; 0: report at the end only */
 	uint64_t mirror_ttl_ns; /* how long a local query is remembered */
 	cgroup_path_fn cgroup_path; /* live: cgroup id -> path; may be NULL */
@@ -42,8 +55,6 @@ struct summary_config {
 	 * the summary.
 	 */
 	const struct detect_config *detect;
-	summary_interval_fn on_interval; /* may be NULL */
-	void *interval_ctx;
 };
 
 /* One decoded message and what the matcher found out about it. */

@@ -26,6 +26,7 @@
 #include "report/output.h"
 #include "report/pcap_writer.h"
 #include "app/pipeline.h"
+#include "app/report_sink.h"
 #include "report/stats_report.h"
 #include "analysis/summary.h"
 #include "lib/units.h"
@@ -625,6 +626,7 @@ struct session {
 	uint64_t observations; /* JSON Lines records handed to the statistics */
 	uint64_t next_obs_tick_ns; /* record time at which to run the timers */
 	struct capture_stats at_interval; /* the counters at the last --interval close */
+	struct report_sink reports; /* the summary's tables and findings, written */
 	bool write_failed;
 };
 
@@ -848,14 +850,12 @@ static int open_stages(struct session *s, const char *host)
 	};
 	struct summary_config scfg = {
 		.max_entries = o->max_entries,
-		.top_n = o->top_n,
 		.interval_ns = (uint64_t)(o->interval_s * NS_PER_SEC),
 		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
 		.cgroup_path = ocfg.cgroup_path,
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
-		.on_interval = report_interval_capture_stats,
-		.interval_ctx = s,
+		.sink = report_sink(&s->reports),
 	};
 	struct pipeline_config pcfg = {
 		.events = o->events,
@@ -871,7 +871,14 @@ static int open_stages(struct session *s, const char *host)
 	s->out = output_new(&ocfg);
 	if (!s->out)
 		return -1;
-	scfg.out = pcfg.out = s->out;
+	pcfg.out = s->out;
+	s->reports = (struct report_sink){
+		.out = s->out,
+		.top_n = o->top_n,
+		.max_entries = o->max_entries,
+		.interval = report_interval_capture_stats,
+		.interval_ctx = s,
+	};
 	if (o->summary) {
 		s->summary = summary_new(&scfg);
 		if (!s->summary)

@@ -72,6 +72,9 @@ static inline bool obs_server_vantage(const struct dns_obs *o)
 	return (o->kind == OBS_RESPONSE) == (o->dir == DNSSNOOP_EGRESS);
 }
 
+/* A live source's resolver of an owner's cgroup id to its path; NULL: unknown. */
+typedef const char *(*cgroup_path_fn)(void *ctx, uint64_t cgroup_id);
+
 /* Counters for the end-of-session "capture_stats" record. */
 struct capture_stats {
 	uint64_t start_ns, end_ns; /* session window, wall clock */

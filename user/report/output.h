@@ -23,7 +23,6 @@ struct jbuf; /* json.h */
 enum output_format { OUTPUT_JSON, OUTPUT_TEXT };
 
 /* Maps a cgroup id to its path (e.g. "/system.slice/nsd.service"), or NULL. */
-typedef const char *(*cgroup_path_fn)(void *ctx, uint64_t cgroup_id);
 
 struct output_config {
 	int fd; /* where records go; not closed by output_free */

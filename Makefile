@@ -110,13 +110,16 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
 
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/asan/*.d $(BUILD)/fuzz/*.d)
 
+# tools/check-layers: includes run only downwards through user/'s stages.
 unit: $(DEPS_STAMP) $(UNIT_BINS)
+	@tools/check-layers
 	@tools/run-tests unit $(UNIT_BINS)
 
 integration: $(DEPS_STAMP) $(BUILD)/dnssnoop
 	@tools/run-tests integration tests/integration/test_*.py
 
 test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(UNIT_BINS)
+	@tools/check-layers
 	@tools/run-tests all $(UNIT_BINS) tests/integration/test_*.py
 
 # Debian's kernels (downloaded once into build/kernels) booted in qemu.
@@ -128,9 +131,9 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 
 # Fuzzing (clang's libFuzzer).
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/proto/dns.c
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/proto/dns.c user/proto/dns_text.c user/lib/fmt.c user/lib/json.c
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) tests/fuzz/fuzz_dns.c user/proto/dns.c -o $@
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) tests/fuzz/fuzz_dns.c user/proto/dns.c user/proto/dns_text.c user/lib/fmt.c user/lib/json.c -o $@
 
 fuzz-smoke: $(DEPS_STAMP) $(BUILD)/fuzz/fuzz_dns
 	@mkdir -p $(BUILD)/fuzz/corpus

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tests of dnssnoop's detectors (issue 5, docs/detection.md) against the
+"""Tests of dnssnoop's detectors (docs/detection.md) against the
 answer key of tools/gen-scenario: weeks-long captures with planted
 patterns (an exclusive pair in Moscow business hours, a beacon, a replaced
 name, a spam filter) in Zipf background traffic.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Detection on a live host (issue 5): in the network lab, six distinct
+"""Detection on a live host: in the network lab, six distinct
 programs resolve names through nsd while the tracer runs; one of them
 ("lonely") keeps resolving a name that no other program resolves. The
 session must end with an exclusive_target finding naming that program for

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Integration tests for the interface hooks (issue 6): --hook tc and
+"""Integration tests for the interface hooks: --hook tc and
 --hook xdp on the server's veth in the network lab (lab.py).
 
 An interface hook attaches to an interface of the namespace it runs in, so

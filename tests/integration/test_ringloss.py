@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Load test of the ring buffer (issue 6, "No silent loss"): more messages
+"""Load test of the ring buffer (no silent loss): more messages
 than the smallest ring can hold, in the network lab (lab.py), bounded in
 time (a few seconds per case).
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Tests of tools/gen-scenario, the generator of weeks-long DNS captures with
-planted communication patterns (issue 5), against two independent readers
+planted communication patterns, against two independent readers
 of its pcaps: build/dnssnoop's statistics (-r FILE --no-events --top 0,
 docs/output.md) and tshark.
 

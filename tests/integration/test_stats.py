@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Integration tests for the statistics (issue 3): build/dnssnoop --summary
+"""Integration tests for the statistics: build/dnssnoop --summary
 with its real BPF programs around known client traffic in the lab.
 
 Two distinct client programs send known numbers of queries for known names

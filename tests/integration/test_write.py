@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Integration tests for `dnssnoop -w FILE` (issue 4's round trip): a live
+"""Integration tests for `dnssnoop -w FILE` (the round trip): a live
 session in the lab saves its DNS packets as a pcap; then
   (a) tshark reads the pcap without errors and decodes the same DNS
       messages as the live session printed (ids, names, types, rcodes, ...);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Detectors of exclusive communication patterns (issue 5, docs/detection.md):
+ * Detectors of exclusive communication patterns (docs/detection.md):
  * exclusive_target, exclusive_client, mutual, time_window, periodic and
  * replacement findings from the observations of a session.
  *

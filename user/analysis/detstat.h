@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Pure statistics for the detectors of exclusive communication patterns
- * (issue 5, docs/detection.md): support bounds, concentration, association,
+ * (docs/detection.md): support bounds, concentration, association,
  * daily/weekly time windows, time zones, beacon periodicity and the client
  * overlap of two targets. No state, no allocation except detstat_local_week
  * (a copy of $TZ), libc and libm only. Bad input returns an error or a
@@ -51,8 +51,8 @@ double detstat_npmi(uint64_t n_xy, uint64_t n_x, uint64_t n_y, uint64_t n_total)
 /* ---- Time windows ------------------------------------------------------ */
 
 /*
- * Days are 24 hourly bins: a pair keeps 168 hour-of-week counters (issue 5:
- * bounded memory) and findings report hours. The window search itself
+ * Days are 24 hourly bins: a pair keeps 168 hour-of-week counters
+ * (bounded memory) and findings report hours. The window search itself
  * takes up to 1440 bins, should per-minute days ever be kept.
  */
 

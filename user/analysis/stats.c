@@ -37,7 +37,7 @@
  * the key bytes; a process entry's comm, cgroup and uid follow its key in
  * the same storage. Names are case-folded (ASCII) before keying.
  *
- * Memory per entry (x86-64), for the flood of the brief: 1M random names
+ * Memory per entry (x86-64), for a flood of 1M random names
  * of 30 bytes, default max_entries 100000, a known process querying one
  * resolver, each name answered NXDOMAIN. STATS_NAME, STATS_PROC_NAME and
  * STATS_CLIENT_NAME fill up; the four other tables hold one entry each.

@@ -10,8 +10,6 @@
 #include "analysis/mirror.h"
 #include "analysis/summary.h"
 
-#define DNS_TYPE_A    1
-#define DNS_TYPE_AAAA 28
 
 struct summary {
 	struct summary_config cfg;
@@ -79,9 +77,9 @@ static void collect_addresses(const struct dns_msg *msg, struct dns_obs *o)
 
 		if (rr->section != DNS_SEC_ANSWER)
 			continue;
-		if (rr->type == DNS_TYPE_A && rr->rdlen == 4)
+		if (rr->type == DNS_T_A && rr->rdlen == 4)
 			a->family = AF_INET;
-		else if (rr->type == DNS_TYPE_AAAA && rr->rdlen == 16)
+		else if (rr->type == DNS_T_AAAA && rr->rdlen == 16)
 			a->family = AF_INET6;
 		else
 			continue;

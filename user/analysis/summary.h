@@ -48,7 +48,7 @@ struct summary_config {
 	cgroup_path_fn cgroup_path; /* live: cgroup id -> path; may be NULL */
 	void *cgroup_ctx;
 	/*
-	 * Detectors of issue 5 (detect.h): every observation is fed to them and
+	 * The detectors (detect.h): every observation is fed to them and
 	 * their findings are written before the statistics: new ones at each
 	 * --interval close, the complete list at summary_finish.
 	 * NULL or no kinds: no detection. Copied; the zone names must outlive

@@ -199,41 +199,45 @@ static char *put_hex16(char *p, unsigned int v)
 	return p;
 }
 
-/* RFC 5952: lowercase, no leading zeros, longest zero run (>= 2) as "::". */
-static char *put_ipv6(char *p, const uint8_t a[16])
+/*
+ * RFC 5952 text (lower case, leading zeros dropped, the first longest run
+ * of two or more zero groups as "::"), IPv4-mapped addresses in mixed
+ * notation (::ffff:a.b.c.d); v4compat: the deprecated IPv4-compatible ones
+ * too (::a.b.c.d), as glibc's inet_ntop and dig print them.
+ */
+static char *put_ipv6(char *p, const uint8_t a[16], bool v4compat)
 {
-	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	unsigned int g[8];
-	int best = -1, best_len = 1, i;
+	unsigned int w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
 
-	if (!memcmp(a, v4mapped, sizeof(v4mapped))) {
-		memcpy(p, "::ffff:", 7);
-		return put_ipv4(p + 7, a + 12);
-	}
-	for (i = 0; i < 8; i++)
-		g[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
-	for (i = 0; i < 8;) {
-		int run = 0;
-
-		while (i + run < 8 && g[i + run] == 0)
-			run++;
-		if (run > best_len) {
-			best = i;
-			best_len = run;
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			if (++cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
 		}
-		i += run ? run : 1;
 	}
-	for (i = 0; i < 8;) {
-		if (i == best) {
-			*p++ = ':';
-			*p++ = ':';
-			i += best_len;
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
 			continue;
 		}
-		if (i > 0 && i != best + best_len)
+		if (i)
 			*p++ = ':';
-		p = put_hex16(p, g[i++]);
+		if (i == 6 && best == 0 &&
+		    ((best_len == 6 && v4compat) || (best_len == 5 && w[5] == 0xffff)))
+			return put_ipv4(p, a + 12);
+		p = put_hex16(p, w[i]);
 	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
 	return p;
 }
 
@@ -242,8 +246,13 @@ size_t fmt_addr(char *out, uint8_t family, const uint8_t *addr)
 	if (family == AF_INET)
 		return (size_t)(put_ipv4(out, addr) - out);
 	if (family == AF_INET6)
-		return (size_t)(put_ipv6(out, addr) - out);
+		return (size_t)(put_ipv6(out, addr, false) - out);
 	return 0;
+}
+
+size_t fmt_ipv6_as_dig(char *out, const uint8_t *addr)
+{
+	return (size_t)(put_ipv6(out, addr, true) - out);
 }
 
 void fmt_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)

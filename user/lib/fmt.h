@@ -36,6 +36,11 @@ bool fmt_parse_time(const char *s, size_t len, uint64_t *ns);
 /* IPv4 dotted quad or RFC 5952 IPv6 into out[FMT_ADDR_MAX] (not
  * terminated); returns the length, 0 for an unknown family. */
 size_t fmt_addr(char *out, uint8_t family, const uint8_t *addr);
+/*
+ * An IPv6 address as dig and inet_ntop print it (AAAA rdata): the same,
+ * but the deprecated IPv4-compatible form in mixed notation too (::a.b.c.d).
+ */
+size_t fmt_ipv6_as_dig(char *out, const uint8_t *addr);
 /* The same as a JSON string value, null for an unknown family. */
 void fmt_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr);
 /* "udp", "tcp", or NULL for another protocol. */

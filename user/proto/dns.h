@@ -37,6 +37,36 @@
 #define DNS_FLAG_AD 0x0020
 #define DNS_FLAG_CD 0x0010
 
+/* RR types the decoder knows by name (IANA numbers). */
+enum dns_type {
+	DNS_T_A = 1,
+	DNS_T_NS = 2,
+	DNS_T_MD = 3,
+	DNS_T_MF = 4,
+	DNS_T_CNAME = 5,
+	DNS_T_SOA = 6,
+	DNS_T_MB = 7,
+	DNS_T_MG = 8,
+	DNS_T_MR = 9,
+	DNS_T_PTR = 12,
+	DNS_T_HINFO = 13,
+	DNS_T_MINFO = 14,
+	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
+	DNS_T_RP = 17,
+	DNS_T_AFSDB = 18,
+	DNS_T_RT = 21,
+	DNS_T_AAAA = 28,
+	DNS_T_SRV = 33,
+	DNS_T_KX = 36,
+	DNS_T_DNAME = 39,
+	DNS_T_OPT = 41,
+	DNS_T_SVCB = 64,
+	DNS_T_HTTPS = 65,
+	DNS_T_SPF = 99,
+	DNS_T_CAA = 257,
+};
+
 enum dns_section { DNS_SEC_ANSWER = 1, DNS_SEC_AUTHORITY = 2, DNS_SEC_ADDITIONAL = 3 };
 
 /* dns_msg.status bits: what went wrong while parsing (0 = clean). */

@@ -23,6 +23,7 @@
 
 #include "lib/hash.h"
 #include "capture/ipfrag.h"
+#include "lib/grow.h"
 #include "lib/units.h"
 
 #define NIL UINT32_MAX
@@ -261,15 +262,12 @@ static void free_idle_buffers(struct ipfrag *f, size_t need)
 static bool dgram_reserve(struct ipfrag *f, uint32_t idx, uint32_t need)
 {
 	struct datagram *d = &f->slots[idx];
-	uint32_t cap = d->bufcap ? d->bufcap : MIN_BUF;
+	uint32_t cap;
 	uint8_t *buf;
 
 	if (need <= d->bufcap)
 		return true;
-	while (cap < need)
-		cap *= 2;
-	if (cap > f->cfg.max_bytes)
-		cap = f->cfg.max_bytes;
+	cap = grow_capacity(d->bufcap, MIN_BUF, need, f->cfg.max_bytes);
 	free_idle_buffers(f, cap - d->bufcap);
 	while (f->st.buffer_bytes + cap - d->bufcap > f->cfg.max_total_bytes) {
 		uint32_t victim = f->oldest != idx ? f->oldest : d->newer;

@@ -146,6 +146,31 @@ static inline void jbuf_kv_null(struct jbuf *j, const char *key)
 	jbuf_null(j);
 }
 
+/* Values that may be absent: null when s is NULL, or when !known. */
+static inline void jbuf_str_or_null(struct jbuf *j, const char *s)
+{
+	if (s)
+		jbuf_str(j, s);
+	else
+		jbuf_null(j);
+}
+
+static inline void jbuf_strn_or_null(struct jbuf *j, const char *s, size_t n)
+{
+	if (s)
+		jbuf_strn(j, s, n);
+	else
+		jbuf_null(j);
+}
+
+static inline void jbuf_u64_or_null(struct jbuf *j, bool known, uint64_t v)
+{
+	if (known)
+		jbuf_u64(j, v);
+	else
+		jbuf_null(j);
+}
+
 /* Appends the escaped form of s[0..n) without quotes or separators. */
 void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n);
 

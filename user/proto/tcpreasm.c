@@ -42,6 +42,7 @@
 #include "lib/hash.h"
 #include "lib/slots.h"
 #include "proto/tcpreasm.h"
+#include "lib/grow.h"
 
 #define REASM_MAX_MSG	   65535u /* largest body a 2-byte prefix can announce */
 #define REASM_MIN_BUF	   512u /* first allocation for a spanning message */
@@ -221,15 +222,12 @@ static void deliver(struct tcp_reasm *r, const struct segment *s, const uint8_t 
 
 static bool buf_reserve(struct flow *f, uint32_t need)
 {
-	uint32_t cap = f->buf_cap ? f->buf_cap : REASM_MIN_BUF;
+	uint32_t cap;
 	uint8_t *nb;
 
 	if (need <= f->buf_cap)
 		return true;
-	while (cap < need)
-		cap *= 2;
-	if (cap > REASM_MAX_MSG)
-		cap = REASM_MAX_MSG;
+	cap = grow_capacity(f->buf_cap, REASM_MIN_BUF, need, REASM_MAX_MSG);
 	nb = realloc(f->buf, cap);
 	if (!nb)
 		return false;

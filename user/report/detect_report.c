@@ -120,10 +120,7 @@ static void json_by_client(struct jbuf *j, const struct detect_finding *f)
 	JBUF_KV_U64(j, "active_hours", s->active_hours);
 	JBUF_KV_STR(j, "top_target", f->top_target);
 	JBUF_KEY(j, "second_target");
-	if (f->second_target)
-		jbuf_str(j, f->second_target);
-	else
-		jbuf_null(j);
+	jbuf_str_or_null(j, f->second_target);
 	if (s->top_two) {
 		JBUF_KEY(j, "targets");
 		jbuf_arr_begin(j);

@@ -133,14 +133,6 @@ static void json_open_record(struct output *o, const char *type, const uint64_t 
 	jbuf_raw(j, o->host_json.buf, o->host_json.len);
 }
 
-static void json_str_or_null(struct jbuf *j, const char *s)
-{
-	if (s)
-		jbuf_str(j, s);
-	else
-		jbuf_null(j);
-}
-
 /* One of our own names (jbuf_word), or null. */
 static void json_word_or_null(struct jbuf *j, const char *s)
 {
@@ -183,7 +175,7 @@ static void json_owner(struct output *o, const struct pkt_meta *m)
 	jbuf_strn(j, m->owner.comm, comm_len(m));
 	JBUF_KV_U64(j, "uid", m->owner.uid);
 	JBUF_KEY(j, "cgroup");
-	json_str_or_null(j, cgroup_of(o, m));
+	jbuf_str_or_null(j, cgroup_of(o, m));
 }
 
 static void json_header(struct jbuf *j, const struct dns_msg *msg)

@@ -220,14 +220,6 @@ static bool count_bound(const struct report *r, uint64_t *bound)
 
 /* ---- JSON ---- */
 
-static void json_str_or_null(struct jbuf *j, const char *s, size_t n)
-{
-	if (s)
-		jbuf_strn(j, s, n);
-	else
-		jbuf_null(j);
-}
-
 static void json_time_or_null(struct jbuf *j, uint64_t ts_ns)
 {
 	if (ts_ns)
@@ -255,22 +247,16 @@ static void json_process_key(struct jbuf *j, unsigned int keys, const struct sta
 
 	if (keys & KEY_PID) {
 		JBUF_KEY(j, "pid");
-		if (known)
-			jbuf_u64(j, k->tgid);
-		else
-			jbuf_null(j);
+		jbuf_u64_or_null(j, known, k->tgid);
 	}
 	JBUF_KEY(j, "comm");
-	json_str_or_null(j, k->comm, k->comm ? comm_len(k->comm) : 0);
+	jbuf_strn_or_null(j, k->comm, k->comm ? comm_len(k->comm) : 0);
 	if (keys & KEY_PID) {
 		JBUF_KEY(j, "uid");
-		if (attrs)
-			jbuf_u64(j, k->uid);
-		else
-			jbuf_null(j);
+		jbuf_u64_or_null(j, attrs, k->uid);
 	}
 	JBUF_KEY(j, "cgroup");
-	json_str_or_null(j, k->cgroup, k->cgroup ? strlen(k->cgroup) : 0);
+	jbuf_strn_or_null(j, k->cgroup, k->cgroup ? strlen(k->cgroup) : 0);
 }
 
 static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *k)
@@ -286,7 +272,7 @@ static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *
 		fmt_json_addr(j, k->family, k->addr);
 		JBUF_KV_U64(j, "port", k->port);
 		JBUF_KEY(j, "proto");
-		json_str_or_null(j, proto, proto ? strlen(proto) : 0);
+		jbuf_strn_or_null(j, proto, proto ? strlen(proto) : 0);
 	}
 	if (keys & KEY_CLIENT) {
 		JBUF_KEY(j, "client");
@@ -294,7 +280,7 @@ static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *
 	}
 	if (keys & KEY_NAME) {
 		JBUF_KEY(j, "name");
-		json_str_or_null(j, k->name, k->name ? strlen(k->name) : 0);
+		jbuf_strn_or_null(j, k->name, k->name ? strlen(k->name) : 0);
 	}
 }
 

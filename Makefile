@@ -44,7 +44,7 @@ SKEL      := $(BUILD)/dnssnoop.skel.h
 # user/STAGE/*.c; the live capture is the one object that needs the BPF
 # skeleton, and unit tests do without it (so they need no BPF toolchain).
 USER_SRCS := $(wildcard user/*/*.c)
-MAIN_SRC  := user/app/dnssnoop.c
+MAIN_SRC  := user/app/dnssnoop.c user/app/session.c
 LIVE_SRC  := user/capture/capture_live.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC) $(LIVE_SRC),$(USER_SRCS))
 OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
@@ -99,7 +99,8 @@ $(BUILD)/dnssnoop: $(OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: every tests/unit/test_X.c is one cmocka binary linked with
-# all user objects but main and the live capture, built with ASan and UBSan.
+# all user objects but main, the session and the live capture (which needs the
+# BPF skeleton), built with ASan and UBSan.
 $(BUILD)/asan/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@

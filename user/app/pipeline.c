@@ -2,8 +2,9 @@
 /*
  * The one pipeline:
  *   packet -> TCP reassembly -> decoder -> matcher -> statistics -> output.
- * Sources (live ring buffer, pcap files) only call pipeline_packet() and
- * pipeline_tick(); everything after the source is shared.
+ * Sources (live ring buffer, pcap files, JSON Lines) only call
+ * pipeline_packet(), pipeline_observation() and pipeline_tick();
+ * everything after the source is shared, time included.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -18,17 +19,18 @@
 
 /* TCP flows without traffic for this long are forgotten. */
 #define TCP_IDLE_NS (60 * NS_PER_SEC)
-/* Packet time advancing this far runs the timers (offline sources never idle).
- */
-#define TICK_NS (100ULL * 1000000ULL)
+/* Item time advancing this far runs the timers (offline sources never idle). */
+#define TICK_NS (100 * NS_PER_MSEC)
 
 struct pipeline {
 	struct pipeline_config cfg;
 	struct tcp_reasm *tcp;
 	struct matcher *matcher;
 	struct capture_stats st;
+	struct capture_stats at_interval; /* the counters at the last --interval close */
 	uint64_t emitted; /* dns messages processed, for -c */
-	uint64_t next_tick_ns; /* packet time at which to run the timers */
+	uint64_t next_tick_ns; /* item time at which to run the timers */
+	uint64_t first_ns, last_ns; /* item time seen; 0: none yet */
 	struct dns_msg msg; /* scratch: the message being processed */
 	struct dns_msg query; /* scratch: an unanswered query, re-decoded */
 };
@@ -153,9 +155,19 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 	p->emitted++;
 }
 
+static void note_time(struct pipeline *p, uint64_t ts_ns)
+{
+	if (!p->first_ns)
+		p->first_ns = ts_ns;
+	if (ts_ns > p->last_ns)
+		p->last_ns = ts_ns;
+}
+
 void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *payload,
 		     size_t caplen)
 {
+	note_time(p, meta->ts_ns);
+	p->st.events_delivered++;
 	if (pipeline_done(p))
 		return;
 	if (meta->ts_ns >= p->next_tick_ns)
@@ -167,6 +179,21 @@ void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint
 	if (caplen > meta->orig_len)
 		caplen = meta->orig_len;
 	handle_message(p, meta, payload, caplen, meta->orig_len, caplen < meta->orig_len);
+}
+
+/*
+ * An observation's time drives the timers like packet time does, so
+ * intervals close and pending queries of pcap inputs expire in order;
+ * except an unanswered record's: its writer reported it from its timers,
+ * before they went on to close an interval at that time.
+ */
+void pipeline_observation(struct pipeline *p, const struct dns_obs *obs, uint64_t at_ns)
+{
+	note_time(p, at_ns);
+	if (obs->kind != OBS_UNANSWERED && at_ns >= p->next_tick_ns)
+		pipeline_tick(p, at_ns);
+	if (p->cfg.summary)
+		summary_observation(p->cfg.summary, obs);
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)
@@ -194,13 +221,40 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
 {
 	struct tcp_reasm_stats ts;
 
+	*st = p->st;
+	if (p->cfg.source_stats)
+		p->cfg.source_stats(p->cfg.source_ctx, st);
 	tcp_reasm_get_stats(p->tcp, &ts);
-	st->messages = p->st.messages;
-	st->decode_errors = p->st.decode_errors;
-	st->truncated_captures = p->st.truncated_captures;
-	st->responses_matched = p->st.responses_matched;
-	st->responses_unmatched = p->st.responses_unmatched;
-	st->unanswered = p->st.unanswered;
-	st->filtered = p->st.filtered;
 	st->tcp_gaps = ts.gaps;
+}
+
+bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)
+{
+	*first_ns = p->first_ns;
+	*last_ns = p->last_ns;
+	return p->first_ns != 0;
+}
+
+void pipeline_interval(void *ctx, uint64_t start_ns, uint64_t end_ns)
+{
+	struct pipeline *p = ctx;
+	struct capture_stats now, d;
+
+	pipeline_get_stats(p, &now);
+	capture_stats_delta(&d, &now, &p->at_interval);
+	p->at_interval = now;
+	d.start_ns = start_ns;
+	d.end_ns = end_ns;
+	d.interval = true;
+	output_capture_stats(p->cfg.out, &d);
+}
+
+void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns)
+{
+	struct capture_stats st;
+
+	pipeline_get_stats(p, &st);
+	st.start_ns = start_ns;
+	st.end_ns = end_ns;
+	output_capture_stats(p->cfg.out, &st);
 }

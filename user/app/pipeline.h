@@ -2,9 +2,13 @@
 /*
  * The pipeline every capture source feeds:
  *   packet -> (TCP reassembly) -> decoder -> matcher -> statistics -> output
- * A source calls pipeline_packet() per packet and pipeline_tick() when it
- * is idle (live) or as packet time advances (offline), then
- * pipeline_finish() once at the end.
+ * and other hosts' JSON Lines records straight into the statistics. A
+ * source hands over pipeline_packet() or pipeline_observation() per item,
+ * in time order, and calls pipeline_tick() when it is idle (live); item
+ * time drives the timers otherwise. pipeline_finish() ends the session and
+ * pipeline_write_stats() writes its capture_stats record. The pipeline
+ * keeps the session's counters and writes capture_stats at each
+ * --interval close too (pipeline_interval, wired to the summary's sink).
  */
 #ifndef DNSSNOOP_PIPELINE_H
 #define DNSSNOOP_PIPELINE_H
@@ -13,10 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/output.h"
+#include "lib/obs.h"
 #include "lib/packet.h"
+#include "report/output.h"
 
 struct summary;
+
+/* A source's own counters for capture_stats (the kernel's, live), into st. */
+typedef void (*source_stats_fn)(void *ctx, struct capture_stats *st);
 
 struct pipeline_config {
 	struct output *out;
@@ -34,6 +42,8 @@ struct pipeline_config {
 	 * reported unanswered.
 	 */
 	bool one_direction;
+	source_stats_fn source_stats; /* NULL: no counters of the source's own */
+	void *source_ctx;
 };
 
 struct pipeline;
@@ -43,13 +53,25 @@ void pipeline_free(struct pipeline *p);
 
 void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *payload,
 		     size_t caplen);
+/*
+ * A record another dnssnoop wrote (JSON Lines input), for the statistics;
+ * at_ns: its place in time (an unanswered record's is when its writer
+ * gave up waiting, not the query's time).
+ */
+void pipeline_observation(struct pipeline *p, const struct dns_obs *obs, uint64_t at_ns);
 /* Time has advanced to now_ns: expire pending queries and idle TCP flows. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 /* End of session: report every pending query as unanswered. */
 void pipeline_finish(struct pipeline *p, uint64_t now_ns);
 /* -c reached. */
 bool pipeline_done(const struct pipeline *p);
-/* Fills the pipeline's part of *st (messages, errors, matching). */
+/* The session's counters so far: the pipeline's and the source's. */
 void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st);
+/* The time of the first and last item seen; false before any. */
+bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns);
+/* An --interval closed: write capture_stats with that interval's counts. */
+void pipeline_interval(void *p, uint64_t start_ns, uint64_t end_ns);
+/* The session's capture_stats record, for [start_ns, end_ns]. */
+void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns);
 
 #endif

@@ -897,12 +897,6 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
 	return lc;
 }
 
-int live_degraded(const struct live_capture *lc, const char *const **names)
-{
-	*names = lc->degraded;
-	return lc->ndegraded;
-}
-
 /*
  * The kernel wakes us at most once per 5 ms (wakeup_flags() in the
  * BPF code), so events that arrive just after a wakeup come without one.
@@ -940,6 +934,20 @@ void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c)
 		c->lost += lc->percpu[i].lost;
 		c->owner_filled += lc->percpu[i].owner_filled;
 	}
+}
+
+void live_stats(void *ctx, struct capture_stats *st)
+{
+	struct live_capture *lc = ctx;
+	struct dnssnoop_counters kc;
+
+	live_get_counters(lc, &kc);
+	st->has_kernel = true;
+	st->packets_matched = kc.matched;
+	st->events_submitted = kc.submitted;
+	st->events_lost = kc.lost;
+	st->degraded = lc->degraded;
+	st->ndegraded = lc->ndegraded;
 }
 
 uint64_t live_delivered(const struct live_capture *lc)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/obs.h"
 #include "lib/packet.h"
 
 /* Where the packet programs run (docs/capture.md says what each can see). */
@@ -63,14 +64,13 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
 			       char *err, size_t errlen);
 /* Deliver ready events; waits up to timeout_ms. Returns events or -errno. */
 int live_poll(struct live_capture *lc, int timeout_ms);
-/*
- * The features this session runs without (a kernel that lacks them, a
- * program it refused, DNSSNOOP_DISABLE), by name; each was reported on
- * stderr at start. Returns their number; *names stays valid until close.
- */
-int live_degraded(const struct live_capture *lc, const char *const **names);
 /* Sum of the per-CPU kernel counters. */
 void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c);
+/*
+ * The live source's part of capture_stats: the kernel counters and the
+ * degraded features (a pipeline's source_stats_fn; ctx is the capture).
+ */
+void live_stats(void *ctx, struct capture_stats *st);
 /* Events handed to the callback so far. */
 uint64_t live_delivered(const struct live_capture *lc);
 /* Resolve a cgroup id to its path below the cgroup2 mount ("/" is the root). */

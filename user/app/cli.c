@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The command line: flags into struct options, with the usage text. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+#include "report/stats_report.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dnssnoop [OPTIONS]\n"
+		"       dnssnoop -r FILE [-r FILE]... [OPTIONS] [FILTER EXPRESSION]\n"
+		"Trace every DNS message sent or received on this host, with its "
+		"process,\n"
+		"or read them from pcap/pcapng files.\n"
+		"Output: JSON Lines (one record per message; see docs/output.md).\n\n"
+		"  -d, --duration SECONDS  trace for this long, then exit (default: "
+		"until Ctrl-C)\n"
+		"  -c, --count N           exit after N DNS messages\n"
+		"  -o, --output FILE       write records to FILE instead of stdout\n"
+		"  -r, --read FILE         read packets from a pcap/pcapng file, or "
+		"dnssnoop's\n"
+		"                          JSON Lines from many hosts (- = stdin), "
+		"merged by time\n"
+		"                          instead of the kernel; repeatable; no root "
+		"needed;\n"
+		"                          an optional tcpdump filter expression may "
+		"follow\n"
+		"  -w, --write FILE        live: also save every captured packet as "
+		"pcap\n"
+		"      --summary           print per-process, per-peer, per-name and "
+		"pair\n"
+		"                          statistics at the end (and every --interval)\n"
+		"      --no-events         no record per message (implies --summary)\n"
+		"      --interval SECONDS  print the statistics every SECONDS (implies "
+		"--summary)\n"
+		"      --top N             entries per statistics table (default 20, 0 = "
+		"all)\n"
+		"      --max-entries N     bound on each statistics table (default "
+		"100000)\n"
+		"      --format json|text  JSON Lines (default) or one readable line per "
+		"message\n"
+		"      --detect KINDS      findings with the statistics (implies --summary):\n"
+		"                          comma list of mutual, exclusive_target,\n"
+		"                          exclusive_client, time_window, periodic,\n"
+		"                          replacement (default all)\n"
+		"      --no-detect         no findings\n"
+		"      --min-lookups N     findings: lookups of a target or client "
+		"(default 16)\n"
+		"      --exclusive-share F findings: Wilson lower bound of the top share "
+		"(0.8)\n"
+		"      --min-clients N     findings: clients active at the same time "
+		"(default 5)\n"
+		"      --tz ZONE[,ZONE..]  time_window: local windows in these tzdata "
+		"zones\n"
+		"      --business-hours HH-HH  time_window: local business hours "
+		"(default 08-19)\n"
+		"      --silence SECONDS   replacement: a target silent this long has "
+		"ended (86400)\n"
+		"      --replacement-window SECONDS  replacement: successor within "
+		"(604800)\n"
+		"      --hook cgroup|tc|xdp  where to capture (default cgroup: local "
+		"sockets,\n"
+		"                          with processes); tc: both directions of "
+		"the -i\n"
+		"                          interfaces; xdp: what they receive; no "
+		"process\n"
+		"                          fields with tc or xdp (docs/capture.md)\n"
+		"      --tc-attach auto|tcx|clsact  tc: TCX link, or a clsact filter "
+		"(removed\n"
+		"                          on exit); auto: TCX, clsact where the kernel "
+		"has no\n"
+		"                          TCX (default auto)\n"
+		"  -i, --interface IFACE   tc/xdp: interface to watch (repeatable, up "
+		"to %d)\n"
+		"  -p, --pid PID           only messages of process PID\n"
+		"      --comm NAME         only messages of processes named NAME\n"
+		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
+		"container,\n"
+		"                          a systemd unit), e.g. "
+		"/system.slice/nsd.service\n"
+		"      --port N            DNS port to trace (repeatable, up to %d; "
+		"default 53)\n"
+		"      --snaplen N         bytes of each packet's payload to copy "
+		"(%d..%d,\n"
+		"                          default %d)\n"
+		"      --timeout SECONDS   report a query unanswered after this (default "
+		"5)\n"
+		"      --max-pending N     bound on queries awaiting a response (default "
+		"65536)\n"
+		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8, about\n"
+		"                          40 000 events); losses are counted in\n"
+		"                          capture_stats\n"
+		"  -v, --verbose           show libbpf's messages\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this help\n",
+		LIVE_MAX_IFACES, DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
+		DNSSNOOP_DEFAULT_SNAPLEN);
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dnssnoop: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'dnssnoop --help'.\n");
+	exit(2);
+}
+
+/* Parse an unsigned integer in [min, max] or exit naming the option. */
+static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a whole number from %llu to %llu\n", opt,
+			arg, (unsigned long long)min, (unsigned long long)max);
+		exit(2);
+	}
+	return v;
+}
+
+static double parse_seconds(const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9) {
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a positive number of seconds\n", opt,
+			arg);
+		exit(2);
+	}
+	return v;
+}
+
+enum long_only {
+	OPT_FORMAT = 256,
+	OPT_COMM,
+	OPT_CGROUP,
+	OPT_PORT,
+	OPT_SNAPLEN,
+	OPT_TIMEOUT,
+	OPT_RINGBUF_MB,
+	OPT_MAX_PENDING,
+	OPT_SUMMARY,
+	OPT_NO_EVENTS,
+	OPT_INTERVAL,
+	OPT_TOP,
+	OPT_MAX_ENTRIES,
+	OPT_DETECT,
+	OPT_NO_DETECT,
+	OPT_MIN_LOOKUPS,
+	OPT_EXCLUSIVE_SHARE,
+	OPT_MIN_CLIENTS,
+	OPT_TZ,
+	OPT_BUSINESS_HOURS,
+	OPT_SILENCE,
+	OPT_REPLACEMENT_WINDOW,
+	OPT_HOOK,
+	OPT_TC_ATTACH,
+};
+
+static const struct option long_options[] = {
+	{"duration", required_argument, NULL, 'd'},
+	{"count", required_argument, NULL, 'c'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"pid", required_argument, NULL, 'p'},
+	{"comm", required_argument, NULL, OPT_COMM},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"hook", required_argument, NULL, OPT_HOOK},
+	{"tc-attach", required_argument, NULL, OPT_TC_ATTACH},
+	{"interface", required_argument, NULL, 'i'},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
+	{"read", required_argument, NULL, 'r'},
+	{"write", required_argument, NULL, 'w'},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
+	{"no-events", no_argument, NULL, OPT_NO_EVENTS},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
+	{"detect", required_argument, NULL, OPT_DETECT},
+	{"no-detect", no_argument, NULL, OPT_NO_DETECT},
+	{"min-lookups", required_argument, NULL, OPT_MIN_LOOKUPS},
+	{"exclusive-share", required_argument, NULL, OPT_EXCLUSIVE_SHARE},
+	{"min-clients", required_argument, NULL, OPT_MIN_CLIENTS},
+	{"tz", required_argument, NULL, OPT_TZ},
+	{"business-hours", required_argument, NULL, OPT_BUSINESS_HOURS},
+	{"silence", required_argument, NULL, OPT_SILENCE},
+	{"replacement-window", required_argument, NULL, OPT_REPLACEMENT_WINDOW},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+/* The filter expression may come as several words, like tcpdump's. */
+static const char *join_args(int n, char **args)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	s = calloc(1, len);
+	if (!s) {
+		fprintf(stderr, "dnssnoop: out of memory\n");
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, args[i]);
+	}
+	return s;
+}
+
+static void add_port(struct options *o, const char *arg)
+{
+	uint16_t port = parse_uint("--port", arg, 1, 65535);
+
+	for (int i = 0; i < o->nports; i++)
+		if (o->ports[i] == port)
+			return;
+	if (o->nports == DNSSNOOP_MAX_PORTS)
+		die_usage("--port: at most 8 ports (got another: %s)", arg);
+	o->ports[o->nports++] = port;
+}
+
+static double parse_share(const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1) {
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a number in (0, 1]\n", opt, arg);
+		exit(2);
+	}
+	return v;
+}
+
+/* --tz Europe/Moscow,America/New_York: each checked against tzdata. */
+static void parse_zones(struct detect_config *d, char *arg)
+{
+	char *save = NULL;
+
+	d->nzones = 0;
+	for (char *z = strtok_r(arg, ",", &save); z; z = strtok_r(NULL, ",", &save)) {
+		if (d->nzones == DETECT_MAX_ZONES)
+			die_usage("--tz: at most 8 zones (got another: %s)", z);
+		if (detstat_zone_check(z))
+			die_usage("--tz: '%s' is not a tzdata zone", z);
+		d->zones[d->nzones++] = z;
+	}
+}
+
+/* --business-hours 08-19: whole hours, start < end <= 24. */
+static void parse_business_hours(struct detect_config *d, const char *arg)
+{
+	unsigned int a, b;
+	int n = -1;
+
+	if (sscanf(arg, "%u-%u%n", &a, &b, &n) != 2 || n < 0 || arg[n] || a >= b || b > 24)
+		die_usage("--business-hours: '%s' is not HH-HH (00 <= start < end <= 24)", arg);
+	d->business_start = a;
+	d->business_end = b;
+}
+
+/* The detection options; returns false for an option that is not one of them. */
+static bool parse_detect_option(struct options *o, int c, char *arg)
+{
+	char bad[64] = "";
+
+	switch (c) {
+	case OPT_DETECT:
+		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
+			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
+				  "exclusive_client, time_window, periodic, replacement)",
+				  bad[0] ? bad : arg);
+		o->summary = true;
+		return true;
+	case OPT_NO_DETECT:
+		o->detect.kinds = 0;
+		return true;
+	case OPT_MIN_LOOKUPS:
+		o->detect.min_lookups = parse_uint("--min-lookups", arg, 1, UINT32_MAX);
+		return true;
+	case OPT_EXCLUSIVE_SHARE:
+		o->detect.exclusive_share = parse_share("--exclusive-share", arg);
+		return true;
+	case OPT_MIN_CLIENTS:
+		o->detect.min_clients = parse_uint("--min-clients", arg, 1, UINT32_MAX);
+		return true;
+	case OPT_TZ:
+		parse_zones(&o->detect, arg);
+		return true;
+	case OPT_BUSINESS_HOURS:
+		parse_business_hours(&o->detect, arg);
+		return true;
+	case OPT_SILENCE:
+		o->detect.silence_ns = (uint64_t)(parse_seconds("--silence", arg) * 1e9);
+		return true;
+	case OPT_REPLACEMENT_WINDOW:
+		o->detect.replacement_window_ns =
+			(uint64_t)(parse_seconds("--replacement-window", arg) * 1e9);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The index of arg among names[0..n), or exit saying what the option
+ * takes ("--hook: 'x' is not cgroup, tc or xdp").
+ */
+static int parse_choice(const char *opt, const char *arg, const char *const *names, int n)
+{
+	char fmt[160];
+	int len;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	len = snprintf(fmt, sizeof(fmt), "%s: '%%s' is not ", opt);
+	for (int i = 0; i < n && len > 0 && (size_t)len < sizeof(fmt); i++)
+		len += snprintf(fmt + len, sizeof(fmt) - (size_t)len, "%s%s",
+				i == 0	     ? ""
+				: i == n - 1 ? " or "
+					     : ", ",
+				names[i]);
+	die_usage(fmt, arg);
+	return 0;
+}
+
+#define NCHOICES(names) ((int)(sizeof(names) / sizeof((names)[0])))
+
+static const char *const hook_names[] = {
+	[LIVE_HOOK_CGROUP] = "cgroup",
+	[LIVE_HOOK_TC] = "tc",
+	[LIVE_HOOK_XDP] = "xdp",
+};
+
+static const char *const tc_attach_names[] = {
+	[LIVE_TC_AUTO] = "auto",
+	[LIVE_TC_TCX] = "tcx",
+	[LIVE_TC_CLSACT] = "clsact",
+};
+
+/* tc and xdp see interfaces, not sockets: no process to filter on. */
+static void check_hook_options(const struct options *o)
+{
+	if (o->tc_attach != LIVE_TC_AUTO && o->hook != LIVE_HOOK_TC)
+		die_usage("%s: only --hook tc attaches that way", "--tc-attach");
+	if (o->hook == LIVE_HOOK_CGROUP) {
+		if (o->nifaces)
+			die_usage("-i %s: interfaces are for --hook tc or --hook xdp",
+				  o->ifaces[0]);
+		return;
+	}
+	if (o->nread)
+		die_usage("%s: files are read, not captured", "--hook tc/xdp");
+	if (!o->nifaces)
+		die_usage("--hook %s needs at least one -i IFACE",
+			  o->hook == LIVE_HOOK_TC ? "tc" : "xdp");
+	if (o->pid || o->comm || o->cgroup)
+		die_usage("%s: a tc or xdp hook cannot know which process a packet belongs to",
+			  "-p/--comm/--cgroup");
+}
+
+void cli_parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	*o = (struct options){
+		.format = OUTPUT_JSON,
+		.snaplen = DNSSNOOP_DEFAULT_SNAPLEN,
+		.timeout_s = 5,
+		.max_pending = 65536,
+		.events = true,
+		.top_n = STATS_REPORT_DEFAULT_TOP,
+		.max_entries = 100000,
+	};
+	detect_config_default(&o->detect);
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->duration_s = parse_seconds("-d", optarg);
+			break;
+		case 'c':
+			o->count = parse_uint("-c", optarg, 1, UINT64_MAX);
+			break;
+		case 'o':
+			o->output_path = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "json"))
+				o->format = OUTPUT_JSON;
+			else if (!strcmp(optarg, "text"))
+				o->format = OUTPUT_TEXT;
+			else
+				die_usage("--format: '%s' is neither json nor text", optarg);
+			break;
+		case 'p':
+			o->pid = parse_uint("-p", optarg, 1, INT_MAX);
+			break;
+		case OPT_COMM:
+			o->comm = optarg;
+			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
+		case OPT_HOOK:
+			o->hook = (enum live_hook)parse_choice("--hook", optarg, hook_names,
+							       NCHOICES(hook_names));
+			break;
+		case OPT_TC_ATTACH:
+			o->tc_attach = (enum live_tc_attach)parse_choice(
+				"--tc-attach", optarg, tc_attach_names, NCHOICES(tc_attach_names));
+			break;
+		case 'i':
+			if (o->nifaces == LIVE_MAX_IFACES)
+				die_usage("-i: at most 8 interfaces (got another: %s)", optarg);
+			o->ifaces[o->nifaces++] = optarg;
+			break;
+		case OPT_PORT:
+			add_port(o, optarg);
+			break;
+		case OPT_SNAPLEN:
+			o->snaplen = parse_uint("--snaplen", optarg, DNSSNOOP_MIN_SNAPLEN,
+						DNSSNOOP_MAX_SNAPLEN);
+			break;
+		case OPT_TIMEOUT:
+			o->timeout_s = parse_seconds("--timeout", optarg);
+			break;
+		case OPT_MAX_PENDING:
+			o->max_pending = parse_uint("--max-pending", optarg, 1, 1 << 24);
+			break;
+		case OPT_RINGBUF_MB:
+			o->ringbuf_mb = parse_uint("--ringbuf-mb", optarg, 1, 1024);
+			break;
+		case 'r':
+			if (o->nread == MAX_READ_FILES)
+				die_usage("-r: at most 256 files (got another: %s)", optarg);
+			o->read_paths[o->nread++] = optarg;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_SUMMARY:
+			o->summary = true;
+			break;
+		case OPT_NO_EVENTS:
+			o->events = false;
+			o->summary = true;
+			break;
+		case OPT_INTERVAL:
+			o->interval_s = parse_seconds("--interval", optarg);
+			o->summary = true;
+			break;
+		case OPT_TOP:
+			o->top_n = parse_uint("--top", optarg, 0, UINT32_MAX);
+			break;
+		case OPT_MAX_ENTRIES:
+			o->max_entries = parse_uint("--max-entries", optarg, 16, 1 << 24);
+			break;
+		case OPT_DETECT:
+		case OPT_NO_DETECT:
+		case OPT_MIN_LOOKUPS:
+		case OPT_EXCLUSIVE_SHARE:
+		case OPT_MIN_CLIENTS:
+		case OPT_TZ:
+		case OPT_BUSINESS_HOURS:
+		case OPT_SILENCE:
+		case OPT_REPLACEMENT_WINDOW:
+			parse_detect_option(o, c, optarg);
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'V':
+			printf("dnssnoop %s\n", DNSSNOOP_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'dnssnoop --help'.\n");
+			exit(2);
+		}
+	}
+	if (optind < argc && !o->nread)
+		die_usage("unexpected argument '%s' (a filter expression goes with -r)",
+			  argv[optind]);
+	if (optind < argc)
+		o->filter = join_args(argc - optind, argv + optind);
+	if (o->nread && o->write_path)
+		die_usage("-w saves a live capture; it cannot be used with -r (%s)", o->write_path);
+	if (o->nread && (o->pid || o->comm || o->cgroup))
+		die_usage("%s: files do not say which process sent a packet", "-p/--comm/--cgroup");
+	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
+		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
+	check_hook_options(o);
+	if (!o->nports)
+		o->ports[o->nports++] = 53;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The command line: what the flags mean is in docs/cli.md. */
+#ifndef DNSSNOOP_CLI_H
+#define DNSSNOOP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis/detect.h"
+#include "capture/capture_live.h"
+#include "report/output.h"
+
+#define DNSSNOOP_VERSION "0.1.0"
+#define MAX_READ_FILES	 256
+
+struct options {
+	double duration_s; /* -d, 0 = until interrupted */
+	uint64_t count; /* -c */
+	const char *output_path; /* -o */
+	enum output_format format;
+	uint32_t pid; /* -p */
+	const char *comm; /* --comm */
+	const char *cgroup; /* --cgroup */
+	enum live_hook hook; /* --hook */
+	enum live_tc_attach tc_attach; /* --tc-attach */
+	const char *ifaces[LIVE_MAX_IFACES]; /* -i */
+	int nifaces;
+	uint16_t ports[DNSSNOOP_MAX_PORTS];
+	int nports;
+	uint32_t snaplen;
+	double timeout_s;
+	uint32_t ringbuf_mb;
+	uint64_t max_pending;
+	bool verbose;
+	bool summary; /* --summary (implied by --no-events and --interval) */
+	bool events; /* false with --no-events */
+	double interval_s; /* --interval */
+	uint64_t top_n; /* --top */
+	uint64_t max_entries; /* --max-entries */
+	const char *read_paths[MAX_READ_FILES]; /* -r */
+	int nread;
+	const char *write_path; /* -w */
+	const char *filter; /* tcpdump filter expression for -r */
+	struct detect_config detect; /* --detect and its thresholds */
+};
+
+/*
+ * Fill o from argv. A usage error prints why on stderr and exits 2;
+ * --help and --version print and exit 0.
+ */
+void cli_parse(int argc, char **argv, struct options *o);
+
+#endif

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * One session: a capture source (capture/capture_live.c live; -r inputs,
+ * pcap and JSON Lines, merged in time order by capture/merge.c) feeding the
+ * pipeline (app/pipeline.c), which feeds the statistics
+ * (analysis/summary.c) and the output (report/); until -d, -c, a signal,
+ * the end of the inputs, or a reader that went away.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/pipeline.h"
+#include "app/report_sink.h"
+#include "app/session.h"
+#include "capture/capture_live.h"
+#include "capture/merge.h"
+#include "lib/units.h"
+#include "report/output.h"
+#include "report/pcap_writer.h"
+
+#define POLL_MS 100
+/* Items merged between checks that the reader of the output is still there. */
+#define FLUSH_CHECK_ITEMS 65536
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int open_output(const char *path)
+{
+	int fd;
+
+	if (!path || !strcmp(path, "-"))
+		return STDOUT_FILENO;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "dnssnoop: cannot open output file %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE from write */
+}
+
+struct session {
+	const struct options *opt;
+	struct live_capture *live; /* live mode */
+	struct merge *inputs; /* offline mode: the -r inputs, merged by time */
+	struct pcap_writer *writer; /* -w */
+	struct pipeline *pipe;
+	struct summary *summary;
+	struct output *out;
+	int out_fd;
+	struct report_sink reports; /* the summary's tables and findings, written */
+	bool write_failed;
+};
+
+static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
+{
+	struct session *s = ctx;
+	int err;
+
+	if (s->writer && !s->write_failed &&
+	    (err = pcap_writer_write(s->writer, meta, payload, caplen))) {
+		fprintf(stderr, "dnssnoop: writing %s failed: %s; no more packets are saved\n",
+			s->opt->write_path, strerror(-err));
+		s->write_failed = true;
+	}
+	pipeline_packet(s->pipe, meta, payload, caplen);
+	if (pipeline_done(s->pipe))
+		stop_requested = 1; /* -c reached: the sources stop reading */
+}
+
+/* Live: poll until -d, -c, a signal or a dead reader ends the session. */
+static int run_live(struct session *s)
+{
+	const struct options *o = s->opt;
+	uint64_t start = live_now_ns(s->live);
+	uint64_t end = o->duration_s ? start + (uint64_t)(o->duration_s * NS_PER_SEC) : 0;
+
+	pipeline_tick(s->pipe, start);
+	while (!stop_requested && !pipeline_done(s->pipe)) {
+		int n = live_poll(s->live, POLL_MS);
+		uint64_t now = live_now_ns(s->live);
+
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "dnssnoop: reading the ring buffer failed: %s\n",
+				strerror(-n));
+			return 1;
+		}
+		pipeline_tick(s->pipe, now);
+		if (output_flush(s->out) < 0)
+			return 0; /* the reader went away (EPIPE): end quietly */
+		if (end && now >= end)
+			break;
+	}
+	/* Stop the kernel side first, so the drain below sees every event it sent. */
+	live_detach(s->live);
+	while (live_poll(s->live, 0) > 0)
+		;
+	return 0;
+}
+
+/*
+ * Offline: open every -r input (a damaged or unknown one is reported and
+ * left out). Returns 0, 1 when an input could not be opened, -1 when
+ * nothing can be done (out of memory).
+ */
+static int open_offline(struct session *s)
+{
+	const struct options *o = s->opt;
+	struct merge_config mcfg = {.filter = o->filter, .ports = o->ports, .nports = o->nports};
+	char err[512];
+	int rc = 0;
+
+	s->inputs = merge_new(&mcfg);
+	if (!s->inputs)
+		return -1;
+	for (int i = 0; i < o->nread; i++) {
+		if (merge_add(s->inputs, o->read_paths[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+/* Offline: every input's packets and records, merged by time; problems are
+ * reported, the rest read. */
+static int run_offline(struct session *s)
+{
+	struct merge_item item;
+	char err[512];
+	uint64_t items = 0;
+	int rc = 0, n;
+
+	while (!stop_requested && !pipeline_done(s->pipe)) {
+		n = merge_next(s->inputs, &item, err, sizeof(err));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+			continue;
+		}
+		if (item.kind == MERGE_PCAP)
+			on_packet(s, item.meta, item.payload, item.caplen);
+		else
+			pipeline_observation(s->pipe, item.obs, item.ts_ns);
+		if (++items % FLUSH_CHECK_ITEMS == 0 && output_flush(s->out) < 0)
+			break; /* the reader went away (EPIPE) */
+	}
+	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
+		merge_describe(s->inputs, i, err, sizeof(err));
+		fprintf(stderr, "%s\n", err);
+	}
+	return rc;
+}
+
+static int open_live(struct session *s)
+{
+	const struct options *o = s->opt;
+	struct live_config lcfg = {
+		.ports = o->ports,
+		.nports = o->nports,
+		.snaplen = o->snaplen,
+		.cgroup_path = o->cgroup,
+		.ringbuf_mb = o->ringbuf_mb,
+		.verbose = o->verbose,
+		.hook = o->hook,
+		.ifaces = o->ifaces,
+		.nifaces = o->nifaces,
+		.tc_attach = o->tc_attach,
+		.disable = getenv("DNSSNOOP_DISABLE"),
+	};
+	char err[512] = "";
+
+	s->live = live_open(&lcfg, on_packet, s, err, sizeof(err));
+	if (!s->live) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (o->write_path) {
+		s->writer = pcap_writer_open(o->write_path, err, sizeof(err));
+		if (!s->writer) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Output, statistics and pipeline, wired the same for every source. */
+static int open_stages(struct session *s, const char *host)
+{
+	const struct options *o = s->opt;
+	struct output_config ocfg = {
+		.fd = s->out_fd,
+		.format = o->format,
+		.host = host,
+		.cgroup_path = s->live ? live_cgroup_path : NULL,
+		.cgroup_ctx = s->live,
+	};
+	struct summary_config scfg = {
+		.max_entries = o->max_entries,
+		.interval_ns = (uint64_t)(o->interval_s * NS_PER_SEC),
+		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.cgroup_path = ocfg.cgroup_path,
+		.cgroup_ctx = ocfg.cgroup_ctx,
+		.detect = &o->detect,
+		.sink = report_sink(&s->reports),
+	};
+	struct pipeline_config pcfg = {
+		.events = o->events,
+		.timeout_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.max_pending = o->max_pending,
+		.max_tcp_flows = 4096,
+		.filter_pid = o->pid,
+		.filter_comm = o->comm,
+		.max_messages = o->count,
+		.one_direction = o->hook == LIVE_HOOK_XDP,
+		.source_stats = s->live ? live_stats : NULL,
+		.source_ctx = s->live,
+	};
+
+	s->out = output_new(&ocfg);
+	if (!s->out)
+		return -1;
+	pcfg.out = s->out;
+	s->reports = (struct report_sink){
+		.out = s->out,
+		.top_n = o->top_n,
+		.max_entries = o->max_entries,
+		.interval = pipeline_interval,
+	};
+	if (o->summary) {
+		s->summary = summary_new(&scfg);
+		if (!s->summary)
+			return -1;
+	}
+	pcfg.summary = s->summary;
+	s->pipe = pipeline_new(&pcfg);
+	s->reports.interval_ctx = s->pipe; /* capture_stats at each interval close */
+	return s->pipe ? 0 : -1;
+}
+
+static void close_session(struct session *s)
+{
+	pipeline_free(s->pipe);
+	summary_free(s->summary);
+	merge_free(s->inputs);
+	output_free(s->out);
+	if (s->writer && pcap_writer_close(s->writer) < 0)
+		fprintf(stderr, "dnssnoop: closing %s failed\n", s->opt->write_path);
+	live_close(s->live);
+	if (s->out_fd != STDOUT_FILENO)
+		close(s->out_fd);
+}
+
+/* Offline: the inputs' time span, or now when no input said what time it was. */
+static void offline_window(const struct session *s, uint64_t *start_ns, uint64_t *end_ns)
+{
+	struct timespec now;
+
+	if (pipeline_time_seen(s->pipe, start_ns, end_ns))
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*start_ns = *end_ns = (uint64_t)now.tv_sec * NS_PER_SEC + (uint64_t)now.tv_nsec;
+}
+
+int session_run(struct options *o)
+{
+	struct session s = {.opt = o};
+	char host[256] = "unknown";
+	uint64_t start_ns, end_ns;
+	int rc, open_rc = 0;
+
+	o->detect.max_entries = o->max_entries;
+	s.out_fd = open_output(o->output_path);
+	gethostname(host, sizeof(host) - 1);
+	install_signal_handlers();
+
+	if (!o->nread && open_live(&s) < 0) {
+		close_session(&s);
+		return 1;
+	}
+	if (o->nread && (open_rc = open_offline(&s)) < 0) {
+		fprintf(stderr, "dnssnoop: out of memory opening the inputs\n");
+		close_session(&s);
+		return 1;
+	}
+	/* Records read back are there for their statistics. */
+	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
+		o->summary = true;
+	if (open_stages(&s, host) < 0) {
+		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
+		close_session(&s);
+		return 1;
+	}
+	if (s.live) {
+		start_ns = live_now_ns(s.live);
+		fprintf(stderr, "dnssnoop: attached\n");
+		rc = run_live(&s);
+		end_ns = live_now_ns(s.live);
+	} else {
+		rc = run_offline(&s) | open_rc;
+		offline_window(&s, &start_ns, &end_ns);
+	}
+	pipeline_finish(s.pipe, end_ns);
+	pipeline_write_stats(s.pipe, start_ns, end_ns);
+	close_session(&s);
+	return rc;
+}

@@ -100,7 +100,6 @@ int detect_parse_kinds(const char *list, unsigned int *kinds, char *bad, size_t 
 	return 0;
 }
 
-
 /* ---- bounded tables ---------------------------------------------------- */
 
 static int table_init(struct table *t, size_t capacity, size_t esize)

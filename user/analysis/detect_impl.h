@@ -13,9 +13,9 @@
 #include "lib/fmt.h"
 #include "lib/slots.h"
 
-#define RETRANSMIT_NS  NS_PER_SEC
-#define EVICT_SAMPLE   32 /* entries looked at to pick a victim in a full table */
-#define NO_DETAIL      UINT32_MAX
+#define RETRANSMIT_NS NS_PER_SEC
+#define EVICT_SAMPLE  32 /* entries looked at to pick a victim in a full table */
+#define NO_DETAIL     UINT32_MAX
 /* Lookups remembered per pair: an A and AAAA pair and their resends fit. */
 #define DETECT_RECENT 4
 /*

@@ -10,7 +10,6 @@
 #include "analysis/mirror.h"
 #include "analysis/summary.h"
 
-
 struct summary {
 	struct summary_config cfg;
 	struct stats *current; /* this interval (the whole session without --interval) */

@@ -71,7 +71,6 @@ void jsonl_parser_free(struct jsonl_parser *p);
 int jsonl_parse_line(struct jsonl_parser *p, const char *line, size_t len, struct jsonl_record *rec,
 		     char *err, size_t errlen);
 
-
 struct jsonl_source_stats {
 	uint64_t lines; /* lines read */
 	uint64_t observations; /* records turned into observations */

@@ -194,8 +194,7 @@ static void degrade(struct live_capture *lc, const char *name, const char *why, 
 
 static void degrade_feature(struct live_capture *lc, enum live_feature f, const char *why)
 {
-	degrade(lc, features[f].name, lc->disabled[f] ? "DNSSNOOP_DISABLE" : why,
-		features[f].cost);
+	degrade(lc, features[f].name, lc->disabled[f] ? "DNSSNOOP_DISABLE" : why, features[f].cost);
 }
 
 static const struct optional_prog *optional_prog(const char *name)
@@ -334,8 +333,8 @@ static int create_ringbuf(uint32_t bytes, char *err, size_t errlen)
 		set_err(err, errlen, NEED_ROOT_MSG);
 	else if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
 		set_err(err, errlen,
-			"dnssnoop: this kernel (%s) has no BPF ring buffer: dnssnoop needs Linux "
-			OLDEST_KERNEL " or later",
+			"dnssnoop: this kernel (%s) has no BPF ring buffer: dnssnoop needs "
+			"Linux " OLDEST_KERNEL " or later",
 			kernel_release());
 	else
 		set_err(err, errlen,
@@ -378,8 +377,9 @@ static void probe_features(struct live_capture *lc, const struct live_config *cf
 				       !lc->disabled[FEAT_LISTENER_OWNER] &&
 				       helper_ok(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_sk_storage_get);
 	if (cfg->hook == LIVE_HOOK_XDP) {
-		lc->use[FEAT_XDP_LOAD_BYTES] = !lc->disabled[FEAT_XDP_LOAD_BYTES] &&
-					       helper_ok(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes);
+		lc->use[FEAT_XDP_LOAD_BYTES] =
+			!lc->disabled[FEAT_XDP_LOAD_BYTES] &&
+			helper_ok(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes);
 		if (!lc->use[FEAT_XDP_LOAD_BYTES])
 			degrade_feature(lc, FEAT_XDP_LOAD_BYTES,
 					"no bpf_xdp_load_bytes before Linux 5.18");
@@ -426,8 +426,7 @@ static void break_disabled(struct live_capture *lc)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, lc->skel->obj)
-	{
+	bpf_object__for_each_program (prog, lc->skel->obj) {
 		if (name_in(bpf_program__name(prog), lc->disabled_progs, lc->ndisabled_progs))
 			bpf_program__set_expected_attach_type(prog, BPF_CGROUP_INET_EGRESS);
 	}
@@ -450,8 +449,9 @@ static void load_error(const char *culprit, int ret, char *err, size_t errlen)
 			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later",
 			kernel_release(), culprit);
 	else
-		set_err(err, errlen, "dnssnoop: loading the BPF programs failed: %s (run with -v "
-				     "for details)",
+		set_err(err, errlen,
+			"dnssnoop: loading the BPF programs failed: %s (run with -v "
+			"for details)",
 			strerror(-ret));
 }
 
@@ -460,8 +460,7 @@ static int attach_cgroup_programs(struct live_capture *lc, const char *where, ch
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, lc->skel->obj)
-	{
+	bpf_object__for_each_program (prog, lc->skel->obj) {
 		struct bpf_link *link;
 
 		const struct optional_prog *opt = optional_prog(bpf_program__name(prog));
@@ -668,8 +667,7 @@ static void select_programs(struct live_capture *lc, const struct live_config *c
 	enum live_hook hook = cfg->hook;
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program (prog, skel->obj) {
 		enum bpf_prog_type type = bpf_program__type(prog);
 		bool want;
 
@@ -678,7 +676,8 @@ static void select_programs(struct live_capture *lc, const struct live_config *c
 		else if (type == BPF_PROG_TYPE_XDP)
 			want = hook == LIVE_HOOK_XDP;
 		else
-			want = hook == LIVE_HOOK_CGROUP && !was_refused(lc, bpf_program__name(prog));
+			want = hook == LIVE_HOOK_CGROUP &&
+			       !was_refused(lc, bpf_program__name(prog));
 		bpf_program__set_autoload(prog, want);
 	}
 	/* TCX wants them; a classic filter does not care (checked on 6.18). */
@@ -802,8 +801,7 @@ static int load_skeleton(struct live_capture *lc, const struct live_config *cfg,
 			load_error(load_log.culprit, ret, err, errlen);
 			return -1;
 		}
-		snprintf(lc->refused[lc->nrefused], sizeof(lc->refused[0]), "%s",
-			 load_log.culprit);
+		snprintf(lc->refused[lc->nrefused], sizeof(lc->refused[0]), "%s", load_log.culprit);
 		degrade(lc, lc->refused[lc->nrefused],
 			name_in(load_log.culprit, lc->disabled_progs, lc->ndisabled_progs)
 				? "DNSSNOOP_DISABLE"
@@ -835,6 +833,15 @@ static int start(struct live_capture *lc, const struct live_config *cfg, char *e
 
 	if (rb_fd < 0)
 		return -1;
+	if (cfg->hook == LIVE_HOOK_CGROUP &&
+	    libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SKB, NULL) == 0) {
+		close(rb_fd);
+		set_err(err, errlen,
+			"dnssnoop: this kernel (%s) has no cgroup BPF (CONFIG_CGROUP_BPF): the "
+			"default hook needs it; --hook tc or xdp -i IFACE may work",
+			kernel_release());
+		return -1;
+	}
 	probe_features(lc, cfg);
 	ret = load_skeleton(lc, cfg, rb_fd, err, errlen);
 	close(rb_fd);

@@ -278,8 +278,7 @@ static bool traced_port(const struct sockscan_config *cfg, uint16_t port)
  * Socket storage is keyed by a socket fd of ours: borrow the holder's
  * (pidfd_getfd, Linux 5.6) and check it is still the same socket.
  */
-static void give_listener(struct scan *sc, const struct holder *h,
-			  const struct dnssnoop_owner *o)
+static void give_listener(struct scan *sc, const struct holder *h, const struct dnssnoop_owner *o)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, sc->procs[h->proc].pid, 0);
 	struct stat st;
@@ -348,8 +347,9 @@ static int dump(struct scan *sc, int nl, uint8_t family, uint8_t proto)
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
-				return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ? e->error
-											    : -EPROTO;
+				return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error
+					       ? e->error
+					       : -EPROTO;
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))

@@ -319,4 +319,3 @@ void fmt_text_safe(struct jbuf *j, const char *s, size_t n, bool raw)
 {
 	fmt_text_escape(j, s, n, raw ? FMT_KEEP_PRINTABLE_NO_BACKSLASH : FMT_KEEP_PRINTABLE);
 }
-

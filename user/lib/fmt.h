@@ -53,7 +53,6 @@ enum fmt_keep {
 	FMT_KEEP_ALL_BUT_CONTROLS, /* finished text lines: UTF-8 kept, no line breaks */
 };
 
-
 void fmt_text_escape(struct jbuf *j, const char *s, size_t n, enum fmt_keep keep);
 /*
  * Bytes for a terminal: printable ASCII as is, everything else as \DDD.

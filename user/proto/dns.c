@@ -25,14 +25,11 @@
 
 #include "proto/dns_impl.h"
 
-
-
 const uint8_t dns_name_esc[256] = {T256(NAME_ESC)};
 const uint8_t dns_str_esc[256] = {T256(STR_ESC)};
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
-
 
 /*
  * Follows the name at off in buf[0..len) and, when out is not NULL,
@@ -43,7 +40,7 @@ const uint8_t dns_str_esc[256] = {T256(STR_ESC)};
  * root label); *text_len the text length.
  */
 int dns_name_walk(const uint8_t *buf, size_t len, size_t off, char *out, size_t *end,
-		     size_t *text_len)
+		  size_t *text_len)
 {
 	size_t pos = off, here_end = 0, wire = 1;
 	unsigned int pointers = 0;

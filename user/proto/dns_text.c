@@ -212,7 +212,8 @@ static bool rd_name(struct rdata *r, struct text *t)
 	char name[DNS_MAX_NAME_TEXT];
 	size_t end, n;
 
-	if (dns_name_walk(r->msg->buf, r->msg->len, r->pos, name, &end, &n) != NAME_OK || end > r->end)
+	if (dns_name_walk(r->msg->buf, r->msg->len, r->pos, name, &end, &n) != NAME_OK ||
+	    end > r->end)
 		return false;
 	r->pos = end;
 	put_mem(t, name, n);

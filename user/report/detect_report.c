@@ -414,7 +414,8 @@ static int report(struct detect *d, struct output *out, bool interval)
 		return 0;
 	if (jbuf_init(&r.line, 1024))
 		return -ENOMEM;
-	ret = interval ? detect_findings_new(d, report_one, &r) : detect_findings(d, report_one, &r);
+	ret = interval ? detect_findings_new(d, report_one, &r)
+		       : detect_findings(d, report_one, &r);
 	jbuf_free(&r.line);
 	return ret < 0 ? ret : r.written;
 }

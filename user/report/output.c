@@ -27,7 +27,6 @@
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
 
-
 struct output {
 	int fd;
 	enum output_format format;

@@ -87,6 +87,4 @@ void output_end_record(struct output *o);
  */
 void output_text_line(struct output *o, const char *text, size_t len);
 
-
-
 #endif

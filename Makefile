@@ -51,6 +51,8 @@ OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
+# Tests of the project's own tools (tools/run-tests first of all).
+TOOL_TESTS := $(wildcard tests/tools/test_*.py)
 
 .PHONY: all deps run test test-kernels unit integration fuzz-smoke install clean vmlinux format
 # A recipe that fails leaves no half-written target behind.
@@ -114,14 +116,14 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
 # tools/check-layers: includes run only downwards through user/'s stages.
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@tools/check-layers
-	@tools/run-tests unit $(UNIT_BINS)
+	@tools/run-tests unit $(TOOL_TESTS) $(UNIT_BINS)
 
 integration: $(DEPS_STAMP) $(BUILD)/dnssnoop
 	@tools/run-tests integration tests/integration/test_*.py
 
 test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(UNIT_BINS)
 	@tools/check-layers
-	@tools/run-tests all $(UNIT_BINS) tests/integration/test_*.py
+	@tools/run-tests all $(TOOL_TESTS) $(UNIT_BINS) tests/integration/test_*.py
 
 # Debian's kernels (downloaded once into build/kernels) booted in qemu.
 test-kernels: $(DEPS_STAMP) $(BUILD)/dnssnoop

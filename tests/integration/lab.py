@@ -724,9 +724,7 @@ def run_lab_tests(argv, cases, root_for, lab_args=None, tools=()):
         lab_cm = Lab(**(lab_args or {}))
         lab = lab_cm.__enter__()
     except (LabError, OSError, subprocess.SubprocessError) as e:
-        print("FAIL lab setup: %s" % e)
-        runner.print_counts(0, len(cases), 0)
-        return 1
+        return runner.fail_every(cases, "lab setup: %s" % e)
 
     def processes_left():
         left = lab.end_case()

@@ -6,7 +6,10 @@
 #   sudo make test  unit tests (ASan/UBSan) + integration tests (real BPF)
 #   make test-kernels  the live smoke suite on Debian's 5.10, 6.1 and 6.12
 #                   kernels, booted in qemu (tests/kernels/run.py)
-#   make fuzz-smoke run the decoder fuzzer briefly
+#   make fuzz-smoke run each parser's fuzzer briefly (tests/fuzz; FUZZ_SECONDS each,
+#                   default 10) from the seed corpora in tests/fuzz/corpus
+#   make fuzz       the same for longer (default 300 s each), keeping the grown
+#                   corpora in build/fuzz/work (see docs/testing.md)
 
 BUILD     ?= build
 CC        ?= gcc
@@ -14,7 +17,7 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PREFIX    ?= /usr/local
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-FUZZ_SECONDS ?= 30
+# FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
 # Debian packages the build, the tests and the lab need.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev
@@ -49,16 +52,22 @@ LIVE_SRC  := user/capture/capture_live.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC) $(LIVE_SRC),$(USER_SRCS))
 OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
+# The tracer built with ASan and UBSan: what the integration tests run, so
+# that a memory error on live or hostile input is reported, not silent. Built
+# by clang: gcc's UBSan, linked with its ASan, ignores log_path, and the
+# tests collect every report through log_path (tests/integration/runner.py).
+SAN_BIN   := $(BUILD)/san/dnssnoop
+SAN_OBJS  := $(patsubst user/%.c,$(BUILD)/san/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 # Tests of the project's own tools (tools/run-tests first of all).
 TOOL_TESTS := $(wildcard tests/tools/test_*.py)
 
-.PHONY: all deps run test test-kernels unit integration fuzz-smoke install clean vmlinux format
+.PHONY: all deps run test test-kernels unit integration asan fuzz-smoke install clean vmlinux format
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 # Keep the sanitizer objects between test builds (they are otherwise intermediate).
-.SECONDARY: $(ASAN_OBJS)
+.SECONDARY: $(ASAN_OBJS) $(SAN_OBJS)
 
 all: $(DEPS_STAMP) $(BUILD)/dnssnoop
 
@@ -107,23 +116,35 @@ $(BUILD)/asan/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
 
+$(BUILD)/san/capture/capture_live.o: $(SKEL)
+
+$(BUILD)/san/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(SAN_BIN): $(SAN_OBJS)
+	$(CLANG) -O1 -g $(SAN) $^ $(LDLIBS) -o $@
+asan: $(DEPS_STAMP) $(SAN_BIN)
+
 $(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -o $@
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/asan/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/asan/*.d $(BUILD)/fuzz/*.d)
 
 # tools/check-layers: includes run only downwards through user/'s stages.
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@tools/check-layers
 	@tools/run-tests unit $(TOOL_TESTS) $(UNIT_BINS)
 
-integration: $(DEPS_STAMP) $(BUILD)/dnssnoop
-	@tools/run-tests integration tests/integration/test_*.py
+# Integration tests run the sanitizer build of the tracer.
+integration: $(DEPS_STAMP) $(SAN_BIN)
+	@DNSSNOOP_BIN=$(abspath $(SAN_BIN)) tools/run-tests integration tests/integration/test_*.py
 
-test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(UNIT_BINS)
+test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(SAN_BIN) $(UNIT_BINS)
 	@tools/check-layers
-	@tools/run-tests all $(TOOL_TESTS) $(UNIT_BINS) tests/integration/test_*.py
+	@DNSSNOOP_BIN=$(abspath $(SAN_BIN)) tools/run-tests all $(TOOL_TESTS) $(UNIT_BINS) \
+		tests/integration/test_*.py
 
 # Debian's kernels (downloaded once into build/kernels) booted in qemu.
 test-kernels: $(DEPS_STAMP) $(BUILD)/dnssnoop
@@ -132,16 +153,56 @@ test-kernels: $(DEPS_STAMP) $(BUILD)/dnssnoop
 run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 	$(BUILD)/dnssnoop -d 10
 
-# Fuzzing (clang's libFuzzer).
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c user/proto/dns.c user/proto/dns_text.c user/lib/fmt.c user/lib/json.c
-	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) tests/fuzz/fuzz_dns.c user/proto/dns.c user/proto/dns_text.c user/lib/fmt.c user/lib/json.c -o $@
+# Fuzzing (clang's libFuzzer): one target per parser of untrusted input,
+# tests/fuzz/fuzz_T.c, linked with the objects of user/ that FUZZ_OBJS_T
+# names (built with coverage instrumentation in $(BUILD)/fuzz/obj) and the
+# libraries of FUZZ_LIBS_T. tests/fuzz/run runs them; crashes are kept in
+# $(BUILD)/fuzz/crashes/T and fail the make target.
+FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer $(FUZZ_SAN)
+FUZZ_OBJS_dns      := proto/dns proto/dns_text lib/fmt lib/json
+FUZZ_OBJS_netparse := capture/netparse
+FUZZ_OBJS_ipfrag   := capture/ipfrag capture/netparse
+FUZZ_OBJS_tcpreasm := proto/tcpreasm lib/slots
+FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text lib/fmt lib/json
+FUZZ_LIBS_jsonl    := -ljson-c
+FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/ipfrag capture/netparse \
+		      $(FUZZ_OBJS_jsonl)
+FUZZ_LIBS_pcap     := -lpcap -ljson-c
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
-fuzz-smoke: $(DEPS_STAMP) $(BUILD)/fuzz/fuzz_dns
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_dns -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		$(BUILD)/fuzz/corpus tests/fixtures/dns
+.PHONY: fuzz
+-include $(wildcard $(BUILD)/fuzz/obj/*/*.d)
+
+$(BUILD)/fuzz/obj/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+# One rule for every target: $$* is T, so the prerequisites are T's objects.
+.SECONDEXPANSION:
+$(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
+		$$(addprefix $(BUILD)/fuzz/obj/,$$(addsuffix .o,$$(FUZZ_OBJS_$$*)))
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) $(DEPFLAGS) $< $(filter %.o,$^) $(FUZZ_LIBS_$*) -o $@
+
+# Smoke: each target from the repository's seeds, new units in a temporary
+# directory, so every run starts from the same place.
+fuzz-smoke: $(DEPS_STAMP) $(FUZZ_BINS)
+	@tests/fuzz/run smoke $(or $(FUZZ_SECONDS),10) $(BUILD) $(FUZZ_TARGETS)
+
+# Longer: new units go to $(BUILD)/fuzz/work/T, where the next `make fuzz`
+# goes on from (rm -rf it to start over), to be merged into the seeds on
+# purpose: $(BUILD)/fuzz/fuzz_T -merge=1 tests/fuzz/corpus/T $(BUILD)/fuzz/work/T
+fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
+	@tests/fuzz/run long $(or $(FUZZ_SECONDS),300) $(BUILD) $(FUZZ_TARGETS)
+
+# Mutation testing: tools/mutate applies each one-line bug of
+# tools/mutations.txt to a private copy of the tree and checks that the test
+# named for it fails (docs/testing.md). Not part of `make test`.
+.PHONY: mutate
+mutate:
+	@tools/mutate
 
 install: $(BUILD)/dnssnoop
 	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop

@@ -71,12 +71,50 @@ def _outcome(case, arg, failures, allow_skip):
                                        "".join(traceback.format_exc().splitlines(True)[-6:]))
 
 
+class SanitizerLogs:
+    """Sends the reports of sanitized programs started by the cases (the
+    tracer of `make test` is built with ASan and UBSan) to files in a private
+    directory, whatever way a case starts them and whatever it does with
+    their stderr; after each case, a report there fails the case."""
+
+    OPTIONS = ("ASAN_OPTIONS", "UBSAN_OPTIONS")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dnssnoop-sanitizer-")
+        for var in self.OPTIONS:
+            kept = os.environ.get(var)
+            log = "log_path=%s/%s" % (self.dir, var.split("_")[0].lower())
+            os.environ[var] = kept + ":" + log if kept else log
+
+    def reports(self):
+        """The reports written since the last call, as text (empty: none)."""
+        text = []
+        for name in sorted(os.listdir(self.dir)):
+            path = os.path.join(self.dir, name)
+            with open(path, errors="replace") as f:
+                text.append("%s:\n%s" % (name, f.read()[-3000:]))
+            os.unlink(path)
+        return "\n".join(text)
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def run_cases(cases, arg, failures=(AssertionError,), allow_skip=False, after_case=None):
     """Runs case(arg) for every case and prints a line for each; returns
     (passed, failed, skipped). failures: the exceptions that are a plain
     failure (their text is the reason; any other exception adds a traceback).
     after_case(), called after every case even if it raised, may return why a
-    case that passed has failed after all."""
+    case that passed has failed after all. A sanitizer report from any
+    program a case started fails the case."""
+    logs = SanitizerLogs()
+    try:
+        return _run_all(cases, arg, failures, allow_skip, after_case, logs)
+    finally:
+        logs.close()
+
+
+def _run_all(cases, arg, failures, allow_skip, after_case, logs):
     passed = failed = skipped = 0
     for case in cases:
         t0 = time.monotonic()
@@ -84,7 +122,10 @@ def run_cases(cases, arg, failures=(AssertionError,), allow_skip=False, after_ca
             status, why = _outcome(case, arg, failures, allow_skip)
         finally:
             late = after_case() if after_case else None
-        if late and status == "PASS":
+        report = logs.reports()
+        if report:
+            status, why = "FAIL", "sanitizer report%s\n%s" % (": " + why if why else "", report)
+        elif late and status == "PASS":
             status, why = "FAIL", late
         if status == "PASS":
             passed += 1
@@ -92,6 +133,8 @@ def run_cases(cases, arg, failures=(AssertionError,), allow_skip=False, after_ca
             skipped += 1
         else:
             failed += 1
+        # Continuation lines indented: only a case's own line starts with its status.
+        why = why.replace("\n", "\n    ")
         print("%s %s (%.1fs)%s" % (status, case.__name__, time.monotonic() - t0,
                                   ": " + why if why else ""), flush=True)
     return passed, failed, skipped

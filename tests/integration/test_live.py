@@ -717,8 +717,8 @@ def test_hostile_input(lab):
           s.tracer.proc.returncode, s.tracer.stderr[-1500:])
     d = lab.dig(DIG + ["www.lab.test", "A"])
     recs = s.stop()
-    check(not re.search(r"AddressSanitizer|runtime error|Segmentation", s.tracer.stderr),
-          "sanitizer/crash report on stderr: %s", s.tracer.stderr[-1500:])
+    # A memory error here fails the case through runner.SanitizerLogs (make
+    # test runs the ASan/UBSan build); stop() has checked the exit status.
     check_exchange(lab, s, d, "udp", lab.cli4, lab.srv4, "www.lab.test", "A", answers=WWW_A)
     bad = [r for r in ours(recs, lab, ("dns",)) if r["sport"] == port or r["dport"] == port]
     flagged = [r for r in bad if not clean_status(r.get("decode_status"))]

@@ -209,7 +209,7 @@ static const struct option long_options[] = {
 };
 
 /* The filter expression may come as several words, like tcpdump's. */
-static const char *join_args(int n, char **args)
+static char *join_args(int n, char **args)
 {
 	size_t len = 1;
 	char *s;
@@ -517,4 +517,10 @@ void cli_parse(int argc, char **argv, struct options *o)
 	check_hook_options(o);
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
+}
+
+void cli_free(struct options *o)
+{
+	free(o->filter);
+	o->filter = NULL;
 }

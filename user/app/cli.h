@@ -40,7 +40,7 @@ struct options {
 	const char *read_paths[MAX_READ_FILES]; /* -r */
 	int nread;
 	const char *write_path; /* -w */
-	const char *filter; /* tcpdump filter expression for -r */
+	char *filter; /* tcpdump filter expression for -r (owned) */
 	struct detect_config detect; /* --detect and its thresholds */
 };
 
@@ -49,5 +49,8 @@ struct options {
  * --help and --version print and exit 0.
  */
 void cli_parse(int argc, char **argv, struct options *o);
+
+/* Free what cli_parse() allocated in o. */
+void cli_free(struct options *o);
 
 #endif

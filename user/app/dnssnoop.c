@@ -9,7 +9,10 @@
 int main(int argc, char **argv)
 {
 	struct options o;
+	int rc;
 
 	cli_parse(argc, argv, &o);
-	return session_run(&o);
+	rc = session_run(&o);
+	cli_free(&o);
+	return rc;
 }

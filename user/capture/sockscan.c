@@ -339,7 +339,11 @@ static int dump(struct scan *sc, int nl, uint8_t family, uint8_t proto)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EPROTO;
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		/* NLMSG_OK, with the comparison of nlmsg_len to left made unsigned explicitly. */
+		for (struct nlmsghdr *h = (void *)buf;
+		     left >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+		     h->nlmsg_len <= (unsigned int)left;
+		     h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != sc->seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE)

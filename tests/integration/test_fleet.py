@@ -11,7 +11,10 @@ written by tools/gen-pcap is split by client address into two captures
     capture (every exchange lives on one host);
   - the statistics of a capture and of its own JSON replay are equal;
   - counts written down from the input lines (queries per host and
-    process, exchanges seen from both ends).
+    process, exchanges seen from both ends);
+  - independent of dnssnoop's code: per-name and per-client counts, first
+    and last seen, response codes and clients' shares, counted in Python
+    from the input's dns records.
 
 CLI contract under test:
   dnssnoop -r FILE [-r FILE ...] [--no-events] [--top N] [--interval S]
@@ -34,7 +37,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
-from runner import REPO, check, rfc3339_to_ns  # noqa: E402
+from runner import REPO, addr, check, rfc3339_to_ns  # noqa: E402
 
 GEN = os.path.join(REPO, "tools", "gen-pcap")
 STATS_TYPES = ("process_stats", "peer_stats", "name_stats", "pair_stats")
@@ -451,7 +454,82 @@ def test_pcap_and_jsonl_merged_by_time(tmp):
               st["window_start"], first)
 
 
-CASES = [test_two_hosts_equal_one_stream, test_merged_hosts_equal_the_whole_capture,
+def counted_from_lines(*streams):
+    """Independent of dnssnoop's tables: from the input's dns records alone,
+    per name and per (host, client, name), the query and response counts, the
+    first and last message time, and the response codes. The client is the
+    sender of a query and the receiver of a response; names are case-folded
+    (ASCII), as the tables key them."""
+    names, pairs = {}, {}
+
+    def add(table, key, r, ts):
+        e = table.setdefault(key, {"queries": 0, "responses": 0, "first": ts, "last": ts,
+                                   "rcodes": {}})
+        e["queries" if r["qr"] == "query" else "responses"] += 1
+        e["first"], e["last"] = min(e["first"], ts), max(e["last"], ts)
+        if r["qr"] == "response":
+            e["rcodes"][r["rcode"]] = e["rcodes"].get(r["rcode"], 0) + 1
+
+    for r in (r for s in streams for r in s):
+        if r["type"] != "dns" or r["qname"] is None:
+            continue
+        name, ts = r["qname"].lower(), rfc3339_to_ns(r["ts"])
+        client = r["saddr"] if r["qr"] == "query" else r["daddr"]
+        add(names, name, r, ts)
+        add(pairs, (r["host"], addr(client), name), r, ts)
+    return names, pairs
+
+
+def same_as_counted(got, want, what):
+    check(got["queries"] == want["queries"] and got["queries_error"] == 0,
+          "%s: %d queries (error %d), the input has %d", what, got["queries"],
+          got["queries_error"], want["queries"])
+    check(got["responses"] == want["responses"], "%s: %d responses, the input has %d",
+          what, got["responses"], want["responses"])
+    check((rfc3339_to_ns(got["first_seen"]), rfc3339_to_ns(got["last_seen"]))
+          == (want["first"], want["last"]), "%s: seen %s..%s, the input %d..%d", what,
+          got["first_seen"], got["last_seen"], want["first"], want["last"])
+    rcodes = {k: v for k, v in got["rcodes"].items() if v}
+    known = {k: v for k, v in want["rcodes"].items() if k in got["rcodes"]}
+    known_other = sum(v for k, v in want["rcodes"].items() if k not in got["rcodes"])
+    if known_other:
+        known["other"] = known_other
+    check(rcodes == known, "%s: rcodes %s, the input %s", what, rcodes, known)
+
+
+def test_counts_from_the_input_lines(tmp):
+    """An oracle that shares no code with dnssnoop: name_stats and the
+    client x name table of the two hosts merged equal what Python counts in
+    the input lines (per name over both hosts, per host, client and name),
+    and so do the clients' shares of each name's queries."""
+    f = fleet(tmp)
+    names, pairs = counted_from_lines(f.r1, f.r2)
+    run = Run(["-r", f.h1, "-r", f.h2, "--no-events", "--top", "0"]).ok()
+    got_names = {r["name"]: r for r in entries(run, "name_stats")}
+    got_pairs = {(r["key_host"], addr(r["client"]), r["name"]): r
+                 for r in entries(run, "pair_stats", pair="client_name")}
+    check(len(names) > 500 and set(got_names) == set(names),
+          "names: %d in the input, %d in name_stats; only in the input: %s", len(names),
+          len(got_names), sorted(set(names) - set(got_names))[:5])
+    check({h for h, _, _ in pairs} == {"host1", "host2"} and set(got_pairs) == set(pairs),
+          "client x name: %d in the input, %d in the table; only in the input: %s",
+          len(pairs), len(got_pairs), sorted(set(pairs) - set(got_pairs))[:5])
+    for name, want in names.items():
+        same_as_counted(got_names[name], want, "name %s" % name)
+    for key, want in pairs.items():
+        same_as_counted(got_pairs[key], want, "client x name %s" % (key,))
+    shared = 0
+    for name, want in names.items():
+        mine = [p for p in pairs if p[2] == name]
+        shared += len(mine) > 1
+        share = {p: pairs[p]["queries"] / want["queries"] for p in mine if want["queries"]}
+        got = {p: got_pairs[p]["queries"] / got_names[name]["queries"]
+               for p in mine if got_names[name]["queries"]}
+        check(share == got, "shares of %s: %s, the input %s", name, got, share)
+    check(shared >= 5, "only %d names asked by more than one client: shares untested", shared)
+
+
+CASES = [test_counts_from_the_input_lines, test_two_hosts_equal_one_stream, test_merged_hosts_equal_the_whole_capture,
          test_replay_equals_capture, test_process_entries_carry_key_host,
          test_mirror_across_hosts, test_damaged_lines, test_stdin,
          test_pcap_and_jsonl_merged_by_time]

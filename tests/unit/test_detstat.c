@@ -93,6 +93,23 @@ static void test_wilson(void **state)
 	assert_near(detstat_wilson_lower(80, 100, 0), 0.8, 1e-12);
 }
 
+/*
+ * k > n is no evidence (0) whatever z: with z = 3 the formula itself would
+ * give 11 of 10 a bound of 0.65 (its root stays real), so only the check
+ * of the counts keeps it at 0.
+ */
+static void test_wilson_impossible_counts(void **state)
+{
+	static const double zs[] = {DETSTAT_Z95, 3, 5};
+
+	for (size_t i = 0; i < sizeof(zs) / sizeof(zs[0]); i++) {
+		assert_true(detstat_wilson_lower(11, 10, zs[i]) == 0);
+		assert_true(detstat_wilson_lower(20, 10, zs[i]) == 0);
+		assert_true(detstat_wilson_lower(1, 0, zs[i]) == 0);
+		assert_true(detstat_wilson_lower(10, 10, zs[i]) > 0);
+	}
+}
+
 /* ---- HHI --------------------------------------------------------------- */
 
 static void test_hhi(void **state)
@@ -752,6 +769,26 @@ static void test_periodic_bursts(void **state)
 	assert_near(p.score, 1, EPS);
 }
 
+/*
+ * The burst bound exactly: lookups DETSTAT_BURST_NS apart are separate
+ * events, 1 ns closer they merge into one.
+ */
+static void test_burst_bound_exact(void **state)
+{
+	uint64_t ts[10];
+	struct detstat_periodic p;
+
+	for (int i = 0; i < 10; i++)
+		ts[i] = MON_0309_1400 * NS + (uint64_t)i * DETSTAT_BURST_NS;
+	assert_int_equal(detstat_periodicity(ts, 10, DETSTAT_PERIODIC_MIN_LOOKUPS, &p), 0);
+	assert_int_equal(p.events, 10);
+	assert_near(p.median_s, (double)DETSTAT_BURST_NS / NS, EPS);
+	for (int i = 0; i < 10; i++)
+		ts[i] = MON_0309_1400 * NS + (uint64_t)i * (DETSTAT_BURST_NS - 1);
+	assert_int_equal(detstat_periodicity(ts, 10, DETSTAT_PERIODIC_MIN_LOOKUPS, &p), -ENODATA);
+	assert_int_equal(p.events, 1);
+}
+
 static void test_hist_regularity(void **state)
 {
 	uint64_t ts[64];
@@ -887,6 +924,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wilson),
+		cmocka_unit_test(test_wilson_impossible_counts),
 		cmocka_unit_test(test_hhi),
 		cmocka_unit_test(test_npmi),
 		cmocka_unit_test(test_window_business_day),
@@ -912,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_periodic_own_span),
 		cmocka_unit_test(test_periodic_not_scored),
 		cmocka_unit_test(test_periodic_bursts),
+		cmocka_unit_test(test_burst_bound_exact),
 		cmocka_unit_test(test_hist_regularity),
 		cmocka_unit_test(test_overlap_long_tail),
 		cmocka_unit_test(test_overlap_cases),

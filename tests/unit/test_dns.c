@@ -1506,6 +1506,360 @@ static void test_all_fixtures_format(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Limits, each at the bound and one past it                           */
+
+/*
+ * Appends a name of exactly `wire` bytes (its labels, their length bytes
+ * and the root byte) made of labels of at most `max_label` bytes (one may
+ * be 2 when max_label is 1, for an odd length), filled with `fill`.
+ */
+static void wname_of(struct wire *w, size_t wire, size_t max_label, char fill)
+{
+	size_t left = wire - 1; /* bytes of labels with their length bytes */
+
+	while (left) {
+		size_t l = left - 1 < max_label ? left - 1 : max_label;
+
+		/* Never leave a remainder of 1: it would need a 0-byte label. */
+		if (left - (l + 1) == 1)
+			l = l > 1 ? l - 1 : 2;
+		w8(w, (uint8_t)l);
+		for (size_t i = 0; i < l; i++)
+			w8(w, (uint8_t)fill);
+		left -= l + 1;
+	}
+	w8(w, 0);
+}
+
+/* A query whose only question is a name of `wire` bytes; returns the parse. */
+static const struct dns_msg *parse_question_of(void **state, size_t wire, size_t max_label)
+{
+	struct wire w;
+
+	whdr(&w, 0x2255, 0x0100, 1, 0, 0, 0);
+	wname_of(&w, wire, max_label, 'x');
+	assert_int_equal(w.n, DNS_HEADER_LEN + wire);
+	w16(&w, 1);
+	w16(&w, 1);
+	return parse_bytes(state, w.b, w.n);
+}
+
+/*
+ * RFC 1035 2.3.4: a name is at most 255 bytes on the wire. 255 is
+ * accepted and 256 refused, whether the labels are long or short, in the
+ * question and as an answer's owner; a decoder that allows 256 fails here
+ * (the 257-byte fixture alone would not catch it).
+ */
+static void test_name_255_accepted_256_refused(void **state)
+{
+	static const size_t max_labels[] = {63, 1, 17};
+
+	for (size_t i = 0; i < sizeof(max_labels) / sizeof(max_labels[0]); i++) {
+		const struct dns_msg *m = parse_question_of(state, 255, max_labels[i]);
+
+		assert_int_equal(last_rc(state), DNS_OK);
+		assert_int_equal(m->status, 0);
+		assert_true(m->has_question);
+		/* Text: the wire bytes less the first length byte and the root. */
+		assert_int_equal(m->qname_len, 255 - 2);
+		assert_int_equal(strlen(m->qname), 253);
+
+		m = parse_question_of(state, 256, max_labels[i]);
+		assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+		assert_int_equal(m->status, DNS_F_BAD_NAME);
+		assert_false(m->has_question);
+		assert_int_equal(m->qname_len, 0);
+	}
+
+	/* As an answer's owner name: 255 indexed, 256 stops the walk. */
+	for (size_t wire = 255; wire <= 256; wire++) {
+		struct wire w;
+
+		whdr(&w, 0x2256, 0x8180, 1, 1, 0, 0);
+		wquestion_a(&w);
+		wname_of(&w, wire, 63, 'o');
+		wrr(&w, DNS_T_A, 1, 60, 4);
+		w32(&w, 0xc0000201);
+		const struct dns_msg *m = parse_bytes(state, w.b, w.n);
+		char name[DNS_MAX_NAME_TEXT];
+
+		assert_int_equal(last_rc(state), DNS_OK);
+		if (wire == 255) {
+			assert_int_equal(m->status, 0);
+			assert_int_equal(m->nrrs, 1);
+			assert_int_equal(dns_rr_name(m, &m->rrs[0], name), 253);
+		} else {
+			assert_int_equal(m->status, DNS_F_BAD_NAME);
+			assert_int_equal(m->nrrs, 0);
+			assert_int_equal(dns_name_text(m, 19, name), -1);
+		}
+	}
+
+	/* Reached through a pointer: 2 + 64 bytes here, the rest at the target. */
+	for (size_t wire = 255; wire <= 256; wire++) {
+		struct wire w;
+
+		whdr(&w, 0x2257, 0x0100, 1, 0, 0, 0);
+		w8(&w, 63);
+		for (int i = 0; i < 63; i++)
+			w8(&w, 'p');
+		w16(&w, (uint16_t)(0xc000 | (DNS_HEADER_LEN + 64 + 2 + 4)));
+		w16(&w, 1);
+		w16(&w, 1);
+		wname_of(&w, wire - 64, 63, 't'); /* the pointer adds no name bytes */
+		const struct dns_msg *m = parse_bytes(state, w.b, w.n);
+
+		if (wire == 255) {
+			assert_int_equal(last_rc(state), DNS_OK);
+			assert_int_equal(m->qname_len, 253);
+			assert_int_equal(m->status, DNS_F_TRAILING); /* the pointer's target */
+		} else {
+			assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+			assert_int_equal(m->status, DNS_F_BAD_NAME);
+		}
+	}
+}
+
+/* Labels: 63 bytes is the largest (RFC 1035 2.3.4); 64 is a bad label type. */
+static void test_label_63_accepted_64_refused(void **state)
+{
+	for (int len = 62; len <= 64; len++) {
+		struct wire w;
+
+		whdr(&w, 0x2263, 0x0100, 1, 0, 0, 0);
+		w8(&w, (uint8_t)len);
+		for (int i = 0; i < len; i++)
+			w8(&w, 'L');
+		WLIT(&w, "\x03"
+			 "com\x00");
+		w16(&w, 1);
+		w16(&w, 1);
+		const struct dns_msg *m = parse_bytes(state, w.b, w.n);
+
+		if (len <= 63) {
+			assert_int_equal(last_rc(state), DNS_OK);
+			assert_int_equal(m->status, 0);
+			assert_int_equal(m->qname_len, len + 4);
+			assert_int_equal(m->qname[len], '.');
+		} else {
+			assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+			assert_int_equal(m->status, DNS_F_BAD_NAME);
+		}
+	}
+}
+
+/* A message as large as TCP's 2-byte prefix allows, in a buffer of its own. */
+static uint8_t big_msg[65536 + 16];
+
+/*
+ * 65535 bytes: header, question "a.", one answer of an unknown type whose
+ * rdata fills the rest. Returns the length written (65535 + extra).
+ */
+static size_t build_65535(size_t extra)
+{
+	size_t rdlen = 65535 - DNS_HEADER_LEN - 7 - 2 - 10, n = 0;
+	uint8_t *b = big_msg;
+	static const uint8_t head[] = {0x65, 0x35, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, /* header */
+				       1,    'a',  0,	 0,    1, 0, 1, /* a. A IN */
+				       0xc0, 0x0c, 0xff, 0x00, 0, 1, 0, 0, 0, 60}; /* TYPE65280 */
+
+	memcpy(b, head, sizeof(head));
+	n = sizeof(head);
+	b[n++] = (uint8_t)(rdlen >> 8);
+	b[n++] = (uint8_t)rdlen;
+	for (size_t i = 0; i < rdlen; i++)
+		b[n++] = (uint8_t)(i * 31 + 7);
+	assert_int_equal(n, 65535);
+	for (size_t i = 0; i < extra; i++)
+		b[n++] = 0xee;
+	return n;
+}
+
+/*
+ * The largest message a TCP length prefix can announce (65535 bytes)
+ * parses cleanly, its record's offsets intact in 16 bits; one byte more
+ * is reported as trailing bytes past the 65535 the decoder reads.
+ */
+static void test_tcp_message_65535(void **state)
+{
+	struct dns_msg *m = &((struct ctx *)*state)->msg;
+	size_t n = build_65535(0);
+
+	assert_int_equal(dns_parse(big_msg, n, m), DNS_OK);
+	assert_int_equal(m->status, 0);
+	assert_int_equal(m->len, 65535);
+	assert_int_equal(m->nrrs, 1);
+	assert_int_equal(m->rrs[0].type, 0xff00);
+	assert_int_equal(m->rrs[0].rdlen, 65535 - 31);
+	assert_int_equal(m->rrs[0].rdata_off, 31);
+	assert_int_equal(m->rrs[0].rdata_off + m->rrs[0].rdlen, 65535);
+
+	/* One byte short of the rdata: truncated, not read past the end. */
+	assert_int_equal(dns_parse(big_msg, n - 1, m), DNS_OK);
+	assert_int_equal(m->status, DNS_F_TRUNCATED);
+	assert_int_equal(m->nrrs, 0);
+
+	/* 65536 bytes: nothing past 65535 is read, and that is said. */
+	n = build_65535(1);
+	assert_int_equal(dns_parse(big_msg, n, m), DNS_OK);
+	assert_int_equal(m->status, DNS_F_TRAILING);
+	assert_int_equal(m->len, 65535);
+	assert_int_equal(m->nrrs, 1);
+}
+
+/*
+ * 16-bit counts at their maximum, 65535, with as many records as fit in
+ * a 65535-byte message: the walk counts what is there (more than 255, so
+ * no 8-bit counter would do; more than DNS_MAX_RRS, so only rrs_seen
+ * keeps counting) and says the message is short of its counts.
+ */
+static void test_section_counts_65535(void **state)
+{
+	struct dns_msg *m = &((struct ctx *)*state)->msg;
+	size_t n = 0, records = (65535 - DNS_HEADER_LEN - 5) / 11;
+	uint8_t *b = big_msg;
+
+	/* Answers: root owner, type A, class IN, TTL, rdlen 0: 11 bytes each. */
+	static const uint8_t head[] = {0x00, 0x01, 0x81, 0x80, 0, 1, 0xff, 0xff, 0,
+				       0,    0,	   0,	 0,    0, 1, 0,	   1};
+
+	memcpy(b, head, sizeof(head));
+	n = sizeof(head);
+	for (size_t i = 0; i < records; i++) {
+		static const uint8_t rr[] = {0, 0, 0x10, 0, 1, 0, 0, 0, 1, 0, 0}; /* TXT, empty */
+
+		memcpy(b + n, rr, sizeof(rr));
+		n += sizeof(rr);
+	}
+	assert_int_equal(dns_parse(big_msg, n, m), DNS_OK);
+	assert_int_equal(m->ancount, 65535);
+	assert_int_equal(m->status & DNS_F_TRUNCATED, DNS_F_TRUNCATED);
+	assert_int_equal(m->section_count[DNS_SEC_ANSWER], records);
+	assert_int_equal(m->rrs_seen, records);
+	assert_int_equal(m->nrrs, DNS_MAX_RRS);
+	assert_true(records > 5000);
+
+	/* qdcount 65535: root questions (5 bytes each) until the message ends. */
+	static const uint8_t qhead[] = {0x00, 0x02, 0x01, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff};
+	size_t questions = (65535 - DNS_HEADER_LEN) / 5;
+
+	memcpy(b, qhead, sizeof(qhead));
+	n = sizeof(qhead);
+	for (size_t i = 0; i < questions; i++) {
+		memcpy(b + n, "\x00\x00\x01\x00\x01", 5);
+		n += 5;
+	}
+	assert_int_equal(dns_parse(big_msg, n, m), DNS_OK);
+	assert_int_equal(m->qdcount, 65535);
+	assert_int_equal(m->arcount, 65535);
+	assert_int_equal(m->section_count[0], questions);
+	assert_int_equal(m->status, DNS_F_TRUNCATED);
+	assert_string_equal(m->qname, ".");
+	assert_int_equal(m->rrs_seen, 0); /* the questions fell short: no records walked */
+}
+
+/*
+ * Compression pointers: a loop of any length is refused, whatever it
+ * passes through; a forward pointer is fine; a pointer to its own offset,
+ * into the header, or past the end is refused. Exactly DNS_MAX_POINTERS
+ * pointers are followed, one more is refused (also with labels between).
+ */
+static void test_pointer_loops_and_forward_pointers(void **state)
+{
+	struct wire w;
+	const struct dns_msg *m;
+
+	/* Loops of 2, 3 and 10 pointers starting at the question. */
+	for (int len = 2; len <= 10; len += len == 3 ? 7 : 1) {
+		whdr(&w, 0x3001, 0x0100, 1, 0, 0, 0);
+		size_t q = w.n;
+
+		w16(&w, (uint16_t)(0xc000 | (q + 6))); /* -> first link, past qtype/qclass */
+		w16(&w, 1);
+		w16(&w, 1);
+		for (int i = 0; i < len; i++) {
+			size_t next = i + 1 < len ? w.n + 2 : q + 6;
+
+			w16(&w, (uint16_t)(0xc000 | next));
+		}
+		m = parse_bytes(state, w.b, w.n);
+		assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+		assert_int_equal(m->status, DNS_F_BAD_NAME);
+	}
+
+	/* A loop through a label ("b" then back): ends by the 255-byte bound. */
+	whdr(&w, 0x3002, 0x0100, 1, 0, 0, 0);
+	w16(&w, 0xc000 | 18);
+	w16(&w, 1);
+	w16(&w, 1);
+	WLIT(&w, "\x01"
+		 "b");
+	w16(&w, 0xc000 | 18);
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+	assert_int_equal(m->status, DNS_F_BAD_NAME);
+
+	/* A forward pointer to a name after the question: allowed. */
+	whdr(&w, 0x3003, 0x0100, 1, 0, 0, 0);
+	w16(&w, 0xc000 | 18);
+	w16(&w, 1);
+	w16(&w, 1);
+	WLIT(&w, "\x03"
+		 "fwd\x04test\x00");
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(last_rc(state), DNS_OK);
+	expect_question(m, "fwd.test", 1);
+
+	/* The last byte of the message as a target (a root label): allowed. */
+	whdr(&w, 0x3004, 0x0100, 1, 0, 0, 0);
+	w16(&w, 0xc000 | 18);
+	w16(&w, 1);
+	w16(&w, 1);
+	w8(&w, 0);
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(last_rc(state), DNS_OK);
+	expect_question(m, ".", 1);
+	/* ... and one past it: refused. */
+	w.b[13] = 19;
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+	assert_int_equal(m->status, DNS_F_BAD_NAME);
+
+	/* The first byte after the header is a valid target; the last header byte is not. */
+	whdr(&w, 0x3005, 0x8180, 1, 1, 0, 0);
+	wquestion_a(&w);
+	w16(&w, 0xc000 | DNS_HEADER_LEN);
+	wrr(&w, DNS_T_A, 1, 60, 4);
+	w32(&w, 0xc0000202);
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(m->status, 0);
+	assert_int_equal(m->nrrs, 1);
+	w.b[20] = DNS_HEADER_LEN - 1;
+	m = parse_bytes(state, w.b, w.n);
+	assert_int_equal(m->status, DNS_F_BAD_NAME);
+	assert_int_equal(m->nrrs, 0);
+
+	/* DNS_MAX_POINTERS pointers, each past a one-byte label: 64 accepted, 65 not. */
+	for (int ptrs = DNS_MAX_POINTERS; ptrs <= DNS_MAX_POINTERS + 1; ptrs++) {
+		whdr(&w, 0x3006, 0x0100, 1, 0, 0, 0);
+		w16(&w, 0xc000 | 18);
+		w16(&w, 1);
+		w16(&w, 1);
+		for (int i = 1; i < ptrs; i++)
+			w16(&w, (uint16_t)(0xc000 | (w.n + 2)));
+		w8(&w, 0);
+		m = parse_bytes(state, w.b, w.n);
+		if (ptrs == DNS_MAX_POINTERS) {
+			assert_int_equal(last_rc(state), DNS_OK);
+			expect_question(m, ".", 1);
+		} else {
+			assert_int_equal(last_rc(state), DNS_ERR_QUESTION);
+			assert_int_equal(m->status, DNS_F_BAD_NAME);
+		}
+	}
+}
+
 /* The .bin files (fuzz seeds) hold the same bytes as the hex above. */
 static void test_fixture_files_match(void **state)
 {
@@ -1570,6 +1924,11 @@ int main(void)
 		cmocka_unit_test(test_name_equal),
 		cmocka_unit_test(test_all_fixtures_format),
 		cmocka_unit_test(test_fixture_files_match),
+		cmocka_unit_test(test_name_255_accepted_256_refused),
+		cmocka_unit_test(test_label_63_accepted_64_refused),
+		cmocka_unit_test(test_tcp_message_65535),
+		cmocka_unit_test(test_section_counts_65535),
+		cmocka_unit_test(test_pointer_loops_and_forward_pointers),
 	};
 
 	return cmocka_run_group_tests_name("dns", tests, ctx_setup, NULL);

@@ -193,6 +193,42 @@ static void test_rank_rounding(void **unused)
 	lathist_free(&h);
 }
 
+/*
+ * Percentiles whose rank p * n / 100 is a whole number take that rank, not
+ * the next: of 10, 20, 30, 40 us the 25th percentile is 10 us, the 50th
+ * 20 us, the 75th 30 us; just past each, the next value. Of 1 .. 100 us,
+ * the 7th percentile is 7 us (7 * 100 / 100 exactly, not 0.07 * 100).
+ */
+static void test_rank_exact_percentiles(void **unused)
+{
+	static const double ps[] = {25, 50, 75, 25.001, 50.001, 75.001};
+	static const uint64_t want_us[] = {10, 20, 30, 20, 30, 40};
+	struct lathist h;
+
+	lathist_init(&h);
+	for (uint64_t v = 10; v <= 40; v += 10)
+		lathist_record(&h, v * US);
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+		uint64_t got = lathist_percentile(&h, ps[i]);
+
+		/* The value's bucket: never below it, at most 1/64 above. */
+		assert_true(got >= want_us[i] * US &&
+			    got <= want_us[i] * US + want_us[i] * US / 64);
+	}
+	lathist_free(&h);
+
+	lathist_init(&h);
+	for (uint64_t v = 1; v <= 100; v++)
+		lathist_record(&h, v * US);
+	for (int p = 1; p < 100; p++) {
+		uint64_t got = lathist_percentile(&h, p);
+
+		assert_true(got >= (uint64_t)p * US &&
+			    got <= (uint64_t)p * US + (uint64_t)p * US / 64);
+	}
+	lathist_free(&h);
+}
+
 /* One value per decade from 1 us to 100 s, and 10 minutes. */
 static void test_span_1us_to_10min(void **unused)
 {
@@ -470,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_single_value),
 		cmocka_unit_test(test_1_to_1000_us),
 		cmocka_unit_test(test_rank_rounding),
+		cmocka_unit_test(test_rank_exact_percentiles),
 		cmocka_unit_test(test_span_1us_to_10min),
 		cmocka_unit_test(test_min_max_exact),
 		cmocka_unit_test(test_out_of_range),

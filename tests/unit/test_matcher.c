@@ -500,6 +500,199 @@ static void test_bad_input(void **state)
 }
 
 /*
+ * Near-collisions of the DNS id on one socket: two queries for the same
+ * name outstanding together whose ids differ only in the high byte
+ * (0x0101 / 0x0201, 0x00ff / 0xffff) or only in the low byte are two
+ * queries, and each response finds its own (answered in either order).
+ * A key that kept only one byte of the id would take the second query
+ * for a retransmission and leave a response unmatched.
+ */
+static void test_ids_differing_in_one_byte(void **state)
+{
+	static const uint16_t pairs[][2] = {
+		{0x0101, 0x0201}, {0x00ff, 0xffff}, {0x1234, 0x1235},
+		{0x8000, 0x0000}, {0xff00, 0xff01},
+	};
+	struct matcher *m = matcher_new(5000000000ULL, 64);
+	struct reports rs = {0};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		uint64_t t = 1000000 * (i + 1);
+		uint16_t a = pairs[i][0], b = pairs[i][1];
+
+		add_query(m, &rs, t, DNSSNOOP_EGRESS, 40100, a, "same.example");
+		add_query(m, &rs, t + 10, DNSSNOOP_EGRESS, 40100, b, "same.example");
+		assert_int_equal(stats_of(m).pending, 2);
+		assert_int_equal(stats_of(m).retransmits, 0);
+		/* Odd pairs answered in order, even ones the later query first. */
+		if (i % 2) {
+			assert_int_equal(
+				answer(m, t + 500, DNSSNOOP_INGRESS, 40100, a, "same.example", 1),
+				500);
+			assert_int_equal(
+				answer(m, t + 700, DNSSNOOP_INGRESS, 40100, b, "same.example", 1),
+				690);
+		} else {
+			assert_int_equal(
+				answer(m, t + 500, DNSSNOOP_INGRESS, 40100, b, "same.example", 1),
+				490);
+			assert_int_equal(
+				answer(m, t + 700, DNSSNOOP_INGRESS, 40100, a, "same.example", 1),
+				700);
+		}
+		assert_int_equal(stats_of(m).pending, 0);
+	}
+	assert_int_equal(stats_of(m).queries, 10);
+	assert_int_equal(stats_of(m).matched, 10);
+	assert_int_equal(stats_of(m).unmatched, 0);
+
+	/* Only one of the pair pending: the other id finds nothing. */
+	add_query(m, &rs, 9000000, DNSSNOOP_EGRESS, 40100, 0x0101, "same.example");
+	assert_int_equal(answer(m, 9000100, DNSSNOOP_INGRESS, 40100, 0x0201, "same.example", 1),
+			 UINT64_MAX);
+	assert_int_equal(answer(m, 9000100, DNSSNOOP_INGRESS, 40100, 0x0001, "same.example", 1),
+			 UINT64_MAX);
+	assert_int_equal(answer(m, 9000100, DNSSNOOP_INGRESS, 40100, 0x0100, "same.example", 1),
+			 UINT64_MAX);
+	assert_int_equal(answer(m, 9000200, DNSSNOOP_INGRESS, 40100, 0x0101, "same.example", 1),
+			 200);
+	assert_int_equal(rs.n, 0);
+	matcher_free(m);
+}
+
+/*
+ * The same name and id outstanding on two sockets at once: two client
+ * ports (offline, no cookie), and two socket cookies on the same address
+ * and port (live: one socket per network namespace). Each response goes
+ * to its own query.
+ */
+static void test_same_id_two_sockets(void **state)
+{
+	struct matcher *m = matcher_new(5000000000ULL, 64);
+	struct reports rs = {0};
+	static struct test_msg q, r;
+
+	add_query(m, &rs, 1000, DNSSNOOP_EGRESS, 40200, 0x4242, "two.example");
+	add_query(m, &rs, 1100, DNSSNOOP_EGRESS, 40201, 0x4242, "two.example");
+	assert_int_equal(stats_of(m).pending, 2);
+	assert_int_equal(stats_of(m).retransmits, 0);
+	assert_int_equal(answer(m, 2000, DNSSNOOP_INGRESS, 40201, 0x4242, "two.example", 1), 900);
+	assert_int_equal(answer(m, 2500, DNSSNOOP_INGRESS, 40200, 0x4242, "two.example", 1), 1500);
+
+	/* Two cookies, one 5-tuple. */
+	make_msg(&q, 0x4343, "two.example", 1, false, 40);
+	make_msg(&r, 0x4343, "two.example", 1, true, 56);
+	for (uint64_t cookie = 1; cookie <= 2; cookie++) {
+		struct pkt_meta mq = query_meta(3000 + cookie * 100, DNSSNOOP_EGRESS, 40202);
+
+		mq.cookie = cookie;
+		matcher_query(m, &mq, &q.msg, on_unanswered, &rs);
+	}
+	assert_int_equal(stats_of(m).pending, 2);
+	for (uint64_t cookie = 2; cookie >= 1; cookie--) {
+		struct pkt_meta mr = response_meta(4000, DNSSNOOP_INGRESS, 40202);
+		uint64_t latency = 0;
+
+		mr.cookie = cookie;
+		assert_true(matcher_response(m, &mr, &r.msg, &latency));
+		assert_int_equal(latency, 4000 - (3000 + cookie * 100));
+	}
+	assert_int_equal(stats_of(m).matched, 4);
+	assert_int_equal(stats_of(m).pending, 0);
+	assert_int_equal(stats_of(m).retransmits, 0);
+	matcher_free(m);
+}
+
+/*
+ * Retransmissions: the same query sent again before the answer is one
+ * query (latency from the first send); next to it a query whose id
+ * differs in the high byte stays a query of its own; a second response
+ * to the retransmitted query finds nothing.
+ */
+static void test_retransmit_next_to_near_collision(void **state)
+{
+	struct matcher *m = matcher_new(5000000000ULL, 64);
+	struct reports rs = {0};
+
+	add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40300, 0x0101, "rt.example");
+	add_query(m, &rs, 200, DNSSNOOP_EGRESS, 40300, 0x0201, "rt.example");
+	add_query(m, &rs, 300, DNSSNOOP_EGRESS, 40300, 0x0101, "rt.example"); /* resent */
+	add_query(m, &rs, 400, DNSSNOOP_EGRESS, 40300, 0x0201, "RT.example"); /* resent */
+	assert_int_equal(stats_of(m).queries, 2);
+	assert_int_equal(stats_of(m).retransmits, 2);
+	assert_int_equal(stats_of(m).pending, 2);
+	assert_int_equal(answer(m, 1000, DNSSNOOP_INGRESS, 40300, 0x0101, "rt.example", 1), 900);
+	assert_int_equal(answer(m, 1100, DNSSNOOP_INGRESS, 40300, 0x0101, "rt.example", 1),
+			 UINT64_MAX); /* the answer to the copy: nothing left */
+	assert_int_equal(stats_of(m).pending, 1);
+	assert_int_equal(answer(m, 1200, DNSSNOOP_INGRESS, 40300, 0x0201, "rt.example", 1), 1000);
+	assert_int_equal(stats_of(m).matched, 2);
+	assert_int_equal(stats_of(m).unmatched, 1);
+	matcher_flush(m, 2000, on_unanswered, &rs);
+	assert_int_equal(rs.n, 0);
+	matcher_free(m);
+}
+
+/*
+ * A response with the right id but another question (name, type or
+ * class) answers nothing; two queries with one id and different names
+ * on one socket are two queries, each answered by its own response.
+ */
+static void test_same_id_other_question(void **state)
+{
+	struct matcher *m = matcher_new(5000000000ULL, 64);
+	struct reports rs = {0};
+	static struct test_msg r;
+	struct pkt_meta meta = response_meta(500, DNSSNOOP_INGRESS, 40400);
+
+	add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40400, 7, "q1.example");
+	add_query(m, &rs, 110, DNSSNOOP_EGRESS, 40400, 7, "q2.example");
+	assert_int_equal(stats_of(m).queries, 2);
+	assert_int_equal(stats_of(m).retransmits, 0);
+	assert_int_equal(answer(m, 500, DNSSNOOP_INGRESS, 40400, 7, "q3.example", 1), UINT64_MAX);
+	assert_int_equal(answer(m, 500, DNSSNOOP_INGRESS, 40400, 7, "q1.example", 28), UINT64_MAX);
+	make_msg(&r, 7, "q1.example", 1, true, 56);
+	r.msg.qclass = 3; /* CH */
+	assert_false(matcher_response(m, &meta, &r.msg, NULL));
+	assert_int_equal(stats_of(m).unmatched, 3);
+	assert_int_equal(stats_of(m).pending, 2);
+	assert_int_equal(answer(m, 600, DNSSNOOP_INGRESS, 40400, 7, "q2.example", 1), 490);
+	assert_int_equal(answer(m, 700, DNSSNOOP_INGRESS, 40400, 7, "q1.example", 1), 600);
+	assert_int_equal(stats_of(m).pending, 0);
+	matcher_free(m);
+}
+
+/*
+ * The pending limit exactly: max_pending queries are all kept (none
+ * reported early, all answerable); one more evicts exactly the oldest.
+ */
+static void test_pending_limit_exact(void **state)
+{
+	enum { MAX = 100 };
+	struct matcher *m = matcher_new(5000000000ULL, MAX);
+	struct reports rs = {0};
+
+	for (uint16_t i = 0; i < MAX; i++)
+		add_query(m, &rs, 1000 + i, DNSSNOOP_EGRESS, 40500, (uint16_t)(0x0100 * i + 1),
+			  "full.example");
+	assert_int_equal(stats_of(m).pending, MAX);
+	assert_int_equal(rs.n, 0);
+	add_query(m, &rs, 5000, DNSSNOOP_EGRESS, 40500, 0xbeef, "full.example");
+	assert_int_equal(rs.n, 1);
+	assert_report(&rs, 0, 0x0001, 4000);
+	assert_int_equal(stats_of(m).pending, MAX);
+	for (uint16_t i = 1; i < MAX; i++)
+		assert_int_equal(answer(m, 6000, DNSSNOOP_INGRESS, 40500,
+					(uint16_t)(0x0100 * i + 1), "full.example", 1),
+				 6000 - (1000 + i));
+	assert_int_equal(answer(m, 6000, DNSSNOOP_INGRESS, 40500, 0xbeef, "full.example", 1), 1000);
+	assert_int_equal(answer(m, 6000, DNSSNOOP_INGRESS, 40500, 0x0001, "full.example", 1),
+			 UINT64_MAX);
+	assert_int_equal(stats_of(m).pending, 0);
+	matcher_free(m);
+}
+
+/*
  * Throughput sanity (no timing asserted): a million pairs with up to 64
  * outstanding and a recycled id space, through a table much smaller than
  * the total; run under ASan this also checks for leaks.
@@ -558,6 +751,11 @@ int main(void)
 		cmocka_unit_test(test_clock_going_backwards),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_million_pairs),
+		cmocka_unit_test(test_ids_differing_in_one_byte),
+		cmocka_unit_test(test_same_id_two_sockets),
+		cmocka_unit_test(test_retransmit_next_to_near_collision),
+		cmocka_unit_test(test_same_id_other_question),
+		cmocka_unit_test(test_pending_limit_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,11 +161,107 @@ static void test_intervals_report_and_merge(void **state)
 	sink_close(&sink);
 }
 
+/*
+ * An observation stamped exactly at the end of an interval belongs to the
+ * next one: intervals are [start, start + interval).
+ */
+static void test_interval_boundary_is_exclusive(void **state)
+{
+	struct exchange x;
+	struct sink sink;
+	struct summary *s = open_summary(&sink, 10 * SEC);
+
+	parse_exchange(&x);
+	feed_local_exchange(s, &x, T0);
+	feed_local_exchange(s, &x, T0 + 10 * SEC); /* its query at exactly T0 + 10 s */
+	summary_finish(s, T0 + 15 * SEC);
+	check_py(&sink, "n = [(r['scope'], r['queries'], r['window_start'][11:19], "
+			"r['window_end'][11:19]) for r in recs\n"
+			"     if r['type'] == 'name_stats' and not r.get('others')]\n"
+			"eq(n, [('interval', 1, '14:05:01', '14:05:11'), ('total', 1, '14:05:01', "
+			"'14:05:11'),\n"
+			"       ('interval', 1, '14:05:11', '14:05:16'), ('total', 2, '14:05:01', "
+			"'14:05:16')])\n");
+	summary_free(s);
+	sink_close(&sink);
+}
+
+/* A response to "a.example" A: `answers` A records, then `glue` A records in additional. */
+static size_t build_a_response(uint8_t *b, int answers, int glue)
+{
+	static const uint8_t head[] = {0x12, 0x34, 0x81, 0x80, 0,   1, 0,   0,	 0,
+				       0,    0,	   0,	 1,    'a', 7, 'e', 'x', 'a',
+				       'm',  'p',  'l',	 'e',  0,   0, 1,   0,	 1};
+	size_t n = sizeof(head);
+
+	memcpy(b, head, n);
+	b[7] = (uint8_t)answers;
+	b[11] = (uint8_t)glue;
+	for (int i = 0; i < answers + glue; i++) {
+		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
+
+		memcpy(b + n, rr, sizeof(rr));
+		n += sizeof(rr);
+		b[n++] = i < answers ? 192 : 198;
+		b[n++] = 0;
+		b[n++] = 2;
+		b[n++] = (uint8_t)(i + 1);
+	}
+	return n;
+}
+
+static uint64_t name_addrs;
+
+static void collect_addrs(void *ctx, const struct stats_key *key, const struct stats_figures *fig)
+{
+	name_addrs = fig->distinct_addrs;
+}
+
+/* The distinct answer addresses of a name after one response of this shape. */
+static uint64_t addrs_counted(int answers, int glue)
+{
+	struct summary_config cfg = {.max_entries = 1000, .mirror_ttl_ns = 5 * SEC};
+	struct summary *s = summary_new(&cfg);
+	struct pkt_meta meta =
+		meta_ip4(IPPROTO_UDP, DNSSNOOP_INGRESS, "10.0.0.2", 53, "10.0.0.1", 40000);
+	static uint8_t wire[1024];
+	struct dns_msg msg;
+	struct summary_msg m = {.kind = OBS_RESPONSE, .meta = &meta, .msg = &msg};
+
+	assert_non_null(s);
+	meta.ts_ns = T0;
+	m.wire_len = (uint32_t)build_a_response(wire, answers, glue);
+	assert_int_equal(dns_parse(wire, m.wire_len, &msg), DNS_OK);
+	assert_int_equal(msg.status, 0);
+	summary_message(s, &m);
+	name_addrs = UINT64_MAX;
+	stats_top(summary_totals(s), STATS_NAME, 0, collect_addrs, NULL, NULL);
+	summary_free(s);
+	return name_addrs;
+}
+
+/*
+ * A name's distinct addresses are those of its answers (A and AAAA in the
+ * answer section), not the glue of the additional section, and at most
+ * OBS_MAX_ADDRS of one response (the observation's bound).
+ */
+static void test_answer_addresses_only_and_bounded(void **state)
+{
+	assert_int_equal(addrs_counted(3, 0), 3);
+	assert_int_equal(addrs_counted(3, 2), 3);
+	assert_int_equal(addrs_counted(0, 2), 0);
+	assert_int_equal(addrs_counted(OBS_MAX_ADDRS, 0), OBS_MAX_ADDRS);
+	assert_int_equal(addrs_counted(OBS_MAX_ADDRS + 1, 0), OBS_MAX_ADDRS);
+	assert_int_equal(addrs_counted(20, 3), OBS_MAX_ADDRS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_local_exchange_counts_once_host_wide),
 		cmocka_unit_test(test_intervals_report_and_merge),
+		cmocka_unit_test(test_interval_boundary_is_exclusive),
+		cmocka_unit_test(test_answer_addresses_only_and_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -595,6 +595,132 @@ static void test_bad_input(void **state)
 	tcp_reasm_free(r);
 }
 
+/* Big deliveries, checked against the pattern they were sent with. */
+struct big_rec {
+	size_t n, len[4], wire_len[4];
+	bool truncated[4], intact[4];
+	uint8_t seed;
+};
+
+static void record_big(void *ctx, const struct pkt_meta *meta, const uint8_t *msg, size_t len,
+		       size_t wire_len, bool truncated)
+{
+	struct big_rec *b = ctx;
+	size_t i = b->n++;
+	bool intact = true;
+
+	assert_true(i < 4);
+	for (size_t j = 0; j < len && intact; j++)
+		intact = msg[j] == (uint8_t)(b->seed + j * 7);
+	b->len[i] = len;
+	b->wire_len[i] = wire_len;
+	b->truncated[i] = truncated;
+	b->intact[i] = intact;
+}
+
+static void assert_big(const struct big_rec *b, size_t i, size_t len)
+{
+	assert_int_equal(b->len[i], len);
+	assert_int_equal(b->wire_len[i], len);
+	assert_false(b->truncated[i]);
+	assert_true(b->intact[i]);
+}
+
+/*
+ * The largest message a 2-byte prefix announces, 65535 bytes: in 1460-byte
+ * segments (copied into the flow's buffer, grown to its bound), in one
+ * segment (no copy), and with the next message's prefix in its last
+ * segment. A buffer bound one byte short overflows here (ASan).
+ */
+static void test_message_65535(void **state)
+{
+	static uint8_t stream[3 * (2 + 65535) + 3];
+	struct tcp_reasm *r = tcp_reasm_new(4);
+	struct big_rec b = {.seed = 9};
+	size_t n = 0, off;
+	uint32_t seq = 1;
+
+	for (int k = 0; k < 3; k++) {
+		stream[n++] = 0xff;
+		stream[n++] = 0xff;
+		fill_pattern(stream + n, 65535, 9);
+		n += 65535;
+	}
+	stream[n++] = 0, stream[n++] = 1, stream[n++] = 9; /* a 1-byte message: 9 */
+
+	feed(r, NULL, 0, DNSSNOOP_TCP_SYN, NULL, 0);
+	/* First message: 1460-byte segments. */
+	for (off = 0; off < 2 + 65535; off += 1460) {
+		size_t len = 2 + 65535 - off < 1460 ? 2 + 65535 - off : 1460;
+		struct pkt_meta m = seg_meta(40000, seq + (uint32_t)off, 0, (uint32_t)len);
+
+		tcp_reasm_feed(r, &m, stream + off, len, record_big, &b);
+	}
+	assert_int_equal(b.n, 1);
+	assert_big(&b, 0, 65535);
+	off = 2 + 65535;
+
+	/* Second: prefix and body in one segment. */
+	{
+		struct pkt_meta m = seg_meta(40000, seq + (uint32_t)off, 0, 2 + 65535);
+
+		tcp_reasm_feed(r, &m, stream + off, 2 + 65535, record_big, &b);
+		off += 2 + 65535;
+	}
+	assert_int_equal(b.n, 2);
+	assert_big(&b, 1, 65535);
+
+	/* Third: two segments, the second ending with the next message. */
+	{
+		struct pkt_meta m = seg_meta(40000, seq + (uint32_t)off, 0, 30000);
+
+		tcp_reasm_feed(r, &m, stream + off, 30000, record_big, &b);
+		m = seg_meta(40000, seq + (uint32_t)off + 30000, 0, 2 + 65535 - 30000 + 3);
+		tcp_reasm_feed(r, &m, stream + off + 30000, 2 + 65535 - 30000 + 3, record_big, &b);
+	}
+	assert_int_equal(b.n, 4);
+	assert_big(&b, 2, 65535);
+	assert_int_equal(b.len[3], 1);
+	assert_int_equal(stats_of(r).messages, 4);
+	assert_int_equal(stats_of(r).gaps, 0);
+	tcp_reasm_free(r);
+}
+
+/*
+ * A segment up to 2^24 bytes behind the stream is an old one (dropped
+ * when wholly seen); one byte further behind is a new connection on the
+ * same addresses whose SYN was missed: the stream resyncs there.
+ */
+static void test_stale_window_bound(void **state)
+{
+	const uint32_t start = 0x40000000u, window = 1u << 24;
+	struct tcp_reasm *r = tcp_reasm_new(4);
+	struct recorder rec = {0};
+
+	feed(r, &rec, start - 1, DNSSNOOP_TCP_SYN, NULL, 0);
+	feed(r, &rec, start, 0,
+	     "\x00\x01"
+	     "a",
+	     3);
+	assert_int_equal(rec.n, 1);
+	/* Ends exactly window bytes behind the next expected byte: old data. */
+	feed(r, &rec, start + 3 - window, 0,
+	     "\x00\x01"
+	     "b",
+	     3);
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(stats_of(r).gaps, 0);
+	/* Starts one byte further back: a new stream, resynchronised. */
+	feed(r, &rec, start + 3 - window - 1, 0,
+	     "\x00\x01"
+	     "c",
+	     3);
+	assert_int_equal(stats_of(r).gaps, 1);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.msgs[1].data[0], 'c');
+	tcp_reasm_free(r);
+}
+
 /* Invariants every delivery must satisfy, whatever the input. */
 struct invariants {
 	uint64_t calls;
@@ -674,6 +800,8 @@ int main(void)
 		cmocka_unit_test(test_large_messages),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_random_segments),
+		cmocka_unit_test(test_message_65535),
+		cmocka_unit_test(test_stale_window_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for the HyperLogLog counter (user/analysis/hll.c). Keys are fixed
- * strings, so every estimate is deterministic; the bounds are 3 standard
- * errors (3 x 1.625% = 4.875%) as documented in hll.h. The registers are
- * checked against a reference computed here from the definition (top 12
- * bits of the mixed hash pick the register, the rank is the position of
- * the first 1 in the other 52), whatever state the sketch is in.
+ * Unit tests for the HyperLogLog counter (user/analysis/hll.c). The
+ * registers are checked against a reference computed here from the
+ * definition (top 12 bits of the mixed hash pick the register, the rank is
+ * the position of the first 1 in the other 52), whatever state the sketch
+ * is in: that part is exact.
+ *
+ * The accuracy is checked statistically, never on one sketch against a
+ * bound it meets only most of the time: test_bias_and_error_over_seeds
+ * averages the relative error of 8192 independent sketches (4 seeds, keys
+ * from a seeded generator), which resolves a bias of a tenth of a percent.
+ * Single-sketch figures elsewhere are only sanity checks at 6 standard
+ * errors (9.75%; P(|Z| > 6) = 2e-9 each), meant to catch gross breakage
+ * such as counting a key twice.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,7 +28,7 @@
 
 #include "analysis/hll.h"
 
-#define THREE_SIGMA (3 * HLL_STD_ERROR)
+#define SIX_SIGMA (6 * HLL_STD_ERROR) /* single-sketch sanity bound */
 
 /* Key i: "host<i>.example.com" (distinct for distinct i). */
 static size_t key_of(uint32_t i, char *buf, size_t size)
@@ -75,7 +82,7 @@ static double relative_error(double estimate, double n)
 	return fabs(estimate - n) / n;
 }
 
-/* Estimate of n distinct keys, checked within 3 standard errors; returns the error. */
+/* Estimate of n distinct keys: registers exact, error within the 6-sigma sanity bound. */
 static double check_estimate(uint32_t n)
 {
 	uint8_t *regs = malloc(HLL_M);
@@ -87,7 +94,7 @@ static double check_estimate(uint32_t n)
 	add_keys(&h, 0, n);
 	err = relative_error(hll_estimate(&h), n);
 	print_message("n = %u: estimate %.1f, error %.3f%%\n", n, hll_estimate(&h), 100 * err);
-	assert_true(err < THREE_SIGMA);
+	assert_true(err < SIX_SIGMA);
 	reference_registers(regs, 0, n);
 	assert_registers(&h, regs);
 	hll_free(&h);
@@ -140,7 +147,7 @@ static void test_100_keys(void **unused)
 	hll_free(&h);
 }
 
-static void test_estimates_within_three_sigma(void **unused)
+static void test_registers_and_sanity_at_sizes(void **unused)
 {
 	static const uint32_t ns[] = {512, 513, 1000, 2000, 5000, 10000, 20000, 100000};
 
@@ -164,7 +171,7 @@ static void test_add_hash_sequential_integers(void **unused)
 		assert_int_equal(hll_add_hash(&h, ip), 0);
 	err = relative_error(hll_estimate(&h), 100000);
 	print_message("100000 sequential integers: error %.3f%%\n", 100 * err);
-	assert_true(err < THREE_SIGMA);
+	assert_true(err < SIX_SIGMA);
 	hll_free(&h);
 }
 
@@ -283,8 +290,8 @@ static void test_merge_counts_shared_keys_once(void **unused)
 	add_keys(&b, 0, 60000);
 	add_keys(&b, 60000, 80000);
 	assert_int_equal(hll_merge(&a, &b), 0);
-	err = relative_error(hll_estimate(&a), 80000);
-	assert_true(err < THREE_SIGMA);
+	err = relative_error(hll_estimate(&a), 80000); /* counted twice: 75% */
+	assert_true(err < SIX_SIGMA);
 	assert_int_equal(hll_merge(&a, &a), 0); /* self-merge: no change */
 	assert_true(relative_error(hll_estimate(&a), 80000) == err);
 	hll_free(&a);
@@ -366,31 +373,81 @@ static void test_crafted_hashes(void **unused)
 	free(regs);
 }
 
-/*
- * Calibration: over 50 disjoint sets of 20000 keys the mean error (bias)
- * has a standard deviation of 1.625% / sqrt(50) = 0.23%, so a correct
- * estimator stays within 0.7%; a constant off by 1% would not.
- */
-static void test_bias_over_many_sets(void **unused)
+/* splitmix64 (Steele et al. 2014): distinct outputs for distinct states, well mixed. */
+static uint64_t splitmix64(uint64_t *state)
 {
-	const uint32_t n = 20000, sets = 50;
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Bias and error of the estimate, measured over many independent sketches.
+ *
+ * 4 seeds x 2048 sketches = N = 8192 sketches of n = 1000, 4000 or 16000
+ * keys (in turn), keys drawn from splitmix64 seeded per seed. All keys
+ * are distinct: within a seed splitmix64 is a bijection of its counter,
+ * and two seeds d = 1..3 apart would meet only after (d / gamma) mod 2^64
+ * steps (more than 2^59 either way; each seed takes 14.3M). The
+ * sketches are independent: disjoint keys. The mean relative error e
+ * of N sketches has a standard error of at most
+ *   s = 1.04 / sqrt(m) / sqrt(N) = 1.625% / 90.5 = 0.01795%
+ * (1.04/sqrt(m) bounds one sketch's standard error; measured 1.15% at
+ * n = 1000, 1.22% at 4000, 1.43% at 16000). The test asks |e| < 0.125%:
+ *  - for an unbiased estimator the false-failure probability is
+ *    P(|Z| > 0.125 / 0.01795 = 6.96) = 3.3e-12 (two-sided normal tail).
+ *    This one has a small residual bias, measured over 40000 sketches at
+ *    each size as +0.015%, +0.011%, +0.031% (+-0.006%), so +0.019% for
+ *    this mix: the bound is then 5.9 s above the expected mean and 8.0 s
+ *    below it, P = P(Z > 5.91) + P(Z > 8.02) = 1.7e-9;
+ *  - an estimate 0.25% too high (mean about +0.269%) passes with
+ *    probability P(Z > 8.0) = 5e-16; the +0.27% bias of the mutation
+ *    list (tools/mutations.txt) sits 9.1 s past the bound.
+ * The root mean square error must also stay below 1.04/sqrt(m) (measured
+ * 1.27%; over 8192 sketches the rms itself varies by about 1/sqrt(2N) =
+ * 0.8% of its value, so that bound is ~35 of its standard errors away):
+ * it catches an estimator that scatters more than HLL should.
+ * Deterministic for these seeds; the probabilities are over the choice of
+ * seeds (or of the hash). Per seed the mean is only printed.
+ */
+static void test_bias_and_error_over_seeds(void **unused)
+{
+	static const uint64_t seeds[] = {0x5eed0001, 0x5eed0002, 0x5eed0003, 0x5eed0004};
+	static const uint32_t sizes[] = {1000, 4000, 16000};
+	const uint32_t per_seed = 2048;
+	const double n_sketches = (double)per_seed * (sizeof(seeds) / sizeof(seeds[0]));
+	const double s = HLL_STD_ERROR / sqrt(n_sketches); /* standard error of the mean */
 	double sum = 0, squares = 0;
 
-	for (uint32_t s = 0; s < sets; s++) {
-		struct hll h;
-		double err;
+	for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+		uint64_t state = seeds[k];
+		double seed_sum = 0;
 
-		hll_init(&h);
-		add_keys(&h, 1000000 + s * n, 1000000 + (s + 1) * n);
-		err = hll_estimate(&h) / n - 1;
-		sum += err;
-		squares += err * err;
-		hll_free(&h);
+		for (uint32_t j = 0; j < per_seed; j++) {
+			uint32_t n = sizes[j % (sizeof(sizes) / sizeof(sizes[0]))];
+			struct hll h;
+			double err;
+
+			hll_init(&h);
+			for (uint32_t i = 0; i < n; i++)
+				assert_int_equal(hll_add_hash(&h, splitmix64(&state)), 0);
+			err = hll_estimate(&h) / n - 1;
+			seed_sum += err;
+			squares += err * err;
+			hll_free(&h);
+		}
+		sum += seed_sum;
+		print_message("seed %#llx: mean error %+.4f%% over %u sketches\n",
+			      (unsigned long long)seeds[k], 100 * seed_sum / per_seed, per_seed);
 	}
-	print_message("%u sets of %u: bias %+.3f%%, rms error %.3f%%\n", sets, n, 100 * sum / sets,
-		      100 * sqrt(squares / sets));
-	assert_true(fabs(sum / sets) < 0.007);
-	assert_true(sqrt(squares / sets) < 2 * HLL_STD_ERROR);
+	print_message("%.0f sketches: mean error %+.4f%% (%.1f standard errors of the mean; "
+		      "bound 0.125%%), rms %.3f%%\n",
+		      n_sketches, 100 * sum / n_sketches, sum / n_sketches / s,
+		      100 * sqrt(squares / n_sketches));
+	assert_true(fabs(sum / n_sketches) < 0.00125);
+	assert_true(sqrt(squares / n_sketches) < HLL_STD_ERROR);
 }
 
 int main(void)
@@ -399,7 +456,7 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_one_key),
 		cmocka_unit_test(test_100_keys),
-		cmocka_unit_test(test_estimates_within_three_sigma),
+		cmocka_unit_test(test_registers_and_sanity_at_sizes),
 		cmocka_unit_test(test_one_million),
 		cmocka_unit_test(test_add_hash_sequential_integers),
 		cmocka_unit_test(test_add_is_add_hash_of_hll_hash),
@@ -408,7 +465,7 @@ int main(void)
 		cmocka_unit_test(test_merge_equals_union),
 		cmocka_unit_test(test_merge_counts_shared_keys_once),
 		cmocka_unit_test(test_crafted_hashes),
-		cmocka_unit_test(test_bias_over_many_sets),
+		cmocka_unit_test(test_bias_and_error_over_seeds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,12 +191,42 @@ def pcap_records(path):
 
 # ---------------------------------------------------------------- cases
 
+def near_collisions(key):
+    """Counts, in an answer key, of UDP queries outstanding together on one
+    socket with the same name and ids one byte apart (high, low), of one
+    name and id outstanding on two sockets, and of retransmitted queries."""
+    open_q, seen = {}, {"high": 0, "low": 0, "sockets": 0, "retransmit": 0}
+    for k in key:
+        if k["proto"] != "udp":
+            continue
+        if k["qr"] == "query":
+            for (c, p, i, n) in open_q:
+                if (c, n) != (k["saddr"], k["qname"]):
+                    continue
+                if p == k["sport"] and i == k["id"]:
+                    seen["retransmit"] += 1
+                elif p == k["sport"] and i ^ k["id"] < 256:
+                    seen["low"] += 1
+                elif p == k["sport"] and not (i ^ k["id"]) & 0xFF:
+                    seen["high"] += 1
+                elif p != k["sport"] and i == k["id"]:
+                    seen["sockets"] += 1
+            open_q[(k["saddr"], k["sport"], k["id"], k["qname"])] = True
+        else:
+            open_q.pop((k["daddr"], k["dport"], k["id"], k["qname"]), None)
+    return seen
+
+
 def test_tshark_oracle_generated(tmp):
-    """(a) A generated mix (UDP, TCP, IPv4/6, fragments, unanswered, noise):
-    every message agrees with tshark, and with the answer key."""
+    """(a) A generated mix (UDP, TCP, IPv4/6, fragments, unanswered, noise,
+    near-collisions for the matcher: ids one byte apart outstanding on one
+    socket, one id on two sockets, retransmissions): every message agrees
+    with tshark, latencies included, and with the answer key."""
     path, key = gen(tmp, "mix.pcap", "-n", "3000", "--seed", "11", "--precision", "ns",
                     "--tcp-share", "0.2", "--frag-share", "0.05", "--unanswered", "0.05",
-                    "--noise", "0.05")
+                    "--noise", "0.05", "--collisions", "0.1")
+    seen = near_collisions(key)
+    check(min(seen.values()) >= 10, "too few near-collisions in the file: %s", seen)
     run = Run(["-r", path]).ok()
     n, lat = compare_with_tshark(path, run, want_count=len(key))
     check(lat == sum("latency_ns" in k for k in key) and lat > 1000,

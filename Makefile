@@ -204,6 +204,13 @@ fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 mutate:
 	@tools/mutate
 
+# Mutation testing: tools/mutate applies each one-line bug of
+# tools/mutations.txt to a private copy of the tree and checks that the test
+# named for it fails (docs/testing.md). Not part of `make test`.
+.PHONY: mutate
+mutate:
+	@tools/mutate $(MUTATE_ARGS)
+
 install: $(BUILD)/dnssnoop
 	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop
 

@@ -202,13 +202,6 @@ fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 # named for it fails (docs/testing.md). Not part of `make test`.
 .PHONY: mutate
 mutate:
-	@tools/mutate
-
-# Mutation testing: tools/mutate applies each one-line bug of
-# tools/mutations.txt to a private copy of the tree and checks that the test
-# named for it fails (docs/testing.md). Not part of `make test`.
-.PHONY: mutate
-mutate:
 	@tools/mutate $(MUTATE_ARGS)
 
 install: $(BUILD)/dnssnoop

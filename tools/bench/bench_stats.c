@@ -16,7 +16,12 @@
  *   bench-stats flood NAMES
  *	peak RSS after a random-subdomain flood: NAMES distinct random names
  *	(a 12-hex-digit label under victim-domain.com, 30 bytes), each a query
- *	and an NXDOMAIN response with latency, one process, one resolver.
+ *	and an NXDOMAIN response with latency, one process, one resolver. It
+ *	fills the three name-keyed tables (name, process x name, client x name).
+ *   bench-stats full NAMES
+ *	the same, but each exchange also from its own process (pid, comm),
+ *	client address and server address: all seven tables fill, the memory
+ *	ceiling of the statistics at the default max_entries.
  *
  * The observations are generated before the clock starts (the mix cycles
  * through 2^20 pre-drawn messages); the timed loop only fills the fields
@@ -24,6 +29,7 @@
  * Default max_entries (100000).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,9 +232,18 @@ static int bench_mix(uint64_t messages, double affinity)
 	return 0;
 }
 
-static int bench_flood(uint64_t nnames)
+/* A distinct process, client and server for exchange i (bench "full"). */
+static void vary_every_key(struct dns_obs *o, struct dnssnoop_owner *owner, uint64_t i)
 {
-	static const struct dnssnoop_owner owner = {.tgid = 4242, .pid = 4242, .comm = "resolver"};
+	owner->tgid = owner->pid = (uint32_t)(1000 + i);
+	snprintf(owner->comm, sizeof(owner->comm), "w%x", (unsigned int)i);
+	memcpy(&o->client_addr[1], &i, 3);
+	memcpy(&o->server_addr[1], &i, 3);
+}
+
+static int bench_flood(uint64_t nnames, bool every_table)
+{
+	struct dnssnoop_owner owner = {.tgid = 4242, .pid = 4242, .comm = "resolver"};
 	double base = max_rss_mib(), t0, dt;
 	struct stats *s = stats_new(NULL);
 	struct dns_obs o;
@@ -252,6 +267,8 @@ static int bench_flood(uint64_t nnames)
 		/* A random 12-hex-digit label: "3f9a0c1b72de.victim-domain.com" (30 bytes). */
 		o.qname_len = (size_t)snprintf(name, sizeof(name), "%012llx.victim-domain.com",
 					       (unsigned long long)(rng() >> 16));
+		if (every_table)
+			vary_every_key(&o, &owner, i);
 		o.kind = OBS_QUERY;
 		o.dir = DNSSNOOP_EGRESS;
 		o.ts_ns = i * 1000;
@@ -267,12 +284,14 @@ static int bench_flood(uint64_t nnames)
 		stats_add(s, &o);
 	}
 	dt = now_s() - t0;
-	printf("flood: %llu distinct names (query + NXDOMAIN each) in %.3f s (%.2f M messages/s); "
-	       "entries name %zu proc_name %zu client_name %zu; peak RSS %.1f MiB "
-	       "(%.1f MiB before stats_new)\n",
-	       (unsigned long long)nnames, dt, 2 * nnames / dt / 1e6, stats_entries(s, STATS_NAME),
-	       stats_entries(s, STATS_PROC_NAME), stats_entries(s, STATS_CLIENT_NAME),
-	       max_rss_mib(), base);
+	printf("%s: %llu distinct names (query + NXDOMAIN each) in %.3f s (%.2f M messages/s); "
+	       "entries process %zu comm %zu peer %zu name %zu proc_peer %zu proc_name %zu "
+	       "client_name %zu; peak RSS %.1f MiB (%.1f MiB before stats_new)\n",
+	       every_table ? "full" : "flood", (unsigned long long)nnames, dt,
+	       2 * nnames / dt / 1e6, stats_entries(s, STATS_PROCESS), stats_entries(s, STATS_COMM),
+	       stats_entries(s, STATS_PEER), stats_entries(s, STATS_NAME),
+	       stats_entries(s, STATS_PROC_PEER), stats_entries(s, STATS_PROC_NAME),
+	       stats_entries(s, STATS_CLIENT_NAME), max_rss_mib(), base);
 	stats_free(s);
 	return 0;
 }
@@ -281,8 +300,8 @@ int main(int argc, char **argv)
 {
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "mix"))
 		return bench_mix((uint64_t)(atof(argv[2]) * 1e6), argc == 4 ? atof(argv[3]) : 0);
-	if (argc == 3 && !strcmp(argv[1], "flood"))
-		return bench_flood(strtoull(argv[2], NULL, 10));
-	fprintf(stderr, "usage: %s mix MILLIONS [AFFINITY] | flood NAMES\n", argv[0]);
+	if (argc == 3 && (!strcmp(argv[1], "flood") || !strcmp(argv[1], "full")))
+		return bench_flood(strtoull(argv[2], NULL, 10), !strcmp(argv[1], "full"));
+	fprintf(stderr, "usage: %s mix MILLIONS [AFFINITY] | flood NAMES | full NAMES\n", argv[0]);
 	return 2;
 }

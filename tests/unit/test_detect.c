@@ -668,7 +668,22 @@ static void test_json_record(void **state)
 		 "assert len(w['hour_of_week_utc']) == 168 and sum(w['hour_of_week_utc']) == 16\n"
 		 "assert w['utc'] == {'start_hour': 0, 'end_hour': 15, 'hours': 15, "
 		 "'share': 0.9375}, w['utc']\n"
-		 "assert r[4]['periodic']['median_interval_s'] == 3600\n");
+		 "assert r[4]['periodic']['median_interval_s'] == 3600\n"
+		 "c = [l for l in recs if l['type'] == 'case']\n"
+		 "assert len(c) == 1 and c[0]['rank'] == 1, c\n"
+		 "c = c[0]\n"
+		 "assert c['target'] == 'secret.example.org' and c['group'] == 'example.org', c\n"
+		 "assert [(f['kind'], f['target_kind']) for f in c['findings']] == [('mutual', "
+		 "'name'), ('mutual', 'domain'), ('time_window', 'name'), ('time_window', "
+		 "'domain'), ('periodic', 'name'), ('periodic', 'domain')], c['findings']\n"
+		 "assert c['client']['label'] == '10.9.9.9' and c['second_client'] is None\n"
+		 "assert c['lookups'] == 16 and c['share'] == 1 and c['repeat'] == 16, c\n"
+		 "assert c['score_parts']['exclusivity'] == 0.806392, c\n"
+		 "p = c['score_parts']\n"
+		 "want = 100 * p['exclusivity'] * (1 + p['concentration'] + p['episode'] + "
+		 "p['replacement']) / 4\n"
+		 "assert abs(c['score'] - want) <= 0.05, (c['score'], want)\n"
+		 "assert c['periodic']['median_interval_s'] == 3600 and c['replacement'] is None\n");
 	sink_close(&sk);
 	detect_free(d);
 }

@@ -418,6 +418,11 @@ static void test_times(void **state)
 	check_time("2026-01-01T00:00:00.Z", false, 0);
 	check_time("2026-01-01 00:00:00Z", false, 0);
 	check_time("1969-12-31T23:59:59Z", false, 0);
+	/* The last second 64-bit ns can hold, its last ns, and the next one. */
+	check_time("2554-07-21T23:34:33Z", true, 18446744073ULL * SEC);
+	check_time("2554-07-21T23:34:33.709551615Z", true, UINT64_MAX);
+	check_time("2554-07-21T23:34:33.709551616Z", false, 0);
+	check_time("9999-12-31T23:59:59Z", false, 0);
 	check_time("2026-01-01T00:00:00Zjunk", false, 0);
 }
 

@@ -58,6 +58,9 @@ void detect_config_default(struct detect_config *cfg)
 		.min_lookups = 16,
 		.exclusive_share = 0.8,
 		.min_clients = 5,
+		.population_window_ns = 86400 * NS_PER_SEC,
+		.min_repeat = 3,
+		.min_spread = 3,
 		.min_hours = 2,
 		.periodic_score = DETSTAT_PERIODIC_SCORE,
 		.periodic_min_lookups = DETSTAT_PERIODIC_MIN_LOOKUPS,
@@ -376,7 +379,7 @@ static size_t fold_name(const struct dns_obs *o, char *out)
 	return n;
 }
 
-static void count_client(struct detect *d, uint64_t chash, const struct dns_obs *o)
+static struct dclient *count_client(struct detect *d, uint64_t chash, const struct dns_obs *o)
 {
 	bool created;
 	struct dclient *e =
@@ -392,6 +395,7 @@ static void count_client(struct detect *d, uint64_t chash, const struct dns_obs 
 		e->hours++;
 	e->last_hour = hour;
 	count(&e->h, o->ts_ns);
+	return e;
 }
 
 /* A target as one lookup counts it: text and hash, made once per lookup. */
@@ -408,8 +412,13 @@ static struct target_ref target_ref(const struct detect *d, uint8_t kind, const 
 	return (struct target_ref){kind, text, len, target_hash_len(d, kind, text, len)};
 }
 
-static void count_target(struct detect *d, uint64_t chash, const struct target_ref *ref,
-			 uint64_t id, uint64_t ts_ns)
+/*
+ * One lookup of a target by a client; first_of_name: the client had not
+ * looked up this name before (as far as the pairs table remembers). Returns
+ * the pair.
+ */
+static struct dpair *count_target(struct detect *d, uint64_t chash, const struct target_ref *ref,
+				  uint64_t id, uint64_t ts_ns, bool first_of_name)
 {
 	bool new_target, created;
 	struct dtarget *t = (struct dtarget *)entry(
@@ -432,7 +441,9 @@ static void count_target(struct detect *d, uint64_t chash, const struct target_r
 	p->recent_ns[p->recent_next] = ts_ns;
 	p->recent_next = (p->recent_next + 1) % DETECT_RECENT;
 	count(&p->h, ts_ns);
+	p->names += first_of_name;
 	pair_time(d, p, slot, ts_ns);
+	return p;
 }
 
 /* The same query id to the same name from the same client within 1 s of a recent lookup. */
@@ -555,6 +566,9 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 {
 	uint64_t chash = client_hash(d, o);
 	struct target_ref t;
+	struct dclient *c;
+	struct dpair *np;
+	bool first;
 
 	if (is_retransmission(d, chash, name, o))
 		return;
@@ -563,12 +577,16 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 	if (!d->first_ns)
 		d->first_ns = o->ts_ns;
 	d->last_ns = o->ts_ns;
-	count_client(d, chash, o);
-	count_target(d, chash, name, o->id, o->ts_ns);
+	c = count_client(d, chash, o);
+	np = count_target(d, chash, name, o->id, o->ts_ns, false);
+	np->names = 1;
+	/* A name pair of one lookup: this is the client's first lookup of the name. */
+	first = np->h.lookups == 1;
+	c->first_contacts += first;
 	if (domain_ref(d, name, &t))
-		count_target(d, chash, &t, o->id, o->ts_ns);
+		count_target(d, chash, &t, o->id, o->ts_ns, first);
 	if (peer_ref(d, o, &t))
-		count_target(d, chash, &t, o->id, o->ts_ns);
+		count_target(d, chash, &t, o->id, o->ts_ns, first);
 }
 
 void detect_add(struct detect *d, const struct dns_obs *o)

@@ -52,6 +52,10 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 #define DETECT_CGROUP_MAX      192
 #define DETECT_TARGET_ADDRS    4 /* answer addresses kept per target (replacement) */
 #define DETECT_DOMINANT_SHARE  0.5 /* a client with more of all lookups is the traffic */
+/* --min-spread counts time slices of the session's span / DETECT_SPREAD_SLICES (>= 1 ms). */
+#define DETECT_SPREAD_SLICES 1000
+/* A client whose lookups are mostly first lookups of a name is "one-off" (spam filter, crawler). */
+#define DETECT_ONE_OFF_SHARE 0.5
 /* Finding identities remembered for detect_findings_new (a set of 64-bit hashes). */
 #define DETECT_WRITTEN_MAX   16384
 #define DETECT_WRITTEN_SLOTS (2 * DETECT_WRITTEN_MAX) /* 256 KiB */
@@ -63,6 +67,9 @@ struct detect_config {
 	uint64_t min_lookups; /* --min-lookups (16) */
 	double exclusive_share; /* --exclusive-share (0.8) */
 	uint64_t min_clients; /* --min-clients (5) */
+	uint64_t population_window_ns; /* --population-window: the span judged, at least (1 day) */
+	double min_repeat; /* --min-repeat: a pair's lookups per distinct name (3) */
+	unsigned int min_spread; /* --min-spread: distinct time slices of a pair's lookups (3) */
 	unsigned int min_hours; /* exclusive_client: distinct active hours (2) */
 	double periodic_score; /* DETSTAT_PERIODIC_SCORE */
 	uint64_t periodic_min_lookups; /* DETSTAT_PERIODIC_MIN_LOOKUPS */
@@ -162,6 +169,9 @@ struct detect_finding {
 	uint64_t pair_lookups;
 	uint64_t pair_first_ns, pair_last_ns;
 	double npmi;
+	double pair_repeat; /* the pair's lookups per distinct name */
+	unsigned int pair_spread; /* distinct slices (of DETECT_SPREAD_SLICES) with its lookups */
+	double client_one_off_share; /* the client's lookups that were its first of a name */
 	uint64_t total_lookups; /* all lookups of the session */
 	uint64_t examples[DETECT_EXAMPLES]; /* the pair's last lookups, oldest first */
 	size_t nexamples;
@@ -191,6 +201,16 @@ typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
  * number of findings, or -ENOMEM.
  */
 int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx);
+
+struct detect_case;
+typedef void (*detect_case_fn)(void *ctx, const struct detect_case *c);
+/*
+ * detect_findings, then the findings grouped into cases (analysis/detect_case.h),
+ * best score first, each given to case_fn (NULL: none). Returns the number
+ * of findings, or -ENOMEM.
+ */
+int detect_findings_and_cases(struct detect *d, detect_finding_fn fn, detect_case_fn case_fn,
+			      void *ctx);
 
 /*
  * The same for an --interval close: only the findings whose identity

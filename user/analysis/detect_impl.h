@@ -40,6 +40,7 @@ struct dclient {
 	struct detect_client id;
 	uint64_t last_hour; /* absolute hour of the last lookup */
 	unsigned int hours; /* distinct absolute hours with lookups */
+	uint64_t first_contacts; /* lookups that were the first of their name by this client */
 };
 
 /*
@@ -60,6 +61,7 @@ struct dtarget {
 struct dpair {
 	struct ehead h;
 	uint64_t chash, thash;
+	uint64_t names; /* distinct names: lookups that were the client's first of their name */
 	uint8_t tkind;
 	uint8_t recent_next; /* next slot of recent_* to overwrite */
 	uint16_t recent_id[DETECT_RECENT]; /* the last lookups' ids and times, */

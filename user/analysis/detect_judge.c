@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "analysis/detect_case.h"
 #include "analysis/detect_impl.h"
 #include "lib/hash.h"
 
@@ -92,12 +93,99 @@ static size_t count_below(const uint64_t *v, size_t n, uint64_t x)
  * but those that started after last and those that ended before first,
  * two disjoint sets, counted by binary search in the sorted spans.
  */
-static uint64_t active_clients(const struct judge *j, uint64_t first_ns, uint64_t last_ns)
+static uint64_t clients_between(const struct judge *j, uint64_t first_ns, uint64_t last_ns)
 {
 	size_t late = j->nclients - count_below(j->client_first, j->nclients, last_ns + 1);
 	size_t gone = count_below(j->client_last, j->nclients, first_ns);
 
 	return j->nclients - late - gone;
+}
+
+/* The pair's timestamps, oldest first; returns how many (all kept, at most DETSTAT_TS_MAX). */
+static size_t pair_timestamps(const struct ddetail *dt, uint64_t *out)
+{
+	for (uint32_t k = 0; k < dt->nts; k++)
+		out[k] = dt->ts[(dt->head + DETSTAT_TS_MAX - dt->nts + k) % DETSTAT_TS_MAX];
+	return dt->nts;
+}
+
+/*
+ * The population of a target (or client) active from first to last: the
+ * span widened, around its middle, to at least --population-window, so
+ * that a burst of a few milliseconds is judged among the clients of its
+ * hour or day (all of a short session's), not among those of its burst.
+ */
+static uint64_t active_clients(const struct judge *j, uint64_t first_ns, uint64_t last_ns)
+{
+	uint64_t span = last_ns - first_ns, w = j->d->cfg.population_window_ns;
+
+	if (span < w) {
+		uint64_t pad = (w - span) / 2;
+
+		first_ns = first_ns > pad ? first_ns - pad : 0;
+		last_ns = last_ns < UINT64_MAX - pad ? last_ns + pad : UINT64_MAX;
+	}
+	return clients_between(j, first_ns, last_ns);
+}
+
+/* The session's span cut into DETECT_SPREAD_SLICES slices (at least 1 ms each). */
+static uint64_t spread_slice_ns(const struct detect *d)
+{
+	uint64_t slice = (d->last_ns - d->first_ns) / DETECT_SPREAD_SLICES;
+
+	return slice > NS_PER_MSEC ? slice : NS_PER_MSEC;
+}
+
+/*
+ * Distinct slices holding the pair's lookups (of those kept: its last
+ * DETSTAT_TS_MAX with a time record, else its first ones and its last),
+ * counted up to `enough`.
+ */
+static unsigned int pair_spread(const struct detect *d, const struct dpair *p, unsigned int enough)
+{
+	uint64_t ts[DETSTAT_TS_MAX], slice = spread_slice_ns(d), prev = UINT64_MAX;
+	size_t n = 0;
+	unsigned int spread = 0;
+
+	if (p->detail != NO_DETAIL) {
+		n = pair_timestamps(&d->details[p->detail], ts);
+	} else {
+		for (uint64_t k = 0; k < p->h.lookups && k < DETECT_DETAIL_MIN - 1; k++)
+			ts[n++] = p->early[k];
+		ts[n++] = p->h.last_ns;
+	}
+	for (size_t k = 0; k < n && spread < enough; k++) {
+		uint64_t s = (ts[k] - d->first_ns) / slice;
+
+		spread += s != prev;
+		prev = s;
+	}
+	return spread;
+}
+
+/* Lookups per distinct name: 1 for a client that never returns to a name. */
+static double pair_repeat(const struct dpair *p)
+{
+	return (double)p->h.lookups / (double)(p->names ? p->names : 1);
+}
+
+/*
+ * Repeated contact: the client came back to the same names (--min-repeat
+ * lookups per name), at --min-spread distinct times of the session. Many
+ * names under one domain once each (a mail filter checking senders, a
+ * crawler) is not a relationship with that domain.
+ */
+static bool repeated_contact(const struct detect *d, const struct dpair *p)
+{
+	return pair_repeat(p) >= d->cfg.min_repeat &&
+	       pair_spread(d, p, d->cfg.min_spread) >= d->cfg.min_spread;
+}
+
+/* The pairs a verdict rests on (the top one, and the second with top_two) came back. */
+static bool side_repeated(const struct detect *d, const struct detect_side *s,
+			  const struct dpair *top, const struct dpair *second)
+{
+	return repeated_contact(d, top) && (!s->top_two || repeated_contact(d, second));
 }
 
 /*
@@ -242,6 +330,9 @@ static void pair_figures(const struct detect *d, struct detect_finding *f, const
 	f->pair_first_ns = p->h.first_ns;
 	f->pair_last_ns = p->h.last_ns;
 	f->npmi = detstat_npmi(p->h.lookups, c->h.lookups, t->h.lookups, d->total);
+	f->pair_repeat = pair_repeat(p);
+	f->pair_spread = pair_spread(d, p, DETECT_SPREAD_SLICES);
+	f->client_one_off_share = (double)c->first_contacts / (double)c->h.lookups;
 	if (dt) {
 		size_t n = dt->nts < DETECT_EXAMPLES ? dt->nts : DETECT_EXAMPLES;
 
@@ -284,7 +375,7 @@ static void judge_target(struct judge *j, struct dpair **g, size_t ng, struct ve
 	top = find_client(d, g[0]->chash);
 	if (!top || dominant(d, top))
 		return;
-	v->exclusive = side_support(j, &v->side);
+	v->exclusive = side_support(j, &v->side) && side_repeated(d, &v->side, g[0], v->second);
 	v->side.exclusive = v->exclusive;
 }
 
@@ -303,7 +394,7 @@ static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct ve
 	v->side.active_hours = c->hours;
 	if (c->hours < d->cfg.min_hours || dominant(d, c))
 		return;
-	v->exclusive = side_support(j, &v->side);
+	v->exclusive = side_support(j, &v->side) && side_repeated(d, &v->side, g[0], v->second);
 	v->side.exclusive = v->exclusive;
 }
 
@@ -429,14 +520,6 @@ static int judge_exclusive(struct judge *j)
 
 /* ---- time windows and periodicity --------------------------------------- */
 
-/* The pair's timestamps, oldest first; returns how many (all kept, at most DETSTAT_TS_MAX). */
-static size_t pair_timestamps(const struct ddetail *dt, uint64_t *out)
-{
-	for (uint32_t k = 0; k < dt->nts; k++)
-		out[k] = dt->ts[(dt->head + DETSTAT_TS_MAX - dt->nts + k) % DETSTAT_TS_MAX];
-	return dt->nts;
-}
-
 /*
  * The week in a zone's local time: exact from the timestamps when every
  * lookup of the histogram is still kept, else the UTC histogram shifted by
@@ -548,7 +631,7 @@ static void judge_periodic(struct judge *j)
 		size_t n;
 
 		if (p->tkind == DETECT_T_PEER || p->detail == NO_DETAIL ||
-		    p->h.lookups < periodic_support(j, p))
+		    p->h.lookups < periodic_support(j, p) || pair_repeat(p) < d->cfg.min_repeat)
 			continue;
 		n = pair_timestamps(&d->details[p->detail], ts);
 		if (detstat_periodicity(ts, n, d->cfg.periodic_min_lookups, &per) ||
@@ -862,7 +945,24 @@ static int collect_pairs(struct judge *j)
 	return 0;
 }
 
+/* A name's registered domain (a suffix of it), or the target's own text. */
+static const char *case_group(void *ctx, enum detect_target_kind kind, const char *text)
+{
+	const struct detect *d = ctx;
+	const char *domain = kind == DETECT_T_NAME && d->psl
+				     ? psl_registrable_domain(d->psl, text)
+				     : NULL;
+
+	return domain && *domain ? domain : text;
+}
+
 int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
+{
+	return detect_findings_and_cases(d, fn, NULL, ctx);
+}
+
+int detect_findings_and_cases(struct detect *d, detect_finding_fn fn, detect_case_fn case_fn,
+			      void *ctx)
 {
 	struct judge j = {.d = d};
 	int ret;
@@ -890,6 +990,12 @@ int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx)
 		for (size_t i = 0; i < j.nout; i++)
 			fn(ctx, &j.out[i]);
 		ret = (int)j.nout;
+	}
+	if (ret >= 0 && case_fn) {
+		struct detect_case_session s = {d->first_ns, d->last_ns, case_group, d};
+		int nc = detect_cases(j.out, j.nout, &s, case_fn, ctx);
+
+		ret = nc < 0 ? nc : ret;
 	}
 	free(j.pairs);
 	free(j.reported);

@@ -57,6 +57,14 @@ static void usage(FILE *f)
 		"(0.8)\n"
 		"      --min-clients N     findings: clients active at the same time "
 		"(default 5)\n"
+		"      --population-window SECONDS  findings: the time around a target "
+		"in which\n"
+		"                          --min-clients are counted, at least (86400)\n"
+		"      --min-repeat F      findings: a pair's lookups per distinct name "
+		"(3)\n"
+		"      --min-spread N      findings: a pair's lookups in N of the "
+		"session's\n"
+		"                          1000 time slices (3)\n"
 		"      --tz ZONE[,ZONE..]  time_window: local windows in these tzdata "
 		"zones\n"
 		"      --business-hours HH-HH  time_window: local business hours "
@@ -128,7 +136,8 @@ static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint6
 	return v;
 }
 
-static double parse_seconds(const char *opt, const char *arg)
+/* A positive number up to 1e9 (what: "seconds" in the error, or ""). */
+static double parse_positive(const char *opt, const char *arg, const char *what)
 {
 	char *end;
 	double v;
@@ -136,11 +145,16 @@ static double parse_seconds(const char *opt, const char *arg)
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9) {
-		fprintf(stderr, "dnssnoop: %s: '%s' is not a positive number of seconds\n", opt,
-			arg);
+		fprintf(stderr, "dnssnoop: %s: '%s' is not a positive number%s%s\n", opt, arg,
+			*what ? " of " : "", what);
 		exit(2);
 	}
 	return v;
+}
+
+static double parse_seconds(const char *opt, const char *arg)
+{
+	return parse_positive(opt, arg, "seconds");
 }
 
 enum long_only {
@@ -166,6 +180,9 @@ enum long_only {
 	OPT_BUSINESS_HOURS,
 	OPT_SILENCE,
 	OPT_REPLACEMENT_WINDOW,
+	OPT_POPULATION_WINDOW,
+	OPT_MIN_REPEAT,
+	OPT_MIN_SPREAD,
 	OPT_HOOK,
 	OPT_TC_ATTACH,
 };
@@ -202,6 +219,9 @@ static const struct option long_options[] = {
 	{"business-hours", required_argument, NULL, OPT_BUSINESS_HOURS},
 	{"silence", required_argument, NULL, OPT_SILENCE},
 	{"replacement-window", required_argument, NULL, OPT_REPLACEMENT_WINDOW},
+	{"population-window", required_argument, NULL, OPT_POPULATION_WINDOW},
+	{"min-repeat", required_argument, NULL, OPT_MIN_REPEAT},
+	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -319,6 +339,17 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	case OPT_REPLACEMENT_WINDOW:
 		o->detect.replacement_window_ns =
 			(uint64_t)(parse_seconds("--replacement-window", arg) * 1e9);
+		return true;
+	case OPT_POPULATION_WINDOW:
+		o->detect.population_window_ns =
+			(uint64_t)(parse_seconds("--population-window", arg) * 1e9);
+		return true;
+	case OPT_MIN_REPEAT:
+		o->detect.min_repeat = parse_positive("--min-repeat", arg, "");
+		return true;
+	case OPT_MIN_SPREAD:
+		o->detect.min_spread =
+			(unsigned int)parse_uint("--min-spread", arg, 1, DETECT_SPREAD_SLICES);
 		return true;
 	}
 	return false;
@@ -487,6 +518,9 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_BUSINESS_HOURS:
 		case OPT_SILENCE:
 		case OPT_REPLACEMENT_WINDOW:
+		case OPT_POPULATION_WINDOW:
+		case OPT_MIN_REPEAT:
+		case OPT_MIN_SPREAD:
 			parse_detect_option(o, c, optarg);
 			break;
 		case 'v':

@@ -165,7 +165,8 @@ bool fmt_parse_time(const char *s, size_t len, uint64_t *ns)
 	if (!parse_offset(s + i, len - i, &east))
 		return false;
 	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - east;
-	if (secs < 0)
+	/* Before 1970 or past 2554-07-21T23:34:33Z: not a time in 64-bit ns. */
+	if (secs < 0 || (uint64_t)secs > (UINT64_MAX - frac) / NS_PER_SEC)
 		return false;
 	*ns = (uint64_t)secs * NS_PER_SEC + frac;
 	return true;

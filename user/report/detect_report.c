@@ -4,11 +4,13 @@
  * docs/detection.md for the fields.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/detect_case.h"
 #include "lib/fmt.h"
 #include "report/detect_report.h"
 
@@ -267,6 +269,9 @@ static void json_thresholds(struct jbuf *j, const struct detect_config *cfg, enu
 		JBUF_KV_U64(j, "min_lookups", cfg->min_lookups);
 		KV_DOUBLE(j, "exclusive_share", cfg->exclusive_share);
 		JBUF_KV_U64(j, "min_clients", cfg->min_clients);
+		KV_DOUBLE(j, "population_window_s", (double)cfg->population_window_ns / NS_PER_SEC);
+		KV_DOUBLE(j, "min_repeat", cfg->min_repeat);
+		JBUF_KV_U64(j, "min_spread", cfg->min_spread);
 		JBUF_KV_U64(j, "min_hours", cfg->min_hours);
 		KV_DOUBLE(j, "dominant_share", DETECT_DOMINANT_SHARE);
 		break;
@@ -300,6 +305,9 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 	JBUF_KEY(j, "last_seen");
 	fmt_json_time(j, f->pair_last_ns);
 	KV_DOUBLE(j, "npmi", f->npmi);
+	KV_DOUBLE(j, "repeat", f->pair_repeat);
+	JBUF_KV_U64(j, "spread", f->pair_spread);
+	KV_DOUBLE(j, "client_one_off_share", f->client_one_off_share);
 	JBUF_KV_U64(j, "total_lookups", f->total_lookups);
 	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET)
 		json_by_target(j, f);
@@ -394,15 +402,231 @@ static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 		output_text_line(r->out, l->buf, l->len);
 }
 
+/* ---- cases ------------------------------------------------------------ */
+
+static void json_case_score(struct jbuf *j, const struct detect_case *c)
+{
+	KV_DOUBLE(j, "score", round(c->score * 10) / 10);
+	JBUF_KEY(j, "score_parts");
+	jbuf_obj_begin(j);
+	KV_DOUBLE(j, "exclusivity", c->parts.exclusivity);
+	KV_DOUBLE(j, "concentration", c->parts.concentration);
+	KV_DOUBLE(j, "episode", c->parts.episode);
+	KV_DOUBLE(j, "replacement", c->parts.replacement);
+	KV_DOUBLE(j, "one_off_share", c->parts.one_off_share);
+	jbuf_obj_end(j);
+}
+
+/* The figures of the relationship: those of the finding that leads it. */
+static void json_case_figures(struct jbuf *j, const struct detect_case *c)
+{
+	const struct detect_finding *f = c->lead;
+	const struct detect_side *s = f->kind == DETECT_EXCLUSIVE_CLIENT ? &f->by_client
+									  : &f->by_target;
+
+	JBUF_KV_U64(j, "lookups", f->pair_lookups);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET ||
+	    f->kind == DETECT_EXCLUSIVE_CLIENT) {
+		JBUF_KV_STR(j, "share_of", f->kind == DETECT_EXCLUSIVE_CLIENT ? "client" : "target");
+		KV_DOUBLE(j, "share", s->top_two ? s->top_share + s->second_share : s->top_share);
+		KV_DOUBLE(j, "wilson_lower", s->top_two ? s->wilson_lower_top_two : s->wilson_lower);
+		JBUF_KV_U64(j, "parties", s->distinct);
+		JBUF_KV_U64(j, "active_clients", s->active_clients);
+	} else {
+		JBUF_KV_NULL(j, "share_of");
+		JBUF_KV_NULL(j, "share");
+		JBUF_KV_NULL(j, "wilson_lower");
+		JBUF_KV_NULL(j, "parties");
+		JBUF_KV_NULL(j, "active_clients");
+	}
+	KV_DOUBLE(j, "repeat", f->pair_repeat);
+	JBUF_KV_U64(j, "spread", f->pair_spread);
+	JBUF_KEY(j, "first_seen");
+	fmt_json_time(j, c->first_ns);
+	JBUF_KEY(j, "last_seen");
+	fmt_json_time(j, c->last_ns);
+}
+
+static void json_case_findings(struct jbuf *j, const struct detect_case *c)
+{
+	JBUF_KEY(j, "findings");
+	jbuf_arr_begin(j);
+	for (size_t i = 0; i < c->nfindings; i++) {
+		const struct detect_finding *f = c->findings[i];
+
+		jbuf_obj_begin(j);
+		JBUF_KV_STR(j, "kind", detect_kind_name(f->kind));
+		JBUF_KV_STR(j, "target_kind", detect_target_kind_name(f->target_kind));
+		JBUF_KV_STR(j, "target", f->target);
+		jbuf_obj_end(j);
+	}
+	jbuf_arr_end(j);
+}
+
+static void json_case(struct report_ctx *r, const struct detect_case *c)
+{
+	struct jbuf *j = output_begin_record(r->out, "case");
+
+	if (!j)
+		return;
+	JBUF_KV_STR(j, "scope", "total");
+	JBUF_KV_U64(j, "rank", c->rank);
+	json_case_score(j, c);
+	JBUF_KEY(j, "client");
+	json_client(j, c->client);
+	JBUF_KEY(j, "second_client");
+	json_client(j, c->second_client);
+	KV_DOUBLE(j, "client_one_off_share", c->lead->client_one_off_share);
+	JBUF_KV_STR(j, "target_kind", detect_target_kind_name(c->target_kind));
+	JBUF_KV_STR(j, "target", c->target);
+	JBUF_KV_STR(j, "group", c->group);
+	json_case_figures(j, c);
+	if (c->window)
+		json_time_window(j, c->window);
+	else
+		JBUF_KV_NULL(j, "time_window");
+	if (c->periodic)
+		json_periodic(j, c->periodic);
+	else
+		JBUF_KV_NULL(j, "periodic");
+	if (c->replacement)
+		json_replacement(j, c->replacement);
+	else
+		JBUF_KV_NULL(j, "replacement");
+	JBUF_KEY(j, "examples");
+	jbuf_arr_begin(j);
+	for (size_t i = 0; i < c->lead->nexamples; i++)
+		fmt_json_time(j, c->lead->examples[i]);
+	jbuf_arr_end(j);
+	json_case_findings(j, c);
+	output_end_record(r->out);
+}
+
+static void text_out(struct report_ctx *r)
+{
+	if (!r->line.failed)
+		output_text_line(r->out, r->line.buf, r->line.len);
+	jbuf_reset(&r->line);
+}
+
+static void text_case_head(struct report_ctx *r, const struct detect_case *c)
+{
+	const struct detect_finding *f = c->lead;
+	const struct detect_side *s = f->kind == DETECT_EXCLUSIVE_CLIENT ? &f->by_client
+									  : &f->by_target;
+	struct jbuf *l = &r->line;
+
+	text_printf(l, "case %zu  score %.1f  %s -> %s %s", c->rank, c->score, c->client->label,
+		    detect_target_kind_name(c->target_kind), c->target);
+	if (strcmp(c->group, c->target))
+		text_printf(l, " (%s)", c->group);
+	text_out(r);
+	if (c->second_client)
+		text_printf(l, "  with      %s", c->second_client->label);
+	if (c->second_client)
+		text_out(r);
+	text_printf(l, "  what      %llu lookups, %.2f per name, in %u of 1000 slices of the session",
+		    (unsigned long long)f->pair_lookups, f->pair_repeat, f->pair_spread);
+	if (f->kind == DETECT_MUTUAL || f->kind == DETECT_EXCLUSIVE_TARGET ||
+	    f->kind == DETECT_EXCLUSIVE_CLIENT)
+		text_printf(l, "; %.1f %% of the %s's %llu (Wilson >= %.3f), %llu clients around",
+			    100 * (s->top_two ? s->top_share + s->second_share : s->top_share),
+			    f->kind == DETECT_EXCLUSIVE_CLIENT ? "client" : "target",
+			    (unsigned long long)s->lookups,
+			    s->top_two ? s->wilson_lower_top_two : s->wilson_lower,
+			    (unsigned long long)s->active_clients);
+	text_out(r);
+}
+
+static void text_case_when(struct report_ctx *r, const struct detect_case *c)
+{
+	struct jbuf *l = &r->line;
+	char first[FMT_RFC3339_LEN + 1], last[FMT_RFC3339_LEN + 1];
+	const struct detect_time_window *w = c->window;
+
+	fmt_time(first, c->first_ns);
+	fmt_time(last, c->last_ns);
+	first[FMT_RFC3339_LEN] = last[FMT_RFC3339_LEN] = 0;
+	text_printf(l, "  when      %s .. %s", first, last);
+	if (w) {
+		text_printf(l, "; UTC %02u-%02u (%u h) against %u h for all traffic%s",
+			    w->utc.start, (w->utc.start + w->utc.len) % 24, w->utc.len,
+			    w->baseline.len, w->concentrated ? ": concentrated" : "");
+		for (size_t i = 0; i < w->nzones; i++)
+			text_printf(l, "; %s %02u-%02u%s", w->zones[i].zone,
+				    w->zones[i].res.window.start,
+				    (w->zones[i].res.window.start + w->zones[i].res.window.len) %
+					    24,
+				    w->zones[i].res.business ? " business hours" : "");
+	}
+	text_out(r);
+}
+
+static void text_case_rest(struct report_ctx *r, const struct detect_case *c)
+{
+	struct jbuf *l = &r->line;
+	const struct detect_finding *f = c->lead;
+
+	if (c->periodic)
+		text_printf(l, "  regular   every %.1f s (score %.2f)", c->periodic->median_s,
+			    c->periodic->score);
+	else
+		text_printf(l, "  regular   no");
+	text_out(r);
+	if (c->replacement) {
+		text_printf(l, "  replaced  %s -> %s after %.1f days (%s; weighted Jaccard %.2f)",
+			    c->replacement->old_target, c->replacement->new_target,
+			    (double)c->replacement->gap_ns / (86400.0 * NS_PER_SEC),
+			    c->replacement->nxdomain ? "NXDOMAIN" : "silent",
+			    c->replacement->overlap.weighted_jaccard);
+		text_out(r);
+	}
+	if (f->client_one_off_share >= DETECT_ONE_OFF_SHARE) {
+		text_printf(l, "  client    %.0f %% of its lookups are its first of a name: a resolver, "
+			       "mail filter or crawler",
+			    100 * f->client_one_off_share);
+		text_out(r);
+	}
+	text_printf(l, "  evidence ");
+	for (size_t i = 0; i < f->nexamples; i++) {
+		char t[FMT_RFC3339_LEN + 1];
+
+		fmt_time(t, f->examples[i]);
+		t[FMT_RFC3339_LEN] = 0;
+		text_printf(l, " %s", t);
+	}
+	text_out(r);
+	text_printf(l, "  findings ");
+	for (size_t i = 0; i < c->nfindings; i++)
+		text_printf(l, "%s %s %s", i ? "," : "", detect_kind_name(c->findings[i]->kind),
+			    detect_target_kind_name(c->findings[i]->target_kind));
+	text_out(r);
+}
+
+static void report_case(void *ctx, const struct detect_case *c)
+{
+	struct report_ctx *r = ctx;
+
+	if (output_format_of(r->out) != OUTPUT_TEXT) {
+		json_case(r, c);
+		return;
+	}
+	jbuf_reset(&r->line);
+	text_case_head(r, c);
+	text_case_when(r, c);
+	text_case_rest(r, c);
+}
+
+/* Text at the end: the cases alone (the findings are in the JSON). */
 static void report_one(void *ctx, const struct detect_finding *f)
 {
 	struct report_ctx *r = ctx;
 
 	r->written++;
-	if (output_format_of(r->out) == OUTPUT_TEXT)
-		text_finding(r, f);
-	else
+	if (output_format_of(r->out) != OUTPUT_TEXT)
 		json_finding(r, f);
+	else if (r->interval)
+		text_finding(r, f);
 }
 
 static int report(struct detect *d, struct output *out, bool interval)
@@ -415,7 +639,7 @@ static int report(struct detect *d, struct output *out, bool interval)
 	if (jbuf_init(&r.line, 1024))
 		return -ENOMEM;
 	ret = interval ? detect_findings_new(d, report_one, &r)
-		       : detect_findings(d, report_one, &r);
+		       : detect_findings_and_cases(d, report_one, report_case, &r);
 	jbuf_free(&r.line);
 	return ret < 0 ? ret : r.written;
 }

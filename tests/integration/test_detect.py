@@ -44,6 +44,7 @@ exits 1 if a case failed.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -488,16 +489,27 @@ def test_interval_findings(sc):
 
 
 def test_text_format(sc):
-    """--format text: one line per finding."""
+    """--format text: the cases as a report read top to bottom, in the JSON's
+    order, each saying who, what, when, how regular and what replaced it."""
     path, key = sc.small()
     lines, _ = dnssnoop(path, "--no-events", "--format", "text", "--tz", ZONES)
-    fl = [line for line in lines if line.startswith("finding ")]
-    check(len(fl) == len(expected(key)), "text: %d finding lines, want %d", len(fl),
-          len(expected(key)))
-    check(fl[0].startswith("finding mutual name update.beacon-example.net client 10.1.255.66 "
-                           "lookups 865 "), "first line %s", fl[0])
-    check(any("Europe/Moscow 09-17 business-hours" in line and "concentrated" in line
-              for line in fl), "no business-hours window line: %s", fl)
+    recs, _ = dnssnoop(path, "--no-events", "--tz", ZONES)
+    cases = [r for r in recs if r["type"] == "case"]
+    heads = [line for line in lines if line.startswith("case ")]
+    check(len(cases) >= 3 and len(heads) == len(cases), "text: %d cases, JSON %d",
+          len(heads), len(cases))
+    for n, (line, c) in enumerate(zip(heads, cases), 1):
+        check(line.startswith("case %d  score %.1f  %s -> %s %s" % (
+            n, c["score"], c["client"]["label"], c["target_kind"], c["target"])),
+            "case line %d: %r, JSON %s", n, line, c)
+    check(not [line for line in lines if line.startswith("finding ")],
+          "finding lines in the text report")
+    text = "\n".join(lines)
+    check("Europe/Moscow 09-17 business hours" in text and ": concentrated" in text,
+          "no business-hours window: %s", text[:3000])
+    check(re.search(r"regular   every 29\d\.\d s", text), "no beacon rhythm: %s", text[:3000])
+    check("replaced  mail1.replaced-example.co.uk -> mail2.successor-example.com after 3.0 days"
+          in text, "no replacement line: %s", text[:3000])
 
 
 CASES = [test_planted_found_and_nothing_else, test_exclusive_pair_figures,

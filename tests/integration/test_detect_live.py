@@ -4,6 +4,8 @@ programs resolve names through nsd while the tracer runs; one of them
 ("lonely") keeps resolving a name that no other program resolves. The
 session must end with an exclusive_target finding naming that program for
 that name, and no finding about the five ordinary programs or their names.
+A second case is a one-shot session with a burst after everyone else is
+done: a case must name the burst's program and name.
 
 The programs are copies of tests/integration/dnsclient.py, each renamed
 with --comm (prctl), so the kernel knows them as six processes with six
@@ -74,7 +76,41 @@ def test_lonely_program_is_found(lab):
     check(not shared, "findings on shared names: %s", shared)
 
 
-CASES = [test_lonely_program_is_found]
+BURST, BURST_NAME = "burster", "burst-only.lab.test"
+DOZEN = ["www.lab.test,A,1", "mail.lab.test,MX,1", "txt.lab.test,TXT,1"] + [
+    "host%d.lab.test,A,1" % i for i in range(1, 10)]
+
+
+def test_burst_in_a_short_session(lab):
+    """A one-shot session: six programs look up a dozen ordinary names each and
+    are done; then one program looks up a name nobody else does 20 times in
+    under a second. The population around that burst is the session's (its own
+    milliseconds hold one client), so the session ends with a case naming the
+    program and the name, at the top, and no case about the others."""
+    t = lab.tracer(["--cgroup", lab.cgroup, "--no-events", "--top", "0"])
+    procs = [client(lab, c, DOZEN, 0.15) for c in ORDINARY + ["ordinary6"]]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0 and "timeouts 0" in out, "client failed: %s %s", out, err)
+    burst = client(lab, BURST, ["%s,A,20" % BURST_NAME], 0.02)
+    out, err = burst.communicate(timeout=60)
+    check(burst.returncode == 0 and "timeouts 0" in out, "burst failed: %s %s", out, err)
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1000:])
+    recs = [json.loads(line) for line in t.output().splitlines() if line]
+    cases = [r for r in recs if r["type"] == "case"]
+    check(cases, "no case at all; findings %s",
+          [r for r in recs if r["type"] == "finding"])
+    top = cases[0]
+    check(top["client"].get("comm") == BURST and top["client"].get("pid") == burst.pid
+          and top["target"] == BURST_NAME and top["lookups"] == 20,
+          "the top case is not %s -> %s (20 lookups): %s", BURST, BURST_NAME, top)
+    check(top["active_clients"] >= 7, "population %s: the six others not counted",
+          top["active_clients"])
+    others = [c for c in cases if c["client"].get("comm") != BURST]
+    check(not others, "cases about other programs: %s", others)
+
+
+CASES = [test_lonely_program_is_found, test_burst_in_a_short_session]
 
 
 def main(argv):

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "analysis/detect.h"
+#include "report/detect_report.h"
 #include "testutil.h"
 
 #define S	  1000000000ULL
@@ -38,7 +39,7 @@ struct got {
 		char second_client[320];
 		struct detect_side by_target, by_client;
 		uint64_t pair_lookups, total;
-		double npmi;
+		double npmi, repeat, one_off;
 		bool has_window;
 		struct detect_time_window window;
 		struct detstat_periodic periodic;
@@ -64,6 +65,8 @@ static void collect(void *ctx, const struct detect_finding *f)
 	g->f[g->n].pair_lookups = f->pair_lookups;
 	g->f[g->n].total = f->total_lookups;
 	g->f[g->n].npmi = f->npmi;
+	g->f[g->n].repeat = f->pair_repeat;
+	g->f[g->n].one_off = f->client_one_off_share;
 	g->f[g->n].has_window = f->window != NULL;
 	if (f->window)
 		g->f[g->n].window = *f->window;
@@ -187,6 +190,107 @@ static void test_sixteen_of_sixteen_is_mutual(void **state)
 		assert_int_equal(g->f[i].pair_lookups, 16);
 	}
 	detect_free(d);
+}
+
+static struct detect *new_detect_cfg(unsigned int kinds, uint64_t population_window_ns,
+				     unsigned int min_spread)
+{
+	struct detect_config cfg;
+	struct detect *d;
+
+	detect_config_default(&cfg);
+	cfg.kinds = kinds;
+	cfg.max_entries = 1024;
+	cfg.population_window_ns = population_window_ns;
+	cfg.min_spread = min_spread;
+	d = detect_new(&cfg);
+	assert_non_null(d);
+	return d;
+}
+
+/*
+ * A mail filter's shape: 20 distinct names under one domain, once each, one
+ * an hour. The domain has 20 lookups, all from this client (Wilson 0.84),
+ * but 1 lookup per name: no finding. The same 20 lookups as 5 names 4
+ * times each (4 per name) are contact: the domain is exclusive.
+ */
+static void test_one_off_names_are_not_contact(void **state)
+{
+	char name[64];
+
+	(void)state;
+	for (int per = 1; per <= 4; per += 3) {
+		struct detect *d = new_detect(EXCLUSIVE_KINDS);
+		struct got *g;
+
+		population(d, 4);
+		for (int k = 0; k < 20; k++) {
+			snprintf(name, sizeof(name), "sender%d.bulkmail.example", k % (20 / per));
+			query(d, "10.9.9.9", name, (uint16_t)k, T0 + (uint64_t)k * HOUR);
+		}
+		g = judge(d);
+		if (per == 1) {
+			assert_int_equal(g->n, 0);
+		} else {
+			assert_int_equal(g->n, 1);
+			assert_int_equal(g->f[0].tkind, DETECT_T_DOMAIN);
+			assert_string_equal(g->f[0].target, "bulkmail.example");
+			assert_float_equal(g->f[0].repeat, 4.0, 1e-12);
+			assert_float_equal(g->f[0].one_off, 5.0 / 20, 1e-12);
+		}
+		detect_free(d);
+	}
+}
+
+/*
+ * 20 lookups within one second of a ten-day session lie in one of its 1000
+ * slices (about 14 min each): one event, no finding; --min-spread 1 takes it.
+ */
+static void test_burst_in_one_slice(void **state)
+{
+	(void)state;
+	for (int spread = 3; spread >= 1; spread -= 2) {
+		struct detect *d = new_detect_cfg(EXCLUSIVE_KINDS, 86400 * S, (unsigned int)spread);
+
+		char addr[32];
+
+		population(d, 4);
+		for (int c = 0; c < 4; c++) { /* the others around the burst, and at the end */
+			snprintf(addr, sizeof(addr), "10.1.0.%d", 10 + c);
+			query(d, addr, "www.shared.net", (uint16_t)c, T0 + 5 * 24 * HOUR + HOUR);
+		}
+		query(d, "10.1.0.10", "late.bg.net", 1, T0 + 10 * 24 * HOUR);
+		for (int k = 0; k < 20; k++)
+			query(d, "10.9.9.9", "burst.example.org", (uint16_t)k,
+			      T0 + 5 * 24 * HOUR + (uint64_t)k * (S / 20));
+		assert_int_equal(judge(d)->n, spread == 3 ? 0 : 2);
+		detect_free(d);
+	}
+}
+
+/*
+ * The population is counted around the target, over at least
+ * --population-window: four clients active in the first hour, the client's
+ * 16 lookups one a minute ten hours later. A day's window sees all five;
+ * a 1 s window sees the client alone.
+ */
+static void test_population_window(void **state)
+{
+	(void)state;
+	for (int wide = 1; wide >= 0; wide--) {
+		struct detect *d = new_detect_cfg(EXCLUSIVE_KINDS, wide ? 86400 * S : S, 3);
+		char addr[32];
+
+		for (int c = 0; c < 20; c++) {
+			snprintf(addr, sizeof(addr), "10.1.0.%d", 10 + c % 4);
+			query(d, addr, "www.shared.net", (uint16_t)c, T0 + (uint64_t)c * 10 * S);
+		}
+		for (int k = 0; k < 16; k++)
+			query(d, "10.9.9.9", "secret.example.org", (uint16_t)k,
+			      T0 + 10 * HOUR + (uint64_t)k * 60 * S);
+		assert_int_equal(judge(d)->n, wide ? 2 : 0);
+		detect_free(d);
+	}
 }
 
 /* 15 of 15: Wilson 0.796 < 0.8, nothing. */
@@ -952,6 +1056,9 @@ int main(void)
 		cmocka_unit_test(test_three_lookups_are_not_a_finding),
 		cmocka_unit_test(test_sixteen_of_sixteen_is_mutual),
 		cmocka_unit_test(test_fifteen_lookups_are_not_enough),
+		cmocka_unit_test(test_one_off_names_are_not_contact),
+		cmocka_unit_test(test_burst_in_one_slice),
+		cmocka_unit_test(test_population_window),
 		cmocka_unit_test(test_population_rule),
 		cmocka_unit_test(test_population_is_of_the_same_window),
 		cmocka_unit_test(test_top_two_rule),

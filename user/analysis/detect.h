@@ -54,6 +54,8 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 #define DETECT_DOMINANT_SHARE  0.5 /* a client with more of all lookups is the traffic */
 /* --min-spread counts time slices of the session's span / DETECT_SPREAD_SLICES (>= 1 ms). */
 #define DETECT_SPREAD_SLICES 1000
+/* exclusive_client: the client's share of its top target's lookups, at least. */
+#define DETECT_OWN_TARGET_SHARE 0.5
 /* A client whose lookups are mostly first lookups of a name is "one-off" (spam filter, crawler). */
 #define DETECT_ONE_OFF_SHARE 0.5
 /* Finding identities remembered for detect_findings_new (a set of 64-bit hashes). */

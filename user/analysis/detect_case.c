@@ -106,8 +106,11 @@ static void case_parts(struct detect_case *c, const struct detect_case_session *
 	p->one_off_share = c->lead->client_one_off_share;
 	excess = p->one_off_share > DETECT_ONE_OFF_SHARE ? p->one_off_share - DETECT_ONE_OFF_SHARE
 							 : 0;
+	p->recurrence = (double)c->lead->pair_spread / DETECT_CASE_FULL_SPREAD;
+	if (p->recurrence > 1)
+		p->recurrence = 1;
 	c->score = 100 * p->exclusivity * (1 + p->concentration + p->episode + p->replacement) /
-		   4 * (1 - excess);
+		   4 * p->recurrence * (1 - excess);
 }
 
 /* Fills case c from the findings v[0..n) of one relationship. */

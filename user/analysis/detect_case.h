@@ -10,7 +10,7 @@
  *
  * Score, 0 to 100 (docs/detection.md):
  *   100 x exclusivity x (1 + concentration + episode + replacement) / 4
- *       x (1 - max(0, one_off_share - DETECT_ONE_OFF_SHARE))
+ *       x recurrence x (1 - max(0, one_off_share - DETECT_ONE_OFF_SHARE))
  * exclusivity: the best Wilson lower bound of the case's exclusive
  *   findings; without one, a replacement's weighted Jaccard x containment,
  *   or DETECT_CASE_PERIODIC_WEIGHT x a periodicity score;
@@ -20,6 +20,10 @@
  *   the whole capture (an appliance's time server) is background, one that
  *   starts or stops inside it is an event;
  * replacement: 1 if the target ended and another took its clients;
+ * recurrence: the lead pair's spread (slices of the session with its
+ *   lookups) / DETECT_CASE_FULL_SPREAD, at most 1: a relationship seen at
+ *   many separate moments, not one burst (a developer hammering a name for
+ *   an hour);
  * one_off_share: the client's lookups that were its first of a name; above
  *   DETECT_ONE_OFF_SHARE (0.5) the client is a spam filter, crawler or
  *   forwarding resolver, and what it repeats weighs less (half at 1).
@@ -34,9 +38,11 @@
 
 /* A periodic contact that is not exclusive (a health check many hosts run) weighs this much. */
 #define DETECT_CASE_PERIODIC_WEIGHT 0.25
+/* Slices of the session (of DETECT_SPREAD_SLICES) a case needs for full recurrence. */
+#define DETECT_CASE_FULL_SPREAD 24
 
 struct detect_case_score {
-	double exclusivity, concentration, episode, replacement, one_off_share;
+	double exclusivity, concentration, episode, replacement, recurrence, one_off_share;
 };
 
 struct detect_case {

@@ -379,6 +379,18 @@ static void judge_target(struct judge *j, struct dpair **g, size_t ng, struct ve
 	v->side.exclusive = v->exclusive;
 }
 
+/*
+ * The client holds at least half of the target's lookups: a client devoted
+ * to a name that many others use too (a health check, an update server) is
+ * a consumer of a shared service, not one side of a relationship.
+ */
+static bool own_target(const struct detect *d, const struct dpair *p)
+{
+	const struct dtarget *t = find_target(d, p->thash);
+
+	return t && (double)p->h.lookups >= DETECT_OWN_TARGET_SHARE * (double)t->h.lookups;
+}
+
 static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct verdict *v)
 {
 	struct detect *d = j->d;
@@ -394,7 +406,8 @@ static void judge_client(struct judge *j, struct dpair **g, size_t ng, struct ve
 	v->side.active_hours = c->hours;
 	if (c->hours < d->cfg.min_hours || dominant(d, c))
 		return;
-	v->exclusive = side_support(j, &v->side) && side_repeated(d, &v->side, g[0], v->second);
+	v->exclusive = side_support(j, &v->side) && side_repeated(d, &v->side, g[0], v->second) &&
+		       own_target(d, g[0]) && (!v->side.top_two || own_target(d, v->second));
 	v->side.exclusive = v->exclusive;
 }
 
@@ -679,6 +692,22 @@ static double clients_still_active(const struct detect *d, const struct tgroup *
  * active. *end_ns: its last answered lookup (its last lookup if no answer
  * was seen).
  */
+/*
+ * A target's lookups per distinct name over all its clients: a domain of
+ * one-off names (a spam campaign's senders, a crawl) is no contact, and
+ * one such domain following another is rotation, not a replacement.
+ */
+static bool group_repeated(const struct detect *d, const struct tgroup *g)
+{
+	uint64_t lookups = 0, names = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		lookups += g->p[i]->h.lookups;
+		names += g->p[i]->names ? g->p[i]->names : 1;
+	}
+	return (double)lookups >= d->cfg.min_repeat * (double)names;
+}
+
 static bool target_ended(const struct judge *j, const struct tgroup *g, uint64_t *end_ns,
 			 bool *nxdomain)
 {
@@ -686,7 +715,8 @@ static bool target_ended(const struct judge *j, const struct tgroup *g, uint64_t
 	const struct dtarget *t = g->t;
 
 	if (t->kind == DETECT_T_PEER || t->h.lookups < d->cfg.min_lookups ||
-	    active_clients(j, t->h.first_ns, t->h.last_ns) < d->cfg.min_clients)
+	    active_clients(j, t->h.first_ns, t->h.last_ns) < d->cfg.min_clients ||
+	    !group_repeated(d, g))
 		return false;
 	*nxdomain = t->nx_after && t->last_ok_ns;
 	*end_ns = t->last_ok_ns ? t->last_ok_ns : t->h.last_ns;
@@ -703,7 +733,7 @@ static bool successor_candidate(const struct detect *d, const struct tgroup *old
 
 	return t != old->t && t->kind == old->t->kind && !t->h.error &&
 	       t->h.lookups >= d->cfg.min_lookups && t->h.first_ns > end_ns &&
-	       t->h.first_ns - end_ns <= d->cfg.replacement_window_ns;
+	       t->h.first_ns - end_ns <= d->cfg.replacement_window_ns && group_repeated(d, g);
 }
 
 static int group_overlap(const struct tgroup *a, const struct tgroup *b,

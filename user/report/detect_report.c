@@ -413,6 +413,7 @@ static void json_case_score(struct jbuf *j, const struct detect_case *c)
 	KV_DOUBLE(j, "concentration", c->parts.concentration);
 	KV_DOUBLE(j, "episode", c->parts.episode);
 	KV_DOUBLE(j, "replacement", c->parts.replacement);
+	KV_DOUBLE(j, "recurrence", c->parts.recurrence);
 	KV_DOUBLE(j, "one_off_share", c->parts.one_off_share);
 	jbuf_obj_end(j);
 }

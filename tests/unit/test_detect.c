@@ -785,7 +785,8 @@ static void test_json_record(void **state)
 		 "assert c['score_parts']['exclusivity'] == 0.806392, c\n"
 		 "p = c['score_parts']\n"
 		 "want = 100 * p['exclusivity'] * (1 + p['concentration'] + p['episode'] + "
-		 "p['replacement']) / 4\n"
+		 "p['replacement']) / 4 * p['recurrence']\n"
+		 "assert p['recurrence'] == 16 / 24, p\n"
 		 "assert abs(c['score'] - want) <= 0.05, (c['score'], want)\n"
 		 "assert c['periodic']['median_interval_s'] == 3600 and c['replacement'] is None\n");
 	sink_close(&sk);

@@ -786,7 +786,7 @@ static void test_json_record(void **state)
 		 "p = c['score_parts']\n"
 		 "want = 100 * p['exclusivity'] * (1 + p['concentration'] + p['episode'] + "
 		 "p['replacement']) / 4 * p['recurrence']\n"
-		 "assert p['recurrence'] == 16 / 24, p\n"
+		 "assert p['recurrence'] == 0.666667, p\n"
 		 "assert abs(c['score'] - want) <= 0.05, (c['score'], want)\n"
 		 "assert c['periodic']['median_interval_s'] == 3600 and c['replacement'] is None\n");
 	sink_close(&sk);

@@ -419,6 +419,15 @@ def test_flags(sc):
           and close(f["by_target"]["wilson_lower_top_two"], 0.917867),
           "--exclusive-share 0.9: %s", f["by_target"])
     check(f["thresholds"]["exclusive_share"] == 0.9, "thresholds %s", f["thresholds"])
+    check({k: f["thresholds"][k] for k in ("min_repeat", "min_spread", "population_window_s",
+                                           "own_target_share")} ==
+          {"min_repeat": 3, "min_spread": 3, "population_window_s": 86400,
+           "own_target_share": 0.5}, "thresholds %s", f["thresholds"])
+    # The exclusive pair: 60 lookups of one name, in 49 slices; --min-spread 50
+    # and --min-repeat 61 (per name, a name's lookups) each take it away.
+    for opt, v in (("--min-spread", "50"), ("--min-repeat", "61")):
+        got = {f["target"] for f in findings(path, opt, v)}
+        check(ex not in got and bc in got, "%s %s: %s", opt, v, got)
     check(len([g for g in fs if g["kind"] == "time_window" and g["target"] == ex]) == 2,
           "top two: a time_window for each client")
     fs = findings(path, "--exclusive-share", "0.95")
@@ -445,7 +454,9 @@ def test_flags(sc):
     check(rp in got, "--silence 500000: %s", got)
     for bad in (["--tz", "Mars/Olympus"], ["--detect", "replacing"], ["--silence", "0"],
                 ["--replacement-window", "x"],
-                ["--business-hours", "19-08"], ["--exclusive-share", "1.5"]):
+                ["--business-hours", "19-08"], ["--exclusive-share", "1.5"],
+                ["--min-spread", "0"], ["--min-spread", "1001"], ["--min-repeat", "x"],
+                ["--min-repeat", "0"], ["--population-window", "-5"]):
         _, err = dnssnoop(path, "--no-events", *bad, status=2)
         check(bad[0] in err, "%s: stderr %s", bad, err)
     # --detect alone turns the statistics on; findings come first.

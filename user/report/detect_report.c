@@ -274,6 +274,7 @@ static void json_thresholds(struct jbuf *j, const struct detect_config *cfg, enu
 		JBUF_KV_U64(j, "min_spread", cfg->min_spread);
 		JBUF_KV_U64(j, "min_hours", cfg->min_hours);
 		KV_DOUBLE(j, "dominant_share", DETECT_DOMINANT_SHARE);
+		KV_DOUBLE(j, "own_target_share", DETECT_OWN_TARGET_SHARE);
 		break;
 	}
 	jbuf_obj_end(j);

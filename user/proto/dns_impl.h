@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What the decoder's two halves share: wire reading (dns.c) and
- * presentation text (dns_text.c). Not for other modules: they use dns.h.
+ * presentation text (dns_rdata.c, dns_text.c). Not for other modules: they use dns.h.
  */
 #ifndef DNSSNOOP_DNS_IMPL_H
 #define DNSSNOOP_DNS_IMPL_H

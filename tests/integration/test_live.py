@@ -38,17 +38,17 @@ BPF_SRC = os.path.join(labmod.REPO, "bpf", "dnssnoop.bpf.c")
 DIG = ["+qr", "+tries=1", "+timeout=2"]
 
 # What the zone (zones/lab.test.zone) says, written out by hand.
-WWW_A = [{"name": "www.lab.test", "type": "A", "ttl": 300, "data": "192.0.2.1"},
-         {"name": "www.lab.test", "type": "A", "ttl": 300, "data": "192.0.2.2"}]
-WWW_AAAA = [{"name": "www.lab.test", "type": "AAAA", "ttl": 600, "data": "2001:db8::1"}]
-MAIL_MX = [{"name": "mail.lab.test", "type": "MX", "ttl": 900, "data": "10 mx1.lab.test"}]
-MX1_A = {"name": "mx1.lab.test", "type": "A", "ttl": 900, "data": "192.0.2.25"}
-TXT_TXT = [{"name": "txt.lab.test", "type": "TXT", "ttl": 120,
+WWW_A = [{"name": "www.lab.test", "type": "A", "class": "IN", "ttl": 300, "data": "192.0.2.1"},
+         {"name": "www.lab.test", "type": "A", "class": "IN", "ttl": 300, "data": "192.0.2.2"}]
+WWW_AAAA = [{"name": "www.lab.test", "type": "AAAA", "class": "IN", "ttl": 600, "data": "2001:db8::1"}]
+MAIL_MX = [{"name": "mail.lab.test", "type": "MX", "class": "IN", "ttl": 900, "data": "10 mx1.lab.test"}]
+MX1_A = {"name": "mx1.lab.test", "type": "A", "class": "IN", "ttl": 900, "data": "192.0.2.25"}
+TXT_TXT = [{"name": "txt.lab.test", "type": "TXT", "class": "IN", "ttl": 120,
             "data": '"hello world" "second" "3rd-string"'}]
 SOA_DATA = "ns.lab.test hostmaster.lab.test 2024010101 3600 900 604800 60"
-BIG_TXT = [{"name": "big.lab.test", "type": "TXT", "ttl": 300,
+BIG_TXT = [{"name": "big.lab.test", "type": "TXT", "class": "IN", "ttl": 300,
             "data": " ".join('"%s"' % (chr(ord("a") + i) * 255) for i in range(12))}]
-TEXT_A = [{"name": "text.lab.test", "type": "A", "ttl": 60, "data": "192.0.2.12"}]
+TEXT_A = [{"name": "text.lab.test", "type": "A", "class": "IN", "ttl": 60, "data": "192.0.2.12"}]
 
 DNS_KEYS = ("type", "v", "ts", "host", "dir", "proto", "ifindex", "saddr", "sport",
             "daddr", "dport", "pid", "tid", "comm", "uid", "cgroup", "cookie", "id",

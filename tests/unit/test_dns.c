@@ -1275,9 +1275,149 @@ static void test_rdata_unknown_types(void **state)
 {
 	RDATA(65280, "\x0a\x0b\xfc", "\\# 3 0A0BFC");
 	RDATA(65280, "", "\\# 0");
-	RDATA(43, "\x30\x39\x08\x02", "\\# 4 30390802"); /* DS: not decoded */
+	RDATA(10, "\x30\x39\x08\x02", "\\# 4 30390802"); /* NULL: no text form */
+	RDATA(29,
+	      "\x01\x12\x16\x13"
+	      "0123456789ab",
+	      "\\# 16 01121613303132333435363738396162"); /* LOC version 1 */
 	RDATA(99, "\x07v=spf1-", "\"v=spf1-\""); /* SPF like TXT */
 	RDATA(17, "\x00\x00", ". ."); /* RP */
+}
+
+/* DNSSEC (RFC 4034, 5155) and TSIG/TKEY (RFC 8945, 2930) in their text forms. */
+static void test_rdata_dnssec_and_tsig(void **state)
+{
+	/* nsec3 salt */
+	RDATA(50,
+	      "\x01\x01\x00\x0c\x04\xaa\xbb\xcc\xdd\x14\x17\x4e\xb2\x40\x9f\xe2"
+	      "\x8b\xcb\x48\x87\xa1\x83\x6f\x95\x7f\x0a\x84\x25\xe2\x7b\x00\x06"
+	      "\x40\x00\x00\x00\x00\x02",
+	      "1 1 12 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG");
+	/* nsec3 empty */
+	RDATA(50, "\x01\x00\x00\x00\x00\x05\xff\xff\xff\xff\xff", "1 0 0 - VVVVVVVV");
+	/* nsec3 1-byte hash */
+	RDATA(50, "\x01\x00\x00\x00\x00\x01\xf8", "1 0 0 - V0");
+	/* nsec windows */
+	RDATA(47,
+	      "\x04\x68\x6f\x73\x74\x07\x65\x78\x61\x6d\x70\x6c\x65\x00\x00\x01"
+	      "\x40\x01\x01\x40\x04\x1b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	      "\x20",
+	      "host.example A CAA TYPE1234");
+	/* nsec windows out of order */
+	RDATA(47, "\x01\x68\x00\x01\x01\x40\x00\x01\x40", NULL);
+	/* nsec window length 0 */
+	RDATA(47, "\x01\x68\x00\x00\x00", NULL);
+	/* nsec window length 33 */
+	RDATA(47,
+	      "\x01\x68\x00\x00\x21\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	      "\x00\x00\x00\x00\x00\x00",
+	      NULL);
+	/* tsig */
+	RDATA(250,
+	      "\x0b\x68\x6d\x61\x63\x2d\x73\x68\x61\x32\x35\x36\x00\x00\x01\x00"
+	      "\x00\x00\x02\x01\x2c\x00\x02\x01\x02\x00\x07\x00\x10\x00\x06\x00"
+	      "\x00\x5f\x5e\x10\x00",
+	      "hmac-sha256 4294967298 300 2 AQI= 7 BADSIG 6 AABfXhAA");
+	/* tsig no mac */
+	RDATA(250,
+	      "\x0b\x68\x6d\x61\x63\x2d\x73\x68\x61\x32\x35\x36\x00\x00\x00\x6b"
+	      "\x13\xb8\x1c\x01\x2c\x00\x00\x5e\x9c\x00\x00\x00\x00",
+	      "hmac-sha256 1796454428 300 0 24220 NOERROR 0");
+	/* tsig mac past the end */
+	RDATA(250, "\x01\x61\x00\x00\x00\x00\x00\x00\x01\x01\x2c\x00\x09\x01\x02", NULL);
+	/* tkey */
+	RDATA(249,
+	      "\x08\x67\x73\x73\x2d\x74\x73\x69\x67\x00\x00\x00\x03\xe8\x00\x00"
+	      "\x07\xd0\x00\x03\x00\x00\x00\x03\x61\x62\x63\x00\x00",
+	      "gss-tsig 1000 2000 3 NOERROR 3 YWJj 0");
+	/* rrsig */
+	RDATA(46,
+	      "\x00\x01\x08\x03\x00\x01\x51\x80\x70\xdb\xd8\x80\x65\x92\x00\x80"
+	      "\x0a\x52\x02\x72\x72\x04\x74\x65\x73\x74\x00\x01\x02\x03",
+	      "A 8 3 86400 20300101000000 20240101000000 2642 rr.test AQID");
+	/* rrsig time 2^32-1 */
+	RDATA(46,
+	      "\x00\x01\x08\x03\x00\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00"
+	      "\x00\x01\x01\x61\x00\x01",
+	      "A 8 3 0 21060207062815 19700101000000 1 a AQ==");
+	/* ds */
+	RDATA(43, "\x30\x39\x08\x02\xab", "12345 8 2 AB");
+}
+
+/* LOC, APL, gateways, HIP, EUI, ILNP, WKS, NSAP: text forms and malformed rdata. */
+static void test_rdata_addresses_and_locations(void **state)
+{
+	/* loc */
+	RDATA(29, "\x00\x00\x16\x13\x8b\x3c\xf0\x18\x81\x0c\xbc\xe0\x00\x98\x95\xb8",
+	      "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m");
+	/* loc south west */
+	RDATA(29, "\x00\x99\x10\x01\x7f\xff\xff\xff\x59\x60\x4e\x00\xff\xff\xff\xff",
+	      "0 0 0.001 S 180 0 0.000 W 42849672.95m 90000000m 0.01m 0.00m");
+	/* loc mantissa 10 */
+	RDATA(29, "\x00\xa0\x16\x13\x80\x00\x00\x00\x80\x00\x00\x00\x00\x98\x96\x80", NULL);
+	/* loc latitude past the pole */
+	RDATA(29, "\x00\x12\x16\x13\x93\x4f\xd9\x01\x80\x00\x00\x00\x00\x98\x96\x80", NULL);
+	/* loc short */
+	RDATA(29, "\x00\x12\x16\x13\x80\x00\x00\x00\x80\x00\x00\x00\x00\x98\x96", NULL);
+	/* apl */
+	RDATA(42,
+	      "\x00\x01\x15\x03\xc0\xa8\x20\x00\x01\x1c\x84\xc0\xa8\x26\x00\x00"
+	      "\x02\x20\x04\x20\x01\x0d\xb8",
+	      "1:192.168.32.0/21 !1:192.168.38.0/28 2:2001:db8::/32");
+	/* apl empty */
+	RDATA(42, "", "");
+	/* apl family 3 */
+	RDATA(42, "\x00\x03\x08\x01\x01", NULL);
+	/* apl v4 afdlength 5 */
+	RDATA(42, "\x00\x01\x20\x05\x00\x00\x00\x00\x00", NULL);
+	/* apl prefix 33 */
+	RDATA(42, "\x00\x01\x21\x00", NULL);
+	/* ipseckey no key */
+	RDATA(45, "\x0a\x01\x02\xc0\x00\x02\x26", "10 1 2 192.0.2.38");
+	/* ipseckey gateway type 4 */
+	RDATA(45, "\x0a\x04\x02\x01\x02\x03\x04", NULL);
+	/* amtrelay name */
+	RDATA(260,
+	      "\x80\x83\x05\x72\x65\x6c\x61\x79\x07\x65\x78\x61\x6d\x70\x6c\x65"
+	      "\x00",
+	      "128 1 3 relay.example");
+	/* amtrelay trailing */
+	RDATA(260, "\x01\x01\x01\x02\x03\x04\x05", NULL);
+	/* hip no servers */
+	RDATA(55, "\x02\x02\x00\x03\x20\x01\x61\x62\x63", "2 2001 YWJj");
+	/* hip key past the end */
+	RDATA(55, "\x02\x02\x00\x09\x20\x01\x61\x62\x63", NULL);
+	/* eui48 length 7 */
+	RDATA(108, "\x00\x00\x00\x00\x00\x00\x00", NULL);
+	/* eui64 */
+	RDATA(109, "\x00\x00\x5e\xef\x10\x00\x00\x2a", "00-00-5e-ef-10-00-00-2a");
+	/* wks */
+	RDATA(11, "\xc0\x00\x02\x01\x06\x00\x00\x00\x40\x00\x00\x00\x00\x00\x80",
+	      "192.0.2.1 6 25 72");
+	/* nsap */
+	RDATA(22, "\x47\x00\x05\x80", "0x47000580");
+	/* nsap empty */
+	RDATA(22, "", NULL);
+	/* l64 */
+	RDATA(106, "\x00\x0a\x20\x01\x0d\xb8\x11\x40\x10\x00", "10 2001:db8:1140:1000");
+}
+
+/* CERT mnemonics, character-string types, URI. */
+static void test_rdata_certs_and_strings(void **state)
+{
+	/* cert numbers */
+	RDATA(37, "\x00\x09\x00\x01\xc8\x01", "9 1 200 AQ==");
+	/* cert uri */
+	RDATA(37, "\x00\xfd\x00\x01\xfd\x01", "URI 1 PRIVATEDNS AQ==");
+	/* isdn three strings */
+	RDATA(20, "\x01\x61\x01\x62\x01\x63", NULL);
+	/* gpos */
+	RDATA(27, "\x01\x31\x01\x32\x01\x33", "\"1\" \"2\" \"3\"");
+	/* uri */
+	RDATA(256, "\x00\x0a\x00\x01\x66\x74\x70\x3a\x2f\x2f\x78\x2f\x22\x71\x22",
+	      "10 1 \"ftp://x/\\\"q\\\"\"");
 }
 
 static void test_rdata_truncated_output(void **state)
@@ -1917,6 +2057,9 @@ int main(void)
 		cmocka_unit_test(test_rdata_malformed),
 		cmocka_unit_test(test_rdata_svcb_edges),
 		cmocka_unit_test(test_rdata_unknown_types),
+		cmocka_unit_test(test_rdata_dnssec_and_tsig),
+		cmocka_unit_test(test_rdata_addresses_and_locations),
+		cmocka_unit_test(test_rdata_certs_and_strings),
 		cmocka_unit_test(test_rdata_truncated_output),
 		cmocka_unit_test(test_name_escaping),
 		cmocka_unit_test(test_aaaa_text),

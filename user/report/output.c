@@ -233,6 +233,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 	else
 		jbuf_null(j);
 	JBUF_KV_WORD(j, "type", dns_type_str(rr->type, tmp));
+	JBUF_KV_WORD(j, "class", dns_class_str(rr->rclass, tmp));
 	JBUF_KV_U64(j, "ttl", rr->ttl);
 	JBUF_KEY(j, "data");
 	n = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
@@ -324,9 +325,16 @@ static void json_dns(struct output *o, const struct dns_record *rec)
 	JBUF_KV_U64(j, "ancount", msg->ancount);
 	JBUF_KV_U64(j, "nscount", msg->nscount);
 	JBUF_KV_U64(j, "arcount", msg->arcount);
-	JBUF_KEY(j, "answers");
+	/* UPDATE (RFC 2136 2): the same sections hold prerequisites and updates. */
+	if (msg->opcode == DNS_OPCODE_UPDATE)
+		JBUF_KEY(j, "prerequisite");
+	else
+		JBUF_KEY(j, "answers");
 	json_section(o, msg, DNS_SEC_ANSWER);
-	JBUF_KEY(j, "authority");
+	if (msg->opcode == DNS_OPCODE_UPDATE)
+		JBUF_KEY(j, "update");
+	else
+		JBUF_KEY(j, "authority");
 	json_section(o, msg, DNS_SEC_AUTHORITY);
 	JBUF_KEY(j, "additional");
 	json_section(o, msg, DNS_SEC_ADDITIONAL);

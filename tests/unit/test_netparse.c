@@ -557,6 +557,266 @@ static void parse_every_prefix(int dlt, const struct frame *f)
 	}
 }
 
+/*
+ * Frame -> IP, then out of tunnels until there are none (as the pcap
+ * source does, without fragments), then L4. The outermost tunnel in *tun.
+ */
+static struct parsed parse_tunneled(int dlt, const struct frame *f, struct pkt_tunnel *tun)
+{
+	struct parsed p;
+
+	memset(&p, 0, sizeof(p));
+	memset(tun, 0, sizeof(*tun));
+	p.rc = netparse_frame(dlt, f->b, f->len, &p.ip);
+	for (int depth = 0; p.rc == NETPARSE_OK && depth < NETPARSE_MAX_TUNNELS; depth++) {
+		struct netparse_ip inner;
+		struct pkt_tunnel t;
+		int rc = netparse_decap(&p.ip, &inner, &t);
+
+		if (rc == NETPARSE_SKIP)
+			break;
+		if (!tun->type)
+			*tun = t;
+		p.ip = inner;
+		p.rc = rc;
+	}
+	if (p.rc == NETPARSE_OK)
+		p.rc = netparse_l4(&p.ip, dns_ports, 1, &p.meta, &p.payload, &p.caplen);
+	return p;
+}
+
+/* Outer IPv4 192.0.2.1 -> 192.0.2.2 of protocol proto around len bytes. */
+static void put_outer_ipv4(struct frame *f, uint8_t proto, size_t len)
+{
+	char hex[64];
+
+	snprintf(hex, sizeof(hex), "4500 %04zx 0001 0000 40%02x 0000 c0000201 c0000202", len + 20,
+		 proto);
+	put_hex(f, eth_ipv4);
+	put_hex(f, hex);
+}
+
+static void put_outer_udp(struct frame *f, uint16_t dport, size_t len)
+{
+	char hex[32];
+
+	put_outer_ipv4(f, 17, len + 8);
+	snprintf(hex, sizeof(hex), "d000 %04x %04zx 0000", dport, len + 8);
+	put_hex(f, hex);
+}
+
+static void assert_tunnel(const struct pkt_tunnel *t, uint8_t type, bool has_id, uint32_t id)
+{
+	static const uint8_t src[16] = {192, 0, 2, 1}, dst[16] = {192, 0, 2, 2};
+
+	assert_int_equal(t->type, type);
+	assert_int_equal(t->family, AF_INET);
+	assert_memory_equal(t->saddr, src, 16);
+	assert_memory_equal(t->daddr, dst, 16);
+	assert_int_equal(t->has_id, has_id);
+	assert_int_equal(t->id, id);
+}
+
+/* VXLAN and Geneve (with and without options) around an Ethernet frame. */
+static void test_vxlan_and_geneve(void **state)
+{
+	struct frame vx = {.len = 0}, gn = {.len = 0}, gno = {.len = 0};
+	struct pkt_tunnel t;
+	struct parsed p;
+
+	put_outer_udp(&vx, 4789, 8 + 54);
+	put_hex(&vx, "0800 0000 00002a00");
+	put_hex(&vx, eth_ipv4);
+	put_ipv4_udp(&vx);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &vx, &t);
+	assert_v4_dns(&vx, &p, 14 + 28 + 8 + 14 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_VXLAN, true, 42);
+
+	put_outer_udp(&gn, 6081, 8 + 54);
+	put_hex(&gn, "0000 6558 00002a00");
+	put_hex(&gn, eth_ipv4);
+	put_ipv4_udp(&gn);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &gn, &t);
+	assert_v4_dns(&gn, &p, 14 + 28 + 8 + 14 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_GENEVE, true, 42);
+
+	/* Geneve with 8 bytes of options, carrying IPv6 directly. */
+	put_outer_udp(&gno, 6081, 16 + 60);
+	put_hex(&gno, "0200 86dd 00000700 0101 0101 00000000");
+	put_ipv6_udp(&gno);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &gno, &t);
+	assert_v6_dns(&gno, &p, 14 + 28 + 16 + 48);
+	assert_tunnel(&t, PKT_TUNNEL_GENEVE, true, 7);
+
+	/* VXLAN without its I flag is not taken apart. */
+	vx.b[14 + 28] = 0;
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &vx, &t);
+	assert_int_equal(p.rc, NETPARSE_SKIP);
+	assert_int_equal(t.type, PKT_TUNNEL_NONE);
+}
+
+/* GRE with a key around IPv4, with TEB around Ethernet; ERSPAN II and III. */
+static void test_gre_and_erspan(void **state)
+{
+	struct frame key = {.len = 0}, teb = {.len = 0}, e2 = {.len = 0}, e3 = {.len = 0};
+	struct pkt_tunnel t;
+	struct parsed p;
+
+	put_outer_ipv4(&key, 47, 8 + 40);
+	put_hex(&key, "2000 0800 00000007");
+	put_ipv4_udp(&key);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &key, &t);
+	assert_v4_dns(&key, &p, 14 + 20 + 8 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_GRE, true, 7);
+
+	put_outer_ipv4(&teb, 47, 8 + 54);
+	put_hex(&teb, "8000 6558 00000000"); /* checksum present, no key */
+	put_hex(&teb, eth_ipv4);
+	put_ipv4_udp(&teb);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &teb, &t);
+	assert_v4_dns(&teb, &p, 14 + 20 + 8 + 14 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_GRE, false, 0);
+
+	put_outer_ipv4(&e2, 47, 8 + 8 + 54);
+	put_hex(&e2, "1000 88be 00000001 1000 0005 00000000");
+	put_hex(&e2, eth_ipv4);
+	put_ipv4_udp(&e2);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &e2, &t);
+	assert_v4_dns(&e2, &p, 14 + 20 + 16 + 14 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_ERSPAN, true, 5);
+
+	/* Type III with its 8-byte platform subheader (O flag). */
+	put_outer_ipv4(&e3, 47, 4 + 12 + 8 + 54);
+	put_hex(&e3, "0000 22eb 2000 0123 00000000 0000 0001 1111111111111111");
+	put_hex(&e3, eth_ipv4);
+	put_ipv4_udp(&e3);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &e3, &t);
+	assert_v4_dns(&e3, &p, 14 + 20 + 24 + 14 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_ERSPAN, true, 0x123);
+
+	/* GRE version 1 (PPTP) is not unwrapped. */
+	key.b[14 + 20 + 1] |= 1;
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &key, &t);
+	assert_int_equal(p.rc, NETPARSE_SKIP);
+}
+
+/* GTP-U G-PDUs, plain and with an extension header; other messages skipped. */
+static void test_gtpu(void **state)
+{
+	struct frame g = {.len = 0}, ext = {.len = 0};
+	struct pkt_tunnel t;
+	struct parsed p;
+
+	put_outer_udp(&g, 2152, 8 + 40);
+	put_hex(&g, "30ff 0028 00000063");
+	put_ipv4_udp(&g);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &g, &t);
+	assert_v4_dns(&g, &p, 14 + 28 + 8 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_GTPU, true, 99);
+
+	put_outer_udp(&ext, 2152, 16 + 40);
+	put_hex(&ext, "34ff 0030 00000063 0000 00 85 01 0900 00");
+	put_ipv4_udp(&ext);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &ext, &t);
+	assert_v4_dns(&ext, &p, 14 + 28 + 16 + 28);
+
+	/* An extension header of length 0 would loop: malformed. */
+	ext.b[14 + 28 + 12] = 0;
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &ext, &t);
+	assert_int_equal(p.rc, NETPARSE_MALFORMED);
+	/* An echo request (type 1) carries no user packet. */
+	g.b[14 + 28 + 1] = 1;
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &g, &t);
+	assert_int_equal(p.rc, NETPARSE_SKIP);
+}
+
+/* IPv4 in IPv4, IPv6 in IPv4, and MPLS label stacks. */
+static void test_ip_in_ip_and_mpls(void **state)
+{
+	struct frame v4 = {.len = 0}, v6 = {.len = 0}, mpls = {.len = 0};
+	struct pkt_tunnel t;
+	struct parsed p;
+
+	put_outer_ipv4(&v4, 4, 40);
+	put_ipv4_udp(&v4);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &v4, &t);
+	assert_v4_dns(&v4, &p, 14 + 20 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_IPIP, false, 0);
+
+	put_outer_ipv4(&v6, 41, 60);
+	put_ipv6_udp(&v6);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &v6, &t);
+	assert_v6_dns(&v6, &p, 14 + 20 + 48);
+	assert_tunnel(&t, PKT_TUNNEL_IPIP, false, 0);
+
+	put_hex(&mpls, "020000000002 020000000001 8847 000020ff 000011ff");
+	put_ipv4_udp(&mpls);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &mpls, &t);
+	assert_v4_dns(&mpls, &p, 14 + 8 + 28);
+	assert_int_equal(t.type, PKT_TUNNEL_NONE);
+	/* No bottom of stack within the bound: malformed. */
+	mpls.len = 14;
+	for (int i = 0; i < 9; i++)
+		put_hex(&mpls, "000020ff");
+	p = parse(NETPARSE_DLT_EN10MB, &mpls, mpls.len);
+	assert_int_equal(p.rc, NETPARSE_MALFORMED);
+}
+
+/* Tunnels in tunnels: unwrapped up to NETPARSE_MAX_TUNNELS; the outermost reported. */
+static void test_nested_tunnels(void **state)
+{
+	struct frame f = {.len = 0};
+	struct pkt_tunnel t;
+	struct parsed p;
+	char hex[64];
+
+	/* GRE(key 1) around IPIP (10.9.9.1 -> 10.9.9.2) around the DNS packet. */
+	put_outer_ipv4(&f, 47, 8 + 20 + 40);
+	put_hex(&f, "2000 0800 00000001");
+	snprintf(hex, sizeof(hex), "4500 %04x 0001 0000 4004 0000 0a090901 0a090902", 60);
+	put_hex(&f, hex);
+	put_ipv4_udp(&f);
+	p = parse_tunneled(NETPARSE_DLT_EN10MB, &f, &t);
+	assert_v4_dns(&f, &p, 14 + 20 + 8 + 20 + 28);
+	assert_tunnel(&t, PKT_TUNNEL_GRE, true, 1);
+}
+
+/* NFLOG TLVs, PKTAP's header around Ethernet, IPoIB. */
+static void test_nflog_pktap_ipoib(void **state)
+{
+	struct frame nf = {.len = 0}, pk = {.len = 0}, ib = {.len = 0};
+	struct parsed p;
+
+	/* Header (AF_INET), a prefix TLV of 8 bytes, the payload TLV. */
+	put_hex(&nf, "02 00 0000 0800 0a00 61626300 2c00 0900");
+	put_ipv4_udp(&nf);
+	p = parse(NETPARSE_DLT_NFLOG, &nf, nf.len);
+	assert_v4_dns(&nf, &p, 16 + 28);
+	/* Without a payload TLV: nothing to parse. */
+	nf.len = 12;
+	assert_int_equal(parse(NETPARSE_DLT_NFLOG, &nf, nf.len).rc, NETPARSE_SHORT);
+
+	put_hex(&pk, "6c000000 01000000 01000000");
+	for (int i = 12; i < 108; i++)
+		put_hex(&pk, "00");
+	put_hex(&pk, eth_ipv4);
+	put_ipv4_udp(&pk);
+	p = parse(NETPARSE_DLT_PKTAP, &pk, pk.len);
+	assert_v4_dns(&pk, &p, 108 + 14 + 28);
+	pk.b[8] = (uint8_t)NETPARSE_DLT_PKTAP & 0xff; /* PKTAP in PKTAP: refused */
+	pk.b[9] = NETPARSE_DLT_PKTAP >> 8;
+	assert_int_equal(parse(NETPARSE_DLT_PKTAP, &pk, pk.len).rc, NETPARSE_MALFORMED);
+
+	put_hex(&ib, "0800 0000");
+	put_ipv4_udp(&ib);
+	p = parse(NETPARSE_DLT_IPOIB, &ib, ib.len);
+	assert_v4_dns(&ib, &p, 4 + 28);
+	for (int dlt = NETPARSE_DLT_NFLOG; dlt <= NETPARSE_DLT_PKTAP; dlt++)
+		assert_int_equal(netparse_link_supported(dlt), dlt == NETPARSE_DLT_NFLOG ||
+								       dlt == NETPARSE_DLT_IPOIB ||
+								       dlt == NETPARSE_DLT_PKTAP);
+}
+
 static void test_every_prefix_stays_inside(void **state)
 {
 	struct frame eth = {.len = 0}, sll2 = {.len = 0}, ext = {.len = 0};
@@ -579,10 +839,11 @@ static void test_every_prefix_stays_inside(void **state)
 /* Random bytes behind every link header: any result, no crash, no over-read. */
 static void test_random_garbage(void **state)
 {
-	static const int dlts[] = {NETPARSE_DLT_NULL,	   NETPARSE_DLT_EN10MB,
-				   NETPARSE_DLT_RAW,	   NETPARSE_DLT_LOOP,
-				   NETPARSE_DLT_LINUX_SLL, NETPARSE_DLT_LINUX_SLL2,
-				   NETPARSE_DLT_IPV4,	   NETPARSE_DLT_IPV6};
+	static const int dlts[] = {
+		NETPARSE_DLT_NULL,  NETPARSE_DLT_EN10MB,    NETPARSE_DLT_RAW,
+		NETPARSE_DLT_LOOP,  NETPARSE_DLT_LINUX_SLL, NETPARSE_DLT_LINUX_SLL2,
+		NETPARSE_DLT_IPV4,  NETPARSE_DLT_IPV6,	    NETPARSE_DLT_NFLOG,
+		NETPARSE_DLT_IPOIB, NETPARSE_DLT_PKTAP};
 	uint32_t x = 12345;
 
 	for (int iter = 0; iter < 20000; iter++) {
@@ -622,6 +883,12 @@ int main(void)
 		cmocka_unit_test(test_ipv6_endless_extension_chain),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_reassembled),
+		cmocka_unit_test(test_vxlan_and_geneve),
+		cmocka_unit_test(test_gre_and_erspan),
+		cmocka_unit_test(test_gtpu),
+		cmocka_unit_test(test_ip_in_ip_and_mpls),
+		cmocka_unit_test(test_nested_tunnels),
+		cmocka_unit_test(test_nflog_pktap_ipoib),
 		cmocka_unit_test(test_every_prefix_stays_inside),
 		cmocka_unit_test(test_random_garbage),
 	};

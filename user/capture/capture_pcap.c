@@ -86,7 +86,7 @@ static int open_stream(struct pcap_source *ps, FILE *f, char *err, size_t errlen
 
 		set_err(err, errlen,
 			"dnssnoop: %s: link type %s (%d) is not supported (Ethernet, Linux "
-			"cooked v1/v2, raw IP and BSD loopback are)",
+			"cooked v1/v2, raw IP, BSD loopback, NFLOG, IPoIB and PKTAP are)",
 			ps->name, lt ? lt : "unknown", ps->dlt);
 		return -1;
 	}
@@ -169,24 +169,53 @@ static int reassemble(struct pcap_source *ps, struct netparse_ip *ip, uint64_t t
 	return netparse_reassembled(ip, dg.data, dg.caplen, dg.len);
 }
 
+/*
+ * The IP datagram of a frame, reassembled from fragments and taken out of
+ * its tunnels (the outermost described in *tun) as far as they go.
+ */
+static int parse_ip(struct pcap_source *ps, const uint8_t *data, size_t caplen, uint64_t ts_ns,
+		    struct netparse_ip *ip, struct pkt_tunnel *tun)
+{
+	int rc = netparse_frame(ps->dlt, data, caplen, ip);
+
+	memset(tun, 0, sizeof(*tun));
+	for (int depth = 0;; depth++) {
+		struct netparse_ip inner;
+		struct pkt_tunnel t;
+		int inner_rc;
+
+		if (rc == NETPARSE_FRAGMENT)
+			rc = reassemble(ps, ip, ts_ns);
+		if (rc != NETPARSE_OK || depth == NETPARSE_MAX_TUNNELS)
+			return rc;
+		inner_rc = netparse_decap(ip, &inner, &t);
+		if (inner_rc == NETPARSE_SKIP)
+			return rc; /* no tunnel: this is the datagram */
+		if (!tun->type)
+			*tun = t;
+		*ip = inner;
+		rc = inner_rc;
+	}
+}
+
 /* One record of the file: true when it was (or completed) a DNS packet, now in ps->meta. */
 static bool handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
 			  const uint8_t *data, const uint8_t **payload, size_t *caplen)
 {
 	uint64_t ts_ns = record_ts_ns(hdr);
 	struct netparse_ip ip;
+	struct pkt_tunnel tun;
 	struct pkt_meta *meta = &ps->meta;
 	int rc;
 
 	ps->st.packets++;
 	if (hdr->caplen < hdr->len)
 		ps->st.truncated++;
-	rc = netparse_frame(ps->dlt, data, hdr->caplen, &ip);
-	if (rc == NETPARSE_FRAGMENT)
-		rc = reassemble(ps, &ip, ts_ns);
+	rc = parse_ip(ps, data, hdr->caplen, ts_ns, &ip, &tun);
 	if (rc == NETPARSE_OK) {
 		memset(meta, 0, sizeof(*meta));
 		rc = netparse_l4(&ip, ps->ports, ps->nports, meta, payload, caplen);
+		meta->tunnel = tun;
 	}
 	switch (rc) {
 	case NETPARSE_OK:

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Taking captured frames apart: link layer (Ethernet with 802.1Q/QinQ
- * tags, Linux cooked v1/v2, raw IP, BSD loopback), IPv4 (with options) and
- * IPv6 (with extension headers), then UDP or TCP. No allocation, no
- * copies: results point into the frame.
+ * tags and MPLS, Linux cooked v1/v2, raw IP, BSD loopback, NFLOG, IPoIB,
+ * PKTAP), IPv4 (with options) and IPv6 (with extension headers), tunnels
+ * (netparse_decap), then UDP or TCP. No allocation, no copies: results
+ * point into the frame.
  *
  * Lengths are tracked twice: what the IP and UDP length fields say was on
  * the wire, and what the capture holds (shorter when the snap length cut
@@ -27,6 +28,9 @@
 #define NETPARSE_DLT_LINUX_SLL	113
 #define NETPARSE_DLT_IPV4	228
 #define NETPARSE_DLT_IPV6	229
+#define NETPARSE_DLT_NFLOG	239 /* iptables NFLOG: TLVs around the IP packet */
+#define NETPARSE_DLT_IPOIB	242
+#define NETPARSE_DLT_PKTAP	258 /* Apple: metadata header, then a frame of its own type */
 #define NETPARSE_DLT_LINUX_SLL2 276
 
 enum netparse_rc {
@@ -81,6 +85,19 @@ int netparse_ip(const uint8_t *pkt, size_t caplen, int family, struct netparse_i
  */
 int netparse_reassembled(struct netparse_ip *ip, const uint8_t *data, uint32_t caplen,
 			 uint32_t len);
+
+/* Tunnels inside tunnels are unwrapped up to this depth. */
+#define NETPARSE_MAX_TUNNELS 4
+
+/*
+ * If the datagram ip holds is a tunnel (IPv4/IPv6 in IP, GRE with IP,
+ * Ethernet or ERSPAN inside, VXLAN on UDP port 4789, Geneve on 6081,
+ * GTP-U on 2152), parse the packet inside it into *inner, as
+ * netparse_frame() does, and describe the tunnel in *tun. NETPARSE_SKIP
+ * when ip is not a tunnel (or carries no IP).
+ */
+int netparse_decap(const struct netparse_ip *ip, struct netparse_ip *inner,
+		   struct pkt_tunnel *tun);
 
 /*
  * Take the UDP or TCP header at ip->l4 apart. A packet is DNS when its

@@ -14,6 +14,26 @@
 
 #include "bpf/dnssnoop.h"
 
+/* Tunnel types a packet may have come through (offline captures only). */
+enum pkt_tunnel_type {
+	PKT_TUNNEL_NONE = 0,
+	PKT_TUNNEL_IPIP, /* IPv4 or IPv6 in IPv4 or IPv6 (protocols 4, 41) */
+	PKT_TUNNEL_GRE,
+	PKT_TUNNEL_ERSPAN, /* GRE with ERSPAN type II or III */
+	PKT_TUNNEL_VXLAN,
+	PKT_TUNNEL_GENEVE,
+	PKT_TUNNEL_GTPU,
+};
+
+/* The outermost tunnel of a packet: its kind, outer addresses and id. */
+struct pkt_tunnel {
+	uint8_t type; /* enum pkt_tunnel_type */
+	uint8_t family; /* of the outer addresses */
+	bool has_id;
+	uint32_t id; /* VXLAN/Geneve VNI, GRE key, ERSPAN session, GTP-U TEID */
+	uint8_t saddr[16], daddr[16];
+};
+
 struct pkt_meta {
 	uint64_t ts_ns; /* wall clock, ns since the Unix epoch */
 	uint64_t cookie; /* socket cookie; 0 when unknown (offline) */
@@ -27,6 +47,7 @@ struct pkt_meta {
 	uint8_t tcp_flags; /* DNSSNOOP_TCP_* */
 	uint16_t sport, dport; /* host byte order */
 	uint8_t saddr[16], daddr[16];
+	struct pkt_tunnel tunnel; /* tunnel.type 0: none */
 };
 
 /* How a capture source hands each packet (metadata + L4 payload) on. */
@@ -36,6 +57,13 @@ typedef void (*packet_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t 
 static inline bool pkt_has_owner(const struct pkt_meta *m)
 {
 	return m->owner.tgid != 0;
+}
+
+static inline const char *pkt_tunnel_name(uint8_t type)
+{
+	static const char *const names[] = {NULL, "ipip", "gre", "erspan", "vxlan", "geneve", "gtpu"};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 
 #endif

@@ -109,6 +109,7 @@ enum dns_type {
 };
 
 #define DNS_OPCODE_UPDATE 5
+#define DNS_CLASS_NONE	  254 /* UPDATE: "not present", "delete this RR" */
 #define DNS_CLASS_ANY	  255 /* also "delete" in UPDATE (RFC 2136 2.5) */
 
 enum dns_section { DNS_SEC_ANSWER = 1, DNS_SEC_AUTHORITY = 2, DNS_SEC_ADDITIONAL = 3 };

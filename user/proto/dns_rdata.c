@@ -887,8 +887,8 @@ int dns_rr_data(const struct dns_msg *msg, const struct dns_rr *rr, char *out, s
 		return -1;
 	}
 	text_init(&t, out, cap);
-	/* UPDATE's "delete an RRset" and "name in use" (RFC 2136 2.4, 2.5): no rdata. */
-	if (rr->rdlen == 0 && rr->rclass == DNS_CLASS_ANY)
+	/* UPDATE's prerequisites and RRset deletions (RFC 2136 2.4, 2.5): no rdata. */
+	if (rr->rdlen == 0 && (rr->rclass == DNS_CLASS_ANY || rr->rclass == DNS_CLASS_NONE))
 		return text_finish(&t, true);
 	return text_finish(&t, fmt_rdata(&r, &t, rr->type));
 }

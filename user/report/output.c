@@ -141,6 +141,24 @@ static void json_word_or_null(struct jbuf *j, const char *s)
 		jbuf_null(j);
 }
 
+/* Only for a packet that came through a tunnel: the outermost one. */
+static void json_tunnel(struct jbuf *j, const struct pkt_tunnel *t)
+{
+	JBUF_KEY(j, "tunnel");
+	jbuf_obj_begin(j);
+	JBUF_KEY(j, "type");
+	json_word_or_null(j, pkt_tunnel_name(t->type));
+	JBUF_KEY(j, "saddr");
+	fmt_json_addr(j, t->family, t->saddr);
+	JBUF_KEY(j, "daddr");
+	fmt_json_addr(j, t->family, t->daddr);
+	if (t->has_id)
+		JBUF_KV_U64(j, "id", t->id);
+	else
+		JBUF_KV_NULL(j, "id");
+	jbuf_obj_end(j);
+}
+
 static void json_packet(struct jbuf *j, const struct pkt_meta *m)
 {
 	JBUF_KEY(j, "dir");
@@ -154,6 +172,8 @@ static void json_packet(struct jbuf *j, const struct pkt_meta *m)
 	JBUF_KEY(j, "daddr");
 	fmt_json_addr(j, m->family, m->daddr);
 	JBUF_KV_U64(j, "dport", m->dport);
+	if (m->tunnel.type)
+		json_tunnel(j, &m->tunnel);
 }
 
 static void json_owner(struct output *o, const struct pkt_meta *m)

@@ -25,6 +25,7 @@ static const int links[] = {
 	NETPARSE_DLT_EN10MB, NETPARSE_DLT_LINUX_SLL, NETPARSE_DLT_LINUX_SLL2,
 	NETPARSE_DLT_RAW,    NETPARSE_LINKTYPE_RAW,  NETPARSE_DLT_IPV4,
 	NETPARSE_DLT_IPV6,   NETPARSE_DLT_NULL,	     NETPARSE_DLT_LOOP,
+	NETPARSE_DLT_NFLOG,  NETPARSE_DLT_IPOIB,     NETPARSE_DLT_PKTAP,
 };
 
 #define NLINKS (sizeof(links) / sizeof(links[0]))
@@ -63,6 +64,28 @@ static void check_l4(const struct netparse_ip *ip, const uint8_t *frame, size_t 
 	fuzz_touch(payload, pcap);
 }
 
+/* Out of tunnels, as deep as the pcap source goes: every layer inside the frame. */
+static void check_tunnels(struct netparse_ip ip, const uint8_t *frame, size_t caplen)
+{
+	for (int depth = 0; depth < NETPARSE_MAX_TUNNELS; depth++) {
+		struct netparse_ip inner;
+		struct pkt_tunnel t;
+		int rc = netparse_decap(&ip, &inner, &t);
+
+		CHECK(rc == NETPARSE_OK || rc == NETPARSE_FRAGMENT || rc == NETPARSE_SKIP ||
+		      rc == NETPARSE_SHORT || rc == NETPARSE_MALFORMED);
+		if (rc != NETPARSE_OK && rc != NETPARSE_FRAGMENT)
+			return;
+		CHECK(t.type > PKT_TUNNEL_NONE && t.type <= PKT_TUNNEL_GTPU);
+		CHECK(t.family == ip.family);
+		check_ip(&inner, frame, caplen);
+		if (rc == NETPARSE_FRAGMENT)
+			return;
+		check_l4(&inner, frame, caplen);
+		ip = inner;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct netparse_ip ip;
@@ -83,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case NETPARSE_OK:
 		check_ip(&ip, frame, caplen);
 		check_l4(&ip, frame, caplen);
+		check_tunnels(ip, frame, caplen);
 		break;
 	case NETPARSE_FRAGMENT:
 		check_ip(&ip, frame, caplen);

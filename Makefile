@@ -158,13 +158,14 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 # names (built with coverage instrumentation in $(BUILD)/fuzz/obj) and the
 # libraries of FUZZ_LIBS_T. tests/fuzz/run runs them; crashes are kept in
 # $(BUILD)/fuzz/crashes/T and fail the make target.
-FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl
+FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl pcapng
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer $(FUZZ_SAN)
 FUZZ_OBJS_dns      := proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json
 FUZZ_OBJS_netparse := capture/netparse
 FUZZ_OBJS_ipfrag   := capture/ipfrag capture/netparse
 FUZZ_OBJS_tcpreasm := proto/tcpreasm lib/slots
+FUZZ_OBJS_pcapng   := capture/pcapng
 FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json
 FUZZ_LIBS_jsonl    := -ljson-c
 FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/ipfrag capture/netparse \

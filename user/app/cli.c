@@ -228,6 +228,51 @@ static const struct option long_options[] = {
 	{0},
 };
 
+/* What only a live capture has: refused with -r rather than ignored. */
+static const int live_only_options[] = {
+	'd',	    'w',      'p',	     'i',	  OPT_COMM,
+	OPT_CGROUP, OPT_HOOK, OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+};
+
+static bool is_live_only(int c)
+{
+	for (size_t i = 0; i < sizeof(live_only_options) / sizeof(live_only_options[0]); i++)
+		if (live_only_options[i] == c)
+			return true;
+	return false;
+}
+
+/* The option c as written in messages: "-d/--duration", "--snaplen". */
+static void option_text(int c, char *buf, size_t len)
+{
+	for (const struct option *o = long_options; o->name; o++) {
+		if (o->val != c)
+			continue;
+		if (c < 256)
+			snprintf(buf, len, "-%c/--%s", c, o->name);
+		else
+			snprintf(buf, len, "--%s", o->name);
+		return;
+	}
+	snprintf(buf, len, "-%c", c);
+}
+
+/* -r: no live-only option (live_only, 0: none), standard input once. */
+static void check_read_options(const struct options *o, int live_only)
+{
+	char opt[48];
+	int stdin_reads = 0;
+
+	if (live_only) {
+		option_text(live_only, opt, sizeof(opt));
+		die_usage("%s: only for a live capture; it cannot be used with -r", opt);
+	}
+	for (int i = 0; i < o->nread; i++)
+		stdin_reads += !strcmp(o->read_paths[i], "-");
+	if (stdin_reads > 1)
+		die_usage("%s: standard input can be read only once", "-r -");
+}
+
 /* The filter expression may come as several words, like tcpdump's. */
 static char *join_args(int n, char **args)
 {
@@ -403,8 +448,6 @@ static void check_hook_options(const struct options *o)
 				  o->ifaces[0]);
 		return;
 	}
-	if (o->nread)
-		die_usage("%s: files are read, not captured", "--hook tc/xdp");
 	if (!o->nifaces)
 		die_usage("--hook %s needs at least one -i IFACE",
 			  o->hook == LIVE_HOOK_TC ? "tc" : "xdp");
@@ -415,7 +458,7 @@ static void check_hook_options(const struct options *o)
 
 void cli_parse(int argc, char **argv, struct options *o)
 {
-	int c;
+	int c, live_only = 0;
 
 	*o = (struct options){
 		.format = OUTPUT_JSON,
@@ -428,6 +471,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 	};
 	detect_config_default(&o->detect);
 	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
+		if (!live_only && is_live_only(c))
+			live_only = c;
 		switch (c) {
 		case 'd':
 			o->duration_s = parse_seconds("-d", optarg);
@@ -542,10 +587,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 			  argv[optind]);
 	if (optind < argc)
 		o->filter = join_args(argc - optind, argv + optind);
-	if (o->nread && o->write_path)
-		die_usage("-w saves a live capture; it cannot be used with -r (%s)", o->write_path);
-	if (o->nread && (o->pid || o->comm || o->cgroup))
-		die_usage("%s: files do not say which process sent a packet", "-p/--comm/--cgroup");
+	if (o->nread)
+		check_read_options(o, live_only);
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);

@@ -357,8 +357,10 @@ int session_run(struct options *o)
 	o->detect.max_entries = o->max_entries;
 	gethostname(host, sizeof(host) - 1);
 	install_signal_handlers();
-	if (open_outputs(&s, true) < 0)
+	if (open_outputs(&s, true) < 0) {
+		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
+	}
 	if (!o->nread && open_live(&s) < 0) {
 		close_session(&s);
 		return 1;

@@ -28,7 +28,7 @@ void *slots_init(struct slots *s, size_t capacity, size_t entry_size)
 	s->entry_size = entry_size;
 	n = s->capacity < SLOTS_FIRST_ALLOC ? s->capacity : SLOTS_FIRST_ALLOC;
 	s->bucket_mask = buckets_for(n) - 1;
-	s->entries = calloc(n, entry_size);
+	s->entries = malloc(n * entry_size);
 	s->link = malloc(n * sizeof(*s->link));
 	s->bucket = malloc(((size_t)s->bucket_mask + 1) * sizeof(*s->bucket));
 	if (!s->entries || !s->link || !s->bucket) {
@@ -109,11 +109,10 @@ int slots_grow(struct slots *s)
 	if (!link)
 		return -ENOMEM;
 	s->link = link;
+	/* Not cleared here: slots_take() clears an entry when first taken. */
 	entries = realloc(s->entries, (size_t)n * s->entry_size);
 	if (!entries)
 		return -ENOMEM;
-	memset((char *)entries + (size_t)s->allocated * s->entry_size, 0,
-	       (size_t)(n - s->allocated) * s->entry_size);
 	s->entries = entries;
 	s->allocated = n;
 	grow_buckets(s);
@@ -157,7 +156,9 @@ uint32_t slots_take(struct slots *s, uint64_t hash)
 		i = s->free_head;
 		s->free_head = s->link[i].hnext;
 	} else {
+		/* Never used: zeroed now, so that memory follows use. */
 		i = s->fresh++;
+		memset((char *)s->entries + (size_t)i * s->entry_size, 0, s->entry_size);
 	}
 	l = &s->link[i];
 	l->hash = hash;

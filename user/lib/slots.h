@@ -16,7 +16,8 @@
  * The arrays grow by doubling as slots are taken, up to capacity, so a
  * pool costs what it holds, not what it may hold. Growing moves the
  * entries: pointers into them do not survive slots_full(); use
- * slots_entries() after it. Slots are handed out in the order a pool
+ * slots_entries() after it. Slots 0 .. fresh - 1 are all the slots ever
+ * taken: a walk over every entry stops there. Slots are handed out in the order a pool
  * allocated whole at start would hand them out: released slots first
  * (last released first), then never-used ones in increasing order.
  *
@@ -46,23 +47,24 @@ struct slot_link {
 };
 
 struct slots {
-	void *entries; /* the caller's, allocated elements, zeroed until first taken */
+	void *entries; /* the caller's, allocated elements; 0 .. fresh - 1 in use or released */
 	struct slot_link *link; /* allocated elements */
 	uint32_t *bucket; /* bucket_mask + 1 chain heads */
 	size_t entry_size;
 	uint32_t bucket_mask;
 	uint32_t capacity; /* the most slots the pool may hold */
 	uint32_t allocated; /* slots allocated: SLOTS_FIRST_ALLOC x 2^k, or capacity */
-	uint32_t fresh; /* slots fresh .. allocated - 1 were never taken */
+	uint32_t fresh; /* slots fresh .. allocated - 1 were never taken (their entries: garbage) */
 	uint32_t used;
 	uint32_t free_head; /* released slots */
 	uint32_t oldest, newest;
 };
 
 /*
- * All slots free, and a zeroed array of entries of entry_size bytes.
- * Returns that array, or NULL when capacity is 0, above
- * SLOTS_MAX_CAPACITY, or memory is short.
+ * All slots free, and an array of entries of entry_size bytes, each
+ * zeroed when its slot is first taken (and kept as the caller leaves it
+ * when released and taken again). Returns that array, or NULL when
+ * capacity is 0, above SLOTS_MAX_CAPACITY, or memory is short.
  */
 void *slots_init(struct slots *s, size_t capacity, size_t entry_size);
 /* Frees the links and the entries; safe on a zeroed or destroyed struct. */

@@ -132,7 +132,7 @@ void tcp_reasm_free(struct tcp_reasm *r)
 {
 	if (!r)
 		return;
-	for (uint32_t i = 0; i < r->slots.allocated; i++)
+	for (uint32_t i = 0; i < r->slots.fresh; i++)
 		free(r->flows[i].buf);
 	slots_destroy(&r->slots);
 	free(r);

@@ -42,8 +42,8 @@ static void usage(FILE *f)
 		"--summary)\n"
 		"      --top N             entries per statistics table (default 20, 0 = "
 		"all)\n"
-		"      --max-entries N     bound on each statistics table (default "
-		"100000)\n"
+		"      --max-entries N     bound on each statistics and detection table\n"
+		"                          (default 100000, at most 16777216)\n"
 		"      --format json|text  JSON Lines (default) or one readable line per "
 		"message\n"
 		"      --detect KINDS      findings with the statistics (implies --summary):\n"
@@ -423,6 +423,14 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
 	return 0;
 }
 
+/*
+ * Tables grow with their keys, so --max-entries costs nothing until keys
+ * arrive; this bound keeps the worst case (every table full, about 3.4 KB
+ * per unit: docs/output.md, "Memory") to tens of GB rather than whatever a
+ * typo asks for.
+ */
+#define MAX_ENTRIES_LIMIT (1u << 24)
+
 #define NCHOICES(names) ((int)(sizeof(names) / sizeof((names)[0])))
 
 static const char *const hook_names[] = {
@@ -552,7 +560,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->top_n = parse_uint("--top", optarg, 0, UINT32_MAX);
 			break;
 		case OPT_MAX_ENTRIES:
-			o->max_entries = parse_uint("--max-entries", optarg, 16, 1 << 24);
+			o->max_entries = parse_uint("--max-entries", optarg, 16, MAX_ENTRIES_LIMIT);
 			break;
 		case OPT_DETECT:
 		case OPT_NO_DETECT:

@@ -27,6 +27,32 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
 
 
+def tracer_is_sanitized(path=None):
+    """The tracer was built with ASan (`make test` runs build/san/dnssnoop):
+    its resident memory then includes shadow memory and the allocator's
+    quarantine, several times the plain build's."""
+    with open(path or TRACER, "rb") as f:
+        return b"AddressSanitizer" in f.read()
+
+
+# GNU time (Debian package time): peak RSS of a child has to be read by a
+# small parent, since Linux counts in it the parent's memory that the child
+# had before exec, and for a child of Python that is Python's 18 MiB.
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(args, timeout=120):
+    """Runs the tracer with args under GNU time; returns (exit status,
+    stdout, stderr, peak RSS in KiB, wall seconds)."""
+    with tempfile.NamedTemporaryFile("r") as usage:
+        p = subprocess.run([GNU_TIME, "-f", "%M %e", "-o", usage.name, TRACER] + args,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        # The last line; a line before it says a non-zero exit status.
+        rss, seconds = usage.read().split("\n")[-2].split()
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"), int(rss), float(seconds))
+
+
 class Skip(Exception):
     """A case that cannot run here (only where the file allows skips)."""
 

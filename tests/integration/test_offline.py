@@ -478,15 +478,76 @@ def test_ports_and_noise(tmp):
     compare_with_key(Run(["-r", path, "--port", "5300"]).ok(), key)
 
 
+# Peak RSS allowed for a session with statistics and detection on a capture
+# of 0 to 200 packets, at the default --max-entries and at its maximum: the
+# tables grow with their keys, so this is the process, its libraries and a
+# few table starts. Measured: 5-6 MiB for the plain build, 13-15 MiB for the
+# ASan build (shadow memory, quarantine); the tables allocated whole took 17
+# and 50 MiB at the default, 1.4 and 2.7 GiB at the maximum.
+SMALL_SESSION_KIB = {False: 10 * 1024, True: 32 * 1024}  # by tracer_is_sanitized()
+MAX_ENTRIES = 16777216  # --max-entries' maximum, docs/output.md
+
+
+def empty_pcap(tmp):
+    """A pcap file header (Ethernet) and no packets."""
+    path = os.path.join(tmp, "empty.pcap")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    return path
+
+
+def check_small_session(args, bound_kib, max_seconds=None):
+    rc, out, err, rss, seconds = runner.run_measured(args)
+    check(rc == 0, "dnssnoop %s exited %d: %s", " ".join(args), rc, err[-2000:])
+    check(rss < bound_kib, "dnssnoop %s: peak RSS %d KiB, want under %d KiB", " ".join(args),
+          rss, bound_kib)
+    if max_seconds is not None:
+        check(seconds < max_seconds, "dnssnoop %s took %.1f s, want under %d s", " ".join(args),
+              seconds, max_seconds)
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_memory_of_an_empty_session(tmp):
+    """Statistics and detection on, nothing or one exchange to count: the
+    tables start small instead of at --max-entries."""
+    bound = SMALL_SESSION_KIB[runner.tracer_is_sanitized()]
+    one, _ = gen(tmp, "one.pcap", "-n", "1", "--seed", "3", key=False)
+    for path in (empty_pcap(tmp), one):
+        for extra in ([], ["--interval", "60"]):
+            recs = check_small_session(["-r", path, "--summary"] + extra, bound)
+            check(any(r["type"] == "name_stats" for r in recs),
+                  "no name_stats from %s: statistics did not run", path)
+
+
+def test_max_entries_at_its_maximum(tmp):
+    """--max-entries at its maximum on 200 exchanges: memory and time follow
+    the 200 exchanges (it took 1.4 GiB and 6 s when the tables were allocated
+    whole); one above the maximum is a usage error naming the flag and it."""
+    bound = SMALL_SESSION_KIB[runner.tracer_is_sanitized()]
+    path, _ = gen(tmp, "two-hundred.pcap", "-n", "200", "--seed", "3", key=False)
+    recs = check_small_session(["-r", path, "--summary", "--max-entries", str(MAX_ENTRIES)],
+                               bound, max_seconds=3)
+    others = [r for r in recs if r["type"].endswith("_stats") and r.get("others")]
+    check(len(others) == 7 and all(r["max_entries"] == MAX_ENTRIES for r in others),
+          "want the 7 tables' others records with max_entries %d: %s", MAX_ENTRIES, others)
+    run = Run(["-r", path, "--summary", "--max-entries", str(MAX_ENTRIES + 1)])
+    check(run.rc == 2, "--max-entries %d: exit %d, want 2 (usage)", MAX_ENTRIES + 1, run.rc)
+    check("--max-entries" in run.stderr and str(MAX_ENTRIES) in run.stderr,
+          "the message should name --max-entries and its maximum: %r", run.stderr)
+    check(not run.records, "records from a usage error: %s", run.records[:2])
+
+
 CASES = [test_tshark_oracle_generated, test_tshark_oracle_lab_capture, test_link_types,
          test_ipv6_extension_headers_and_fragments, test_ipv4_fragments, test_tcp_segmentation,
          test_pcapng_and_precision, test_stdin_and_several_files, test_wrong_magic,
          test_truncated_last_packet, test_snaplen_shorter_than_packets, test_bpf_filter,
-         test_unanswered_on_packet_time, test_ports_and_noise]
+         test_unanswered_on_packet_time, test_ports_and_noise, test_memory_of_an_empty_session,
+         test_max_entries_at_its_maximum]
 
 
 def main(argv):
-    return runner.run_offline_tests(argv, CASES, "dnssnoop-offline-", tools=("tshark",))
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-offline-",
+                                    tools=("tshark", runner.GNU_TIME))
 
 
 if __name__ == "__main__":

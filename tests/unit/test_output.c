@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -883,6 +884,50 @@ static void test_epipe(void **state)
 	close(p[1]);
 }
 
+/*
+ * A regular file that fills up (RLIMIT_FSIZE) in the middle of a line: the
+ * error is reported, the file is cut back to its last whole line, and
+ * nothing more is written.
+ */
+static void test_short_write_cut_back(void **state)
+{
+	struct output_config cfg = {.format = OUTPUT_JSON, .host = "h"};
+	struct dns_msg msg;
+	struct wire wire_msg;
+	struct pkt_meta m = meta_v4(T0_NS, DNSSNOOP_EGRESS, "10.0.0.1", 1, "10.0.0.2", 53, 88);
+	struct dns_record rec = {.kind = RECORD_DNS, .meta = &m, .msg = &msg};
+	char path[] = "/tmp/dnssnoop_test_output_XXXXXX";
+	struct output *o;
+	struct rlimit old;
+	struct stat st;
+	off_t line;
+	int rc, fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	parse_hex(r_www_hex, &wire_msg, &msg);
+	cfg.fd = fd;
+	o = output_new(&cfg);
+	assert_non_null(o);
+	output_dns(o, &rec);
+	assert_int_equal(output_flush(o), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	line = st.st_size; /* every record below is this long */
+	old = limit_file_size(10000);
+	for (int i = 0; i < 200; i++)
+		output_dns(o, &rec);
+	rc = output_flush(o);
+	setrlimit(RLIMIT_FSIZE, &old); /* before any assertion can end the test */
+	assert_int_equal(rc, -EFBIG);
+	assert_int_equal(output_error(o), -EFBIG);
+	output_dns(o, &rec);
+	assert_int_equal(output_flush(o), -EFBIG);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 10000 / line * line);
+	output_free(o);
+	close(fd);
+	unlink(path);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct sink s;
@@ -922,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_every_write_is_whole_lines),
 		cmocka_unit_test(test_partial_writes),
 		cmocka_unit_test(test_epipe),
+		cmocka_unit_test(test_short_write_cut_back),
 		cmocka_unit_test(test_bad_arguments),
 	};
 

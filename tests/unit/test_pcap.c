@@ -287,6 +287,46 @@ static void test_writer_errors(void **state)
 	assert_int_equal(pcap_writer_close(w), -ENOSPC);
 }
 
+/*
+ * A file that fills up (RLIMIT_FSIZE) in the middle of a record: the error
+ * is reported, and the file is cut back to its last whole record, which
+ * reads back without error.
+ */
+static void test_writer_cut_back(void **state)
+{
+	/* pcap record header, cooked v2, IPv4, UDP, payload; the file header */
+	enum { LIMIT = 2000, CAP = 100, REC = 16 + 20 + 20 + 8 + CAP, HDR = 24 };
+	char path[128], err[512] = "";
+	struct pkt_meta m = meta_v4(T0, DNSSNOOP_EGRESS, "10.0.0.1", 5000, "10.0.0.2", 53, CAP);
+	struct pcap_source_stats st;
+	struct got *g = calloc(1, sizeof(*g));
+	struct pcap_writer *w;
+	uint8_t payload[CAP];
+	struct rlimit old;
+	struct stat sb;
+	int rc = 0, again, closed, i;
+
+	fill(payload, sizeof(payload), 3);
+	temp_path(path, "cut.pcap");
+	w = pcap_writer_open(path, err, sizeof(err));
+	assert_non_null(w);
+	old = limit_file_size(LIMIT);
+	for (i = 0; i < 1000 && !rc; i++)
+		rc = pcap_writer_write(w, &m, payload, CAP);
+	again = pcap_writer_write(w, &m, payload, CAP);
+	closed = pcap_writer_close(w);
+	setrlimit(RLIMIT_FSIZE, &old); /* before any assertion can end the test */
+	assert_int_equal(rc, -EFBIG);
+	assert_int_equal(again, -EFBIG);
+	assert_int_equal(closed, -EFBIG);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, HDR + (LIMIT - HDR) / REC * REC);
+	assert_int_equal(read_file(path, NULL, g, &st, err), 0);
+	assert_int_equal(g->n, (LIMIT - HDR) / REC);
+	unlink(path);
+	free(g);
+}
+
 /* A one-packet file of link type dlt holding frame. */
 static void write_frames(const char *path, int dlt, int snaplen, const uint8_t *const *frames,
 			 const size_t *lens, const size_t *caps, int n)
@@ -574,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_writer_round_trip),
 		cmocka_unit_test(test_writer_headers),
 		cmocka_unit_test(test_writer_errors),
+		cmocka_unit_test(test_writer_cut_back),
 		cmocka_unit_test(test_link_types),
 		cmocka_unit_test(test_wrong_magic),
 		cmocka_unit_test(test_truncated_last_record),

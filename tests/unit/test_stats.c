@@ -669,6 +669,58 @@ static void assert_heavy_hitters(const struct stats *s, enum stats_table t, uint
 	free(rows.r);
 }
 
+/*
+ * A table grows by doubling (64, 128, 256, 512, then max_entries 1000):
+ * queries to new names interleaved with repeats of older ones, across
+ * every doubling, keep every name with its exact count; the first
+ * eviction comes with name 1001, not before.
+ */
+static void test_growth_exact(void **state)
+{
+	struct stats_config cfg = {.max_entries = 1000};
+	struct stats *s = stats_new(&cfg);
+	uint32_t truth[1000] = {0};
+	uint64_t total = 0, ts = 0;
+	struct stats_figures others;
+	struct rows rows;
+	char name[64];
+
+	for (uint32_t i = 0; i < 1000; i++) {
+		for (uint32_t j = 0; j <= i % 3; j++) {
+			uint32_t k = j ? (i * 7919 + j) % (i + 1) : i; /* i, then older names */
+
+			snprintf(name, sizeof(name), "g%04u.example", k);
+			add_query(s, &curl, name, 1, IPPROTO_UDP, 40, ts++);
+			truth[k]++;
+			total++;
+		}
+		assert_int_equal(stats_entries(s, STATS_NAME), i + 1);
+		assert_int_equal(stats_evictions(s, STATS_NAME), 0);
+	}
+	rows = table_rows(s, STATS_NAME, 0, &others);
+	assert_int_equal(rows.n, 1000);
+	assert_int_equal(others.queries, 0);
+	for (uint32_t k = 0; k < 1000; k++) {
+		const struct row *r;
+
+		snprintf(name, sizeof(name), "g%04u.example", k);
+		r = row_named(&rows, name);
+		assert_int_equal(r->f.queries, truth[k]);
+		assert_int_equal(r->f.error, 0);
+		assert_int_equal(r->f.bytes_query, 40ull * truth[k]);
+	}
+	free(rows.r);
+	assert_int_equal(stats_total_queries(s, STATS_NAME), total);
+	assert_int_equal(stats_entries(s, STATS_CLIENT_NAME), 1000);
+	assert_int_equal(stats_entries(s, STATS_PROC_NAME), 1000);
+	assert_int_equal(stats_entries(s, STATS_PROCESS), 1);
+
+	add_query(s, &curl, "new.example", 1, IPPROTO_UDP, 40, ts++);
+	assert_int_equal(stats_entries(s, STATS_NAME), 1000);
+	assert_int_equal(stats_evictions(s, STATS_NAME), 1);
+	stats_free(s);
+}
+
 static void test_eviction_flood(void **state)
 {
 	struct stats_config cfg = {.max_entries = 1000};
@@ -1156,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_latency_percentiles),
 		cmocka_unit_test(test_distinct_names),
 		cmocka_unit_test(test_distinct_addrs),
+		cmocka_unit_test(test_growth_exact),
 		cmocka_unit_test(test_eviction_flood),
 		cmocka_unit_test(test_untracked),
 		cmocka_unit_test(test_top_and_others),

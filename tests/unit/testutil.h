@@ -9,13 +9,32 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "report/output.h"
 #include "lib/packet.h"
+
+/*
+ * Files this process writes cannot grow past max bytes: a write across it
+ * is short, the next fails with EFBIG, as on a full disk. Returns the
+ * limit to put back with setrlimit(RLIMIT_FSIZE, ...).
+ */
+static inline struct rlimit limit_file_size(rlim_t max)
+{
+	struct rlimit old, lim;
+
+	signal(SIGXFSZ, SIG_IGN); /* else the signal ends the process */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	return old;
+}
 
 struct wire {
 	uint8_t buf[512];

@@ -107,21 +107,20 @@ int detect_parse_kinds(const char *list, unsigned int *kinds, char *bad, size_t 
 
 static int table_init(struct table *t, size_t capacity, size_t esize)
 {
-	t->esize = esize;
-	t->e = slots_init(&t->s, capacity, esize);
-	return t->e ? 0 : -ENOMEM;
+	return slots_init(&t->s, capacity, esize) ? 0 : -ENOMEM;
 }
 
 static void release_detail(struct detect *d, struct dpair *p);
 
 /*
  * A full table gives up the entry with the fewest lookups among a sample
- * of EVICT_SAMPLE (every slot is used, so any index will do); the newcomer
- * keeps that count as its error bound, as Space-Saving does.
+ * of EVICT_SAMPLE (every allocated slot is used, so any index below
+ * `allocated` will do: max_entries of them, unless memory ran short); the
+ * newcomer keeps that count as its error bound, as Space-Saving does.
  */
 static uint64_t evict_one(struct detect *d, struct table *t)
 {
-	uint32_t cap = t->s.capacity, best = t->cursor % cap;
+	uint32_t cap = t->s.allocated, best = t->cursor % cap;
 	uint64_t min;
 
 	for (uint32_t k = 0; k < EVICT_SAMPLE && k < cap; k++) {
@@ -152,7 +151,7 @@ static uint32_t table_get(struct detect *d, struct table *t, uint64_t hash, bool
 		error = evict_one(d, t);
 	i = slots_take(&t->s, hash);
 	h = entry(t, i);
-	memset(h, 0, t->esize);
+	memset(h, 0, t->s.entry_size);
 	h->hash = hash;
 	h->error = error;
 	*created = true;

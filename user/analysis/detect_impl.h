@@ -79,10 +79,9 @@ struct ddetail {
 	uint64_t ts[DETSTAT_TS_MAX];
 };
 
+/* Entries grow with the pool (slots.h): up to max_entries of them. */
 struct table {
 	struct slots s;
-	void *e;
-	size_t esize;
 	uint32_t cursor; /* where the next eviction sample starts */
 };
 
@@ -129,7 +128,7 @@ static inline bool wants(const struct detect *d, enum detect_kind k)
 
 static inline struct ehead *entry(const struct table *t, uint32_t i)
 {
-	return (struct ehead *)((char *)t->e + (size_t)i * t->esize);
+	return (struct ehead *)((char *)slots_entries(&t->s) + (size_t)i * t->s.entry_size);
 }
 
 static inline uint32_t table_find(const struct table *t, uint64_t hash)

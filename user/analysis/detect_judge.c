@@ -59,7 +59,7 @@ static int collect_client_spans(struct judge *j)
 	j->client_last = calloc(n, sizeof(uint64_t));
 	if (!j->client_first || !j->client_last)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < d->clients.s.capacity; i++) {
+	for (uint32_t i = 0; i < d->clients.s.fresh; i++) {
 		const struct dclient *c = (const struct dclient *)entry(&d->clients, i);
 
 		if (!c->h.lookups)
@@ -960,7 +960,7 @@ static int cmp_finding(const void *a, const void *b)
 static int collect_pairs(struct judge *j)
 {
 	struct detect *d = j->d;
-	uint32_t cap = d->pairs.s.capacity;
+	uint32_t cap = d->pairs.s.fresh;
 
 	j->pairs = calloc(d->pairs.s.used ? d->pairs.s.used : 1, sizeof(*j->pairs));
 	j->reported = calloc(2 * (size_t)d->pairs.s.used + 1, sizeof(*j->reported));

@@ -2,9 +2,9 @@
 /*
  * Query/response matching.
  *
- * Pending queries live in an array of max_pending entries allocated once,
- * indexed by the slots of a slot pool (slots.h): its hash chains find a
- * query from its response, and its age list, in arrival order (entries
+ * Pending queries live in an array of up to max_pending entries, grown as
+ * queries wait, indexed by the slots of a slot pool (slots.h): its hash
+ * chains find a query from its response, and its age list, in arrival order (entries
  * are never touched), finds the oldest query, for expiry and for eviction
  * when the table is full. Arrival order is time order as long as packet
  * times increase, which they nearly always do; see matcher_expire() for
@@ -53,12 +53,22 @@ struct pending {
 };
 
 struct matcher {
-	struct pending *entries; /* one per slot, owned by slots */
-	struct slots slots;
+	struct slots slots; /* owns the pending queries, one per slot */
 	uint64_t timeout_ns;
 	uint64_t seed;
 	struct matcher_stats stats;
 };
+
+/* Slot i's query. The array moves when the pool grows (slots_full()). */
+static struct pending *pending_at(const struct matcher *m, uint32_t i)
+{
+	return (struct pending *)slots_entries(&m->slots) + i;
+}
+
+static uint32_t slot_of(const struct matcher *m, const struct pending *e)
+{
+	return (uint32_t)(e - (const struct pending *)slots_entries(&m->slots));
+}
 
 /* A key under construction, with its folded name. */
 struct lookup {
@@ -155,8 +165,7 @@ struct matcher *matcher_new(uint64_t timeout_ns, size_t max_pending)
 
 	if (!m)
 		return NULL;
-	m->entries = slots_init(&m->slots, max_pending, sizeof(*m->entries));
-	if (!m->entries) {
+	if (!slots_init(&m->slots, max_pending, sizeof(struct pending))) {
 		free(m);
 		return NULL;
 	}
@@ -190,7 +199,7 @@ static struct pending *find(struct matcher *m, const struct lookup *l)
 
 	for (uint32_t i = slots_first(&m->slots, l->hash); i != SLOTS_NIL;
 	     i = slots_next(&m->slots, i)) {
-		struct pending *e = &m->entries[i];
+		struct pending *e = pending_at(m, i);
 
 		if (memcmp(&e->key, &l->key, sizeof(l->key)) == 0 &&
 		    memcmp(e->qname, l->qname, cmp) == 0)
@@ -201,7 +210,7 @@ static struct pending *find(struct matcher *m, const struct lookup *l)
 
 static void remove_entry(struct matcher *m, struct pending *e)
 {
-	slots_release(&m->slots, (uint32_t)(e - m->entries));
+	slots_release(&m->slots, slot_of(m, e));
 	m->stats.pending--;
 }
 
@@ -215,7 +224,7 @@ static struct pending *oldest(struct matcher *m)
 {
 	uint32_t i = slots_oldest(&m->slots);
 
-	return i == SLOTS_NIL ? NULL : &m->entries[i];
+	return i == SLOTS_NIL ? NULL : pending_at(m, i);
 }
 
 static void report_unanswered(struct matcher *m, struct pending *e, uint64_t now_ns,
@@ -231,7 +240,7 @@ static void report_unanswered(struct matcher *m, struct pending *e, uint64_t now
 static void insert_entry(struct matcher *m, const struct lookup *l, const struct pkt_meta *meta,
 			 const struct dns_msg *msg)
 {
-	struct pending *e = &m->entries[slots_take(&m->slots, l->hash)];
+	struct pending *e = pending_at(m, slots_take(&m->slots, l->hash));
 	size_t qlen = msg->buf ? msg->len : 0;
 	size_t keep = l->key.qname_len < MATCHER_QNAME_KEEP ? l->key.qname_len : MATCHER_QNAME_KEEP;
 

@@ -69,6 +69,7 @@ void mirror_note_query(struct mirror_set *ms, const struct mirror_exchange *ex, 
 	if (slots_full(&ms->slots))
 		slots_release(&ms->slots, slots_oldest(&ms->slots));
 	i = slots_take(&ms->slots, h);
+	ms->queries = slots_entries(&ms->slots); /* moved if the pool grew */
 	ms->queries[i].key = *ex;
 	ms->queries[i].ts_ns = ts_ns;
 }

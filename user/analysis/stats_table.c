@@ -14,11 +14,9 @@
  * which the newcomer inherits) join the table's untracked row, so the top
  * entries plus the others row always add up to everything observed.
  *
- * Why not slots.h: its pool is allocated and threaded at full capacity up
- * front (about 3 MB of touched memory per 100000-entry table, for seven
- * tables of which most hold a few dozen keys), it keeps the hash apart
- * from the entry (one more cache miss per probe), and its eviction order
- * is an age list, while Space-Saving evicts the smallest count.
+ * Why not slots.h: it keeps the hash apart from the entry (one more cache
+ * miss per probe), and its eviction order is an age list, while
+ * Space-Saving evicts the smallest count.
  *
  * The heap is lazy: a query only increments the slot's count; the heap
  * node keeps the count it had when last sifted, which is never above the

@@ -42,8 +42,8 @@ static void usage(FILE *f)
 		"--summary)\n"
 		"      --top N             entries per statistics table (default 20, 0 = "
 		"all)\n"
-		"      --max-entries N     bound on each statistics table (default "
-		"100000)\n"
+		"      --max-entries N     bound on each statistics and detection table\n"
+		"                          (default 100000, at most 16777216)\n"
 		"      --format json|text  JSON Lines (default) or one readable line per "
 		"message\n"
 		"      --detect KINDS      findings with the statistics (implies --summary):\n"
@@ -228,6 +228,51 @@ static const struct option long_options[] = {
 	{0},
 };
 
+/* What only a live capture has: refused with -r rather than ignored. */
+static const int live_only_options[] = {
+	'd',	    'w',      'p',	     'i',	  OPT_COMM,
+	OPT_CGROUP, OPT_HOOK, OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+};
+
+static bool is_live_only(int c)
+{
+	for (size_t i = 0; i < sizeof(live_only_options) / sizeof(live_only_options[0]); i++)
+		if (live_only_options[i] == c)
+			return true;
+	return false;
+}
+
+/* The option c as written in messages: "-d/--duration", "--snaplen". */
+static void option_text(int c, char *buf, size_t len)
+{
+	for (const struct option *o = long_options; o->name; o++) {
+		if (o->val != c)
+			continue;
+		if (c < 256)
+			snprintf(buf, len, "-%c/--%s", c, o->name);
+		else
+			snprintf(buf, len, "--%s", o->name);
+		return;
+	}
+	snprintf(buf, len, "-%c", c);
+}
+
+/* -r: no live-only option (live_only, 0: none), standard input once. */
+static void check_read_options(const struct options *o, int live_only)
+{
+	char opt[48];
+	int stdin_reads = 0;
+
+	if (live_only) {
+		option_text(live_only, opt, sizeof(opt));
+		die_usage("%s: only for a live capture; it cannot be used with -r", opt);
+	}
+	for (int i = 0; i < o->nread; i++)
+		stdin_reads += !strcmp(o->read_paths[i], "-");
+	if (stdin_reads > 1)
+		die_usage("%s: standard input can be read only once", "-r -");
+}
+
 /* The filter expression may come as several words, like tcpdump's. */
 static char *join_args(int n, char **args)
 {
@@ -378,6 +423,14 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
 	return 0;
 }
 
+/*
+ * Tables grow with their keys, so --max-entries costs nothing until keys
+ * arrive; this bound keeps the worst case (every table full, about 3.4 KB
+ * per unit: docs/output.md, "Memory") to tens of GB rather than whatever a
+ * typo asks for.
+ */
+#define MAX_ENTRIES_LIMIT (1u << 24)
+
 #define NCHOICES(names) ((int)(sizeof(names) / sizeof((names)[0])))
 
 static const char *const hook_names[] = {
@@ -403,8 +456,6 @@ static void check_hook_options(const struct options *o)
 				  o->ifaces[0]);
 		return;
 	}
-	if (o->nread)
-		die_usage("%s: files are read, not captured", "--hook tc/xdp");
 	if (!o->nifaces)
 		die_usage("--hook %s needs at least one -i IFACE",
 			  o->hook == LIVE_HOOK_TC ? "tc" : "xdp");
@@ -415,7 +466,7 @@ static void check_hook_options(const struct options *o)
 
 void cli_parse(int argc, char **argv, struct options *o)
 {
-	int c;
+	int c, live_only = 0;
 
 	*o = (struct options){
 		.format = OUTPUT_JSON,
@@ -428,6 +479,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 	};
 	detect_config_default(&o->detect);
 	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
+		if (!live_only && is_live_only(c))
+			live_only = c;
 		switch (c) {
 		case 'd':
 			o->duration_s = parse_seconds("-d", optarg);
@@ -507,7 +560,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->top_n = parse_uint("--top", optarg, 0, UINT32_MAX);
 			break;
 		case OPT_MAX_ENTRIES:
-			o->max_entries = parse_uint("--max-entries", optarg, 16, 1 << 24);
+			o->max_entries = parse_uint("--max-entries", optarg, 16, MAX_ENTRIES_LIMIT);
 			break;
 		case OPT_DETECT:
 		case OPT_NO_DETECT:
@@ -542,10 +595,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 			  argv[optind]);
 	if (optind < argc)
 		o->filter = join_args(argc - optind, argv + optind);
-	if (o->nread && o->write_path)
-		die_usage("-w saves a live capture; it cannot be used with -r (%s)", o->write_path);
-	if (o->nread && (o->pid || o->comm || o->cgroup))
-		die_usage("%s: files do not say which process sent a packet", "-p/--comm/--cgroup");
+	if (o->nread)
+		check_read_options(o, live_only);
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);

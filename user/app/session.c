@@ -4,7 +4,8 @@
  * pcap and JSON Lines, merged in time order by capture/merge.c) feeding the
  * pipeline (app/pipeline.c), which feeds the statistics
  * (analysis/summary.c) and the output (report/); until -d, -c, a signal,
- * the end of the inputs, or a reader that went away.
+ * the end of the inputs, a reader that went away, or an output that could
+ * not be written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "app/session.h"
 #include "capture/capture_live.h"
 #include "capture/merge.h"
+#include "lib/outfile.h"
 #include "lib/units.h"
 #include "report/output.h"
 #include "report/pcap_writer.h"
@@ -34,21 +36,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static int open_output(const char *path)
-{
-	int fd;
-
-	if (!path || !strcmp(path, "-"))
-		return STDOUT_FILENO;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "dnssnoop: cannot open output file %s: %s\n", path,
-			strerror(errno));
-		exit(1);
-	}
-	return fd;
 }
 
 static void install_signal_handlers(void)
@@ -70,9 +57,11 @@ struct session {
 	struct pipeline *pipe;
 	struct summary *summary;
 	struct output *out;
-	int out_fd;
+	int out_fd; /* the records' file, or standard output; -1: not open yet */
+	int write_fd; /* -w's, until the writer takes it over */
+	bool write_to_pipe; /* -w goes to a pipe or socket */
+	int write_err; /* -w's first error (-errno): the session stops */
 	struct report_sink reports; /* the summary's tables and findings, written */
-	bool write_failed;
 };
 
 static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
@@ -80,12 +69,9 @@ static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *pay
 	struct session *s = ctx;
 	int err;
 
-	if (s->writer && !s->write_failed &&
-	    (err = pcap_writer_write(s->writer, meta, payload, caplen))) {
-		fprintf(stderr, "dnssnoop: writing %s failed: %s; no more packets are saved\n",
-			s->opt->write_path, strerror(-err));
-		s->write_failed = true;
-	}
+	if (s->writer && !s->write_err &&
+	    (err = pcap_writer_write(s->writer, meta, payload, caplen)))
+		s->write_err = err; /* reported at the end, with the exit status */
 	pipeline_packet(s->pipe, meta, payload, caplen);
 	if (pipeline_done(s->pipe))
 		stop_requested = 1; /* -c reached: the sources stop reading */
@@ -109,8 +95,8 @@ static int run_live(struct session *s)
 			return 1;
 		}
 		pipeline_tick(s->pipe, now);
-		if (output_flush(s->out) < 0)
-			return 0; /* the reader went away (EPIPE): end quietly */
+		if (output_flush(s->out) < 0 || s->write_err)
+			return 0; /* stopped; reported (or not: EPIPE from a pipe) at the end */
 		if (end && now >= end)
 			break;
 	}
@@ -122,9 +108,10 @@ static int run_live(struct session *s)
 }
 
 /*
- * Offline: open every -r input (a damaged or unknown one is reported and
- * left out). Returns 0, 1 when an input could not be opened, -1 when
- * nothing can be done (out of memory).
+ * Offline: open every -r input, reporting each that cannot be opened
+ * (missing, unreadable, of an unknown format). Returns 0, 1 when an input
+ * could not be opened (the start failed), -1 when nothing can be done (out
+ * of memory).
  */
 static int open_offline(struct session *s)
 {
@@ -154,7 +141,8 @@ static int run_offline(struct session *s)
 	uint64_t items = 0;
 	int rc = 0, n;
 
-	while (!stop_requested && !pipeline_done(s->pipe)) {
+	while (!stop_requested && !pipeline_done(s->pipe) && !output_error(s->out) &&
+	       !s->write_err) {
 		n = merge_next(s->inputs, &item, err, sizeof(err));
 		if (n == 0)
 			break;
@@ -167,8 +155,8 @@ static int run_offline(struct session *s)
 			on_packet(s, item.meta, item.payload, item.caplen);
 		else
 			pipeline_observation(s->pipe, item.obs, item.ts_ns);
-		if (++items % FLUSH_CHECK_ITEMS == 0 && output_flush(s->out) < 0)
-			break; /* the reader went away (EPIPE) */
+		if (++items % FLUSH_CHECK_ITEMS == 0)
+			output_flush(s->out); /* an error stops the loop */
 	}
 	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
 		merge_describe(s->inputs, i, err, sizeof(err));
@@ -200,14 +188,58 @@ static int open_live(struct session *s)
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (o->write_path) {
-		s->writer = pcap_writer_open(o->write_path, err, sizeof(err));
-		if (!s->writer) {
-			fprintf(stderr, "%s\n", err);
-			return -1;
-		}
-	}
 	return 0;
+}
+
+static bool is_stdout(const char *path)
+{
+	return !path || !strcmp(path, "-");
+}
+
+/* A named output file is emptied; standard output is written where it stands. */
+static int empty_file(int fd, const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	if (fd < 0 || is_stdout(path) || !(rc = outfile_truncate(fd, 0)))
+		return 0;
+	snprintf(err, errlen, "dnssnoop: cannot empty output file %s: %s", path, strerror(-rc));
+	return -1;
+}
+
+/*
+ * The outputs of -o and -w (lib/outfile.h) that are standard output
+ * (early) or files (!early). Standard output is checked before anything
+ * else is opened (a closed one's number would go to the next file opened);
+ * files once the source is ready, so that a start that fails leaves them
+ * as they were, and emptied only once both are open.
+ */
+static int open_outputs(struct session *s, bool early)
+{
+	const struct options *o = s->opt;
+	char err[512];
+
+	if (o->write_path && is_stdout(o->write_path) == early &&
+	    (s->write_fd = outfile_open(o->write_path, err, sizeof(err))) < 0)
+		goto fail;
+	if (is_stdout(o->output_path) == early &&
+	    (s->out_fd = outfile_open(early ? "-" : o->output_path, err, sizeof(err))) < 0)
+		goto fail;
+	if (early)
+		return 0;
+	if (empty_file(s->write_fd, o->write_path, err, sizeof(err)) ||
+	    empty_file(s->out_fd, o->output_path, err, sizeof(err)))
+		goto fail;
+	if (s->write_fd < 0)
+		return 0;
+	s->write_to_pipe = outfile_is_pipe(s->write_fd);
+	s->writer = pcap_writer_fdopen(s->write_fd, outfile_name(o->write_path), err, sizeof(err));
+	s->write_fd = -1; /* the writer's now, or closed */
+	if (s->writer)
+		return 0;
+fail:
+	fprintf(stderr, "%s\n", err);
+	return -1;
 }
 
 /* Output, statistics and pipeline, wired the same for every source. */
@@ -270,11 +302,38 @@ static void close_session(struct session *s)
 	summary_free(s->summary);
 	merge_free(s->inputs);
 	output_free(s->out);
-	if (s->writer && pcap_writer_close(s->writer) < 0)
-		fprintf(stderr, "dnssnoop: closing %s failed\n", s->opt->write_path);
+	pcap_writer_close(s->writer);
 	live_close(s->live);
-	if (s->out_fd != STDOUT_FILENO)
+	if (s->out_fd >= 0)
 		close(s->out_fd);
+	if (s->write_fd >= 0)
+		close(s->write_fd);
+}
+
+/* err (-errno) from writing path named, unless it says a pipe's reader went away. */
+static int write_status(const char *path, int err, bool pipe)
+{
+	if (!err || (err == -EPIPE && pipe))
+		return 0;
+	fprintf(stderr, "dnssnoop: writing %s failed: %s\n", outfile_name(path ? path : "-"),
+		strerror(-err));
+	return SESSION_EXIT_OUTPUT;
+}
+
+/* The outputs flushed and closed; the exit status, rc unless a write failed. */
+static int close_outputs(struct session *s, int rc)
+{
+	int err = output_flush(s->out), status;
+
+	status = write_status(s->opt->output_path, err, outfile_is_pipe(s->out_fd));
+	output_free(s->out);
+	s->out = NULL;
+	if (s->writer) {
+		err = pcap_writer_close(s->writer);
+		s->writer = NULL;
+		status |= write_status(s->opt->write_path, err, s->write_to_pipe);
+	}
+	return status ? status : rc;
 }
 
 /* Offline: the inputs' time span, or now when no input said what time it was. */
@@ -290,24 +349,31 @@ static void offline_window(const struct session *s, uint64_t *start_ns, uint64_t
 
 int session_run(struct options *o)
 {
-	struct session s = {.opt = o};
+	struct session s = {.opt = o, .out_fd = -1, .write_fd = -1};
 	char host[256] = "unknown";
 	uint64_t start_ns, end_ns;
 	int rc, open_rc = 0;
 
 	o->detect.max_entries = o->max_entries;
-	s.out_fd = open_output(o->output_path);
 	gethostname(host, sizeof(host) - 1);
 	install_signal_handlers();
-
+	if (open_outputs(&s, true) < 0) {
+		close_session(&s);
+		return SESSION_EXIT_OUTPUT;
+	}
 	if (!o->nread && open_live(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}
-	if (o->nread && (open_rc = open_offline(&s)) < 0) {
-		fprintf(stderr, "dnssnoop: out of memory opening the inputs\n");
+	if (o->nread && (open_rc = open_offline(&s)) != 0) {
+		if (open_rc < 0)
+			fprintf(stderr, "dnssnoop: out of memory opening the inputs\n");
 		close_session(&s);
 		return 1;
+	}
+	if (open_outputs(&s, false) < 0) {
+		close_session(&s);
+		return SESSION_EXIT_OUTPUT;
 	}
 	/* Records read back are there for their statistics. */
 	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
@@ -323,11 +389,12 @@ int session_run(struct options *o)
 		rc = run_live(&s);
 		end_ns = live_now_ns(s.live);
 	} else {
-		rc = run_offline(&s) | open_rc;
+		rc = run_offline(&s);
 		offline_window(&s, &start_ns, &end_ns);
 	}
 	pipeline_finish(s.pipe, end_ns);
 	pipeline_write_stats(s.pipe, start_ns, end_ns);
+	rc = close_outputs(&s, rc);
 	close_session(&s);
 	return rc;
 }

@@ -5,11 +5,15 @@
 
 #include "app/cli.h"
 
+/* Exit status: an output (-o, -w, standard output) could not be opened or written. */
+#define SESSION_EXIT_OUTPUT 3
+
 /*
- * Open the source (live, or the -r inputs) and the stages, run until the
- * session ends, write what is left and the capture_stats record. Returns
- * the exit status: 0, or 1 when the start failed or an input could not be
- * read.
+ * Open the source (live, or the -r inputs), then the output files, and the
+ * stages; run until the session ends, write what is left and the
+ * capture_stats record. Returns the exit status (docs/output.md): 0; 1
+ * when the start failed or an input could not be read;
+ * SESSION_EXIT_OUTPUT when an output could not be opened or written.
  */
 int session_run(struct options *o);
 

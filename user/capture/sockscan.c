@@ -445,7 +445,8 @@ int sockscan_run(const struct sockscan_config *cfg, struct sockscan_result *res,
 		scan_free(sc);
 		return -1;
 	}
-	qsort(sc->holders, sc->nholders, sizeof(*sc->holders), holder_cmp);
+	if (sc->nholders) /* holders is NULL when no process holds a socket */
+		qsort(sc->holders, sc->nholders, sizeof(*sc->holders), holder_cmp);
 	/* Our own namespace must work; another that cannot be entered is skipped. */
 	for (unsigned int i = 0; i < sc->nnetns; i++) {
 		const char *what;

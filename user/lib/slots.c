@@ -1,36 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Slot pool: hash chains (singly linked, through hnext, which also links
- * the free list), and an age list (doubly linked, so any slot can leave
- * it in constant time). See slots.h.
+ * the free list of released slots), an age list (doubly linked, so any
+ * slot can leave it in constant time), and growth by doubling. See slots.h.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/hash.h"
 #include "lib/slots.h"
 
+/* Chain heads for n allocated slots: load <= 1, as for a pool allocated whole. */
+static uint32_t buckets_for(uint32_t n)
+{
+	return hash_roundup_pow2(n);
+}
+
 void *slots_init(struct slots *s, size_t capacity, size_t entry_size)
 {
+	uint32_t n;
+
 	memset(s, 0, sizeof(*s));
 	if (capacity == 0 || capacity > SLOTS_MAX_CAPACITY)
 		return NULL;
 	s->capacity = (uint32_t)capacity;
-	s->bucket_mask = hash_roundup_pow2(s->capacity) - 1;
-	/* calloc: pages of entries never used are never touched. */
-	s->entries = calloc(s->capacity, entry_size);
-	s->link = malloc(s->capacity * sizeof(*s->link));
+	s->entry_size = entry_size;
+	n = s->capacity < SLOTS_FIRST_ALLOC ? s->capacity : SLOTS_FIRST_ALLOC;
+	s->bucket_mask = buckets_for(n) - 1;
+	s->entries = malloc(n * entry_size);
+	s->link = malloc(n * sizeof(*s->link));
 	s->bucket = malloc(((size_t)s->bucket_mask + 1) * sizeof(*s->bucket));
 	if (!s->entries || !s->link || !s->bucket) {
 		slots_destroy(s);
 		return NULL;
 	}
-	for (uint32_t i = 0; i <= s->bucket_mask; i++)
-		s->bucket[i] = SLOTS_NIL;
-	for (uint32_t i = 0; i < s->capacity; i++)
-		s->link[i].hnext = i + 1 < s->capacity ? i + 1 : SLOTS_NIL;
-	s->free_head = 0;
-	s->oldest = s->newest = SLOTS_NIL;
+	memset(s->bucket, 0xff, ((size_t)s->bucket_mask + 1) * sizeof(*s->bucket)); /* SLOTS_NIL */
+	s->allocated = n;
+	s->free_head = s->oldest = s->newest = SLOTS_NIL;
 	return s->entries;
 }
 
@@ -42,6 +49,74 @@ void slots_destroy(struct slots *s)
 	s->entries = NULL;
 	s->link = NULL;
 	s->bucket = NULL;
+	s->allocated = s->fresh = s->used = 0;
+}
+
+/*
+ * Doubles the chain heads: each chain splits into the chain of the same
+ * number and the one n above it, each keeping its slots' order, so slots
+ * of one hash are found in the same order as before.
+ */
+static void split_buckets(struct slots *s, uint32_t *bucket, uint32_t n)
+{
+	for (uint32_t b = 0; b < n; b++) {
+		uint32_t *lo = &bucket[b], *hi = &bucket[b + n], i = bucket[b];
+
+		while (i != SLOTS_NIL) {
+			uint32_t next = s->link[i].hnext;
+
+			if (s->link[i].hash & n) {
+				*hi = i;
+				hi = &s->link[i].hnext;
+			} else {
+				*lo = i;
+				lo = &s->link[i].hnext;
+			}
+			i = next;
+		}
+		*lo = *hi = SLOTS_NIL;
+	}
+}
+
+/* Chain heads for `allocated` slots; on failure the chains stay longer. */
+static void grow_buckets(struct slots *s)
+{
+	uint32_t n = s->bucket_mask + 1, want = buckets_for(s->allocated);
+	uint32_t *bucket;
+
+	if (want <= n)
+		return;
+	bucket = realloc(s->bucket, (size_t)want * sizeof(*bucket));
+	if (!bucket)
+		return;
+	for (; n < want; n *= 2)
+		split_buckets(s, bucket, n);
+	s->bucket = bucket;
+	s->bucket_mask = want - 1;
+}
+
+int slots_grow(struct slots *s)
+{
+	uint32_t n = s->allocated * 2;
+	struct slot_link *link;
+	void *entries;
+
+	if (s->allocated >= s->capacity)
+		return -ENOSPC;
+	if (n > s->capacity || n < s->allocated)
+		n = s->capacity;
+	link = realloc(s->link, (size_t)n * sizeof(*link));
+	if (!link)
+		return -ENOMEM;
+	s->link = link;
+	/* Not cleared here: slots_take() clears an entry when first taken. */
+	entries = realloc(s->entries, (size_t)n * s->entry_size);
+	if (!entries)
+		return -ENOMEM;
+	s->entries = entries;
+	s->allocated = n;
+	grow_buckets(s);
+	return 0;
 }
 
 static void age_unlink(struct slots *s, uint32_t i)
@@ -73,11 +148,19 @@ static void age_push_newest(struct slots *s, uint32_t i)
 
 uint32_t slots_take(struct slots *s, uint64_t hash)
 {
-	uint32_t i = s->free_head;
-	struct slot_link *l = &s->link[i];
 	uint32_t *head = &s->bucket[hash & s->bucket_mask];
+	struct slot_link *l;
+	uint32_t i;
 
-	s->free_head = l->hnext;
+	if (s->free_head != SLOTS_NIL) {
+		i = s->free_head;
+		s->free_head = s->link[i].hnext;
+	} else {
+		/* Never used: zeroed now, so that memory follows use. */
+		i = s->fresh++;
+		memset((char *)s->entries + (size_t)i * s->entry_size, 0, s->entry_size);
+	}
+	l = &s->link[i];
 	l->hash = hash;
 	l->hnext = *head;
 	*head = i;

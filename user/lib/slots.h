@@ -1,24 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * A fixed-capacity pool of slots, numbered 0 .. capacity - 1, for tables
- * that must not allocate per packet (matcher, TCP flows, statistics). The
- * pool allocates the caller's array of capacity entries, which the caller
- * indexes by slot number, and threads three structures through the slots,
- * by index, in a parallel array of links:
+ * A pool of at most capacity slots, numbered from 0, for tables that must
+ * not allocate per packet (matcher, TCP flows, detection, mirrors). The
+ * pool allocates the caller's array of entries, which the caller indexes
+ * by slot number, and threads three structures through the slots, by
+ * index, in a parallel array of links:
  *  - hash chains, to find a slot from the hash of its key (the caller
  *    hashes, with hash.h, and compares keys);
- *  - a free list of unused slots;
+ *  - a free list of released slots;
  *  - an age list of used slots, oldest to newest: a slot is newest when
  *    taken and again after slots_touch(), so it is arrival order for a
  *    table that never touches and least recently used order for one that
  *    does.
  *
+ * The arrays grow by doubling as slots are taken, up to capacity, so a
+ * pool costs what it holds, not what it may hold. Growing moves the
+ * entries: pointers into them do not survive slots_full(); use
+ * slots_entries() after it. Slots 0 .. fresh - 1 are all the slots ever
+ * taken: a walk over every entry stops there. Slots are handed out in the order a pool
+ * allocated whole at start would hand them out: released slots first
+ * (last released first), then never-used ones in increasing order.
+ *
  * Use:
- *	entries = slots_init(&s, capacity, sizeof(*entries));
+ *	slots_init(&s, capacity, sizeof(*entries));
  *	for (i = slots_first(&s, h); i != SLOTS_NIL; i = slots_next(&s, i))
  *		if (key_equal(&entries[i], key)) ...found;
  *	if (slots_full(&s)) ...free slots_oldest(&s) with slots_release();
- *	i = slots_take(&s, h); ...fill entries[i];
+ *	i = slots_take(&s, h); entries = slots_entries(&s); ...fill entries[i];
  *	slots_destroy(&s);
  */
 #ifndef DNSSNOOP_SLOTS_H
@@ -30,43 +38,60 @@
 
 #define SLOTS_NIL	   UINT32_MAX /* no slot: end of a list */
 #define SLOTS_MAX_CAPACITY (1u << 28)
+#define SLOTS_FIRST_ALLOC  64 /* slots allocated at start (fewer if capacity is smaller) */
 
 struct slot_link {
 	uint64_t hash; /* of the key in this slot */
-	uint32_t hnext; /* hash chain, or free list when unused */
+	uint32_t hnext; /* hash chain, or free list when released */
 	uint32_t older, newer; /* age list */
 };
 
 struct slots {
-	void *entries; /* the caller's, capacity elements */
-	struct slot_link *link; /* capacity elements */
+	void *entries; /* the caller's, allocated elements; 0 .. fresh - 1 in use or released */
+	struct slot_link *link; /* allocated elements */
 	uint32_t *bucket; /* bucket_mask + 1 chain heads */
+	size_t entry_size;
 	uint32_t bucket_mask;
-	uint32_t capacity;
+	uint32_t capacity; /* the most slots the pool may hold */
+	uint32_t allocated; /* slots allocated: SLOTS_FIRST_ALLOC x 2^k, or capacity */
+	uint32_t fresh; /* slots fresh .. allocated - 1 were never taken (their entries: garbage) */
 	uint32_t used;
-	uint32_t free_head;
+	uint32_t free_head; /* released slots */
 	uint32_t oldest, newest;
 };
 
 /*
- * All slots free, and a zeroed array of capacity entries of entry_size
- * bytes (its pages are not touched until used). Returns that array, or
- * NULL when capacity is 0, above SLOTS_MAX_CAPACITY, or memory is short.
+ * All slots free, and an array of entries of entry_size bytes, each
+ * zeroed when its slot is first taken (and kept as the caller leaves it
+ * when released and taken again). Returns that array, or NULL when
+ * capacity is 0, above SLOTS_MAX_CAPACITY, or memory is short.
  */
 void *slots_init(struct slots *s, size_t capacity, size_t entry_size);
 /* Frees the links and the entries; safe on a zeroed or destroyed struct. */
 void slots_destroy(struct slots *s);
+/* Doubles the arrays (at most to capacity); 0, -ENOSPC at capacity, or -ENOMEM. */
+int slots_grow(struct slots *s);
 
-/* Take a free slot (there must be one) for a key of this hash; it becomes newest. */
+/* Take a free slot (slots_full() must have said there is one) for a key of this hash; it becomes newest. */
 uint32_t slots_take(struct slots *s, uint64_t hash);
 /* Return a used slot to the free list. */
 void slots_release(struct slots *s, uint32_t i);
 /* Make a used slot the newest. */
 void slots_touch(struct slots *s, uint32_t i);
 
-static inline bool slots_full(const struct slots *s)
+static inline void *slots_entries(const struct slots *s)
 {
-	return s->free_head == SLOTS_NIL;
+	return s->entries;
+}
+
+/*
+ * No slot can be taken before one is released: all capacity slots are
+ * used (or memory is short, and the pool cannot grow). Grows the pool
+ * when it needs room and may have it, which moves the entries.
+ */
+static inline bool slots_full(struct slots *s)
+{
+	return s->free_head == SLOTS_NIL && s->fresh == s->allocated && slots_grow(s);
 }
 
 /* The oldest used slot, or SLOTS_NIL when none is used. */

@@ -5,10 +5,10 @@
  * Each direction of each connection is one flow, keyed by (family, source,
  * destination, direction, socket cookie): on a host where both ends are
  * local the client's and the server's copy of a segment are separate
- * flows. Flows live in a table allocated once (max_flows entries, one per
- * slot of a slot pool, slots.h, whose hash chains find them), and the
- * pool's age list, touched on every segment, is an LRU list that picks
- * the victim when the table is full.
+ * flows. Flows live in a table that grows as flows appear (up to max_flows
+ * entries, one per slot of a slot pool, slots.h, whose hash chains find
+ * them), and the pool's age list, touched on every segment, is an LRU
+ * list that picks the victim when the table is full.
  *
  * Per flow we keep the next expected sequence number and a small state
  * machine: reading the 2-byte length prefix, reading the body, or lost
@@ -132,7 +132,7 @@ void tcp_reasm_free(struct tcp_reasm *r)
 {
 	if (!r)
 		return;
-	for (uint32_t i = 0; i < r->slots.capacity; i++)
+	for (uint32_t i = 0; i < r->slots.fresh; i++)
 		free(r->flows[i].buf);
 	slots_destroy(&r->slots);
 	free(r);
@@ -201,6 +201,7 @@ static struct flow *flow_create(struct tcp_reasm *r, const struct flow_key *k, u
 		flow_release(r, &r->flows[slots_oldest(&r->slots)]);
 		r->stats.evicted++;
 	}
+	r->flows = slots_entries(&r->slots); /* moved if the pool grew */
 	f = &r->flows[slots_take(&r->slots, h)];
 	f->key = *k;
 	f->last_ns = ts_ns;

@@ -6,7 +6,9 @@
  * whole lines; it is written out with write(2) when it passes
  * OUTPUT_FLUSH_BYTES and on output_flush(). A record that cannot be
  * formatted completely (allocation failure) is cut off the buffer, so a
- * reader never sees half a line from us.
+ * reader never sees half a line from us. When a write fails half way
+ * (a full disk), the part of a line that went out is cut off the file
+ * again if it is a regular one, and nothing more is written.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/json.h"
+#include "lib/outfile.h"
 #include "report/output.h"
 #include "lib/fmt.h"
 
@@ -643,6 +646,25 @@ static int wait_writable(int fd)
 	}
 }
 
+/*
+ * A write failed after off bytes of the buffer: on a regular file, cut off
+ * what went out of the line it stopped in, so that the file ends with a
+ * whole record. The file offset is where that line's next byte would
+ * have gone.
+ */
+static void cut_partial_line(struct output *o, size_t off)
+{
+	const char *nl = memrchr(o->lines.buf, '\n', off);
+	size_t partial = off - (nl ? (size_t)(nl - o->lines.buf) + 1 : 0);
+	off_t end;
+
+	if (!partial)
+		return;
+	end = lseek(o->fd, 0, SEEK_CUR);
+	if (end >= (off_t)partial)
+		outfile_truncate(o->fd, end - (off_t)partial);
+}
+
 /* Write the whole buffer, retrying partial writes. Empties the buffer. */
 static int write_lines(struct output *o)
 {
@@ -665,6 +687,8 @@ static int write_lines(struct output *o)
 			break;
 		}
 	}
+	if (err)
+		cut_partial_line(o, off);
 	jbuf_reset(&o->lines);
 	if (err && !o->err)
 		o->err = err;
@@ -786,6 +810,11 @@ void output_text_line(struct output *o, const char *text, size_t len)
 		return;
 	fmt_text_escape(&o->lines, text, len, FMT_KEEP_ALL_BUT_CONTROLS);
 	end_record(o);
+}
+
+int output_error(const struct output *o)
+{
+	return o ? o->err : -EINVAL;
 }
 
 int output_flush(struct output *o)

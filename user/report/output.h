@@ -58,8 +58,16 @@ void output_free(struct output *o); /* flushes first */
 void output_dns(struct output *o, const struct dns_record *rec);
 void output_capture_stats(struct output *o, const struct capture_stats *st);
 
-/* Write out buffered lines. Returns 0, or -errno (e.g. -EPIPE). */
+/*
+ * Write out buffered lines. Returns 0, or -errno (e.g. -EPIPE, -ENOSPC).
+ * After the first error nothing more is written; on a regular file, the
+ * part of a line the failed write left is cut off again, so the file ends
+ * with a whole record.
+ */
 int output_flush(struct output *o);
+
+/* The first write error (-errno), or 0. */
+int output_error(const struct output *o);
 
 enum output_format output_format_of(const struct output *o);
 

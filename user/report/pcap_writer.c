@@ -11,12 +11,15 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include "report/pcap_writer.h"
+#include "lib/outfile.h"
 #include "lib/units.h"
+#include "report/pcap_writer.h"
 
 #define SNAPLEN	     65535u
 #define IPV4_HLEN    20u
@@ -35,11 +38,22 @@
 #define SLL2_PACKET_HOST     0 /* to this host: ingress */
 #define SLL2_PACKET_OUTGOING 4 /* from this host: egress */
 
+/* Records written between explicit flushes: a failed write is cut back to one of their ends. */
+#define PENDING_RECORDS 256
+#define PCAP_HDR_LEN	24u /* the file header */
+#define PCAP_REC_HLEN	16u /* each record's header */
+
 struct pcap_writer {
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
+	int fd;
 	int error; /* first write error (-errno), reported again by close */
 	uint16_t ip_id; /* IPv4 identification, counted up per packet */
+	off_t base; /* the file offset the pcap begins at */
+	uint64_t flushed; /* bytes from base known on disk, at a record's end */
+	uint64_t end; /* bytes from base handed to stdio */
+	uint64_t pending[PENDING_RECORDS]; /* ends of the records since flushed */
+	int npending;
 	uint8_t buf[MAX_HDRS + SNAPLEN]; /* one record being built */
 };
 
@@ -72,30 +86,111 @@ static uint16_t csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
-struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen)
+static struct pcap_writer *open_failed(struct pcap_writer *w, int fd)
+{
+	if (w && w->dead)
+		pcap_close(w->dead);
+	free(w);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+struct pcap_writer *pcap_writer_fdopen(int fd, const char *name, char *err, size_t errlen)
 {
 	struct pcap_writer *w = calloc(1, sizeof(*w));
+	FILE *f;
 
 	if (!w) {
-		snprintf(err, errlen, "dnssnoop: out of memory opening %s", path);
-		return NULL;
+		snprintf(err, errlen, "dnssnoop: out of memory opening %s", name);
+		return open_failed(w, fd);
 	}
 	w->dead = pcap_open_dead_with_tstamp_precision(DLT_LINUX_SLL2, SNAPLEN,
 						       PCAP_TSTAMP_PRECISION_NANO);
-	if (!w->dead) {
-		snprintf(err, errlen, "dnssnoop: out of memory opening %s", path);
-		free(w);
-		return NULL;
+	f = w->dead ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		snprintf(err, errlen, "dnssnoop: out of memory opening %s", name);
+		return open_failed(w, fd);
 	}
-	w->dumper = pcap_dump_open(w->dead, path);
+	w->fd = fd;
+	w->base = lseek(fd, 0, SEEK_CUR);
+	w->dumper = pcap_dump_fopen(w->dead, f);
 	if (!w->dumper) {
-		snprintf(err, errlen, "dnssnoop: cannot write pcap file %s: %s", path,
+		snprintf(err, errlen, "dnssnoop: cannot write pcap file %s: %s", name,
 			 pcap_geterr(w->dead));
-		pcap_close(w->dead);
-		free(w);
+		fclose(f);
+		return open_failed(w, -1);
+	}
+	w->end = PCAP_HDR_LEN;
+	w->pending[w->npending++] = w->end;
+	return w;
+}
+
+struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen)
+{
+	int fd = outfile_open(path, err, errlen);
+
+	if (fd < 0)
+		return NULL;
+	if (strcmp(path, "-") && outfile_truncate(fd, 0) < 0) {
+		snprintf(err, errlen, "dnssnoop: cannot write pcap file %s: %s", path,
+			 strerror(errno));
+		close(fd);
 		return NULL;
 	}
-	return w;
+	return pcap_writer_fdopen(fd, outfile_name(path), err, errlen);
+}
+
+/*
+ * A write failed: drop what stdio still holds (a later flush must not add
+ * it after the cut), then cut the file back to the end of the last record
+ * that reached it whole.
+ */
+static void cut_back(struct pcap_writer *w)
+{
+	off_t at = lseek(w->fd, 0, SEEK_CUR);
+	uint64_t out = at >= w->base ? (uint64_t)(at - w->base) : 0, keep = w->flushed;
+
+	__fpurge(pcap_dump_file(w->dumper));
+	for (int i = 0; i < w->npending; i++)
+		if (w->pending[i] <= out)
+			keep = w->pending[i];
+	outfile_truncate(w->fd, w->base + (off_t)keep);
+	w->flushed = keep;
+	w->npending = 0;
+}
+
+static void note_error(struct pcap_writer *w)
+{
+	if (w->error)
+		return;
+	w->error = errno ? -errno : -EIO;
+	cut_back(w);
+}
+
+/* Push everything out; from then on, a cut goes back no further than here. */
+static int flush(struct pcap_writer *w)
+{
+	errno = 0;
+	if (pcap_dump_flush(w->dumper) < 0 || ferror(pcap_dump_file(w->dumper))) {
+		note_error(w);
+		return w->error;
+	}
+	w->flushed = w->end;
+	w->npending = 0;
+	return 0;
+}
+
+/* The record of caplen bytes just handed to stdio: where it ends, or the error. */
+static int account(struct pcap_writer *w, uint32_t caplen)
+{
+	w->end += PCAP_REC_HLEN + caplen;
+	if (ferror(pcap_dump_file(w->dumper))) {
+		note_error(w);
+		return w->error;
+	}
+	w->pending[w->npending++] = w->end;
+	return w->npending == PENDING_RECORDS ? flush(w) : 0;
 }
 
 /* Sum of the L4 pseudo-header (RFC 768, RFC 8200 8.1). */
@@ -189,8 +284,9 @@ int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const 
 	struct pcap_pkthdr ph;
 	uint8_t *l4;
 	uint32_t l4_len;
-	FILE *f;
 
+	if (w && w->error)
+		return w->error; /* the file ends at its last whole record: nothing more */
 	if (!w || (meta->family != AF_INET && meta->family != AF_INET6) ||
 	    (meta->proto != IPPROTO_UDP && meta->proto != IPPROTO_TCP) || (caplen && !payload))
 		return -EINVAL;
@@ -221,12 +317,9 @@ int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const 
 	ph.ts.tv_usec = (suseconds_t)(meta->ts_ns % NS_PER_SEC); /* ns: a nanosecond pcap */
 	ph.caplen = SLL2_HLEN + ip_hlen + l4_hlen + (uint32_t)caplen;
 	ph.len = SLL2_HLEN + ip_hlen + l4_len;
-	f = pcap_dump_file(w->dumper);
 	errno = 0;
 	pcap_dump((u_char *)w->dumper, &ph, w->buf);
-	if (ferror(f) && !w->error)
-		w->error = errno ? -errno : -EIO;
-	return w->error;
+	return account(w, ph.caplen);
 }
 
 int pcap_writer_close(struct pcap_writer *w)
@@ -235,10 +328,7 @@ int pcap_writer_close(struct pcap_writer *w)
 
 	if (!w)
 		return 0;
-	errno = 0;
-	rc = w->error;
-	if ((pcap_dump_flush(w->dumper) < 0 || ferror(pcap_dump_file(w->dumper))) && !rc)
-		rc = errno ? -errno : -EIO;
+	rc = w->error ? w->error : flush(w);
 	pcap_dump_close(w->dumper);
 	pcap_close(w->dead);
 	free(w);

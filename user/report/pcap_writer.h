@@ -19,9 +19,18 @@
 
 struct pcap_writer;
 
-/* Create path; NULL with one line in err on failure. */
+/*
+ * Write to fd (taken over: closed by pcap_writer_close, or here on
+ * failure); name is for messages. NULL with one line in err on failure.
+ */
+struct pcap_writer *pcap_writer_fdopen(int fd, const char *name, char *err, size_t errlen);
+/* Create or empty path, opened as lib/outfile.h does; "-" is standard output. */
 struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen);
-/* Append one packet. Returns 0 or -errno (e.g. -ENOSPC). */
+/*
+ * Append one packet. Returns 0 or -errno (e.g. -ENOSPC). After the first
+ * error nothing more is written, and a regular file is cut back to the
+ * end of its last whole record.
+ */
 int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const uint8_t *payload,
 		      size_t caplen);
 /* Flush and close; returns 0 or -errno. */

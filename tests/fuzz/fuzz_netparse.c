@@ -22,10 +22,9 @@
 #include "fuzz_check.h"
 
 static const int links[] = {
-	NETPARSE_DLT_EN10MB, NETPARSE_DLT_LINUX_SLL, NETPARSE_DLT_LINUX_SLL2,
-	NETPARSE_DLT_RAW,    NETPARSE_LINKTYPE_RAW,  NETPARSE_DLT_IPV4,
-	NETPARSE_DLT_IPV6,   NETPARSE_DLT_NULL,	     NETPARSE_DLT_LOOP,
-	NETPARSE_DLT_NFLOG,  NETPARSE_DLT_IPOIB,     NETPARSE_DLT_PKTAP,
+	NETPARSE_DLT_EN10MB,   NETPARSE_DLT_LINUX_SLL, NETPARSE_DLT_LINUX_SLL2, NETPARSE_DLT_RAW,
+	NETPARSE_LINKTYPE_RAW, NETPARSE_DLT_IPV4,      NETPARSE_DLT_IPV6,	NETPARSE_DLT_NULL,
+	NETPARSE_DLT_LOOP,     NETPARSE_DLT_NFLOG,     NETPARSE_DLT_IPOIB,	NETPARSE_DLT_PKTAP,
 };
 
 #define NLINKS (sizeof(links) / sizeof(links[0]))
@@ -70,7 +69,7 @@ static void check_tunnels(struct netparse_ip ip, const uint8_t *frame, size_t ca
 	for (int depth = 0; depth < NETPARSE_MAX_TUNNELS; depth++) {
 		struct netparse_ip inner;
 		struct pkt_tunnel t;
-		int rc = netparse_decap(&ip, &inner, &t);
+		int rc = netparse_decap(&ip, ports, 2, &inner, &t);
 
 		CHECK(rc == NETPARSE_OK || rc == NETPARSE_FRAGMENT || rc == NETPARSE_SKIP ||
 		      rc == NETPARSE_SHORT || rc == NETPARSE_MALFORMED);

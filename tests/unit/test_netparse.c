@@ -571,7 +571,7 @@ static struct parsed parse_tunneled(int dlt, const struct frame *f, struct pkt_t
 	for (int depth = 0; p.rc == NETPARSE_OK && depth < NETPARSE_MAX_TUNNELS; depth++) {
 		struct netparse_ip inner;
 		struct pkt_tunnel t;
-		int rc = netparse_decap(&p.ip, &inner, &t);
+		int rc = netparse_decap(&p.ip, dns_ports, 1, &inner, &t);
 
 		if (rc == NETPARSE_SKIP)
 			break;
@@ -728,6 +728,30 @@ static void test_gtpu(void **state)
 	g.b[14 + 28 + 1] = 1;
 	p = parse_tunneled(NETPARSE_DLT_EN10MB, &g, &t);
 	assert_int_equal(p.rc, NETPARSE_SKIP);
+}
+
+/* DNS from ephemeral ports that are tunnels' ports stays DNS, whatever its bytes. */
+static void test_dns_on_tunnel_ports(void **state)
+{
+	static const char *const sports[] = {"12b5", "17c1", "0868"}; /* 4789, 6081, 2152 */
+	struct pkt_tunnel t;
+
+	for (int i = 0; i < 3; i++) {
+		struct frame f = {.len = 0};
+		char hex[64];
+		struct parsed p;
+
+		put_hex(&f, eth_ipv4);
+		put_hex(&f, "4500 0028 1234 4000 4011 0000 0a010005 0a000001");
+		snprintf(hex, sizeof(hex), "%s 0035 0014 0000", sports[i]);
+		put_hex(&f, hex);
+		put_hex(&f, "30ff 0800 0001 0000 0000 0000"); /* id 0x30ff: a G-PDU's first bytes */
+		p = parse_tunneled(NETPARSE_DLT_EN10MB, &f, &t);
+		assert_int_equal(p.rc, NETPARSE_OK);
+		assert_int_equal(t.type, PKT_TUNNEL_NONE);
+		assert_int_equal(p.meta.dport, 53);
+		assert_int_equal(p.caplen, 12);
+	}
 }
 
 /* IPv4 in IPv4, IPv6 in IPv4, and MPLS label stacks. */
@@ -888,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_gtpu),
 		cmocka_unit_test(test_ip_in_ip_and_mpls),
 		cmocka_unit_test(test_nested_tunnels),
+		cmocka_unit_test(test_dns_on_tunnel_ports),
 		cmocka_unit_test(test_nflog_pktap_ipoib),
 		cmocka_unit_test(test_every_prefix_stays_inside),
 		cmocka_unit_test(test_random_garbage),

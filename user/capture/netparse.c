@@ -25,24 +25,24 @@
 #define ETHERTYPE_ERSPAN2  0x88be
 #define ETHERTYPE_ERSPAN3  0x22eb
 
-#define ETH_HLEN       14
-#define VLAN_TAG_LEN   4
-#define MAX_VLAN_TAGS  4 /* more than QinQ needs; a bound for garbage */
+#define ETH_HLEN	14
+#define VLAN_TAG_LEN	4
+#define MAX_VLAN_TAGS	4 /* more than QinQ needs; a bound for garbage */
 #define MAX_MPLS_LABELS 8
 #define MPLS_LABEL_LEN	4
-#define SLL_HLEN       16
-#define SLL2_HLEN      20
-#define LOOP_HLEN      4
-#define IPV4_MIN_HLEN  20
-#define IPV6_HLEN      40
-#define IPV6_FRAG_HLEN 8
-#define IPV6_MAX_EXT   16 /* extension headers walked before giving up */
-#define UDP_HLEN       8
-#define TCP_MIN_HLEN   20
-#define IPOIB_HLEN     4
-#define NFLOG_HLEN     4
-#define NFULA_PAYLOAD  9 /* the TLV holding the packet */
-#define PKTAP_MIN_HLEN 12
+#define SLL_HLEN	16
+#define SLL2_HLEN	20
+#define LOOP_HLEN	4
+#define IPV4_MIN_HLEN	20
+#define IPV6_HLEN	40
+#define IPV6_FRAG_HLEN	8
+#define IPV6_MAX_EXT	16 /* extension headers walked before giving up */
+#define UDP_HLEN	8
+#define TCP_MIN_HLEN	20
+#define IPOIB_HLEN	4
+#define NFLOG_HLEN	4
+#define NFULA_PAYLOAD	9 /* the TLV holding the packet */
+#define PKTAP_MIN_HLEN	12
 #define PTH_TYPE_PACKET 1
 
 #define UDP_PORT_VXLAN	4789
@@ -266,8 +266,9 @@ static int parse_mpls(const uint8_t *p, size_t cap, struct netparse_ip *ip)
 		p += MPLS_LABEL_LEN;
 		cap -= MPLS_LABEL_LEN;
 		if (bottom)
-			return cap && (p[0] >> 4 == 4 || p[0] >> 4 == 6) ? netparse_ip(p, cap, 0, ip)
-									  : NETPARSE_SKIP;
+			return cap && (p[0] >> 4 == 4 || p[0] >> 4 == 6)
+				       ? netparse_ip(p, cap, 0, ip)
+				       : NETPARSE_SKIP;
 	}
 	return NETPARSE_MALFORMED;
 }
@@ -377,7 +378,8 @@ static int parse_nflog(const uint8_t *p, size_t cap, struct netparse_ip *ip)
 		if (len < 4)
 			return NETPARSE_MALFORMED;
 		if (type == NFULA_PAYLOAD)
-			return netparse_ip(p + off + 4, min_u32(len - 4u, cap - off - 4), family, ip);
+			return netparse_ip(p + off + 4, min_u32(len - 4u, cap - off - 4), family,
+					   ip);
 		off += (len + 3u) & ~3u;
 	}
 	return NETPARSE_SHORT;
@@ -448,7 +450,8 @@ static int netparse_link(int dlt, const uint8_t *frame, size_t caplen, struct ne
 	case NETPARSE_DLT_IPOIB: /* a 2-byte ethertype and 2 reserved bytes */
 		if (caplen < IPOIB_HLEN)
 			return NETPARSE_SHORT;
-		return parse_ethertype(get_be16(frame), frame + IPOIB_HLEN, caplen - IPOIB_HLEN, ip);
+		return parse_ethertype(get_be16(frame), frame + IPOIB_HLEN, caplen - IPOIB_HLEN,
+				       ip);
 	case NETPARSE_DLT_PKTAP:
 		return parse_pktap(frame, caplen, ip);
 	default:
@@ -703,8 +706,8 @@ static int decap_gtpu(const uint8_t *p, size_t cap, struct netparse_ip *inner,
 	return netparse_ip(p + hlen, cap - hlen, 0, inner);
 }
 
-static int decap_udp(const struct netparse_ip *outer, struct netparse_ip *inner,
-		     struct pkt_tunnel *tun)
+static int decap_udp(const struct netparse_ip *outer, const uint16_t *ports, int nports,
+		     struct netparse_ip *inner, struct pkt_tunnel *tun)
 {
 	const uint8_t *p = outer->l4;
 	size_t cap;
@@ -717,6 +720,9 @@ static int decap_udp(const struct netparse_ip *outer, struct netparse_ip *inner,
 	ulen = get_be16(p + 4);
 	if (ulen < UDP_HLEN || ulen > outer->l4_len)
 		return NETPARSE_SKIP;
+	/* DNS from an ephemeral port that happens to be a tunnel's is DNS. */
+	if (is_dns_port(ports, nports, sport, dport))
+		return NETPARSE_SKIP;
 	cap = min_u32(outer->l4_caplen, ulen) - UDP_HLEN;
 	p += UDP_HLEN;
 	if (dport == UDP_PORT_VXLAN) {
@@ -727,15 +733,15 @@ static int decap_udp(const struct netparse_ip *outer, struct netparse_ip *inner,
 		tunnel_from(tun, outer, PKT_TUNNEL_GENEVE);
 		return decap_geneve(p, cap, inner, tun);
 	}
-	if (dport == UDP_PORT_GTPU || sport == UDP_PORT_GTPU) {
+	if (dport == UDP_PORT_GTPU) {
 		tunnel_from(tun, outer, PKT_TUNNEL_GTPU);
 		return decap_gtpu(p, cap, inner, tun);
 	}
 	return NETPARSE_SKIP;
 }
 
-int netparse_decap(const struct netparse_ip *outer, struct netparse_ip *inner,
-		   struct pkt_tunnel *tun)
+int netparse_decap(const struct netparse_ip *outer, const uint16_t *ports, int nports,
+		   struct netparse_ip *inner, struct pkt_tunnel *tun)
 {
 	inner->dir = outer->dir;
 	inner->ifindex = outer->ifindex;
@@ -748,7 +754,7 @@ int netparse_decap(const struct netparse_ip *outer, struct netparse_ip *inner,
 	case IPPROTO_GRE:
 		return decap_gre(outer, inner, tun);
 	case IPPROTO_UDP:
-		return decap_udp(outer, inner, tun);
+		return decap_udp(outer, ports, nports, inner, tun);
 	default:
 		return NETPARSE_SKIP;
 	}

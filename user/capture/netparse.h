@@ -91,13 +91,14 @@ int netparse_reassembled(struct netparse_ip *ip, const uint8_t *data, uint32_t c
 
 /*
  * If the datagram ip holds is a tunnel (IPv4/IPv6 in IP, GRE with IP,
- * Ethernet or ERSPAN inside, VXLAN on UDP port 4789, Geneve on 6081,
- * GTP-U on 2152), parse the packet inside it into *inner, as
+ * Ethernet or ERSPAN inside, VXLAN to UDP port 4789, Geneve to 6081,
+ * GTP-U to 2152), parse the packet inside it into *inner, as
  * netparse_frame() does, and describe the tunnel in *tun. NETPARSE_SKIP
- * when ip is not a tunnel (or carries no IP).
+ * when ip is not a tunnel (or carries no IP); UDP to or from one of the
+ * DNS ports is never taken for a tunnel.
  */
-int netparse_decap(const struct netparse_ip *ip, struct netparse_ip *inner,
-		   struct pkt_tunnel *tun);
+int netparse_decap(const struct netparse_ip *ip, const uint16_t *ports, int nports,
+		   struct netparse_ip *inner, struct pkt_tunnel *tun);
 
 /*
  * Take the UDP or TCP header at ip->l4 apart. A packet is DNS when its

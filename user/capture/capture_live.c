@@ -38,6 +38,8 @@
 _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold every interface");
 /* Longer than the kernel side's minimum wakeup interval (5 ms). */
 #define TAIL_POLL_MS 10
+/* How often live_poll looks whether the clsact guard is still there. */
+#define GUARD_CHECK_NS (100 * NS_PER_MSEC)
 
 /*
  * TCX attach types (kernel 6.6+). libbpf 1.1 and its uapi headers predate
@@ -119,6 +121,7 @@ struct live_capture {
 	void *fn_ctx;
 	uint64_t delivered;
 	bool recent; /* the last poll delivered events: expect an unannounced tail */
+	uint64_t guard_checked_ns; /* CLOCK_BOOTTIME of the last guard check */
 	uint64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	int ncpus;
 	struct dnssnoop_counters *percpu; /* scratch for reading the counters */
@@ -911,9 +914,35 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
  * whatever epoll says; once a short wait finds nothing, the next event
  * is more than 5 ms after the last wakeup and wakes us itself.
  */
+/*
+ * Killing the clsact guard would leave the filters unguarded: a tracer
+ * killed next would leave them attached. Stop instead (the caller's
+ * detach removes them).
+ */
+static bool guard_lost(struct live_capture *lc)
+{
+	uint64_t now = clock_ns(CLOCK_BOOTTIME);
+	pid_t pid = tc_clsact_guard_pid(lc->clsact);
+
+	if (!pid || now - lc->guard_checked_ns < GUARD_CHECK_NS)
+		return false;
+	lc->guard_checked_ns = now;
+	if (!tc_clsact_guard_gone(lc->clsact))
+		return false;
+	fprintf(stderr,
+		"dnssnoop: the clsact guard process (pid %d) is gone: stopping, as nothing would "
+		"remove the tc filters if the tracer died now\n",
+		(int)pid);
+	return true;
+}
+
 int live_poll(struct live_capture *lc, int timeout_ms)
 {
-	int n = ring_buffer__consume(lc->ring);
+	int n;
+
+	if (guard_lost(lc))
+		return -ECHILD;
+	n = ring_buffer__consume(lc->ring);
 
 	if (n == 0) {
 		if (lc->recent && (timeout_ms < 0 || timeout_ms > TAIL_POLL_MS))
@@ -955,6 +984,16 @@ void live_stats(void *ctx, struct capture_stats *st)
 	st->events_lost = kc.lost;
 	st->degraded = lc->degraded;
 	st->ndegraded = lc->ndegraded;
+}
+
+void live_degrade(struct live_capture *lc, const char *name, const char *why, const char *cost)
+{
+	degrade(lc, name, why, cost);
+}
+
+bool live_uses_clsact(const struct live_capture *lc)
+{
+	return lc->clsact != NULL;
 }
 
 uint64_t live_delivered(const struct live_capture *lc)

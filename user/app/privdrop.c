@@ -63,10 +63,13 @@ static const char *const allowed[] = {
 	"getegid", "getrandom", "bpf", "wait4", "waitid", "kill", "tgkill", "uname",
 };
 
-/* Only with clsact filters: the teardown's netlink requests, the guard's socket. */
-static const char *const allowed_netlink[] = {
-	"sendto", "recvfrom", "sendmsg", "recvmsg", "bind", "getsockname", "setsockopt",
-	"getsockopt",
+/*
+ * Only with clsact filters: the teardown raises CAP_NET_ADMIN (capget,
+ * capset) and removes them with netlink requests; the guard's socket.
+ */
+static const char *const allowed_clsact[] = {
+	"capget", "capset", "sendto", "recvfrom", "sendmsg", "recvmsg", "bind", "getsockname",
+	"setsockopt", "getsockopt",
 };
 
 #ifdef SANITIZER_BUILD
@@ -273,7 +276,7 @@ static int build_filter(scmp_filter_ctx ctx, uint32_t dflt, bool netlink)
 	/* libseccomp refuses a rule that does what the default does. */
 	if (kill != dflt && add_rules(ctx, kill, killed, NELEM(killed)) < 0)
 		return -1;
-	if (netlink && add_rules(ctx, SCMP_ACT_ALLOW, allowed_netlink, NELEM(allowed_netlink)) < 0)
+	if (netlink && add_rules(ctx, SCMP_ACT_ALLOW, allowed_clsact, NELEM(allowed_clsact)) < 0)
 		return -1;
 	return 0;
 }
@@ -322,7 +325,8 @@ static void set_dumpable(void)
 
 static int drop_caps(const struct privdrop_config *cfg, uint64_t keep, char *err, size_t errlen)
 {
-	int ret = caps_limit(keep);
+	/* Kept only permitted: the clsact teardown raises it for itself. */
+	int ret = caps_limit(keep, 0);
 
 	if (ret < 0) {
 		set_err(err, errlen, "dnssnoop: cannot drop capabilities: %s", strerror(-ret));
@@ -359,8 +363,12 @@ int privdrop_apply(const struct privdrop_config *cfg, char *err, size_t errlen)
 
 	if (find_target(cfg->user, &t, err, errlen) < 0)
 		return -1;
-	/* Without CAP_SETPCAP (started with a few capabilities) it stays: see security.md. */
-	ret = caps_drop_bounding(keep);
+	/*
+	 * All of it: raising a permitted capability ignores the bounding set.
+	 * Without CAP_SETPCAP (started with a few capabilities) it stays: see
+	 * security.md.
+	 */
+	ret = caps_drop_bounding(0);
 	if (ret < 0 && ret != -EPERM) {
 		set_err(err, errlen, "dnssnoop: cannot drop the bounding set: %s", strerror(-ret));
 		return -1;

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture/cgroup.h"
+#include "lib/caps.h"
 #include "lib/errmsg.h"
 #include "dnssnoop.skel.h"
 #include "capture/sockscan.h"
@@ -52,9 +54,9 @@ _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold eve
 
 #define OLDEST_KERNEL "5.10"
 
-#define NEED_ROOT_MSG                                                                        \
-	"dnssnoop: need root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) to load BPF programs: " \
-	"run with sudo"
+#define NEED_ROOT_MSG                                                                    \
+	"dnssnoop: need root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, to load and attach " \
+	"BPF programs: run with sudo (docs/security.md)"
 
 /*
  * What the capture can do without: a kernel that lacks one (or
@@ -449,8 +451,11 @@ static void load_error(const char *culprit, int ret, char *err, size_t errlen)
 	else if (culprit[0])
 		set_err(err, errlen,
 			"dnssnoop: this kernel (%s) refused program %s (run with -v for the "
-			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later",
-			kernel_release(), culprit);
+			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later%s",
+			kernel_release(), culprit,
+			caps_permitted() & CAPS_BIT(CAP_PERFMON)
+				? ""
+				: "; without CAP_PERFMON the verifier refuses what it allows root");
 	else
 		set_err(err, errlen,
 			"dnssnoop: loading the BPF programs failed: %s (run with -v "
@@ -710,8 +715,16 @@ static void scan_sockets(struct live_capture *lc, const struct live_config *cfg)
 		degrade_feature(lc, FEAT_SOCK_SCAN, "");
 		return;
 	}
-	if (sockscan_run(&sc, &res, why, sizeof(why)) < 0)
+	if (sockscan_run(&sc, &res, why, sizeof(why)) < 0) {
 		degrade_feature(lc, FEAT_SOCK_SCAN, why);
+	} else if (res.procs_unreadable || res.netns_unentered) {
+		/* Started without root: partly, which costs the same for what it missed. */
+		snprintf(why, sizeof(why),
+			 "%u processes' descriptors unreadable without CAP_SYS_PTRACE, %u network "
+			 "namespaces not entered without CAP_SYS_ADMIN",
+			 res.procs_unreadable, res.netns_unentered);
+		degrade_feature(lc, FEAT_SOCK_SCAN, why);
+	}
 	if (cfg->verbose)
 		fprintf(stderr,
 			"dnssnoop: socket scan: %u sockets in %u network namespaces, %u owners "

@@ -289,7 +289,7 @@ static void guard_isolate(int fd)
 static void guard_drop_privileges(void)
 {
 	caps_drop_bounding(CAPS_BIT(CAP_NET_ADMIN));
-	caps_limit(CAPS_BIT(CAP_NET_ADMIN));
+	caps_limit(CAPS_BIT(CAP_NET_ADMIN), CAPS_BIT(CAP_NET_ADMIN));
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
@@ -415,14 +415,18 @@ static int guard_send(struct tc_clsact *tc, enum guard_kind kind, const struct t
 	return -1;
 }
 
-/* Tell the guard we cleaned up, and reap it (bounded: it must not hang us). */
-static void stop_guard(struct tc_clsact *tc)
+/*
+ * Tell the guard we cleaned up (cleaned: else it removes what is left when
+ * our end closes), and reap it (bounded: it must not hang us).
+ */
+static void stop_guard(struct tc_clsact *tc, bool cleaned)
 {
 	int status;
 
 	if (!tc->guard_pid)
 		return;
-	guard_send(tc, GUARD_DONE, NULL, NULL, 0);
+	if (cleaned)
+		guard_send(tc, GUARD_DONE, NULL, NULL, 0);
 	close(tc->guard_fd);
 	tc->guard_fd = -1;
 	for (int waited = 0;; waited++) {
@@ -610,16 +614,18 @@ pid_t tc_clsact_guard_pid(const struct tc_clsact *tc)
 
 void tc_clsact_detach(struct tc_clsact *tc)
 {
+	int attached;
+
 	if (!tc)
 		return;
 	/*
 	 * Ourselves first, then tell the guard there is nothing left to do.
 	 * After a privilege drop CAP_NET_ADMIN is only permitted: raise it.
 	 */
+	attached = tc->set.nfilters;
 	if (tc->set.nfilters || tc->set.nqdiscs)
 		caps_raise(CAP_NET_ADMIN);
-	clsact_remove_all(&tc->set);
-	stop_guard(tc);
+	stop_guard(tc, clsact_remove_all(&tc->set) == attached);
 }
 
 void tc_clsact_free(struct tc_clsact *tc)

@@ -41,17 +41,19 @@ uint64_t caps_permitted(void)
 	return join(s.d[0].permitted, s.d[1].permitted);
 }
 
-int caps_limit(uint64_t keep)
+int caps_limit(uint64_t permitted, uint64_t effective)
 {
 	struct cap_sets s;
-	uint64_t left;
+	uint64_t prm, eff;
 	int ret = cap_get(&s);
 
 	if (ret < 0)
 		return ret;
-	left = keep & join(s.d[0].permitted, s.d[1].permitted);
+	prm = permitted & join(s.d[0].permitted, s.d[1].permitted);
+	eff = effective & prm;
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
-		s.d[i].effective = s.d[i].permitted = (uint32_t)(left >> (32 * i));
+		s.d[i].permitted = (uint32_t)(prm >> (32 * i));
+		s.d[i].effective = (uint32_t)(eff >> (32 * i));
 		s.d[i].inheritable = 0;
 	}
 	/* Ambient capabilities must be permitted and inheritable: clear them first. */

@@ -15,10 +15,11 @@
 uint64_t caps_permitted(void);
 
 /*
- * Effective and permitted become keep & permitted, inheritable and
- * ambient become empty. Returns 0 or -errno.
+ * Permitted becomes permitted & what is permitted now, effective
+ * effective & that; inheritable and ambient become empty. Returns 0 or
+ * -errno.
  */
-int caps_limit(uint64_t keep);
+int caps_limit(uint64_t permitted, uint64_t effective);
 
 /*
  * Remove every capability but keep from the bounding set. Needs

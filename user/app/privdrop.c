@@ -35,7 +35,7 @@
 /*
  * The sanitizer build's runtime needs more after the drop (LeakSanitizer
  * stops the process with ptrace from a cloned task at exit; reports open
- * their log file and may start a symbolizer).
+ * their log file and start a symbolizer).
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZER_BUILD 1
@@ -78,12 +78,14 @@ static const char *const allowed_sanitizer[] = {
 	"prlimit64", "setrlimit", "readlink", "readlinkat", "getppid", "dup", "dup2",
 	"dup3", "pipe", "pipe2", "sched_getaffinity", "rt_sigtimedwait", "set_robust_list", "getdents",
 	"mkdir", "unlink", "access", "faccessat", "faccessat2", "open", "stat", "lstat",
-	"getcwd", "sysinfo", "mprotect", "mmap", "openat",
+	"getcwd", "sysinfo", "mprotect", "mmap", "openat", "fork", "vfork", "execve",
 };
 #endif
 
+#ifndef SANITIZER_BUILD
 /* Never needed after the drop, and the sign of a compromise: end the process. */
 static const char *const killed[] = {"execve", "execveat"};
+#endif
 
 struct target {
 	uid_t uid;
@@ -260,21 +262,18 @@ static int add_restricted(scmp_filter_ctx ctx, bool netlink)
 	return ret;
 }
 
-static int build_filter(scmp_filter_ctx ctx, uint32_t dflt, bool netlink)
+static int build_filter(scmp_filter_ctx ctx, bool netlink)
 {
-	uint32_t kill = SCMP_ACT_KILL_PROCESS;
-
 #ifdef SANITIZER_BUILD
-	/* Its symbolizer is started with execve: refuse, do not kill mid-report. */
-	kill = SCMP_ACT_ERRNO(EPERM);
+	/* A report starts the symbolizer with fork and execve: allowed, not killed. */
 	if (add_rules(ctx, SCMP_ACT_ALLOW, allowed_sanitizer, NELEM(allowed_sanitizer)) < 0)
+		return -1;
+#else
+	if (add_rules(ctx, SCMP_ACT_KILL_PROCESS, killed, NELEM(killed)) < 0)
 		return -1;
 #endif
 	if (add_rules(ctx, SCMP_ACT_ALLOW, allowed, NELEM(allowed)) < 0 ||
 	    add_restricted(ctx, netlink) < 0)
-		return -1;
-	/* libseccomp refuses a rule that does what the default does. */
-	if (kill != dflt && add_rules(ctx, kill, killed, NELEM(killed)) < 0)
 		return -1;
 	if (netlink && add_rules(ctx, SCMP_ACT_ALLOW, allowed_clsact, NELEM(allowed_clsact)) < 0)
 		return -1;
@@ -291,7 +290,7 @@ static int install_seccomp(const struct privdrop_config *cfg, char *err, size_t 
 		set_err(err, errlen, "dnssnoop: seccomp: out of memory");
 		return -1;
 	}
-	if (build_filter(ctx, dflt, cfg->keep_net_admin) < 0) {
+	if (build_filter(ctx, cfg->keep_net_admin) < 0) {
 		seccomp_release(ctx);
 		set_err(err, errlen, "dnssnoop: internal error: the seccomp filter does not build");
 		return -1;

@@ -52,15 +52,19 @@
  * handle signals, reap the clsact guard, and at exit close the BPF links
  * (closing their fds detaches them) and free memory.
  */
+/* clang-format off: one line per purpose */
 static const char *const allowed[] = {
-	"read", "readv", "pread64", "write", "writev", "pwrite64", "close", "lseek",
-	"fstat", "newfstatat", "statx", "fcntl", "getdents64", "ftruncate", "fsync",
-	"fdatasync", "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll",
-	"ppoll", "select", "pselect6", "clock_gettime", "clock_getres", "gettimeofday",
-	"time", "nanosleep", "clock_nanosleep", "munmap", "mremap", "brk", "madvise",
-	"exit", "exit_group", "rt_sigreturn", "rt_sigaction", "rt_sigprocmask",
-	"restart_syscall", "futex", "getpid", "gettid", "getuid", "geteuid", "getgid",
-	"getegid", "getrandom", "bpf", "wait4", "waitid", "kill", "tgkill", "uname",
+	"read",		"readv",	  "pread64",	  "write",	     "writev",
+	"pwrite64",	"lseek",	  "ftruncate",	  "fsync",	     "fdatasync",
+	"close",	"epoll_wait",	  "epoll_pwait",  "epoll_pwait2",    "epoll_ctl",
+	"poll",		"ppoll",	  "select",	  "pselect6",	     "bpf",
+	"munmap",	"mremap",	  "brk",	  "madvise",	     "fstat",
+	"newfstatat",	"statx",	  "fcntl",	  "getdents64",	     "clock_gettime",
+	"clock_getres", "gettimeofday",	  "time",	  "nanosleep",	     "clock_nanosleep",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "kill",
+	"tgkill",	"futex",	  "getpid",	  "gettid",	     "getuid",
+	"geteuid",	"getgid",	  "getegid",	  "getrandom",	     "uname",
+	"wait4",	"waitid",	  "exit",	  "exit_group",
 };
 
 /*
@@ -68,24 +72,55 @@ static const char *const allowed[] = {
  * capset) and removes them with netlink requests; the guard's socket.
  */
 static const char *const allowed_clsact[] = {
-	"capget", "capset", "sendto", "recvfrom", "sendmsg", "recvmsg", "bind", "getsockname",
-	"setsockopt", "getsockopt",
+	"capget",  "capset", "sendto",	    "recvfrom",	  "sendmsg",
+	"recvmsg", "bind",   "getsockname", "setsockopt", "getsockopt",
 };
 
 #ifdef SANITIZER_BUILD
 static const char *const allowed_sanitizer[] = {
-	"clone", "clone3", "ptrace", "prctl", "sched_yield", "sigaltstack", "getrlimit",
-	"prlimit64", "setrlimit", "readlink", "readlinkat", "getppid", "dup", "dup2",
-	"dup3", "pipe", "pipe2", "sched_getaffinity", "rt_sigtimedwait", "set_robust_list", "getdents",
-	"mkdir", "unlink", "access", "faccessat", "faccessat2", "open", "stat", "lstat",
-	"getcwd", "sysinfo", "mprotect", "mmap", "openat", "fork", "vfork", "execve",
+	"clone",
+	"clone3",
+	"ptrace",
+	"prctl",
+	"sched_yield",
+	"sigaltstack",
+	"getrlimit",
+	"prlimit64",
+	"setrlimit",
+	"readlink",
+	"readlinkat",
+	"getppid",
+	"dup",
+	"dup2",
+	"dup3",
+	"pipe",
+	"pipe2",
+	"sched_getaffinity",
+	"rt_sigtimedwait",
+	"set_robust_list",
+	"getdents",
+	"mkdir",
+	"unlink",
+	"access",
+	"faccessat",
+	"faccessat2",
+	"open",
+	"stat",
+	"lstat",
+	"getcwd",
+	"sysinfo",
+	"mprotect",
+	"mmap",
+	"openat",
+	"fork",
+	"vfork",
+	"execve",
 };
-#endif
-
-#ifndef SANITIZER_BUILD
+#else
 /* Never needed after the drop, and the sign of a compromise: end the process. */
 static const char *const killed[] = {"execve", "execveat"};
 #endif
+/* clang-format on */
 
 struct target {
 	uid_t uid;
@@ -166,8 +201,7 @@ static int verify_switch(const struct target *t, char *err, size_t errlen)
 		return -1;
 	}
 	if (t->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		set_err(err, errlen, "dnssnoop: uid %u could become root again",
-			(unsigned)t->uid);
+		set_err(err, errlen, "dnssnoop: uid %u could become root again", (unsigned)t->uid);
 		return -1;
 	}
 	return 0;
@@ -198,7 +232,8 @@ static int switch_user(const struct privdrop_config *cfg, const struct target *t
 
 	if (is_current(t))
 		return 0;
-	if (!(caps_permitted() & CAPS_BIT(CAP_SETUID)) || !(caps_permitted() & CAPS_BIT(CAP_SETGID))) {
+	if (!(caps_permitted() & CAPS_BIT(CAP_SETUID)) ||
+	    !(caps_permitted() & CAPS_BIT(CAP_SETGID))) {
 		if (!cfg->user && getuid() != 0 && geteuid() != 0)
 			return 0;
 		set_err(err, errlen,

@@ -20,8 +20,7 @@ enum privdrop_seccomp {
 };
 
 /* Called for a protection this kernel cannot give (one stderr line). */
-typedef void (*privdrop_degrade_fn)(void *ctx, const char *name, const char *why,
-				    const char *cost);
+typedef void (*privdrop_degrade_fn)(void *ctx, const char *name, const char *why, const char *cost);
 
 struct privdrop_config {
 	const char *user; /* -Z: a name or uid; "root" keeps uid 0; NULL: the default */

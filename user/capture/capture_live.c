@@ -54,7 +54,7 @@ _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold eve
 
 #define OLDEST_KERNEL "5.10"
 
-#define NEED_ROOT_MSG                                                                    \
+#define NEED_ROOT_MSG                                                                         \
 	"dnssnoop: need root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, to load and attach " \
 	"BPF programs: run with sudo (docs/security.md)"
 

@@ -52,19 +52,22 @@
  * handle signals, reap the clsact guard, and at exit close the BPF links
  * (closing their fds detaches them) and free memory.
  */
-/* clang-format off: one line per purpose */
+/* One line per purpose. */
+/* clang-format off */
 static const char *const allowed[] = {
-	"read",		"readv",	  "pread64",	  "write",	     "writev",
-	"pwrite64",	"lseek",	  "ftruncate",	  "fsync",	     "fdatasync",
-	"close",	"epoll_wait",	  "epoll_pwait",  "epoll_pwait2",    "epoll_ctl",
-	"poll",		"ppoll",	  "select",	  "pselect6",	     "bpf",
-	"munmap",	"mremap",	  "brk",	  "madvise",	     "fstat",
-	"newfstatat",	"statx",	  "fcntl",	  "getdents64",	     "clock_gettime",
-	"clock_getres", "gettimeofday",	  "time",	  "nanosleep",	     "clock_nanosleep",
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "kill",
-	"tgkill",	"futex",	  "getpid",	  "gettid",	     "getuid",
-	"geteuid",	"getgid",	  "getegid",	  "getrandom",	     "uname",
-	"wait4",	"waitid",	  "exit",	  "exit_group",
+	"read", "readv", "pread64", "write", "writev", "pwrite64", "lseek", "ftruncate",
+	"fsync", "fdatasync", "close",
+	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll", "ppoll", "select",
+	"pselect6",
+	"bpf",
+	"munmap", "mremap", "brk", "madvise",
+	"fstat", "newfstatat", "statx", "fcntl", "getdents64",
+	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "kill", "tgkill",
+	"futex", "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getrandom",
+	"uname",
+	"wait4", "waitid",
+	"exit", "exit_group",
 };
 
 /*
@@ -72,49 +75,18 @@ static const char *const allowed[] = {
  * capset) and removes them with netlink requests; the guard's socket.
  */
 static const char *const allowed_clsact[] = {
-	"capget",  "capset", "sendto",	    "recvfrom",	  "sendmsg",
-	"recvmsg", "bind",   "getsockname", "setsockopt", "getsockopt",
+	"capget", "capset",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "bind", "getsockname", "setsockopt",
+	"getsockopt",
 };
 
 #ifdef SANITIZER_BUILD
 static const char *const allowed_sanitizer[] = {
-	"clone",
-	"clone3",
-	"ptrace",
-	"prctl",
-	"sched_yield",
-	"sigaltstack",
-	"getrlimit",
-	"prlimit64",
-	"setrlimit",
-	"readlink",
-	"readlinkat",
-	"getppid",
-	"dup",
-	"dup2",
-	"dup3",
-	"pipe",
-	"pipe2",
-	"sched_getaffinity",
-	"rt_sigtimedwait",
-	"set_robust_list",
-	"getdents",
-	"mkdir",
-	"unlink",
-	"access",
-	"faccessat",
-	"faccessat2",
-	"open",
-	"stat",
-	"lstat",
-	"getcwd",
-	"sysinfo",
-	"mprotect",
-	"mmap",
-	"openat",
-	"fork",
-	"vfork",
-	"execve",
+	"clone", "clone3", "ptrace", "prctl", "sched_yield", "sigaltstack", "getrlimit",
+	"prlimit64", "setrlimit", "readlink", "readlinkat", "getppid", "dup", "dup2", "dup3",
+	"pipe", "pipe2", "sched_getaffinity", "rt_sigtimedwait", "set_robust_list", "getdents",
+	"mkdir", "unlink", "access", "faccessat", "faccessat2", "open", "stat", "lstat",
+	"getcwd", "sysinfo", "mprotect", "mmap", "openat", "fork", "vfork", "execve",
 };
 #else
 /* Never needed after the drop, and the sign of a compromise: end the process. */

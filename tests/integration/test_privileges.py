@@ -163,7 +163,7 @@ def test_user_root_and_unknown_user(lab):
           "unknown -Z user: exit %d, stderr %r", p.returncode, p.stderr)
     p = subprocess.run([labmod.TRACER, "-Z", "nobody", "-r", "/dev/null"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
-    check(p.returncode == 2 and "-Z nobody" in p.stderr, "-Z with -r: exit %d, stderr %r",
+    check(p.returncode == 2 and "-Z" in p.stderr, "-Z with -r: exit %d, stderr %r",
           p.returncode, p.stderr)
 
 

@@ -105,6 +105,12 @@ static void usage(FILE *f)
 		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8, about\n"
 		"                          40 000 events); losses are counted in\n"
 		"                          capture_stats\n"
+		"  -Z, --user USER         live: once attached, run as USER (default: "
+		"dnssnoop if\n"
+		"                          that user exists, else nobody; root: stay uid 0),\n"
+		"                          with no capabilities (docs/security.md)\n"
+		"      --seccomp on|off|log  live: confine the system calls after the drop\n"
+		"                          (default on; off and log are for debugging)\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
@@ -185,6 +191,7 @@ enum long_only {
 	OPT_MIN_SPREAD,
 	OPT_HOOK,
 	OPT_TC_ATTACH,
+	OPT_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -222,6 +229,8 @@ static const struct option long_options[] = {
 	{"population-window", required_argument, NULL, OPT_POPULATION_WINDOW},
 	{"min-repeat", required_argument, NULL, OPT_MIN_REPEAT},
 	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
+	{"user", required_argument, NULL, 'Z'},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -230,8 +239,9 @@ static const struct option long_options[] = {
 
 /* What only a live capture has: refused with -r rather than ignored. */
 static const int live_only_options[] = {
-	'd',	    'w',      'p',	     'i',	  OPT_COMM,
-	OPT_CGROUP, OPT_HOOK, OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+	'd',	    'w',	 'p',		'i',	     OPT_COMM,
+	OPT_CGROUP, OPT_HOOK,	 OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+	'Z',	    OPT_SECCOMP,
 };
 
 static bool is_live_only(int c)
@@ -439,6 +449,12 @@ static const char *const hook_names[] = {
 	[LIVE_HOOK_XDP] = "xdp",
 };
 
+static const char *const seccomp_names[] = {
+	[PRIVDROP_SECCOMP_ON] = "on",
+	[PRIVDROP_SECCOMP_OFF] = "off",
+	[PRIVDROP_SECCOMP_LOG] = "log",
+};
+
 static const char *const tc_attach_names[] = {
 	[LIVE_TC_AUTO] = "auto",
 	[LIVE_TC_TCX] = "tcx",
@@ -478,7 +494,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 		.max_entries = 100000,
 	};
 	detect_config_default(&o->detect);
-	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:vVh", long_options, NULL)) != -1) {
 		if (!live_only && is_live_only(c))
 			live_only = c;
 		switch (c) {
@@ -575,6 +591,15 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_MIN_REPEAT:
 		case OPT_MIN_SPREAD:
 			parse_detect_option(o, c, optarg);
+			break;
+		case 'Z':
+			if (!privdrop_user_valid(optarg))
+				die_usage("-Z: no user '%s'", optarg);
+			o->user = optarg;
+			break;
+		case OPT_SECCOMP:
+			o->seccomp = (enum privdrop_seccomp)parse_choice(
+				"--seccomp", optarg, seccomp_names, NCHOICES(seccomp_names));
 			break;
 		case 'v':
 			o->verbose = true;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "analysis/detect.h"
+#include "app/privdrop.h"
 #include "capture/capture_live.h"
 #include "report/output.h"
 
@@ -42,6 +43,8 @@ struct options {
 	const char *write_path; /* -w */
 	char *filter; /* tcpdump filter expression for -r (owned) */
 	struct detect_config detect; /* --detect and its thresholds */
+	const char *user; /* -Z, NULL: the default (docs/security.md) */
+	enum privdrop_seccomp seccomp; /* --seccomp */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app/pipeline.h"
+#include "app/privdrop.h"
 #include "app/report_sink.h"
 #include "app/session.h"
 #include "capture/capture_live.h"
@@ -89,6 +90,8 @@ static int run_live(struct session *s)
 		int n = live_poll(s->live, POLL_MS);
 		uint64_t now = live_now_ns(s->live);
 
+		if (n == -ECHILD)
+			return 1; /* the clsact guard died: live_poll said so */
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "dnssnoop: reading the ring buffer failed: %s\n",
 				strerror(-n));
@@ -296,6 +299,30 @@ static int open_stages(struct session *s, const char *host)
 	return s->pipe ? 0 : -1;
 }
 
+static void degrade_live(void *lc, const char *name, const char *why, const char *cost)
+{
+	live_degrade(lc, name, why, cost);
+}
+
+/* Live, once attached and with every output open: nothing privileged is left to do. */
+static int drop_privileges(struct session *s)
+{
+	struct privdrop_config pcfg = {
+		.user = s->opt->user,
+		.seccomp = s->opt->seccomp,
+		.keep_net_admin = live_uses_clsact(s->live),
+		.verbose = s->opt->verbose,
+		.degrade = degrade_live,
+		.degrade_ctx = s->live,
+	};
+	char err[512] = "";
+
+	if (privdrop_apply(&pcfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
 static void close_session(struct session *s)
 {
 	pipeline_free(s->pipe);
@@ -380,6 +407,10 @@ int session_run(struct options *o)
 		o->summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
+		close_session(&s);
+		return 1;
+	}
+	if (s.live && drop_privileges(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "lib/fmt.h"
+#include "lib/numparse.h"
 #include "proto/dns_impl.h"
 
 /* ------------------------------------------------------------------ */
@@ -736,20 +737,14 @@ const char *dns_rcode_str(uint16_t rcode, char buf[16])
 }
 
 /* "PREFIXn" with n a decimal number up to max (no sign, no spaces); else -1. */
+/* "TYPE65535", "RCODE23": the number after prefix, digits only (numparse.h), or -1. */
 static int numbered_value(const char *s, const char *prefix, unsigned int max)
 {
 	size_t plen = strlen(prefix);
-	unsigned int v = 0;
+	uint64_t v;
 
-	if (strncasecmp(s, prefix, plen) != 0 || !s[plen])
+	if (strncasecmp(s, prefix, plen) != 0 || !num_parse_uint(s + plen, strlen(s + plen), max, &v))
 		return -1;
-	for (s += plen; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned int)(*s - '0');
-		if (v > max)
-			return -1;
-	}
 	return (int)v;
 }
 

@@ -348,7 +348,7 @@ static bool record_times(json_object *root, struct jsonl_record *rec, char *err,
 		return false;
 	}
 	if (rec->obs.kind == OBS_UNANSWERED &&
-	    !need_uint(root, "waited_ns", UINT64_MAX, &waited, err, errlen))
+	    !need_uint(root, "waited_ns", INT64_MAX, &waited, err, errlen))
 		return false;
 	rec->order_ns = rec->obs.ts_ns + waited;
 	if (rec->order_ns < rec->obs.ts_ns)
@@ -467,7 +467,7 @@ static bool record_response(json_object *root, struct jsonl_record *rec, char *e
 
 	if (!get_mnemonic(root, "rcode", dns_rcode_from_str, &o->rcode, err, errlen))
 		return false;
-	rc = get_uint(root, "latency_ns", UINT64_MAX, &o->latency_ns, err, errlen);
+	rc = get_uint(root, "latency_ns", INT64_MAX, &o->latency_ns, err, errlen);
 	if (rc < 0)
 		return false;
 	o->has_latency = rc > 0;
@@ -510,7 +510,7 @@ static bool record_fields(json_object *root, struct jsonl_record *rec, char *err
 	    !record_host_dir_proto(root, rec, err, errlen) ||
 	    !record_endpoints(root, rec, err, errlen) || !record_owner(root, rec, err, errlen) ||
 	    !need_uint(root, "id", UINT16_MAX, &id, err, errlen) ||
-	    !need_uint(root, "len", UINT32_MAX, &len, err, errlen) ||
+	    !need_uint(root, "len", UINT16_MAX, &len, err, errlen) ||
 	    !get_mnemonic(root, "qtype", dns_type_from_str, &o->qtype, err, errlen))
 		return false;
 	o->id = (uint16_t)id;
@@ -536,7 +536,7 @@ static bool record_fields(json_object *root, struct jsonl_record *rec, char *err
 static int convert(json_object *root, struct jsonl_record *rec, char *err, size_t errlen)
 {
 	struct dns_obs *o = &rec->obs;
-	const char *qname;
+	const char *qname, *why;
 	size_t qlen;
 	int rc;
 
@@ -549,10 +549,16 @@ static int convert(json_object *root, struct jsonl_record *rec, char *err, size_
 		return JSONL_BAD;
 	if (rc == 0)
 		return JSONL_NO_QUESTION; /* the tables have nothing to key it by */
-	if (raw_text(qname, qlen, rec->qname, sizeof(rec->qname)) >= sizeof(rec->qname))
-		return bad(err, errlen, "\"qname\" is longer than a domain name can be");
+	/* Printable ASCII only: no raw-byte marks, and the text is the name as is. */
+	why = dns_name_text_check(qname, qlen);
+	if (why) {
+		set_err(err, errlen, "\"qname\" %s", why);
+		return JSONL_BAD;
+	}
+	memcpy(rec->qname, qname, qlen); /* checked: at most 4 * 255 bytes */
+	rec->qname[qlen] = '\0';
 	o->qname = rec->qname;
-	o->qname_len = strlen(rec->qname);
+	o->qname_len = qlen;
 	return record_fields(root, rec, err, errlen) ? JSONL_OBSERVATION : JSONL_BAD;
 }
 

@@ -12,8 +12,8 @@
 
 /* Text that strtoul or strtod would take, and no number here is. */
 static const char *const not_numbers[] = {
-	"",	 " 5",	"5 ",  "+5",  "-5",   "0x10", "0X10", "1e3", "1e-300", "5abc", "abc",
-	"inf",	 "nan", "5.",  ".5",  "5..0", "5.0.0", "5,0", "\t5",  "5\n",	 "0b1",	 "1_000",
+	"",    " 5",  "5 ", "+5", "-5",	  "0x10",  "0X10", "1e3", "1e-300", "5abc", "abc",
+	"inf", "nan", "5.", ".5", "5..0", "5.0.0", "5,0",  "\t5", "5\n",    "0b1",  "1_000",
 };
 
 static void test_uint_refuses(void **state)

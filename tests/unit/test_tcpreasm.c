@@ -186,7 +186,10 @@ static void test_gap_resyncs(void **state)
 	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
 	feed(r, &rec, 100, 0, partial, sizeof(partial));
 	/* 107..119 missing: "abc" and "xy" are held. */
-	feed(r, &rec, 120, 0, "\x00\x03" "abc", 5);
+	feed(r, &rec, 120, 0,
+	     "\x00\x03"
+	     "abc",
+	     5);
 	feed(r, &rec, 125, 0, "\x00\x02xy", 4);
 	assert_int_equal(rec.n, 0);
 	assert_int_equal(stats_of(r).gaps, 0);
@@ -219,14 +222,20 @@ static void test_hold_window_edge(void **state)
 	struct recorder rec = {0};
 
 	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
-	feed(r, &rec, 100 + w - 3, 0, "\x00\x01" "a", 3); /* ends at 100 + w */
+	feed(r, &rec, 100 + w - 3, 0,
+	     "\x00\x01"
+	     "a",
+	     3); /* ends at 100 + w */
 	assert_int_equal(stats_of(r).held_segments, 1);
 	assert_int_equal(stats_of(r).gaps, 0);
 	tcp_reasm_free(r);
 
 	r = tcp_reasm_new(8);
 	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
-	feed(r, &rec, 100 + w - 2, 0, "\x00\x01" "a", 3);
+	feed(r, &rec, 100 + w - 2, 0,
+	     "\x00\x01"
+	     "a",
+	     3);
 	assert_int_equal(stats_of(r).held_segments, 0);
 	assert_int_equal(stats_of(r).gaps, 1);
 	assert_int_equal(rec.n, 1);
@@ -853,7 +862,10 @@ static void test_overlap_rule(void **state)
 	/* Equal starts: the first to come supplies the bytes, the longer one the rest. */
 	feed(r, &rec, 136, 0, "CCCCC", 5); /* body 2..6 of a 10-byte message at 132 */
 	feed(r, &rec, 136, 0, "DDDDDDDD", 8); /* body 2..9 */
-	feed(r, &rec, 132, 0, "\x00\x0a" "hh", 4);
+	feed(r, &rec, 132, 0,
+	     "\x00\x0a"
+	     "hh",
+	     4);
 	assert_int_equal(rec.n, 2);
 	assert_int_equal(rec.msgs[1].len, 10);
 	assert_memory_equal(rec.msgs[1].data, "hhCCCCCDDD", 10);
@@ -869,7 +881,10 @@ static void test_hole_never_filled(void **state)
 	struct pkt_meta m = seg_meta(40000, 110, DNSSNOOP_TCP_FIN, 4);
 
 	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
-	feed(r, &rec, 100, 0, "\x00\x08" "abcd", 6); /* 106..109 never come */
+	feed(r, &rec, 100, 0,
+	     "\x00\x08"
+	     "abcd",
+	     6); /* 106..109 never come */
 	tcp_reasm_feed(r, &m, (const uint8_t *)"\x00\x02zz", 4, record, &rec);
 	assert_int_equal(stats_of(r).active, 1); /* the FIN came early: kept */
 	assert_int_equal(stats_of(r).held_segments, 1);
@@ -885,7 +900,10 @@ static void test_hole_never_filled(void **state)
 	feed(r, &rec, 199, DNSSNOOP_TCP_SYN, NULL, 0);
 	m.tcp_seq = 206;
 	tcp_reasm_feed(r, &m, (const uint8_t *)"\x00\x02zz", 4, record, &rec);
-	feed(r, &rec, 200, 0, "\x00\x04" "abcd", 6);
+	feed(r, &rec, 200, 0,
+	     "\x00\x04"
+	     "abcd",
+	     6);
 	assert_int_equal(rec.n, 2);
 	assert_memory_equal(rec.msgs[1].data, "zz", 2);
 	assert_int_equal(stats_of(r).active, 0);

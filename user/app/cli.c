@@ -14,8 +14,8 @@
 #include "lib/units.h"
 #include "report/stats_report.h"
 
-#define MAX_SECONDS	    1000000000u /* longest duration a flag takes */
-#define MAX_LINE_BYTES_MAX  (1u << 29) /* --max-line-bytes: a parsed line is held about 3 times */
+#define MAX_SECONDS	   1000000000u /* longest duration a flag takes */
+#define MAX_LINE_BYTES_MAX (1u << 29) /* --max-line-bytes: a parsed line is held about 3 times */
 
 static void usage(FILE *f)
 {
@@ -434,7 +434,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 		.format = OUTPUT_JSON,
 		.snaplen = DNSSNOOP_DEFAULT_SNAPLEN,
 		.timeout_ns = 5 * NS_PER_SEC,
-		.max_line_bytes = JSONL_MAX_LINE_DEFAULT,
+		.max_line_bytes = JSONL_MAX_LINE,
 		.max_pending = 65536,
 		.events = true,
 		.top_n = STATS_REPORT_DEFAULT_TOP,

@@ -660,7 +660,7 @@ struct jsonl_source *jsonl_source_fopen(FILE *f, const char *name, char *err, si
 		return NULL;
 	}
 	js->f = f;
-	js->max_line = JSONL_MAX_LINE_DEFAULT;
+	js->max_line = JSONL_MAX_LINE;
 	snprintf(js->name, sizeof(js->name), "%s", name);
 	return js;
 }

@@ -34,7 +34,7 @@
 #define JSONL_HOST_MAX	      255 /* bytes kept of "host" (the statistics keep as many) */
 #define JSONL_CGROUP_MAX      4096 /* bytes kept of "cgroup" */
 #define JSONL_REPORTED_ERRORS 20 /* bad lines reported one by one per input */
-#define JSONL_MAX_LINE_DEFAULT (1u << 20) /* bytes of a line, without its newline */
+#define JSONL_MAX_LINE	      (1u << 20) /* default line cap, newline not counted */
 
 /* One record turned into an observation; obs points into the fields below. */
 struct jsonl_record {
@@ -92,7 +92,7 @@ struct jsonl_source *jsonl_source_fopen(FILE *f, const char *name, char *err, si
 /*
  * Lines longer than max bytes (without "\n" or "\r\n") are reported as
  * bad and skipped: read and thrown away up to their newline, never held.
- * JSONL_MAX_LINE_DEFAULT until set.
+ * JSONL_MAX_LINE until set.
  */
 void jsonl_source_set_max_line(struct jsonl_source *js, size_t max);
 

@@ -194,7 +194,7 @@ static int detect(int fd, unsigned char *buf, size_t *len, volatile sig_atomic_t
  * Takes buf (and fd) over.
  */
 static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t len,
-				volatile sig_atomic_t *stop)
+			       volatile sig_atomic_t *stop)
 {
 	cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
 	struct replay *r;
@@ -217,8 +217,8 @@ static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t l
 }
 
 /* Opens path, tells its kind into *kind and returns a stream from its first byte. */
-static FILE *open_detect(const char *path, const char *name, int *kind,
-			 volatile sig_atomic_t *stop, char *err, size_t errlen)
+static FILE *open_detect(const char *path, const char *name, int *kind, volatile sig_atomic_t *stop,
+			 char *err, size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
 	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);

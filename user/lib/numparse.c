@@ -49,8 +49,8 @@ static size_t decimal_syntax(const char *s, size_t len)
 		return 0;
 	if (whole == len)
 		return whole;
-	if (s[whole] != '.' || whole + 1 == len || digit_run(s + whole + 1, len - whole - 1) !=
-							    len - whole - 1)
+	if (s[whole] != '.' || whole + 1 == len ||
+	    digit_run(s + whole + 1, len - whole - 1) != len - whole - 1)
 		return 0;
 	return whole;
 }

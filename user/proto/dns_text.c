@@ -797,7 +797,8 @@ static int numbered_value(const char *s, const char *prefix, unsigned int max)
 	size_t plen = strlen(prefix);
 	uint64_t v;
 
-	if (strncasecmp(s, prefix, plen) != 0 || !num_parse_uint(s + plen, strlen(s + plen), max, &v))
+	if (strncasecmp(s, prefix, plen) != 0 ||
+	    !num_parse_uint(s + plen, strlen(s + plen), max, &v))
 		return -1;
 	return (int)v;
 }

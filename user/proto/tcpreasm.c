@@ -35,21 +35,23 @@
  *  - The payload of an RST is not stream data (RFC 9293 3.5.3): ignored.
  *
  * Out of order: a segment that starts after the next expected byte (a
- * hole before it) is copied and held, if it ends within REASM_HOLD_WINDOW
- * bytes of that byte (one whole DNS-over-TCP frame, prefix included) and
- * the bounds allow (REASM_HOLD_FLOW_SEGS segments and REASM_HOLD_FLOW_BYTES
- * bytes per flow, REASM_HOLD_TOTAL bytes in all flows, bookkeeping
- * counted). Held segments are kept in sequence order and taken as soon as
- * the hole before them is filled, as if they had arrived then (messages
- * they complete carry the packet that filled the hole: it completed
- * them). Overlaps: bytes already taken into the stream win over any later
- * copy; among held segments, the one starting first (on equal starts the
- * one that came first) supplies the bytes, and a segment wholly inside
- * one already held is dropped. A segment that cannot be held is a gap as
- * without holding: what was held is dropped and the stream resyncs at
- * that segment; so is a flow that ends (FIN, RST, idle, evicted) with a
- * hole never filled. Only out-of-order segments are copied: the in-order
- * path costs one pointer test.
+ * hole before it) is copied and held if it ends within
+ * TCP_REASM_HOLD_WINDOW bytes of that byte (one whole DNS-over-TCP frame,
+ * prefix included) and the bounds allow: TCP_REASM_HOLD_FLOW_SEGS segments
+ * and TCP_REASM_HOLD_FLOW_BYTES bytes per flow, TCP_REASM_HOLD_TOTAL bytes
+ * in all flows, bookkeeping counted. Held segments are kept in sequence
+ * order and taken as soon as the hole before them is filled, as if they
+ * had arrived then (messages they complete carry the packet that filled
+ * the hole: it completed them). Overlaps: bytes already taken into the
+ * stream win over any later copy; among held segments, the one starting
+ * first (on equal starts the one that came first) supplies the bytes, and
+ * a segment wholly inside one already held is dropped. A segment that
+ * cannot be held gives the oldest hole up (a gap: the stream resyncs at
+ * the first held segment), until it can be held or nothing is held, when
+ * the stream resyncs at it as it did before holding existed. A flow that
+ * ends (FIN, RST, idle, evicted) with a hole never filled counts a gap.
+ * Only out-of-order segments are copied: the in-order path costs one
+ * pointer test.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -66,10 +68,6 @@
 #define REASM_KEEP_BUF	   4096u /* larger buffers are freed with their flow */
 #define REASM_STALE_WINDOW (1u << 24)
 #define REASM_MAX_SEGMENT  (1u << 30) /* keeps 32-bit sequence arithmetic sane */
-#define REASM_HOLD_WINDOW     TCP_REASM_HOLD_WINDOW
-#define REASM_HOLD_FLOW_SEGS  TCP_REASM_HOLD_FLOW_SEGS
-#define REASM_HOLD_FLOW_BYTES TCP_REASM_HOLD_FLOW_BYTES
-#define REASM_HOLD_TOTAL      TCP_REASM_HOLD_TOTAL
 
 enum asm_state {
 	ASM_PREFIX, /* reading the 2-byte length prefix */
@@ -394,7 +392,7 @@ static bool hold(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, const s
 	uint32_t cost = held_cost((uint32_t)s->avail);
 	struct held_seg **at = &f->held, *h;
 
-	if (wire > REASM_HOLD_WINDOW || off > REASM_HOLD_WINDOW - wire)
+	if (wire > TCP_REASM_HOLD_WINDOW || off > TCP_REASM_HOLD_WINDOW - wire)
 		return false;
 	for (h = f->held; h; h = h->next) {
 		uint32_t hoff = h->seq - f->next_seq;
@@ -402,8 +400,9 @@ static bool hold(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, const s
 		if (hoff <= off && off + wire <= hoff + h->wire)
 			return true; /* a copy of what is held: the first one wins */
 	}
-	if (f->held_segs >= REASM_HOLD_FLOW_SEGS || f->held_bytes + cost > REASM_HOLD_FLOW_BYTES ||
-	    r->held_total + cost > REASM_HOLD_TOTAL)
+	if (f->held_segs >= TCP_REASM_HOLD_FLOW_SEGS ||
+	    f->held_bytes + cost > TCP_REASM_HOLD_FLOW_BYTES ||
+	    r->held_total + cost > TCP_REASM_HOLD_TOTAL)
 		return false;
 	h = malloc(sizeof(*h) + s->avail);
 	if (!h)
@@ -425,8 +424,8 @@ static bool hold(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, const s
  * A segment that starts at or before next_seq: drop what was taken
  * already, then consume the rest.
  */
-static void take_in_order(struct tcp_reasm *r, struct flow *f, uint32_t data_seq,
-			  struct segment *s, tcp_msg_fn fn, void *ctx)
+static void take_in_order(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, struct segment *s,
+			  tcp_msg_fn fn, void *ctx)
 {
 	uint32_t wire = (uint32_t)(s->avail + s->missing);
 	uint32_t behind = f->next_seq - data_seq;

@@ -74,7 +74,7 @@ def test_bad_numbers_refused(tmp):
 def test_documented_numbers_work(tmp):
     """The documented forms, decimals included, are taken."""
     for args in (["--interval", "0.5"], ["--interval", "2"], ["--timeout", "2.5"],
-                 ["-d", "0.000000001"], ["-c", "5"], ["--exclusive-share", "0.8"],
+                 ["--timeout", "0.000000001"], ["-c", "5"], ["--exclusive-share", "0.8"],
                  ["--exclusive-share", "1"], ["--min-repeat", "1.5"], ["--port", "053"],
                  ["--business-hours", "08-19"], ["--business-hours", "0-24"],
                  ["--max-line-bytes", "1048576"], ["--silence", "3600"]):

@@ -308,7 +308,7 @@ static void parse_zones(struct detect_config *d, char *arg)
 static void parse_business_hours(struct detect_config *d, const char *arg)
 {
 	const char *dash = strchr(arg, '-');
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 
 	if (!dash || !num_parse_uint(arg, (size_t)(dash - arg), 24, &a) ||
 	    !num_parse_uint(dash + 1, strlen(dash + 1), 24, &b) || a >= b)

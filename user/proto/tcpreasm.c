@@ -166,6 +166,14 @@ static void drop_held(struct tcp_reasm *r, struct flow *f)
 	f->held_segs = 0;
 }
 
+/* Only flows in use hold segments (a released flow dropped its own). */
+static void drop_all_held(struct tcp_reasm *r)
+{
+	for (uint32_t i = r ? slots_oldest(&r->slots) : SLOTS_NIL; i != SLOTS_NIL;
+	     i = r->slots.link[i].newer)
+		drop_held(r, &r->flows[i]);
+}
+
 struct tcp_reasm *tcp_reasm_new(size_t max_flows)
 {
 	struct tcp_reasm *r = calloc(1, sizeof(*r));
@@ -183,12 +191,11 @@ struct tcp_reasm *tcp_reasm_new(size_t max_flows)
 
 void tcp_reasm_free(struct tcp_reasm *r)
 {
+	drop_all_held(r);
 	if (!r)
 		return;
-	for (uint32_t i = 0; i < r->slots.capacity; i++) {
+	for (uint32_t i = 0; i < r->slots.capacity; i++)
 		free(r->flows[i].buf);
-		drop_held(r, &r->flows[i]);
-	}
 	slots_destroy(&r->slots);
 	free(r);
 }

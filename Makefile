@@ -161,11 +161,12 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer $(FUZZ_SAN)
-FUZZ_OBJS_dns      := proto/dns proto/dns_text lib/fmt lib/json
+FUZZ_OBJS_dns      := proto/dns proto/dns_text lib/fmt lib/json lib/numparse
 FUZZ_OBJS_netparse := capture/netparse
 FUZZ_OBJS_ipfrag   := capture/ipfrag capture/netparse
 FUZZ_OBJS_tcpreasm := proto/tcpreasm lib/slots
-FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text lib/fmt lib/json
+FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text lib/fmt lib/json \
+		      lib/numparse
 FUZZ_LIBS_jsonl    := -ljson-c
 FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/ipfrag capture/netparse \
 		      $(FUZZ_OBJS_jsonl)

@@ -83,7 +83,7 @@ static int run_live(struct session *s)
 {
 	const struct options *o = s->opt;
 	uint64_t start = live_now_ns(s->live);
-	uint64_t end = o->duration_s ? start + (uint64_t)(o->duration_s * NS_PER_SEC) : 0;
+	uint64_t end = o->duration_ns ? start + o->duration_ns : 0;
 
 	pipeline_tick(s->pipe, start);
 	while (!stop_requested && !pipeline_done(s->pipe)) {
@@ -119,7 +119,13 @@ static int run_live(struct session *s)
 static int open_offline(struct session *s)
 {
 	const struct options *o = s->opt;
-	struct merge_config mcfg = {.filter = o->filter, .ports = o->ports, .nports = o->nports};
+	struct merge_config mcfg = {
+		.filter = o->filter,
+		.ports = o->ports,
+		.nports = o->nports,
+		.max_line_bytes = o->max_line_bytes,
+		.stop = &stop_requested,
+	};
 	char err[512];
 	int rc = 0;
 
@@ -258,8 +264,8 @@ static int open_stages(struct session *s, const char *host)
 	};
 	struct summary_config scfg = {
 		.max_entries = o->max_entries,
-		.interval_ns = (uint64_t)(o->interval_s * NS_PER_SEC),
-		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.interval_ns = o->interval_ns,
+		.mirror_ttl_ns = o->timeout_ns,
 		.cgroup_path = ocfg.cgroup_path,
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
@@ -267,7 +273,7 @@ static int open_stages(struct session *s, const char *host)
 	};
 	struct pipeline_config pcfg = {
 		.events = o->events,
-		.timeout_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.timeout_ns = o->timeout_ns,
 		.max_pending = o->max_pending,
 		.max_tcp_flows = 4096,
 		.filter_pid = o->pid,

@@ -31,6 +31,7 @@ struct pcap_source {
 	struct ipfrag *frag;
 	struct pcap_source_stats st;
 	bool ended; /* end of file or damage seen: nothing more to read */
+	volatile sig_atomic_t *stop; /* the session is ending: read no more */
 	struct pkt_meta meta; /* the packet pcap_source_next() returned last */
 	char name[256]; /* the file as messages name it */
 };
@@ -207,13 +208,23 @@ static bool handle_record(struct pcap_source *ps, const struct pcap_pkthdr *hdr,
 	return false;
 }
 
+void pcap_source_set_stop(struct pcap_source *ps, volatile sig_atomic_t *stop)
+{
+	ps->stop = stop;
+}
+
+static bool stop_requested(const struct pcap_source *ps)
+{
+	return ps->stop && *ps->stop;
+}
+
 int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const uint8_t **payload,
 		     size_t *caplen, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 
-	while (!ps->ended) {
+	while (!ps->ended && !stop_requested(ps)) {
 		int rc = pcap_next_ex(ps->pcap, &hdr, &data);
 
 		if (rc == 1) {
@@ -225,6 +236,8 @@ int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const
 			ps->ended = true; /* end of file */
 		} else if (rc != 0) {
 			ps->ended = true;
+			if (stop_requested(ps))
+				break; /* the read gave up mid-record: not damage */
 			set_err(err, errlen, "dnssnoop: %s: damaged at packet %llu: %s", ps->name,
 				(unsigned long long)ps->st.packets + 1, pcap_geterr(ps->pcap));
 			return -1;

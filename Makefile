@@ -20,8 +20,8 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
 # Debian packages the build, the tests and the lab need.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libzstd-dev liblzma-dev liblz4-dev
-TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev
+TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
 # make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,
@@ -36,7 +36,7 @@ WARN      := -Wall -Wextra -Wno-unused-parameter
 # header dependencies next to it.
 CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD)
 DEPFLAGS  := -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lm
+LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
@@ -161,14 +161,16 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl pcapng
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer $(FUZZ_SAN)
-FUZZ_OBJS_dns      := proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json
+FUZZ_OBJS_dns      := proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json \
+		      lib/numparse
 FUZZ_OBJS_netparse := capture/netparse
 FUZZ_OBJS_ipfrag   := capture/ipfrag capture/netparse
 FUZZ_OBJS_tcpreasm := proto/tcpreasm lib/slots
 FUZZ_OBJS_pcapng   := capture/pcapng
-FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json
+FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata \
+		      proto/dns_textbuf lib/fmt lib/json lib/numparse
 FUZZ_LIBS_jsonl    := -ljson-c
-FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/ipfrag capture/netparse \
+FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/ipfrag capture/netparse \
 		      $(FUZZ_OBJS_jsonl)
 FUZZ_LIBS_pcap     := -lpcap -ljson-c
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)

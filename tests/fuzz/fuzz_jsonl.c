@@ -6,8 +6,12 @@
  * jsonl_parse_line() as one line from an exactly sized buffer without a
  * terminating NUL, so that ASan sees any read past the line.
  *
+ * The stream's line cap comes from the first byte (64 + 16 * byte), so
+ * that lines over it, skipped unread, are common.
+ *
  * Invariants: an observation's strings are NUL-terminated, fit their
- * buffers and are what its fields point at; families, directions,
+ * buffers and are what its fields point at; its qname is a valid
+ * presentation-format name (dns_name_text_check); families, directions,
  * protocols and kinds are ones the later stages know; a bad line comes
  * with a reason; the counters add up.
  * Seed corpus: tests/fuzz/corpus/jsonl (tests/fuzz/gen-seeds); dictionary
@@ -32,6 +36,7 @@ static void check_record(const struct jsonl_record *rec)
 	CHECK(o->qname == rec->qname);
 	CHECK(strlen(rec->qname) == o->qname_len);
 	CHECK(o->qname_len < DNS_MAX_NAME_TEXT);
+	CHECK(dns_name_text_check(rec->qname, o->qname_len) == NULL);
 	CHECK(o->host == NULL || (o->host == rec->host && strlen(rec->host) <= JSONL_HOST_MAX));
 	CHECK(o->cgroup == NULL ||
 	      (o->cgroup == rec->cgroup && strlen(rec->cgroup) <= JSONL_CGROUP_MAX));
@@ -97,6 +102,7 @@ static void stream(const uint8_t *data, size_t size)
 	CHECK(f != NULL);
 	js = jsonl_source_fopen(f, "fuzz.jsonl", err, sizeof(err));
 	CHECK(js != NULL);
+	jsonl_source_set_max_line(js, 64 + 16 * (size_t)data[0]);
 	for (int n = 0; n < MAX_CALLS; n++) {
 		int rc = jsonl_source_next(js, &rec, err, sizeof(err));
 

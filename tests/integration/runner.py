@@ -107,6 +107,8 @@ class SanitizerLogs:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="dnssnoop-sanitizer-")
+        # The live tracer writes its reports as the user it dropped to (nobody).
+        os.chmod(self.dir, 0o1733)
         for var in self.OPTIONS:
             kept = os.environ.get(var)
             log = "log_path=%s/%s" % (self.dir, var.split("_")[0].lower())

@@ -269,7 +269,7 @@ class Guest:
             elif word == "@@rc" and case:
                 label, _, rc = rest.partition(" ")
                 case.rcs[label] = int(rc)
-            elif word in ("@@out", "@@err", "@@progs") and case:
+            elif word in ("@@out", "@@err", "@@progs", "@@status") and case:
                 section = word[2:]
             elif word == "@@exit" and case:
                 case.exit = int(rest) if rest.isdigit() else rest
@@ -310,6 +310,27 @@ def ran_cleanly(c):
     check(not left, "%s: programs still loaded after exit: %s", c.name, left)
     s = stats(c)
     check(s.get("events_lost") == 0, "%s: events lost: %s", c.name, s)
+    dropped_privileges(c, s.get("degraded") or [])
+
+
+# The guest has no nobody user: the tracer drops to uid 65534 (docs/security.md).
+DROPPED = {"Uid": "65534 65534 65534 65534", "CapEff": "0000000000000000",
+           "NoNewPrivs": "1", "Seccomp": "2"}
+
+
+def dropped_privileges(c, degraded):
+    """/proc/PID/status once attached: unprivileged and confined, or the
+    protection this kernel lacks named in capture_stats.degraded."""
+    got = {}
+    for line in c.sections.get("status", "").splitlines():
+        field, _, value = line.partition(":")
+        got[field] = " ".join(value.split())
+    for field, want in DROPPED.items():
+        lacks = {"NoNewPrivs": "no_new_privs", "Seccomp": "seccomp"}.get(field)
+        if lacks in degraded:
+            continue
+        check(got.get(field) == want, "%s: %s %r after the drop, want %r", c.name, field,
+              got.get(field), want)
 
 
 def client_exchange(c, label, qname, qtype, proto, family_addr, comm="dig"):

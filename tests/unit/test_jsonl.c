@@ -370,6 +370,46 @@ static void test_bad_lines(void **state)
 		{"\"pid\":null", "\"pid\":true", "\"pid\" is not an integer"},
 		{"\"type\":\"dns\"", "\"type\":\"unanswered\"",
 		 "an unanswered record that is not a query"},
+		{"\"latency_ns\":105000", "\"latency_ns\":9223372036854775808",
+		 "\"latency_ns\" is not an integer from 0 to 9223372036854775807"},
+		{"\"latency_ns\":105000", "\"latency_ns\":18446744073709551615",
+		 "\"latency_ns\" is not an integer from 0 to 9223372036854775807"},
+		{"\"latency_ns\":105000", "\"latency_ns\":99999999999999999999",
+		 "\"latency_ns\" is not an integer from 0 to 9223372036854775807"},
+		{"\"latency_ns\":105000", "\"latency_ns\":-1", "\"latency_ns\" is not an integer"},
+		{"\"latency_ns\":105000", "\"latency_ns\":1e3", "\"latency_ns\" is not an integer"},
+		{"\"sport\":15353", "\"sport\":65536",
+		 "\"sport\" is not an integer from 0 to 65535"},
+		{"\"len\":106", "\"len\":65536", "\"len\" is not an integer from 0 to 65535"},
+		{"\"id\":48975", "\"id\":\"48975\"", "\"id\" is not an integer"},
+		{"\"qtype\":\"A\"", "\"qtype\":\"TYPE+1\"", "\"qtype\" is not a known mnemonic"},
+		{"\"qtype\":\"A\"", "\"qtype\":\"TYPE 1\"", "\"qtype\" is not a known mnemonic"},
+		{"\"qtype\":\"A\"", "\"qtype\":\"TYPE0x1\"", "\"qtype\" is not a known mnemonic"},
+		{"\"qtype\":\"A\"", "\"qtype\":\"TYPE\"", "\"qtype\" is not a known mnemonic"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":5", "\"qname\" is not a string"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"www..test\"",
+		 "\"qname\" has an empty label"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\".www\"",
+		 "\"qname\" has an empty label"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"www.lab.test.\"",
+		 "\"qname\" has an empty label (a trailing dot)"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"\"", "\"qname\" is empty"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"www\\nlab\"",
+		 "\"qname\" holds a control character"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"www lab\"",
+		 "\"qname\" holds a control character, a space"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"caf\\u00e9\"",
+		 "\"qname\" holds a control character"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"caf\303\251\"",
+		 "\"qname\" holds a control character"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"www\\u0000.evil\"",
+		 "\"qname\" holds a control character"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"a\\\\\"",
+		 "\"qname\" has a backslash that is not"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"a\\\\256\"",
+		 "\"qname\" has a backslash that is not"},
+		{"\"qname\":\"www.lab.test\"", "\"qname\":\"a\\\\12\"",
+		 "\"qname\" has a backslash that is not"},
 	};
 	struct parsed ps = {0};
 
@@ -385,6 +425,67 @@ static void test_bad_lines(void **state)
 	/* The parser is not left in a bad state: a good line still parses. */
 	assert_int_equal(parse(&ps, LAB_RESPONSE), JSONL_OBSERVATION);
 	assert_int_equal(ps.rec.obs.latency_ns, 105000);
+	jsonl_parser_free(ps.p);
+}
+
+/* qname "<labels joined by '.'>" in LAB_RESPONSE: the parse result and message. */
+static int parse_qname(struct parsed *ps, const char *qname)
+{
+	char *q = malloc(strlen(qname) + 16), *line;
+	int rc;
+
+	assert_non_null(q);
+	sprintf(q, "\"qname\":\"%s\"", qname);
+	line = with(LAB_RESPONSE, "\"qname\":\"www.lab.test\"", q);
+	rc = parse(ps, line);
+	free(line);
+	free(q);
+	return rc;
+}
+
+/* n labels of len bytes each ("aaa.aaa..."); returns a static buffer. */
+static const char *labels(int n, int len, const char *unit)
+{
+	static char buf[4096];
+	size_t o = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf[o++] = '.';
+		for (int k = 0; k < len; k++)
+			o += (size_t)sprintf(buf + o, "%s", unit);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void test_qname_bounds(void **state)
+{
+	struct parsed ps = {0};
+	char name[4096];
+
+	/* 63-byte label fine, 64 not; as \DDD escapes the count is in bytes. */
+	assert_int_equal(parse_qname(&ps, labels(1, 63, "a")), JSONL_OBSERVATION);
+	assert_int_equal(ps.rec.obs.qname_len, 63);
+	assert_int_equal(parse_qname(&ps, labels(1, 64, "a")), JSONL_BAD);
+	assert_non_null(strstr(ps.err, "\"qname\" has a label longer than 63 bytes"));
+	assert_int_equal(parse_qname(&ps, labels(1, 63, "\\\\255")), JSONL_OBSERVATION);
+	assert_int_equal(ps.rec.obs.qname_len, 63 * 4);
+	assert_int_equal(parse_qname(&ps, labels(1, 64, "\\\\255")), JSONL_BAD);
+	/* 63+63+63+61 bytes: 255 in wire format; one more byte: 256. */
+	snprintf(name, sizeof(name), "%s.", labels(3, 63, "b"));
+	strcat(name, labels(1, 61, "c"));
+	assert_int_equal(parse_qname(&ps, name), JSONL_OBSERVATION);
+	assert_int_equal(ps.rec.obs.qname_len, 3 * 64 + 61);
+	strcat(name, "c");
+	assert_int_equal(parse_qname(&ps, name), JSONL_BAD);
+	assert_non_null(strstr(ps.err, "\"qname\" is longer than 255 bytes in wire format"));
+	/* What the decoder writes is read back as it is. */
+	assert_int_equal(parse_qname(&ps, "."), JSONL_OBSERVATION);
+	assert_string_equal(ps.rec.obs.qname, ".");
+	assert_int_equal(parse_qname(&ps, "a\\\\.b.c\\\\\\\"d.\\\\000\\\\010x.*._tcp"),
+			 JSONL_OBSERVATION);
+	assert_string_equal(ps.rec.obs.qname, "a\\.b.c\\\"d.\\000\\010x.*._tcp");
 	jsonl_parser_free(ps.p);
 }
 
@@ -587,6 +688,54 @@ static void test_source_many_errors_long_line(void **state)
 	free(big);
 }
 
+/*
+ * A line over the cap is reported with its number and skipped without
+ * being held: the lines around it are read, and the buffer never grows
+ * past the cap.
+ */
+static void test_source_line_cap(void **state)
+{
+	const size_t cap = 1000, long_len = 200000;
+	const struct jsonl_record *rec;
+	struct jsonl_source_stats st;
+	struct jsonl_source *js;
+	char path[128], err[512], want[256];
+	FILE *f;
+
+	temp_path(path, sizeof(path), "cap.jsonl");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n{\"type\":\"x\",\"pad\":\"", LAB_QUERY);
+	for (size_t i = 0; i < long_len; i++)
+		fputc('x', f);
+	fprintf(f, "\"}\n%s\r\n", LAB_RESPONSE);
+	/* Exactly cap bytes, then cap + 1, both with \r\n: only the second is too long. */
+	fprintf(f, "{\"type\":\"y\",\"pad\":\"%0*d\"}\r\n", (int)cap - 21, 0);
+	fprintf(f, "{\"type\":\"y\",\"pad\":\"%0*d\"}\r\n", (int)cap - 20, 0);
+	assert_int_equal(fclose(f), 0);
+
+	js = jsonl_source_open(path, err, sizeof(err));
+	assert_non_null(js);
+	jsonl_source_set_max_line(js, cap);
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), 1);
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "dnssnoop: %s:2: line longer than 1000 bytes, skipped", path);
+	assert_string_equal(err, want);
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), 1);
+	assert_int_equal(rec->obs.latency_ns, 105000);
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "dnssnoop: %s:5: line longer than 1000 bytes, skipped", path);
+	assert_string_equal(err, want);
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "2 bad lines skipped; 2 records of 5 lines used"));
+	assert_int_equal(jsonl_source_next(js, &rec, err, sizeof(err)), 0);
+	jsonl_source_get_stats(js, &st);
+	assert_int_equal(st.other_types, 1);
+	assert_int_equal(st.errors, 2);
+	jsonl_source_close(js);
+	unlink(path);
+}
+
 /* ---- merge ---- */
 
 static char *record_at(const char *base, uint64_t s_of_minute, const char *qname)
@@ -730,7 +879,9 @@ int main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_reverse_mnemonics),
+		cmocka_unit_test(test_qname_bounds),
 		cmocka_unit_test(test_source_damage),
+		cmocka_unit_test(test_source_line_cap),
 		cmocka_unit_test(test_source_many_errors_long_line),
 		cmocka_unit_test(test_merge_by_time),
 		cmocka_unit_test(test_merge_rejects),

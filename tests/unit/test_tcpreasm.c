@@ -171,29 +171,74 @@ static void test_retransmission_overlap(void **state)
 	tcp_reasm_free(r);
 }
 
+/*
+ * A hole is waited for while what follows it fits the hold window; a
+ * segment past the window gives the hole up (a gap): the stream resyncs
+ * at the first held segment, and at the new one when nothing is held.
+ */
 static void test_gap_resyncs(void **state)
 {
 	static const uint8_t partial[] = {0, 10, 1, 2, 3, 4, 5}; /* 100..106 */
+	const uint32_t far = 200000;
 	struct tcp_reasm *r = tcp_reasm_new(8);
 	struct recorder rec = {0};
 
 	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
 	feed(r, &rec, 100, 0, partial, sizeof(partial));
-	/* 107..119 lost; resync here, the partial message is dropped. */
+	/* 107..119 missing: "abc" and "xy" are held. */
 	feed(r, &rec, 120, 0,
 	     "\x00\x03"
 	     "abc",
 	     5);
+	feed(r, &rec, 125, 0, "\x00\x02xy", 4);
+	assert_int_equal(rec.n, 0);
+	assert_int_equal(stats_of(r).gaps, 0);
+	assert_int_equal(stats_of(r).held_segments, 2);
+
+	/* Far past the window: the hole is given up, then the stream resyncs here. */
+	feed(r, &rec, far, 0, "\x00\x01Q", 3);
+	assert_int_equal(stats_of(r).gaps, 2);
+	assert_int_equal(rec.n, 3);
+	assert_memory_equal(rec.msgs[0].data, "abc", 3);
+	assert_memory_equal(rec.msgs[1].data, "xy", 2);
+	assert_int_equal(rec.msgs[2].len, 1);
+	assert_int_equal(rec.msgs[2].data[0], 'Q');
+	assert_int_equal(rec.msgs[2].seq, far);
+	assert_int_equal(stats_of(r).held_segments, 0);
+	assert_int_equal(stats_of(r).held_bytes, 0);
+
+	feed(r, &rec, far + 3, 0, "\x00\x02zz", 4);
+	assert_int_equal(rec.n, 4);
+	assert_int_equal(stats_of(r).gaps, 2);
+	assert_int_equal(stats_of(r).messages, 4);
+	tcp_reasm_free(r);
+}
+
+/* Ends exactly at the window's edge: held; one byte past it: a gap. */
+static void test_hold_window_edge(void **state)
+{
+	const uint32_t w = TCP_REASM_HOLD_WINDOW;
+	struct tcp_reasm *r = tcp_reasm_new(8);
+	struct recorder rec = {0};
+
+	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
+	feed(r, &rec, 100 + w - 3, 0,
+	     "\x00\x01"
+	     "a",
+	     3); /* ends at 100 + w */
+	assert_int_equal(stats_of(r).held_segments, 1);
+	assert_int_equal(stats_of(r).gaps, 0);
+	tcp_reasm_free(r);
+
+	r = tcp_reasm_new(8);
+	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
+	feed(r, &rec, 100 + w - 2, 0,
+	     "\x00\x01"
+	     "a",
+	     3);
+	assert_int_equal(stats_of(r).held_segments, 0);
 	assert_int_equal(stats_of(r).gaps, 1);
 	assert_int_equal(rec.n, 1);
-	assert_int_equal(rec.msgs[0].len, 3);
-	assert_memory_equal(rec.msgs[0].data, "abc", 3);
-
-	feed(r, &rec, 125, 0, "\x00\x02xy", 4);
-	assert_int_equal(rec.n, 2);
-	assert_memory_equal(rec.msgs[1].data, "xy", 2);
-	assert_int_equal(stats_of(r).gaps, 1);
-	assert_int_equal(stats_of(r).messages, 2);
 	tcp_reasm_free(r);
 }
 
@@ -721,6 +766,197 @@ static void test_stale_window_bound(void **state)
 	tcp_reasm_free(r);
 }
 
+/* A permutation of 0..n-1 from seed (xorshift, Fisher-Yates). */
+static void shuffle(size_t *order, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j, t;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		j = (size_t)(x % (i + 1));
+		t = order[i];
+		order[i] = order[j], order[j] = t;
+	}
+}
+
+/*
+ * The largest message, 65535 bytes with its prefix, in 1000-byte segments
+ * fed in shuffled orders (some segments twice): one message, whole, no
+ * gap, nothing left held; then the stream goes on in order.
+ */
+static void test_shuffled_64k(void **state)
+{
+	static uint8_t stream[2 + 65535 + 3];
+	enum { SEG = 1000, NSEG = (2 + 65535 + SEG - 1) / SEG };
+	size_t order[NSEG];
+
+	stream[0] = 0xff, stream[1] = 0xff;
+	fill_pattern(stream + 2, 65535, 77);
+	stream[2 + 65535] = 0, stream[2 + 65535 + 1] = 1, stream[2 + 65535 + 2] = 77;
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		struct tcp_reasm *r = tcp_reasm_new(4);
+		struct big_rec b = {.seed = 77};
+
+		feed(r, NULL, 0, DNSSNOOP_TCP_SYN, NULL, 0);
+		shuffle(order, NSEG, seed);
+		for (size_t k = 0; k < NSEG; k++) {
+			size_t off = order[k] * SEG;
+			size_t len = 2 + 65535 - off < SEG ? 2 + 65535 - off : SEG;
+			struct pkt_meta m = seg_meta(40000, 1 + (uint32_t)off, 0, (uint32_t)len);
+
+			tcp_reasm_feed(r, &m, stream + off, len, record_big, &b);
+			if (k % 7 == 3) /* a duplicate, at once */
+				tcp_reasm_feed(r, &m, stream + off, len, record_big, &b);
+			assert_true(stats_of(r).held_segments <= NSEG);
+		}
+		assert_int_equal(b.n, 1);
+		assert_big(&b, 0, 65535);
+		assert_int_equal(stats_of(r).gaps, 0);
+		assert_int_equal(stats_of(r).held_segments, 0);
+		assert_int_equal(stats_of(r).held_bytes, 0);
+		{
+			struct pkt_meta m = seg_meta(40000, 1 + 2 + 65535, 0, 3);
+
+			tcp_reasm_feed(r, &m, stream + 2 + 65535, 3, record_big, &b);
+		}
+		assert_int_equal(b.n, 2);
+		assert_int_equal(b.len[1], 1);
+		tcp_reasm_free(r);
+	}
+}
+
+/*
+ * Overlaps: bytes already taken win; among held segments the one that
+ * starts first supplies the bytes; a copy of a held segment is dropped.
+ */
+static void test_overlap_rule(void **state)
+{
+	struct tcp_reasm *r = tcp_reasm_new(8);
+	struct recorder rec = {0};
+	uint8_t head[12] = {0, 30}, a[10], b[15];
+
+	memset(head + 2, 'h', 10); /* stream 100..111: prefix, body 0..9 */
+	memset(a, 'A', sizeof(a)); /* body 20..29 */
+	memset(b, 'B', sizeof(b)); /* body 15..29 */
+	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
+	feed(r, &rec, 122, 0, a, sizeof(a));
+	feed(r, &rec, 122, 0, a, sizeof(a)); /* the same again */
+	feed(r, &rec, 124, 0, a, 5); /* inside it */
+	assert_int_equal(stats_of(r).held_segments, 1);
+	feed(r, &rec, 117, 0, b, sizeof(b)); /* starts first: its bytes are used */
+	assert_int_equal(stats_of(r).held_segments, 2);
+	feed(r, &rec, 100, 0, head, sizeof(head));
+	assert_int_equal(rec.n, 0); /* 112..116 still missing */
+	feed(r, &rec, 110, 0, "xxzzzzzzz", 9); /* 110..111 taken already: 'h' stays */
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(rec.msgs[0].len, 30);
+	assert_memory_equal(rec.msgs[0].data, "hhhhhhhhhhzzzzzzzBBBBBBBBBBBBB", 30);
+	assert_int_equal(rec.msgs[0].seq, 110); /* the segment that filled the hole */
+	assert_int_equal(stats_of(r).held_segments, 0);
+	assert_int_equal(stats_of(r).gaps, 0);
+
+	/* Equal starts: the first to come supplies the bytes, the longer one the rest. */
+	feed(r, &rec, 136, 0, "CCCCC", 5); /* body 2..6 of a 10-byte message at 132 */
+	feed(r, &rec, 136, 0, "DDDDDDDD", 8); /* body 2..9 */
+	feed(r, &rec, 132, 0,
+	     "\x00\x0a"
+	     "hh",
+	     4);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.msgs[1].len, 10);
+	assert_memory_equal(rec.msgs[1].data, "hhCCCCCDDD", 10);
+	assert_int_equal(stats_of(r).gaps, 0);
+	tcp_reasm_free(r);
+}
+
+/* A hole never filled: the FIN waits for it; when the flow ends, it is a gap. */
+static void test_hole_never_filled(void **state)
+{
+	struct tcp_reasm *r = tcp_reasm_new(8);
+	struct recorder rec = {0};
+	struct pkt_meta m = seg_meta(40000, 110, DNSSNOOP_TCP_FIN, 4);
+
+	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
+	feed(r, &rec, 100, 0,
+	     "\x00\x08"
+	     "abcd",
+	     6); /* 106..109 never come */
+	tcp_reasm_feed(r, &m, (const uint8_t *)"\x00\x02zz", 4, record, &rec);
+	assert_int_equal(stats_of(r).active, 1); /* the FIN came early: kept */
+	assert_int_equal(stats_of(r).held_segments, 1);
+	assert_int_equal(stats_of(r).gaps, 0);
+	tcp_reasm_expire(r, 1000 + 3000, 2000);
+	assert_int_equal(stats_of(r).active, 0);
+	assert_int_equal(stats_of(r).gaps, 1);
+	assert_int_equal(stats_of(r).held_segments, 0);
+	assert_int_equal(stats_of(r).held_bytes, 0);
+	assert_int_equal(rec.n, 0);
+
+	/* Filled in time, the early FIN ends the flow once its hole is gone. */
+	feed(r, &rec, 199, DNSSNOOP_TCP_SYN, NULL, 0);
+	m.tcp_seq = 206;
+	tcp_reasm_feed(r, &m, (const uint8_t *)"\x00\x02zz", 4, record, &rec);
+	feed(r, &rec, 200, 0,
+	     "\x00\x04"
+	     "abcd",
+	     6);
+	assert_int_equal(rec.n, 2);
+	assert_memory_equal(rec.msgs[1].data, "zz", 2);
+	assert_int_equal(stats_of(r).active, 0);
+	assert_int_equal(stats_of(r).gaps, 1);
+	tcp_reasm_free(r);
+}
+
+/* Per flow: at most TCP_REASM_HOLD_FLOW_SEGS segments; past that the oldest hole goes. */
+static void test_hold_flow_bound(void **state)
+{
+	struct tcp_reasm *r = tcp_reasm_new(8);
+	struct recorder rec = {0};
+
+	feed(r, &rec, 99, DNSSNOOP_TCP_SYN, NULL, 0);
+	for (uint32_t i = 0; i < TCP_REASM_HOLD_FLOW_SEGS; i++)
+		feed(r, &rec, 102 + 2 * i, 0, "x", 1); /* a one-byte hole before each */
+	assert_int_equal(stats_of(r).held_segments, TCP_REASM_HOLD_FLOW_SEGS);
+	assert_int_equal(stats_of(r).gaps, 0);
+	feed(r, &rec, 102 + 2 * TCP_REASM_HOLD_FLOW_SEGS, 0, "x", 1);
+	assert_int_equal(stats_of(r).gaps, 1); /* the first hole given up, one held taken */
+	assert_int_equal(stats_of(r).held_segments, TCP_REASM_HOLD_FLOW_SEGS);
+	assert_true(stats_of(r).held_bytes <= TCP_REASM_HOLD_FLOW_BYTES);
+	tcp_reasm_free(r);
+}
+
+/* In all flows together: at most TCP_REASM_HOLD_TOTAL bytes held. */
+static void test_hold_total_bound(void **state)
+{
+	static uint8_t data[60000];
+	const int flows = 300;
+	struct tcp_reasm *r = tcp_reasm_new(512);
+	struct recorder rec = {0};
+	int held_flows = 0;
+
+	for (int i = 0; i < flows; i++) {
+		struct pkt_meta m = seg_meta((uint16_t)(1000 + i), 99, DNSSNOOP_TCP_SYN, 0);
+		uint64_t before;
+
+		tcp_reasm_feed(r, &m, NULL, 0, record, &rec);
+		m = seg_meta((uint16_t)(1000 + i), 1100, 0, sizeof(data)); /* 100..1099 missing */
+		before = stats_of(r).held_segments;
+		tcp_reasm_feed(r, &m, data, sizeof(data), record, &rec);
+		held_flows += stats_of(r).held_segments > before;
+		assert_true(stats_of(r).held_bytes <= TCP_REASM_HOLD_TOTAL);
+	}
+	assert_int_equal(held_flows, TCP_REASM_HOLD_TOTAL / (sizeof(data) + 16 + 24));
+	assert_true(held_flows < flows);
+	assert_int_equal(stats_of(r).gaps, flows - held_flows);
+	assert_int_equal(stats_of(r).active, flows);
+	tcp_reasm_free(r);
+	assert_int_equal(rec.n, 0);
+}
+
 /* Invariants every delivery must satisfy, whatever the input. */
 struct invariants {
 	uint64_t calls;
@@ -798,6 +1034,12 @@ int main(void)
 		cmocka_unit_test(test_idle_expiry),
 		cmocka_unit_test(test_vantages_are_separate_flows),
 		cmocka_unit_test(test_large_messages),
+		cmocka_unit_test(test_hold_window_edge),
+		cmocka_unit_test(test_shuffled_64k),
+		cmocka_unit_test(test_overlap_rule),
+		cmocka_unit_test(test_hole_never_filled),
+		cmocka_unit_test(test_hold_flow_bound),
+		cmocka_unit_test(test_hold_total_bound),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_random_segments),
 		cmocka_unit_test(test_message_65535),

@@ -9,7 +9,13 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "capture/capture_jsonl.h"
+#include "lib/numparse.h"
+#include "lib/units.h"
 #include "report/stats_report.h"
+
+#define MAX_SECONDS	   1000000000u /* longest duration a flag takes */
+#define MAX_LINE_BYTES_MAX (1u << 29) /* --max-line-bytes: a parsed line is held about 3 times */
 
 static void usage(FILE *f)
 {
@@ -32,6 +38,9 @@ static void usage(FILE *f)
 		"needed;\n"
 		"                          an optional tcpdump filter expression may "
 		"follow\n"
+		"      --max-line-bytes N  -r JSON Lines: longer lines are skipped "
+		"(default\n"
+		"                          1048576)\n"
 		"  -w, --write FILE        live: also save every captured packet as "
 		"pcap\n"
 		"      --summary           print per-process, per-peer, per-name and "
@@ -105,6 +114,12 @@ static void usage(FILE *f)
 		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8, about\n"
 		"                          40 000 events); losses are counted in\n"
 		"                          capture_stats\n"
+		"  -Z, --user USER         live: once attached, run as USER (default: "
+		"dnssnoop if\n"
+		"                          that user exists, else nobody; root: stay uid 0),\n"
+		"                          with no capabilities (docs/security.md)\n"
+		"      --seccomp on|off|log  live: confine the system calls after the drop\n"
+		"                          (default on; off and log are for debugging)\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
@@ -120,15 +135,12 @@ static void die_usage(const char *fmt, const char *arg)
 	exit(2);
 }
 
-/* Parse an unsigned integer in [min, max] or exit naming the option. */
+/* An unsigned integer in [min, max] (digits only, numparse.h) or exit naming the option. */
 static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+	if (!num_parse_uint(arg, strlen(arg), max, &v) || v < min) {
 		fprintf(stderr, "dnssnoop: %s: '%s' is not a whole number from %llu to %llu\n", opt,
 			arg, (unsigned long long)min, (unsigned long long)max);
 		exit(2);
@@ -136,25 +148,34 @@ static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint6
 	return v;
 }
 
-/* A positive number up to 1e9 (what: "seconds" in the error, or ""). */
-static double parse_positive(const char *opt, const char *arg, const char *what)
+/* A positive DIGITS[.DIGITS] up to 1e9, for ratios. */
+static double parse_positive(const char *opt, const char *arg)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9) {
-		fprintf(stderr, "dnssnoop: %s: '%s' is not a positive number%s%s\n", opt, arg,
-			*what ? " of " : "", what);
+	if (!num_parse_decimal(arg, strlen(arg), &v) || v <= 0 || v > 1e9) {
+		fprintf(stderr,
+			"dnssnoop: %s: '%s' is not a positive number (digits, optionally a '.' "
+			"and more digits)\n",
+			opt, arg);
 		exit(2);
 	}
 	return v;
 }
 
-static double parse_seconds(const char *opt, const char *arg)
+/* Positive seconds, DIGITS[.DIGITS] up to 1e9 s with at most 9 decimals: in ns. */
+static uint64_t parse_seconds(const char *opt, const char *arg)
 {
-	return parse_positive(opt, arg, "seconds");
+	uint64_t ns;
+
+	if (!num_parse_seconds_ns(arg, strlen(arg), MAX_SECONDS * NS_PER_SEC, &ns) || ns == 0) {
+		fprintf(stderr,
+			"dnssnoop: %s: '%s' is not a positive number of seconds (digits, "
+			"optionally a '.' and up to 9 more digits; at most %u)\n",
+			opt, arg, MAX_SECONDS);
+		exit(2);
+	}
+	return ns;
 }
 
 enum long_only {
@@ -185,6 +206,8 @@ enum long_only {
 	OPT_MIN_SPREAD,
 	OPT_HOOK,
 	OPT_TC_ATTACH,
+	OPT_SECCOMP,
+	OPT_MAX_LINE_BYTES,
 };
 
 static const struct option long_options[] = {
@@ -204,6 +227,7 @@ static const struct option long_options[] = {
 	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
 	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
 	{"read", required_argument, NULL, 'r'},
+	{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE_BYTES},
 	{"write", required_argument, NULL, 'w'},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"no-events", no_argument, NULL, OPT_NO_EVENTS},
@@ -222,6 +246,8 @@ static const struct option long_options[] = {
 	{"population-window", required_argument, NULL, OPT_POPULATION_WINDOW},
 	{"min-repeat", required_argument, NULL, OPT_MIN_REPEAT},
 	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
+	{"user", required_argument, NULL, 'Z'},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -230,8 +256,9 @@ static const struct option long_options[] = {
 
 /* What only a live capture has: refused with -r rather than ignored. */
 static const int live_only_options[] = {
-	'd',	    'w',      'p',	     'i',	  OPT_COMM,
-	OPT_CGROUP, OPT_HOOK, OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+	'd',	    'w',	 'p',		'i',	     OPT_COMM,
+	OPT_CGROUP, OPT_HOOK,	 OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
+	'Z',	    OPT_SECCOMP,
 };
 
 static bool is_live_only(int c)
@@ -308,12 +335,9 @@ static void add_port(struct options *o, const char *arg)
 
 static double parse_share(const char *opt, const char *arg)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1) {
+	if (!num_parse_decimal(arg, strlen(arg), &v) || v <= 0 || v > 1) {
 		fprintf(stderr, "dnssnoop: %s: '%s' is not a number in (0, 1]\n", opt, arg);
 		exit(2);
 	}
@@ -338,13 +362,14 @@ static void parse_zones(struct detect_config *d, char *arg)
 /* --business-hours 08-19: whole hours, start < end <= 24. */
 static void parse_business_hours(struct detect_config *d, const char *arg)
 {
-	unsigned int a, b;
-	int n = -1;
+	const char *dash = strchr(arg, '-');
+	uint64_t a = 0, b = 0;
 
-	if (sscanf(arg, "%u-%u%n", &a, &b, &n) != 2 || n < 0 || arg[n] || a >= b || b > 24)
+	if (!dash || !num_parse_uint(arg, (size_t)(dash - arg), 24, &a) ||
+	    !num_parse_uint(dash + 1, strlen(dash + 1), 24, &b) || a >= b)
 		die_usage("--business-hours: '%s' is not HH-HH (00 <= start < end <= 24)", arg);
-	d->business_start = a;
-	d->business_end = b;
+	d->business_start = (unsigned int)a;
+	d->business_end = (unsigned int)b;
 }
 
 /* The detection options; returns false for an option that is not one of them. */
@@ -379,18 +404,16 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 		parse_business_hours(&o->detect, arg);
 		return true;
 	case OPT_SILENCE:
-		o->detect.silence_ns = (uint64_t)(parse_seconds("--silence", arg) * 1e9);
+		o->detect.silence_ns = parse_seconds("--silence", arg);
 		return true;
 	case OPT_REPLACEMENT_WINDOW:
-		o->detect.replacement_window_ns =
-			(uint64_t)(parse_seconds("--replacement-window", arg) * 1e9);
+		o->detect.replacement_window_ns = parse_seconds("--replacement-window", arg);
 		return true;
 	case OPT_POPULATION_WINDOW:
-		o->detect.population_window_ns =
-			(uint64_t)(parse_seconds("--population-window", arg) * 1e9);
+		o->detect.population_window_ns = parse_seconds("--population-window", arg);
 		return true;
 	case OPT_MIN_REPEAT:
-		o->detect.min_repeat = parse_positive("--min-repeat", arg, "");
+		o->detect.min_repeat = parse_positive("--min-repeat", arg);
 		return true;
 	case OPT_MIN_SPREAD:
 		o->detect.min_spread =
@@ -439,6 +462,12 @@ static const char *const hook_names[] = {
 	[LIVE_HOOK_XDP] = "xdp",
 };
 
+static const char *const seccomp_names[] = {
+	[PRIVDROP_SECCOMP_ON] = "on",
+	[PRIVDROP_SECCOMP_OFF] = "off",
+	[PRIVDROP_SECCOMP_LOG] = "log",
+};
+
 static const char *const tc_attach_names[] = {
 	[LIVE_TC_AUTO] = "auto",
 	[LIVE_TC_TCX] = "tcx",
@@ -471,19 +500,20 @@ void cli_parse(int argc, char **argv, struct options *o)
 	*o = (struct options){
 		.format = OUTPUT_JSON,
 		.snaplen = DNSSNOOP_DEFAULT_SNAPLEN,
-		.timeout_s = 5,
+		.timeout_ns = 5 * NS_PER_SEC,
+		.max_line_bytes = JSONL_MAX_LINE,
 		.max_pending = 65536,
 		.events = true,
 		.top_n = STATS_REPORT_DEFAULT_TOP,
 		.max_entries = 100000,
 	};
 	detect_config_default(&o->detect);
-	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:vVh", long_options, NULL)) != -1) {
 		if (!live_only && is_live_only(c))
 			live_only = c;
 		switch (c) {
 		case 'd':
-			o->duration_s = parse_seconds("-d", optarg);
+			o->duration_ns = parse_seconds("-d", optarg);
 			break;
 		case 'c':
 			o->count = parse_uint("-c", optarg, 1, UINT64_MAX);
@@ -529,7 +559,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 						DNSSNOOP_MAX_SNAPLEN);
 			break;
 		case OPT_TIMEOUT:
-			o->timeout_s = parse_seconds("--timeout", optarg);
+			o->timeout_ns = parse_seconds("--timeout", optarg);
 			break;
 		case OPT_MAX_PENDING:
 			o->max_pending = parse_uint("--max-pending", optarg, 1, 1 << 24);
@@ -542,6 +572,10 @@ void cli_parse(int argc, char **argv, struct options *o)
 				die_usage("-r: at most 256 files (got another: %s)", optarg);
 			o->read_paths[o->nread++] = optarg;
 			break;
+		case OPT_MAX_LINE_BYTES:
+			o->max_line_bytes =
+				parse_uint("--max-line-bytes", optarg, 1, MAX_LINE_BYTES_MAX);
+			break;
 		case 'w':
 			o->write_path = optarg;
 			break;
@@ -553,7 +587,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->summary = true;
 			break;
 		case OPT_INTERVAL:
-			o->interval_s = parse_seconds("--interval", optarg);
+			o->interval_ns = parse_seconds("--interval", optarg);
 			o->summary = true;
 			break;
 		case OPT_TOP:
@@ -575,6 +609,15 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_MIN_REPEAT:
 		case OPT_MIN_SPREAD:
 			parse_detect_option(o, c, optarg);
+			break;
+		case 'Z':
+			if (!privdrop_user_valid(optarg))
+				die_usage("-Z: no user '%s'", optarg);
+			o->user = optarg;
+			break;
+		case OPT_SECCOMP:
+			o->seccomp = (enum privdrop_seccomp)parse_choice(
+				"--seccomp", optarg, seccomp_names, NCHOICES(seccomp_names));
 			break;
 		case 'v':
 			o->verbose = true;

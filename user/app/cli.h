@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "analysis/detect.h"
+#include "app/privdrop.h"
 #include "capture/capture_live.h"
 #include "report/output.h"
 
@@ -14,7 +15,7 @@
 #define MAX_READ_FILES	 256
 
 struct options {
-	double duration_s; /* -d, 0 = until interrupted */
+	uint64_t duration_ns; /* -d, 0 = until interrupted */
 	uint64_t count; /* -c */
 	const char *output_path; /* -o */
 	enum output_format format;
@@ -28,20 +29,23 @@ struct options {
 	uint16_t ports[DNSSNOOP_MAX_PORTS];
 	int nports;
 	uint32_t snaplen;
-	double timeout_s;
+	uint64_t timeout_ns;
 	uint32_t ringbuf_mb;
 	uint64_t max_pending;
 	bool verbose;
 	bool summary; /* --summary (implied by --no-events and --interval) */
 	bool events; /* false with --no-events */
-	double interval_s; /* --interval */
+	uint64_t interval_ns; /* --interval */
 	uint64_t top_n; /* --top */
 	uint64_t max_entries; /* --max-entries */
 	const char *read_paths[MAX_READ_FILES]; /* -r */
 	int nread;
+	uint64_t max_line_bytes; /* --max-line-bytes: JSON Lines input */
 	const char *write_path; /* -w */
 	char *filter; /* tcpdump filter expression for -r (owned) */
 	struct detect_config detect; /* --detect and its thresholds */
+	const char *user; /* -Z, NULL: the default (docs/security.md) */
+	enum privdrop_seccomp seccomp; /* --seccomp */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app/pipeline.h"
+#include "app/privdrop.h"
 #include "app/report_sink.h"
 #include "app/session.h"
 #include "capture/capture_live.h"
@@ -82,13 +83,15 @@ static int run_live(struct session *s)
 {
 	const struct options *o = s->opt;
 	uint64_t start = live_now_ns(s->live);
-	uint64_t end = o->duration_s ? start + (uint64_t)(o->duration_s * NS_PER_SEC) : 0;
+	uint64_t end = o->duration_ns ? start + o->duration_ns : 0;
 
 	pipeline_tick(s->pipe, start);
 	while (!stop_requested && !pipeline_done(s->pipe)) {
 		int n = live_poll(s->live, POLL_MS);
 		uint64_t now = live_now_ns(s->live);
 
+		if (n == -ECHILD)
+			return 1; /* the clsact guard died: live_poll said so */
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "dnssnoop: reading the ring buffer failed: %s\n",
 				strerror(-n));
@@ -116,7 +119,13 @@ static int run_live(struct session *s)
 static int open_offline(struct session *s)
 {
 	const struct options *o = s->opt;
-	struct merge_config mcfg = {.filter = o->filter, .ports = o->ports, .nports = o->nports};
+	struct merge_config mcfg = {
+		.filter = o->filter,
+		.ports = o->ports,
+		.nports = o->nports,
+		.max_line_bytes = o->max_line_bytes,
+		.stop = &stop_requested,
+	};
 	char err[512];
 	int rc = 0;
 
@@ -255,8 +264,8 @@ static int open_stages(struct session *s, const char *host)
 	};
 	struct summary_config scfg = {
 		.max_entries = o->max_entries,
-		.interval_ns = (uint64_t)(o->interval_s * NS_PER_SEC),
-		.mirror_ttl_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.interval_ns = o->interval_ns,
+		.mirror_ttl_ns = o->timeout_ns,
 		.cgroup_path = ocfg.cgroup_path,
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
@@ -264,7 +273,7 @@ static int open_stages(struct session *s, const char *host)
 	};
 	struct pipeline_config pcfg = {
 		.events = o->events,
-		.timeout_ns = (uint64_t)(o->timeout_s * NS_PER_SEC),
+		.timeout_ns = o->timeout_ns,
 		.max_pending = o->max_pending,
 		.max_tcp_flows = 4096,
 		.filter_pid = o->pid,
@@ -294,6 +303,30 @@ static int open_stages(struct session *s, const char *host)
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s->pipe; /* capture_stats at each interval close */
 	return s->pipe ? 0 : -1;
+}
+
+static void degrade_live(void *lc, const char *name, const char *why, const char *cost)
+{
+	live_degrade(lc, name, why, cost);
+}
+
+/* Live, once attached and with every output open: nothing privileged is left to do. */
+static int drop_privileges(struct session *s)
+{
+	struct privdrop_config pcfg = {
+		.user = s->opt->user,
+		.seccomp = s->opt->seccomp,
+		.keep_net_admin = live_uses_clsact(s->live),
+		.verbose = s->opt->verbose,
+		.degrade = degrade_live,
+		.degrade_ctx = s->live,
+	};
+	char err[512] = "";
+
+	if (privdrop_apply(&pcfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
 }
 
 static void close_session(struct session *s)
@@ -380,6 +413,10 @@ int session_run(struct options *o)
 		o->summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
+		close_session(&s);
+		return 1;
+	}
+	if (s.live && drop_privileges(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}

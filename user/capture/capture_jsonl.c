@@ -30,8 +30,10 @@ struct jsonl_parser {
 struct jsonl_source {
 	FILE *f;
 	struct jsonl_parser *parser;
-	char *line; /* getline's buffer: as long as the longest line */
+	char *line; /* the current line: as long as the longest line kept */
 	size_t line_cap;
+	size_t max_line; /* longer lines are skipped unread */
+	volatile sig_atomic_t *stop;
 	struct jsonl_source_stats st;
 	bool ended; /* end of input or read error */
 	bool totals_reported; /* the closing line about bad lines was given */
@@ -346,7 +348,7 @@ static bool record_times(json_object *root, struct jsonl_record *rec, char *err,
 		return false;
 	}
 	if (rec->obs.kind == OBS_UNANSWERED &&
-	    !need_uint(root, "waited_ns", UINT64_MAX, &waited, err, errlen))
+	    !need_uint(root, "waited_ns", INT64_MAX, &waited, err, errlen))
 		return false;
 	rec->order_ns = rec->obs.ts_ns + waited;
 	if (rec->order_ns < rec->obs.ts_ns)
@@ -465,7 +467,7 @@ static bool record_response(json_object *root, struct jsonl_record *rec, char *e
 
 	if (!get_mnemonic(root, "rcode", dns_rcode_from_str, &o->rcode, err, errlen))
 		return false;
-	rc = get_uint(root, "latency_ns", UINT64_MAX, &o->latency_ns, err, errlen);
+	rc = get_uint(root, "latency_ns", INT64_MAX, &o->latency_ns, err, errlen);
 	if (rc < 0)
 		return false;
 	o->has_latency = rc > 0;
@@ -508,7 +510,7 @@ static bool record_fields(json_object *root, struct jsonl_record *rec, char *err
 	    !record_host_dir_proto(root, rec, err, errlen) ||
 	    !record_endpoints(root, rec, err, errlen) || !record_owner(root, rec, err, errlen) ||
 	    !need_uint(root, "id", UINT16_MAX, &id, err, errlen) ||
-	    !need_uint(root, "len", UINT32_MAX, &len, err, errlen) ||
+	    !need_uint(root, "len", UINT16_MAX, &len, err, errlen) ||
 	    !get_mnemonic(root, "qtype", dns_type_from_str, &o->qtype, err, errlen))
 		return false;
 	o->id = (uint16_t)id;
@@ -534,7 +536,7 @@ static bool record_fields(json_object *root, struct jsonl_record *rec, char *err
 static int convert(json_object *root, struct jsonl_record *rec, char *err, size_t errlen)
 {
 	struct dns_obs *o = &rec->obs;
-	const char *qname;
+	const char *qname, *why;
 	size_t qlen;
 	int rc;
 
@@ -547,10 +549,16 @@ static int convert(json_object *root, struct jsonl_record *rec, char *err, size_
 		return JSONL_BAD;
 	if (rc == 0)
 		return JSONL_NO_QUESTION; /* the tables have nothing to key it by */
-	if (raw_text(qname, qlen, rec->qname, sizeof(rec->qname)) >= sizeof(rec->qname))
-		return bad(err, errlen, "\"qname\" is longer than a domain name can be");
+	/* Printable ASCII only: no raw-byte marks, and the text is the name as is. */
+	why = dns_name_text_check(qname, qlen);
+	if (why) {
+		set_err(err, errlen, "\"qname\" %s", why);
+		return JSONL_BAD;
+	}
+	memcpy(rec->qname, qname, qlen); /* checked: at most 4 * 255 bytes */
+	rec->qname[qlen] = '\0';
 	o->qname = rec->qname;
-	o->qname_len = strlen(rec->qname);
+	o->qname_len = qlen;
 	return record_fields(root, rec, err, errlen) ? JSONL_OBSERVATION : JSONL_BAD;
 }
 
@@ -652,8 +660,24 @@ struct jsonl_source *jsonl_source_fopen(FILE *f, const char *name, char *err, si
 		return NULL;
 	}
 	js->f = f;
+	js->max_line = JSONL_MAX_LINE;
 	snprintf(js->name, sizeof(js->name), "%s", name);
 	return js;
+}
+
+void jsonl_source_set_max_line(struct jsonl_source *js, size_t max)
+{
+	js->max_line = max;
+}
+
+void jsonl_source_set_stop(struct jsonl_source *js, volatile sig_atomic_t *stop)
+{
+	js->stop = stop;
+}
+
+static bool stop_requested(const struct jsonl_source *js)
+{
+	return js->stop && *js->stop;
 }
 
 struct jsonl_source *jsonl_source_open(const char *path, char *err, size_t errlen)
@@ -684,31 +708,87 @@ static int report_totals(struct jsonl_source *js, char *err, size_t errlen)
 	return -1;
 }
 
-/* Reads the next line into js->line; its length without "\n" / "\r\n", or -1 at the end. */
-static ssize_t read_line(struct jsonl_source *js, bool *complete, char *err, size_t errlen,
-			 bool *failed)
+/* Room for n bytes in js->line, doubling; false when out of memory. */
+static bool line_reserve(struct jsonl_source *js, size_t n)
 {
-	ssize_t n;
+	size_t cap = js->line_cap ? js->line_cap : 256;
+	char *b;
+
+	if (n <= js->line_cap)
+		return true;
+	while (cap < n)
+		cap *= 2;
+	b = realloc(js->line, cap);
+	if (!b)
+		return false;
+	js->line = b;
+	js->line_cap = cap;
+	return true;
+}
+
+/* How read_line() ended. */
+enum line_end {
+	LINE_OK,
+	LINE_TOO_LONG, /* over max_line: skipped up to its newline */
+	LINE_END, /* no more input */
+	LINE_FAILED, /* read error or out of memory: err set */
+};
+
+/*
+ * Reads the next line into js->line; *len without "\n" / "\r\n". Up to
+ * max_line + 1 bytes are kept (one more than allowed, so that a '\r'
+ * before the newline still fits); past that the line is only counted
+ * through to its newline, so a huge line costs no memory.
+ */
+static enum line_end read_line(struct jsonl_source *js, size_t *len, bool *complete, char *err,
+			       size_t errlen)
+{
+	size_t n = 0, keep = js->max_line + 1;
+	bool over = false;
+	int c;
 
 	errno = 0;
-	n = getline(&js->line, &js->line_cap, js->f);
-	if (n < 0) {
-		js->ended = true;
-		if (ferror(js->f)) {
-			*failed = true;
-			set_err(err, errlen, "dnssnoop: %s: read error after line %llu: %s",
-				js->name, (unsigned long long)js->st.lines,
-				strerror(errno ? errno : EIO));
+	while ((c = getc_unlocked(js->f)) != EOF && c != '\n') {
+		if (n >= keep) {
+			over = true;
+			continue;
 		}
-		return -1;
+		if (!line_reserve(js, n + 1)) {
+			set_err(err, errlen, "dnssnoop: %s: out of memory at line %llu", js->name,
+				(unsigned long long)js->st.lines + 1);
+			js->ended = true;
+			return LINE_FAILED;
+		}
+		js->line[n++] = (char)c;
+	}
+	*complete = c == '\n';
+	if (c == EOF && ferror(js->f) && !stop_requested(js)) {
+		js->ended = true;
+		set_err(err, errlen, "dnssnoop: %s: read error after line %llu: %s", js->name,
+			(unsigned long long)js->st.lines, strerror(errno ? errno : EIO));
+		return LINE_FAILED;
+	}
+	/* Nothing more, or a line cut short only because reading gave up: the end. */
+	if (c == EOF && ((n == 0 && !over) || stop_requested(js))) {
+		js->ended = true;
+		return LINE_END;
 	}
 	js->st.lines++;
-	*complete = js->line[n - 1] == '\n';
-	if (*complete)
+	if (!over && n > 0 && js->line[n - 1] == '\r')
 		n--;
-	if (n > 0 && js->line[n - 1] == '\r')
-		n--;
-	return n;
+	*len = n;
+	return over || n > js->max_line ? LINE_TOO_LONG : LINE_OK;
+}
+
+/* A bad line: reported ("dnssnoop: FILE:LINE: ...") among the first ones, else only counted. */
+static bool report_bad_line(struct jsonl_source *js, const char *why, bool complete, char *err,
+			    size_t errlen)
+{
+	if (++js->st.errors > JSONL_REPORTED_ERRORS)
+		return false;
+	set_err(err, errlen, "dnssnoop: %s:%llu: %s%s", js->name, (unsigned long long)js->st.lines,
+		complete ? "" : "last line cut short (no newline at the end): ", why);
+	return true;
 }
 
 int jsonl_source_next(struct jsonl_source *js, const struct jsonl_record **rec, char *err,
@@ -716,14 +796,23 @@ int jsonl_source_next(struct jsonl_source *js, const struct jsonl_record **rec, 
 {
 	char why[512];
 
-	while (!js->ended) {
-		bool complete = true, failed = false;
-		ssize_t len = read_line(js, &complete, err, errlen, &failed);
+	while (!js->ended && !stop_requested(js)) {
+		bool complete = true;
+		size_t len = 0;
+		enum line_end end = read_line(js, &len, &complete, err, errlen);
 
-		if (len < 0)
-			return failed ? -1 : report_totals(js, err, errlen);
-		switch (jsonl_parse_line(js->parser, js->line, (size_t)len, &js->rec, why,
-					 sizeof(why))) {
+		if (end == LINE_FAILED)
+			return -1;
+		if (end == LINE_END)
+			break;
+		if (end == LINE_TOO_LONG) {
+			snprintf(why, sizeof(why), "line longer than %zu bytes, skipped",
+				 js->max_line);
+			if (report_bad_line(js, why, true, err, errlen))
+				return -1;
+			continue;
+		}
+		switch (jsonl_parse_line(js->parser, js->line, len, &js->rec, why, sizeof(why))) {
 		case JSONL_OBSERVATION:
 			js->st.observations++;
 			*rec = &js->rec;
@@ -737,13 +826,8 @@ int jsonl_source_next(struct jsonl_source *js, const struct jsonl_record **rec, 
 		case JSONL_BLANK:
 			break;
 		default:
-			if (++js->st.errors > JSONL_REPORTED_ERRORS)
-				break;
-			set_err(err, errlen, "dnssnoop: %s:%llu: %s%s", js->name,
-				(unsigned long long)js->st.lines,
-				complete ? "" : "last line cut short (no newline at the end): ",
-				why);
-			return -1;
+			if (report_bad_line(js, why, complete, err, errlen))
+				return -1;
 		}
 	}
 	return report_totals(js, err, errlen);

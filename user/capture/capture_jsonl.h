@@ -22,6 +22,7 @@
 #ifndef DNSSNOOP_CAPTURE_JSONL_H
 #define DNSSNOOP_CAPTURE_JSONL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 #define JSONL_HOST_MAX	      255 /* bytes kept of "host" (the statistics keep as many) */
 #define JSONL_CGROUP_MAX      4096 /* bytes kept of "cgroup" */
 #define JSONL_REPORTED_ERRORS 20 /* bad lines reported one by one per input */
+#define JSONL_MAX_LINE	      (1u << 20) /* default line cap, newline not counted */
 
 /* One record turned into an observation; obs points into the fields below. */
 struct jsonl_record {
@@ -86,6 +88,20 @@ struct jsonl_source *jsonl_source_open(const char *path, char *err, size_t errle
 /* The same from an open stream, called name in messages; f is taken over (closed by close, or on
  * failure). */
 struct jsonl_source *jsonl_source_fopen(FILE *f, const char *name, char *err, size_t errlen);
+
+/*
+ * Lines longer than max bytes (without "\n" or "\r\n") are reported as
+ * bad and skipped: read and thrown away up to their newline, never held.
+ * JSONL_MAX_LINE until set.
+ */
+void jsonl_source_set_max_line(struct jsonl_source *js, size_t max);
+
+/*
+ * Once *stop is non-zero, jsonl_source_next() returns 0 (the end), also
+ * in the middle of a run of other record types; a last line cut short by
+ * a read that gave up for it is not reported. NULL (the default): never.
+ */
+void jsonl_source_set_stop(struct jsonl_source *js, volatile sig_atomic_t *stop);
 
 /*
  * The next observation: 1 with *rec set (valid until the next call), 0 at

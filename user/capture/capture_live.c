@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture/cgroup.h"
+#include "lib/caps.h"
 #include "lib/errmsg.h"
 #include "dnssnoop.skel.h"
 #include "capture/sockscan.h"
@@ -38,6 +40,8 @@
 _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold every interface");
 /* Longer than the kernel side's minimum wakeup interval (5 ms). */
 #define TAIL_POLL_MS 10
+/* How often live_poll looks whether the clsact guard is still there. */
+#define GUARD_CHECK_NS (100 * NS_PER_MSEC)
 
 /*
  * TCX attach types (kernel 6.6+). libbpf 1.1 and its uapi headers predate
@@ -50,9 +54,9 @@ _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold eve
 
 #define OLDEST_KERNEL "5.10"
 
-#define NEED_ROOT_MSG                                                                        \
-	"dnssnoop: need root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) to load BPF programs: " \
-	"run with sudo"
+#define NEED_ROOT_MSG                                                                         \
+	"dnssnoop: need root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, to load and attach " \
+	"BPF programs: run with sudo (docs/security.md)"
 
 /*
  * What the capture can do without: a kernel that lacks one (or
@@ -119,6 +123,7 @@ struct live_capture {
 	void *fn_ctx;
 	uint64_t delivered;
 	bool recent; /* the last poll delivered events: expect an unannounced tail */
+	uint64_t guard_checked_ns; /* CLOCK_BOOTTIME of the last guard check */
 	uint64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	int ncpus;
 	struct dnssnoop_counters *percpu; /* scratch for reading the counters */
@@ -446,8 +451,11 @@ static void load_error(const char *culprit, int ret, char *err, size_t errlen)
 	else if (culprit[0])
 		set_err(err, errlen,
 			"dnssnoop: this kernel (%s) refused program %s (run with -v for the "
-			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later",
-			kernel_release(), culprit);
+			"verifier log); dnssnoop is tested on Linux " OLDEST_KERNEL " and later%s",
+			kernel_release(), culprit,
+			caps_permitted() & CAPS_BIT(CAP_PERFMON)
+				? ""
+				: "; without CAP_PERFMON the verifier refuses what it allows root");
 	else
 		set_err(err, errlen,
 			"dnssnoop: loading the BPF programs failed: %s (run with -v "
@@ -707,8 +715,16 @@ static void scan_sockets(struct live_capture *lc, const struct live_config *cfg)
 		degrade_feature(lc, FEAT_SOCK_SCAN, "");
 		return;
 	}
-	if (sockscan_run(&sc, &res, why, sizeof(why)) < 0)
+	if (sockscan_run(&sc, &res, why, sizeof(why)) < 0) {
 		degrade_feature(lc, FEAT_SOCK_SCAN, why);
+	} else if (res.procs_unreadable || res.netns_unentered) {
+		/* Started without root: partly, which costs the same for what it missed. */
+		snprintf(why, sizeof(why),
+			 "%u processes' descriptors unreadable without CAP_SYS_PTRACE, %u network "
+			 "namespaces not entered without CAP_SYS_ADMIN",
+			 res.procs_unreadable, res.netns_unentered);
+		degrade_feature(lc, FEAT_SOCK_SCAN, why);
+	}
 	if (cfg->verbose)
 		fprintf(stderr,
 			"dnssnoop: socket scan: %u sockets in %u network namespaces, %u owners "
@@ -911,9 +927,35 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
  * whatever epoll says; once a short wait finds nothing, the next event
  * is more than 5 ms after the last wakeup and wakes us itself.
  */
+/*
+ * Killing the clsact guard would leave the filters unguarded: a tracer
+ * killed next would leave them attached. Stop instead (the caller's
+ * detach removes them).
+ */
+static bool guard_lost(struct live_capture *lc)
+{
+	uint64_t now = clock_ns(CLOCK_BOOTTIME);
+	pid_t pid = tc_clsact_guard_pid(lc->clsact);
+
+	if (!pid || now - lc->guard_checked_ns < GUARD_CHECK_NS)
+		return false;
+	lc->guard_checked_ns = now;
+	if (!tc_clsact_guard_gone(lc->clsact))
+		return false;
+	fprintf(stderr,
+		"dnssnoop: the clsact guard process (pid %d) is gone: stopping, as nothing would "
+		"remove the tc filters if the tracer died now\n",
+		(int)pid);
+	return true;
+}
+
 int live_poll(struct live_capture *lc, int timeout_ms)
 {
-	int n = ring_buffer__consume(lc->ring);
+	int n;
+
+	if (guard_lost(lc))
+		return -ECHILD;
+	n = ring_buffer__consume(lc->ring);
 
 	if (n == 0) {
 		if (lc->recent && (timeout_ms < 0 || timeout_ms > TAIL_POLL_MS))
@@ -955,6 +997,16 @@ void live_stats(void *ctx, struct capture_stats *st)
 	st->events_lost = kc.lost;
 	st->degraded = lc->degraded;
 	st->ndegraded = lc->ndegraded;
+}
+
+void live_degrade(struct live_capture *lc, const char *name, const char *why, const char *cost)
+{
+	degrade(lc, name, why, cost);
+}
+
+bool live_uses_clsact(const struct live_capture *lc)
+{
+	return lc->clsact != NULL;
 }
 
 uint64_t live_delivered(const struct live_capture *lc)

@@ -62,7 +62,10 @@ struct live_capture;
  */
 struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn, void *ctx,
 			       char *err, size_t errlen);
-/* Deliver ready events; waits up to timeout_ms. Returns events or -errno. */
+/*
+ * Deliver ready events; waits up to timeout_ms. Returns events or -errno;
+ * -ECHILD (said on stderr) when the clsact guard process died: stop.
+ */
 int live_poll(struct live_capture *lc, int timeout_ms);
 /* Sum of the per-CPU kernel counters. */
 void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c);
@@ -71,6 +74,13 @@ void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c);
  * degraded features (a pipeline's source_stats_fn; ctx is the capture).
  */
 void live_stats(void *ctx, struct capture_stats *st);
+/*
+ * Report something the session does without, as the capture's own
+ * degraded features are: one stderr line, and the name in capture_stats.
+ */
+void live_degrade(struct live_capture *lc, const char *name, const char *why, const char *cost);
+/* Are clsact filters attached (their removal needs CAP_NET_ADMIN)? */
+bool live_uses_clsact(const struct live_capture *lc);
 /* Events handed to the callback so far. */
 uint64_t live_delivered(const struct live_capture *lc);
 /* Resolve a cgroup id to its path below the cgroup2 mount ("/" is the root). */

@@ -54,6 +54,7 @@ struct pcap_source {
 	struct ipfrag *frag;
 	struct pcap_source_stats st;
 	bool ended; /* end of file or damage seen: nothing more to read */
+	volatile sig_atomic_t *stop; /* the session is ending: read no more */
 	struct pkt_meta meta; /* the packet pcap_source_next() returned last */
 	char name[256]; /* the file as messages name it */
 };
@@ -323,6 +324,16 @@ static bool handle_record(struct pcap_source *ps, const struct record *rec, cons
 	return false;
 }
 
+void pcap_source_set_stop(struct pcap_source *ps, volatile sig_atomic_t *stop)
+{
+	ps->stop = stop;
+}
+
+static bool stop_requested(const struct pcap_source *ps)
+{
+	return ps->stop && *ps->stop;
+}
+
 /* libpcap's next record. 1, 0 at the end, -1 on damage (err set). */
 static int next_pcap_record(struct pcap_source *ps, struct record *rec, char *err, size_t errlen)
 {
@@ -382,7 +393,7 @@ int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const
 	struct record rec;
 	char why[256] = "";
 
-	while (!ps->ended) {
+	while (!ps->ended && !stop_requested(ps)) {
 		int rc = ps->ng ? next_pcapng_record(ps, &rec, why, sizeof(why))
 				: next_pcap_record(ps, &rec, why, sizeof(why));
 
@@ -396,8 +407,8 @@ int pcap_source_next(struct pcap_source *ps, const struct pkt_meta **meta, const
 		if (rc < 0 && !why[0])
 			continue; /* a read interrupted by a signal: nothing lost */
 		ps->ended = true;
-		if (rc == 0)
-			break;
+		if (rc == 0 || stop_requested(ps))
+			break; /* the end, or a read that gave up mid-record: not damage */
 		set_err(err, errlen, "dnssnoop: %s: damaged at packet %llu: %s", ps->name,
 			(unsigned long long)ps->st.packets + 1, why);
 		return -1;

@@ -51,6 +51,13 @@ struct pcap_source *pcap_source_fopen(FILE *f, const char *name, const char *fil
 				      const uint16_t *ports, int nports, char *err, size_t errlen);
 
 /*
+ * Once *stop is non-zero, pcap_source_next() returns 0 (the end), also in
+ * the middle of a stream of other traffic; a record cut short by a read
+ * that gave up for it is not damage. NULL (the default): never.
+ */
+void pcap_source_set_stop(struct pcap_source *ps, volatile sig_atomic_t *stop);
+
+/*
  * Pull style, for merging several inputs by time: the next DNS packet of
  * the file. Returns 1 with *meta, *payload and *caplen set (valid until
  * the next call or pcap_source_close()), 0 at the end of the file, or -1

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,12 +73,39 @@ struct replay {
 	int fd;
 	unsigned char *buf;
 	size_t len, pos;
+	volatile sig_atomic_t *stop;
 };
+
+static bool stopped(volatile sig_atomic_t *stop)
+{
+	return stop && *stop;
+}
+
+/*
+ * read(2) that gives up when stop is set: a pipe may stay idle for ever,
+ * and a signal that lands just before read() would not interrupt it, so
+ * the fd is polled with a timeout first. Returns 0 (the end) once
+ * stopped; a stream that sees it ends quietly.
+ */
+static ssize_t read_unless_stopped(int fd, void *buf, size_t n, volatile sig_atomic_t *stop)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t got;
+
+	for (;;) {
+		if (stopped(stop))
+			return 0;
+		if (stop && poll(&pfd, 1, MERGE_POLL_MS) <= 0)
+			continue; /* timeout or EINTR: look at the flag again */
+		got = read(fd, buf, n);
+		if (got >= 0 || (errno != EINTR && errno != EAGAIN))
+			return got;
+	}
+}
 
 static ssize_t replay_read(void *cookie, char *out, size_t n)
 {
 	struct replay *r = cookie;
-	ssize_t got;
 
 	if (r->pos < r->len) {
 		size_t k = r->len - r->pos < n ? r->len - r->pos : n;
@@ -86,10 +114,7 @@ static ssize_t replay_read(void *cookie, char *out, size_t n)
 		r->pos += k;
 		return (ssize_t)k;
 	}
-	do
-		got = read(r->fd, out, n);
-	while (got < 0 && errno == EINTR);
-	return got;
+	return read_unless_stopped(r->fd, out, n, r->stop);
 }
 
 static int replay_close(void *cookie)
@@ -141,14 +166,13 @@ static bool looks_like_jsonl(const unsigned char *b, size_t len)
 }
 
 /* Read from fd until the kind is clear, PEEK_MAX or the end. -1: unknown format. */
-static int detect(int fd, unsigned char *buf, size_t *len)
+static int detect(int fd, unsigned char *buf, size_t *len, volatile sig_atomic_t *stop)
 {
 	*len = 0;
 	while (*len < PEEK_MAX) {
-		ssize_t got = read(fd, buf + *len, *len < 4 ? 4 - *len : PEEK_MAX - *len);
+		ssize_t got = read_unless_stopped(fd, buf + *len,
+						  *len < 4 ? 4 - *len : PEEK_MAX - *len, stop);
 
-		if (got < 0 && errno == EINTR)
-			continue;
 		if (got <= 0)
 			break; /* the end (or a read error, which the reader will meet too) */
 		*len += (size_t)got;
@@ -169,7 +193,8 @@ static int detect(int fd, unsigned char *buf, size_t *len)
  * rewound when it can be, else a stream that gives those bytes back first.
  * Takes buf (and fd) over.
  */
-static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t len)
+static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t len,
+			       volatile sig_atomic_t *stop)
 {
 	cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
 	struct replay *r;
@@ -184,7 +209,7 @@ static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t l
 		free(buf);
 		return NULL;
 	}
-	*r = (struct replay){.fd = fd, .buf = buf, .len = len};
+	*r = (struct replay){.fd = fd, .buf = buf, .len = len, .stop = stop};
 	f = fopencookie(r, "rb", io);
 	if (!f)
 		free(r); /* the caller closes fd */
@@ -192,7 +217,8 @@ static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t l
 }
 
 /* Opens path, tells its kind into *kind and returns a stream from its first byte. */
-static FILE *open_detect(const char *path, const char *name, int *kind, char *err, size_t errlen)
+static FILE *open_detect(const char *path, const char *name, int *kind, volatile sig_atomic_t *stop,
+			 char *err, size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
 	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
@@ -208,7 +234,7 @@ static FILE *open_detect(const char *path, const char *name, int *kind, char *er
 		return NULL;
 	}
 	start = lseek(fd, 0, SEEK_CUR);
-	*kind = detect(fd, buf, &len);
+	*kind = detect(fd, buf, &len, stop);
 	if (*kind < 0) {
 		set_err(err, errlen,
 			"dnssnoop: cannot read %s: unknown file format (not pcap, pcapng or "
@@ -218,7 +244,7 @@ static FILE *open_detect(const char *path, const char *name, int *kind, char *er
 		close(fd);
 		return NULL;
 	}
-	f = stream_from_start(fd, start, buf, len);
+	f = stream_from_start(fd, start, buf, len, stop);
 	if (!f) {
 		set_err(err, errlen, "dnssnoop: cannot read %s: %s", name, strerror(errno));
 		close(fd);
@@ -273,7 +299,7 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "dnssnoop: out of memory opening %s", name);
 		return -1;
 	}
-	f = open_detect(path, name, &kind, err, errlen);
+	f = open_detect(path, name, &kind, m->cfg.stop, err, errlen);
 	if (!f)
 		return -1;
 	m->stdin_taken |= is_stdin;
@@ -296,6 +322,13 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 		in->jsonl = jsonl_source_fopen(f, name, err, errlen);
 	if (!in->pcap && !in->jsonl)
 		return -1;
+	if (in->pcap)
+		pcap_source_set_stop(in->pcap, m->cfg.stop);
+	if (in->jsonl) {
+		jsonl_source_set_stop(in->jsonl, m->cfg.stop);
+		if (m->cfg.max_line_bytes)
+			jsonl_source_set_max_line(in->jsonl, m->cfg.max_line_bytes);
+	}
 	in->head.kind = kind;
 	in->head.input = m->n;
 	schedule_first_pull(m, m->n++);
@@ -381,6 +414,8 @@ int merge_next(struct merge *m, struct merge_item *item, char *err, size_t errle
 {
 	int i;
 
+	if (stopped(m->cfg.stop))
+		return 0;
 	while (m->npull) {
 		int rc = read_head(&m->in[m->pull[m->npull - 1]], err, errlen);
 

@@ -16,6 +16,7 @@
 #ifndef DNSSNOOP_MERGE_H
 #define DNSSNOOP_MERGE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,10 +26,20 @@
 
 enum merge_input_kind { MERGE_PCAP, MERGE_JSONL };
 
+/* How long a read from a pipe waits before it looks at the stop flag again. */
+#define MERGE_POLL_MS 100
+
 struct merge_config {
 	const char *filter; /* tcpdump filter expression for pcap inputs; NULL: none */
 	const uint16_t *ports; /* DNS ports of pcap inputs */
 	int nports;
+	size_t max_line_bytes; /* JSON Lines: longer lines are skipped; 0: the default */
+	/*
+	 * Non-zero once the session wants to end: reading stops within
+	 * MERGE_POLL_MS, even on an idle pipe, and merge_next() returns 0 as at
+	 * the end of the inputs. NULL: never.
+	 */
+	volatile sig_atomic_t *stop;
 };
 
 /* One item of the merged stream. */

@@ -184,6 +184,8 @@ static int scan_fds(struct scan *sc, int pid)
 
 	snprintf(path, sizeof(path), "%s/%d/fd", sc->cfg->proc, pid);
 	d = opendir(path);
+	if (!d && (errno == EACCES || errno == EPERM))
+		sc->res->procs_unreadable++; /* another user's, and we may not look */
 	if (!d)
 		return 0; /* gone, or a kernel thread */
 	while ((de = readdir(d))) {
@@ -453,6 +455,8 @@ int sockscan_run(const struct sockscan_config *cfg, struct sockscan_result *res,
 		int n = scan_netns(sc, i, &what);
 
 		res->netns++;
+		if (n == -EPERM && i > 0)
+			res->netns_unentered++;
 		if (n < 0 && i == 0) {
 			set_err(err, errlen, "sock_diag refused %s: %s", what, strerror(-n));
 			ret = -1;

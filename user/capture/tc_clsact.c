@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -38,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/caps.h"
 #include "lib/errmsg.h"
 
 /* Ingress and egress on each interface. */
@@ -280,6 +282,18 @@ static void guard_isolate(int fd)
 }
 
 /*
+ * The guard only ever removes filters and qdiscs (rtnetlink): it keeps
+ * CAP_NET_ADMIN and nothing else, and can gain nothing through execve.
+ * Best effort: it must start even where a step is refused.
+ */
+static void guard_drop_privileges(void)
+{
+	caps_drop_bounding(CAPS_BIT(CAP_NET_ADMIN));
+	caps_limit(CAPS_BIT(CAP_NET_ADMIN), CAPS_BIT(CAP_NET_ADMIN));
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/*
  * The guard: collect what the tracer attaches; when the tracer's end of
  * the pair closes without GUARD_DONE (it died, however), remove exactly
  * that. A new session, so a signal to the tracer's process group (Ctrl-C,
@@ -303,6 +317,7 @@ static __attribute__((noreturn)) void guard_main(int fd)
 	setsid();
 	prctl(PR_SET_NAME, GUARD_NAME, 0, 0, 0);
 	guard_isolate(fd);
+	guard_drop_privileges();
 	if (send(3, &ready, 1, MSG_NOSIGNAL) != 1)
 		_exit(1);
 	for (;;) {
@@ -400,14 +415,18 @@ static int guard_send(struct tc_clsact *tc, enum guard_kind kind, const struct t
 	return -1;
 }
 
-/* Tell the guard we cleaned up, and reap it (bounded: it must not hang us). */
-static void stop_guard(struct tc_clsact *tc)
+/*
+ * Tell the guard we cleaned up (cleaned: else it removes what is left when
+ * our end closes), and reap it (bounded: it must not hang us).
+ */
+static void stop_guard(struct tc_clsact *tc, bool cleaned)
 {
 	int status;
 
 	if (!tc->guard_pid)
 		return;
-	guard_send(tc, GUARD_DONE, NULL, NULL, 0);
+	if (cleaned)
+		guard_send(tc, GUARD_DONE, NULL, NULL, 0);
 	close(tc->guard_fd);
 	tc->guard_fd = -1;
 	for (int waited = 0;; waited++) {
@@ -576,13 +595,37 @@ enum tc_clsact_result tc_clsact_attach(struct tc_clsact *tc, int ifindex, const 
 	return TC_CLSACT_OK;
 }
 
+bool tc_clsact_guard_gone(struct tc_clsact *tc)
+{
+	int status;
+
+	if (!tc || !tc->guard_pid || waitpid(tc->guard_pid, &status, WNOHANG) != tc->guard_pid)
+		return false;
+	tc->guard_pid = 0;
+	close(tc->guard_fd);
+	tc->guard_fd = -1;
+	return true;
+}
+
+pid_t tc_clsact_guard_pid(const struct tc_clsact *tc)
+{
+	return tc ? tc->guard_pid : 0;
+}
+
 void tc_clsact_detach(struct tc_clsact *tc)
 {
+	int attached;
+
 	if (!tc)
 		return;
-	/* Ourselves first, then tell the guard there is nothing left to do. */
-	clsact_remove_all(&tc->set);
-	stop_guard(tc);
+	/*
+	 * Ourselves first, then tell the guard there is nothing left to do.
+	 * After a privilege drop CAP_NET_ADMIN is only permitted: raise it.
+	 */
+	attached = tc->set.nfilters;
+	if (tc->set.nfilters || tc->set.nqdiscs)
+		caps_raise(CAP_NET_ADMIN);
+	stop_guard(tc, clsact_remove_all(&tc->set) == attached);
 }
 
 void tc_clsact_free(struct tc_clsact *tc)

@@ -10,7 +10,9 @@
 #ifndef DNSSNOOP_TC_CLSACT_H
 #define DNSSNOOP_TC_CLSACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct bpf_program;
 
@@ -46,6 +48,15 @@ enum tc_clsact_result {
 enum tc_clsact_result tc_clsact_attach(struct tc_clsact *tc, int ifindex, const char *iface,
 				       struct bpf_program *ingress, struct bpf_program *egress,
 				       char *err, size_t errlen);
+
+/*
+ * Has the guard process died (killed)? Reaps it; true once. Without it a
+ * tracer that dies leaves its filters behind: the caller should stop.
+ */
+bool tc_clsact_guard_gone(struct tc_clsact *tc);
+
+/* The guard's pid, 0 if there is none (not started, or gone). */
+pid_t tc_clsact_guard_pid(const struct tc_clsact *tc);
 
 /*
  * Remove the filters we attached (only while they still run our programs)

@@ -217,6 +217,15 @@ const char *dns_opcode_str(uint8_t opcode, char buf[16]);
 int dns_type_from_str(const char *s);
 int dns_rcode_from_str(const char *s);
 
+/*
+ * Is text[0..len) a name as the decoder writes it (presentation format,
+ * RFC 1035 5.1: printable ASCII, '\\' before a special character or as
+ * \DDD up to 255, no empty label, no trailing dot, the root "."), with
+ * labels of at most 63 bytes and at most DNS_MAX_NAME_WIRE bytes in wire
+ * format? NULL when it is, else why not ("has an empty label", ...).
+ */
+const char *dns_name_text_check(const char *text, size_t len);
+
 /* Case-insensitive equality of two presentation-format names. */
 bool dns_name_equal(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "lib/fmt.h"
+#include "lib/numparse.h"
 #include "proto/dns_impl.h"
 #include "proto/dns_textbuf.h"
 
@@ -207,20 +208,69 @@ const char *dns_rcode_str(uint16_t rcode, char buf[16])
 }
 
 /* "PREFIXn" with n a decimal number up to max (no sign, no spaces); else -1. */
+/*
+ * One escape at text[i] == '\\': its length in text (2 or 4), or 0 when it
+ * is not one (\DDD must have three digits and be at most 255).
+ */
+static size_t escape_len(const char *text, size_t len, size_t i)
+{
+	uint64_t v;
+
+	if (i + 1 >= len)
+		return 0;
+	if (text[i + 1] < '0' || text[i + 1] > '9')
+		return 2; /* \X: X itself, printable (checked by the caller) */
+	if (i + 4 > len || !num_parse_uint(text + i + 1, 3, 255, &v))
+		return 0;
+	return 4;
+}
+
+const char *dns_name_text_check(const char *text, size_t len)
+{
+	size_t label = 0, wire = 1; /* the root label's length byte */
+
+	if (len == 1 && text[0] == '.')
+		return NULL;
+	if (len == 0)
+		return "is empty (the root is \".\")";
+	for (size_t i = 0; i < len; i++)
+		if (text[i] < '!' || text[i] > '~')
+			return "holds a control character, a space or a byte that is not "
+			       "printable ASCII (those are written \\DDD)";
+	for (size_t i = 0; i < len;) {
+		size_t step = 1;
+
+		if (text[i] == '.') {
+			if (label == 0)
+				return "has an empty label";
+			wire += label + 1;
+			label = 0;
+			i++;
+			continue;
+		}
+		if (text[i] == '\\' && !(step = escape_len(text, len, i)))
+			return "has a backslash that is not \\X or \\DDD (000..255)";
+		if (++label > 63)
+			return "has a label longer than 63 bytes";
+		i += step;
+	}
+	if (label == 0)
+		return "has an empty label (a trailing dot)";
+	wire += label + 1;
+	if (wire > DNS_MAX_NAME_WIRE)
+		return "is longer than 255 bytes in wire format";
+	return NULL;
+}
+
+/* "TYPE65535", "RCODE23": the number after prefix, digits only (numparse.h), or -1. */
 static int numbered_value(const char *s, const char *prefix, unsigned int max)
 {
 	size_t plen = strlen(prefix);
-	unsigned int v = 0;
+	uint64_t v;
 
-	if (strncasecmp(s, prefix, plen) != 0 || !s[plen])
+	if (strncasecmp(s, prefix, plen) != 0 ||
+	    !num_parse_uint(s + plen, strlen(s + plen), max, &v))
 		return -1;
-	for (s += plen; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned int)(*s - '0');
-		if (v > max)
-			return -1;
-	}
 	return (int)v;
 }
 

@@ -33,6 +33,25 @@
  *    addresses whose SYN we missed: resync there (counted as a gap).
  *  - A zero length prefix carries no message and is skipped.
  *  - The payload of an RST is not stream data (RFC 9293 3.5.3): ignored.
+ *
+ * Out of order: a segment that starts after the next expected byte (a
+ * hole before it) is copied and held if it ends within
+ * TCP_REASM_HOLD_WINDOW bytes of that byte (one whole DNS-over-TCP frame,
+ * prefix included) and the bounds allow: TCP_REASM_HOLD_FLOW_SEGS segments
+ * and TCP_REASM_HOLD_FLOW_BYTES bytes per flow, TCP_REASM_HOLD_TOTAL bytes
+ * in all flows, bookkeeping counted. Held segments are kept in sequence
+ * order and taken as soon as the hole before them is filled, as if they
+ * had arrived then (messages they complete carry the packet that filled
+ * the hole: it completed them). Overlaps: bytes already taken into the
+ * stream win over any later copy; among held segments, the one starting
+ * first (on equal starts the one that came first) supplies the bytes, and
+ * a segment wholly inside one already held is dropped. A segment that
+ * cannot be held gives the oldest hole up (a gap: the stream resyncs at
+ * the first held segment), until it can be held or nothing is held, when
+ * the stream resyncs at it as it did before holding existed. A flow that
+ * ends (FIN, RST, idle, evicted) with a hole never filled counts a gap.
+ * Only out-of-order segments are copied: the in-order path costs one
+ * pointer test.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -68,6 +87,15 @@ struct flow_key {
 
 _Static_assert(sizeof(struct flow_key) == 48, "flow_key must have no padding");
 
+/* An out-of-order segment, copied until the hole before it is filled. */
+struct held_seg {
+	struct held_seg *next; /* by sequence number, then arrival */
+	uint32_t seq; /* of its first byte */
+	uint32_t wire; /* bytes on the wire from seq */
+	uint32_t caplen; /* captured bytes of them, in data */
+	uint8_t data[];
+};
+
 struct flow {
 	struct flow_key key;
 	uint64_t last_ns; /* newest packet time seen on this flow */
@@ -81,12 +109,17 @@ struct flow {
 	uint32_t buf_len; /* captured body bytes in buf, contiguous from 0 */
 	uint32_t buf_cap;
 	uint8_t *buf;
+	struct held_seg *held; /* out-of-order segments, NULL on the in-order path */
+	uint32_t held_bytes; /* their cost: data and bookkeeping */
+	uint32_t held_segs;
+	bool fin_seen; /* ends when nothing is held any more */
 };
 
 struct tcp_reasm {
 	struct flow *flows; /* one per slot, owned by slots */
 	struct slots slots; /* age list: least recently used first */
 	uint64_t seed;
+	uint64_t held_total; /* held_bytes of every flow */
 	struct tcp_reasm_stats stats;
 };
 
@@ -113,6 +146,34 @@ static void make_key(const struct pkt_meta *m, struct flow_key *k)
 	k->dir = m->dir;
 }
 
+/* What a held segment costs: its bytes and the allocator's bookkeeping. */
+static uint32_t held_cost(uint32_t caplen)
+{
+	return (uint32_t)sizeof(struct held_seg) + 16 + caplen;
+}
+
+static void drop_held(struct tcp_reasm *r, struct flow *f)
+{
+	while (f->held) {
+		struct held_seg *h = f->held;
+
+		f->held = h->next;
+		r->stats.held_segments--;
+		free(h);
+	}
+	r->held_total -= f->held_bytes;
+	f->held_bytes = 0;
+	f->held_segs = 0;
+}
+
+/* Only flows in use hold segments (a released flow dropped its own). */
+static void drop_all_held(struct tcp_reasm *r)
+{
+	for (uint32_t i = r ? slots_oldest(&r->slots) : SLOTS_NIL; i != SLOTS_NIL;
+	     i = r->slots.link[i].newer)
+		drop_held(r, &r->flows[i]);
+}
+
 struct tcp_reasm *tcp_reasm_new(size_t max_flows)
 {
 	struct tcp_reasm *r = calloc(1, sizeof(*r));
@@ -130,6 +191,7 @@ struct tcp_reasm *tcp_reasm_new(size_t max_flows)
 
 void tcp_reasm_free(struct tcp_reasm *r)
 {
+	drop_all_held(r);
 	if (!r)
 		return;
 	for (uint32_t i = 0; i < r->slots.fresh; i++)
@@ -147,6 +209,7 @@ void tcp_reasm_get_stats(const struct tcp_reasm *r, struct tcp_reasm_stats *st)
 		return;
 	}
 	*st = r->stats;
+	st->held_bytes = r->held_total;
 }
 
 /* ---- flow table ---- */
@@ -182,6 +245,10 @@ static void asm_reset(struct flow *f)
 
 static void flow_release(struct tcp_reasm *r, struct flow *f)
 {
+	if (f->held) {
+		r->stats.gaps++; /* a hole that was never filled */
+		drop_held(r, f);
+	}
 	slots_release(&r->slots, (uint32_t)(f - r->flows));
 	/* Keep small buffers for the next flow in this slot; return big ones. */
 	if (f->buf_cap > REASM_KEEP_BUF) {
@@ -206,6 +273,7 @@ static struct flow *flow_create(struct tcp_reasm *r, const struct flow_key *k, u
 	f->key = *k;
 	f->last_ns = ts_ns;
 	f->next_seq = next_seq;
+	f->fin_seen = false;
 	asm_reset(f);
 	r->stats.active++;
 	return f;
@@ -323,36 +391,141 @@ static void consume(struct tcp_reasm *r, struct flow *f, struct segment *s, tcp_
 }
 
 /*
+ * Hold s (data_seq > next_seq): true when it is held, or dropped because a
+ * held segment has all of it; false when the bounds do not allow it.
+ */
+static bool hold(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, const struct segment *s)
+{
+	uint32_t off = data_seq - f->next_seq, wire = (uint32_t)(s->avail + s->missing);
+	uint32_t cost = held_cost((uint32_t)s->avail);
+	struct held_seg **at = &f->held, *h;
+
+	if (wire > TCP_REASM_HOLD_WINDOW || off > TCP_REASM_HOLD_WINDOW - wire)
+		return false;
+	for (h = f->held; h; h = h->next) {
+		uint32_t hoff = h->seq - f->next_seq;
+
+		if (hoff <= off && off + wire <= hoff + h->wire)
+			return true; /* a copy of what is held: the first one wins */
+	}
+	if (f->held_segs >= TCP_REASM_HOLD_FLOW_SEGS ||
+	    f->held_bytes + cost > TCP_REASM_HOLD_FLOW_BYTES ||
+	    r->held_total + cost > TCP_REASM_HOLD_TOTAL)
+		return false;
+	h = malloc(sizeof(*h) + s->avail);
+	if (!h)
+		return false;
+	*h = (struct held_seg){.seq = data_seq, .wire = wire, .caplen = (uint32_t)s->avail};
+	memcpy(h->data, s->data, s->avail);
+	while (*at && (*at)->seq - f->next_seq <= off)
+		at = &(*at)->next;
+	h->next = *at;
+	*at = h;
+	f->held_segs++;
+	f->held_bytes += cost;
+	r->held_total += cost;
+	r->stats.held_segments++;
+	return true;
+}
+
+/*
+ * A segment that starts at or before next_seq: drop what was taken
+ * already, then consume the rest.
+ */
+static void take_in_order(struct tcp_reasm *r, struct flow *f, uint32_t data_seq, struct segment *s,
+			  tcp_msg_fn fn, void *ctx)
+{
+	uint32_t wire = (uint32_t)(s->avail + s->missing);
+	uint32_t behind = f->next_seq - data_seq;
+
+	if (behind >= wire && behind != 0)
+		return; /* pure retransmission */
+	if (behind <= s->avail) {
+		s->data += behind;
+		s->avail -= behind;
+	} else {
+		s->missing -= behind - s->avail;
+		s->data += s->avail;
+		s->avail = 0;
+	}
+	if (f->state == ASM_LOST)
+		asm_reset(f); /* heuristic: a segment starts a message */
+	f->next_seq = data_seq + wire;
+	consume(r, f, s, fn, ctx);
+}
+
+/* Held segments whose hole is filled now, in order, as if they came with meta. */
+static void take_held(struct tcp_reasm *r, struct flow *f, const struct pkt_meta *meta,
+		      tcp_msg_fn fn, void *ctx)
+{
+	while (f->held && (int32_t)(f->held->seq - f->next_seq) <= 0) {
+		struct held_seg *h = f->held;
+		struct segment s = {
+			.meta = meta,
+			.data = h->data,
+			.avail = h->caplen,
+			.missing = h->wire - h->caplen,
+		};
+
+		f->held = h->next;
+		f->held_segs--;
+		f->held_bytes -= held_cost(h->caplen);
+		r->held_total -= held_cost(h->caplen);
+		r->stats.held_segments--;
+		take_in_order(r, f, h->seq, &s, fn, ctx);
+		free(h);
+	}
+}
+
+/* The stream lost bytes: forget the message under way and what was held. */
+static void gap(struct tcp_reasm *r, struct flow *f, uint32_t resync_seq)
+{
+	r->stats.gaps++;
+	asm_reset(f);
+	drop_held(r, f);
+	f->next_seq = resync_seq;
+}
+
+/*
+ * Give up on the hole before the first held segment: resync there (a
+ * gap) and take it and what follows it without a hole.
+ */
+static void skip_hole(struct tcp_reasm *r, struct flow *f, const struct pkt_meta *meta,
+		      tcp_msg_fn fn, void *ctx)
+{
+	r->stats.gaps++;
+	asm_reset(f);
+	f->next_seq = f->held->seq;
+	take_held(r, f, meta, fn, ctx);
+}
+
+/*
  * Place a segment's payload (data_seq .. data_seq + wire) in the flow's
- * stream: drop what was seen already, resync after a gap, then consume.
+ * stream: hold it when it comes early; when it cannot be held, the
+ * oldest hole is given up (a gap) until it can, or nothing is held and
+ * the stream resyncs at it; drop what was seen already; then consume it
+ * and whatever it lets through.
  */
 static void accept_segment(struct tcp_reasm *r, struct flow *f, uint32_t data_seq,
 			   struct segment *s, tcp_msg_fn fn, void *ctx)
 {
-	uint32_t wire = (uint32_t)(s->avail + s->missing);
-	uint32_t end = data_seq + wire; /* wraps mod 2^32, as TCP does */
 	uint32_t ahead = data_seq - f->next_seq;
-	uint32_t behind = f->next_seq - data_seq;
 
-	if (ahead != 0 && (ahead < 0x80000000u || behind > REASM_STALE_WINDOW)) {
-		r->stats.gaps++;
-		asm_reset(f);
-	} else if (ahead != 0) {
-		if (behind >= wire)
-			return; /* pure retransmission */
-		if (behind <= s->avail) {
-			s->data += behind;
-			s->avail -= behind;
-		} else {
-			s->missing -= behind - s->avail;
-			s->data += s->avail;
-			s->avail = 0;
+	while (ahead != 0 && ahead < 0x80000000u) {
+		if (hold(r, f, data_seq, s))
+			return;
+		if (!f->held) {
+			gap(r, f, data_seq);
+			break;
 		}
+		skip_hole(r, f, s->meta, fn, ctx);
+		ahead = data_seq - f->next_seq;
 	}
-	if (f->state == ASM_LOST)
-		asm_reset(f); /* heuristic: a segment starts a message */
-	f->next_seq = end;
-	consume(r, f, s, fn, ctx);
+	if (ahead != 0 && f->next_seq - data_seq > REASM_STALE_WINDOW)
+		gap(r, f, data_seq); /* a new connection whose SYN was missed */
+	take_in_order(r, f, data_seq, s, fn, ctx);
+	if (f->held)
+		take_held(r, f, s->meta, fn, ctx);
 }
 
 void tcp_reasm_feed(struct tcp_reasm *r, const struct pkt_meta *meta, const uint8_t *payload,
@@ -393,6 +566,8 @@ void tcp_reasm_feed(struct tcp_reasm *r, const struct pkt_meta *meta, const uint
 		else if (f->next_seq != data_seq) {
 			/* Same addresses, new connection. */
 			asm_reset(f);
+			drop_held(r, f);
+			f->fin_seen = false;
 			f->next_seq = data_seq;
 		}
 	} else if (!f) {
@@ -410,7 +585,10 @@ void tcp_reasm_feed(struct tcp_reasm *r, const struct pkt_meta *meta, const uint
 		seg.missing = wire - caplen;
 		accept_segment(r, f, data_seq, &seg, fn, ctx);
 	}
+	/* After a FIN that came early, the flow ends once the hole before it is filled. */
 	if (meta->tcp_flags & DNSSNOOP_TCP_FIN)
+		f->fin_seen = true;
+	if (f->fin_seen && !f->held)
 		flow_release(r, f);
 }
 

@@ -5,7 +5,10 @@
  * prefix, whether a segment holds several messages or a message spans
  * several segments. Memory is bounded: at most max_flows flows, each
  * buffering at most one message (<= 65535 bytes + prefix); the least
- * recently used flow is dropped when the table is full.
+ * recently used flow is dropped when the table is full. Segments that
+ * arrive early are held (bounded: one frame's span past the next
+ * expected byte, per flow and in total) until the hole before them is
+ * filled; see tcpreasm.c.
  *
  * Segments whose payload was cut by the snap length (caplen < orig_len)
  * still advance the stream by orig_len: the bytes that were not captured
@@ -21,6 +24,17 @@
 
 #include "lib/packet.h"
 
+/*
+ * Bounds on out-of-order segments held: they end at most one whole frame
+ * (prefix + 65535) past the next expected byte; per flow at most this
+ * many segments and bytes (bookkeeping counted, so that tiny segments
+ * cannot cost more), and in all flows together at most TOTAL bytes.
+ */
+#define TCP_REASM_HOLD_WINDOW	  (2u + 65535u)
+#define TCP_REASM_HOLD_FLOW_SEGS  256u
+#define TCP_REASM_HOLD_FLOW_BYTES (2u * TCP_REASM_HOLD_WINDOW) /* room for overlaps */
+#define TCP_REASM_HOLD_TOTAL	  (16u << 20)
+
 struct tcp_reasm;
 
 /*
@@ -33,9 +47,11 @@ typedef void (*tcp_msg_fn)(void *ctx, const struct pkt_meta *meta, const uint8_t
 
 struct tcp_reasm_stats {
 	uint64_t messages; /* messages delivered */
-	uint64_t gaps; /* sequence gaps (lost or reordered segments): stream resynchronised */
+	uint64_t gaps; /* sequence gaps (lost segments, or reordered past the bounds): resync */
 	uint64_t evicted; /* flows dropped because the table was full */
 	uint64_t active; /* flows currently tracked */
+	uint64_t held_segments; /* out-of-order segments held now */
+	uint64_t held_bytes; /* what they cost, bookkeeping included */
 };
 
 struct tcp_reasm *tcp_reasm_new(size_t max_flows);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Least privilege for the live tracer: once the BPF programs are loaded
+ * and attached, the ring buffer mapped and the output files open, the
+ * session needs no privilege to read events and write records. Switch to
+ * an unprivileged user, drop every capability, set no_new_privs and
+ * confine the remaining system calls with seccomp. See docs/security.md.
+ */
+#ifndef DNSSNOOP_PRIVDROP_H
+#define DNSSNOOP_PRIVDROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* --seccomp */
+enum privdrop_seccomp {
+	PRIVDROP_SECCOMP_ON = 0, /* anything not allowed fails with EPERM */
+	PRIVDROP_SECCOMP_OFF, /* no filter (a debugging aid) */
+	PRIVDROP_SECCOMP_LOG, /* allow, but the kernel logs what "on" would refuse */
+};
+
+/* Called for a protection this kernel cannot give (one stderr line). */
+typedef void (*privdrop_degrade_fn)(void *ctx, const char *name, const char *why, const char *cost);
+
+struct privdrop_config {
+	const char *user; /* -Z: a name or uid; "root" keeps uid 0; NULL: the default */
+	enum privdrop_seccomp seccomp;
+	/*
+	 * clsact filters are attached: keep CAP_NET_ADMIN permitted (never
+	 * effective until the teardown raises it) and allow netlink sockets,
+	 * so the tracer can remove them itself should its guard be gone.
+	 */
+	bool keep_net_admin;
+	bool verbose; /* say what was kept */
+	privdrop_degrade_fn degrade;
+	void *degrade_ctx;
+};
+
+/*
+ * Is user something -Z can switch to? "root", an existing user name or a
+ * number. For the command line's usage check.
+ */
+bool privdrop_user_valid(const char *user);
+
+/*
+ * Drop. Returns 0, or -1 with err set when a step that must succeed failed
+ * (the caller must not go on: it would run with more privilege than asked).
+ */
+int privdrop_apply(const struct privdrop_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -170,9 +170,10 @@ FUZZ_OBJS_pcapng   := capture/pcapng
 FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata \
 		      proto/dns_textbuf lib/fmt lib/json lib/numparse
 FUZZ_LIBS_jsonl    := -ljson-c
-FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/ipfrag capture/netparse \
+FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/decompress \
+		      capture/ipfrag capture/netparse \
 		      $(FUZZ_OBJS_jsonl)
-FUZZ_LIBS_pcap     := -lpcap -ljson-c
+FUZZ_LIBS_pcap     := -lpcap -ljson-c -lz -lzstd -llzma -llz4
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: fuzz

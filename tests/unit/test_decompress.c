@@ -102,6 +102,21 @@ static int fd_of(const unsigned char *b, size_t len, size_t from)
 	return fd;
 }
 
+static ssize_t read_fd(void *ctx, void *buf, size_t n)
+{
+	return read(*(int *)ctx, buf, n);
+}
+
+/* A decompressor reading *fd (which the test closes). */
+static struct decompress *over_fd(int *fd, const unsigned char *prefix, size_t len,
+				  enum decompress_kind kind)
+{
+	struct decompress *d = decompress_new(read_fd, fd, prefix, len, kind);
+
+	assert_non_null(d);
+	return d;
+}
+
 /* Everything d gives, chunk bytes at a time; *rc the last read's result. */
 static size_t read_all(struct decompress *d, unsigned char *out, size_t cap, size_t chunk,
 		       ssize_t *rc)
@@ -145,16 +160,16 @@ static void test_round_trip(void **state)
 		struct blob c = compress_with(kinds[i], plain, PLAIN_LEN);
 
 		for (size_t k = 0; k < 2; k++) {
-			struct decompress *d =
-				decompress_new(fd_of(c.b, c.len, 7), c.b, 7, kinds[i]);
+			int fd = fd_of(c.b, c.len, 7);
+			struct decompress *d = over_fd(&fd, c.b, 7, kinds[i]);
 			ssize_t rc;
 
-			assert_non_null(d);
 			assert_int_equal(read_all(d, out, sizeof(out), chunks[k], &rc), PLAIN_LEN);
 			assert_int_equal(rc, 0);
 			assert_memory_equal(out, plain, PLAIN_LEN);
 			assert_null(decompress_error(d));
 			decompress_free(d);
+			close(fd);
 		}
 		free(c.b);
 	}
@@ -171,14 +186,17 @@ static void test_concatenated_streams(void **state)
 		unsigned char *both = malloc(a.len + b.len);
 		struct decompress *d;
 		ssize_t rc;
+		int fd;
 
 		memcpy(both, a.b, a.len);
 		memcpy(both + a.len, b.b, b.len);
-		d = decompress_new(fd_of(both, a.len + b.len, 0), NULL, 0, kinds[i]);
+		fd = fd_of(both, a.len + b.len, 0);
+		d = over_fd(&fd, NULL, 0, kinds[i]);
 		assert_int_equal(read_all(d, out, sizeof(out), 4096, &rc), PLAIN_LEN);
 		assert_int_equal(rc, 0);
 		assert_memory_equal(out, plain, PLAIN_LEN);
 		decompress_free(d);
+		close(fd);
 		free(a.b);
 		free(b.b);
 		free(both);
@@ -195,8 +213,10 @@ static void test_damage(void **state)
 		struct decompress *d;
 		size_t got;
 		ssize_t rc;
+		int fd;
 
-		d = decompress_new(fd_of(c.b, c.len - 10, 0), NULL, 0, kinds[i]);
+		fd = fd_of(c.b, c.len - 10, 0);
+		d = over_fd(&fd, NULL, 0, kinds[i]);
 		got = read_all(d, out, sizeof(out), 4096, &rc);
 		assert_int_equal(rc, -1);
 		assert_int_equal(errno, EIO);
@@ -207,9 +227,11 @@ static void test_damage(void **state)
 		/* Once damaged, always: no further bytes. */
 		assert_int_equal(decompress_read(d, out, 10), -1);
 		decompress_free(d);
+		close(fd);
 
 		c.b[c.len / 2] ^= 0x55;
-		d = decompress_new(fd_of(c.b, c.len, 0), NULL, 0, kinds[i]);
+		fd = fd_of(c.b, c.len, 0);
+		d = over_fd(&fd, NULL, 0, kinds[i]);
 		got = read_all(d, out, sizeof(out), 4096, &rc);
 		/* lz4 frames carry no checksum by default: a changed literal may pass. */
 		if (kinds[i] != DECOMPRESS_LZ4 || rc < 0) {
@@ -217,6 +239,7 @@ static void test_damage(void **state)
 			assert_non_null(decompress_error(d));
 		}
 		decompress_free(d);
+		close(fd);
 		free(c.b);
 	}
 }
@@ -229,12 +252,13 @@ static void test_pipe_as_data_comes(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		struct blob c = compress_with(kinds[i], plain, 1000);
 		struct decompress *d;
-		int p[2];
+		int p[2], fd;
 		size_t got = 0;
 
 		assert_int_equal(pipe(p), 0);
 		assert_int_equal(write(p[1], c.b, c.len), (ssize_t)c.len);
-		d = decompress_new(p[0], NULL, 0, kinds[i]);
+		fd = p[0];
+		d = over_fd(&fd, NULL, 0, kinds[i]);
 		while (got < 1000) {
 			ssize_t rc = decompress_read(d, out + got, sizeof(out) - got);
 
@@ -245,6 +269,7 @@ static void test_pipe_as_data_comes(void **state)
 		close(p[1]);
 		assert_int_equal(decompress_read(d, out, sizeof(out)), 0);
 		decompress_free(d);
+		close(fd);
 		free(c.b);
 	}
 }

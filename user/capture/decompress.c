@@ -23,7 +23,8 @@
 #define IN_SIZE (64 * 1024)
 
 struct decompress {
-	int fd;
+	decompress_read_fn read;
+	void *ctx;
 	enum decompress_kind kind;
 	unsigned char *in;
 	size_t in_pos, in_len;
@@ -185,10 +186,10 @@ static int step(struct decompress *d, const unsigned char *in, size_t n, size_t 
 
 /* ---- the read loop ---- */
 
-/* More compressed bytes; -1 on a read error (EINTR left for the caller). */
+/* More compressed bytes; -1 on a read error (EINTR left to the caller). */
 static int fill(struct decompress *d)
 {
-	ssize_t got = read(d->fd, d->in, IN_SIZE);
+	ssize_t got = d->read(d->ctx, d->in, IN_SIZE);
 
 	if (got < 0)
 		return errno == EINTR ? -1 : fail(d, "read error: %s", strerror(errno));
@@ -272,17 +273,17 @@ static void stop(struct decompress *d)
 	}
 }
 
-struct decompress *decompress_new(int fd, const unsigned char *prefix, size_t len,
-				  enum decompress_kind kind)
+struct decompress *decompress_new(decompress_read_fn read, void *ctx, const unsigned char *prefix,
+				  size_t len, enum decompress_kind kind)
 {
 	struct decompress *d = calloc(1, sizeof(*d));
 
 	if (!d || len > IN_SIZE || !(d->in = malloc(IN_SIZE))) {
 		free(d);
-		close(fd);
 		return NULL;
 	}
-	d->fd = fd;
+	d->read = read;
+	d->ctx = ctx;
 	d->kind = kind;
 	if (len)
 		memcpy(d->in, prefix, len);
@@ -300,7 +301,6 @@ void decompress_free(struct decompress *d)
 	if (!d)
 		return;
 	stop(d);
-	close(d->fd);
 	free(d->in);
 	free(d);
 }

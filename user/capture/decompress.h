@@ -30,19 +30,21 @@ const char *decompress_name(enum decompress_kind kind);
 
 struct decompress;
 
+/* Where compressed bytes come from: read(2)'s contract (0 at the end, -1 and errno). */
+typedef ssize_t (*decompress_read_fn)(void *ctx, void *buf, size_t n);
+
 /*
- * A decompressor of the bytes of fd (which it takes over and closes),
- * starting with the len bytes of prefix already read from it. NULL (fd
- * closed) when out of memory.
+ * A decompressor of what read(ctx, ...) gives, starting with the len
+ * bytes of prefix already read from there. NULL when out of memory.
  */
-struct decompress *decompress_new(int fd, const unsigned char *prefix, size_t len,
-				  enum decompress_kind kind);
+struct decompress *decompress_new(decompress_read_fn read, void *ctx, const unsigned char *prefix,
+				  size_t len, enum decompress_kind kind);
 
 /*
  * Up to n decompressed bytes into buf, as read(2) does: what is there
  * (blocking only until some is), 0 at the end of the last stream, -1 with
- * errno set when fd fails or the data is damaged (EIO; see
- * decompress_error).
+ * errno set when reading fails (EINTR is left to the caller to retry) or
+ * the data is damaged (EIO; see decompress_error).
  */
 ssize_t decompress_read(struct decompress *d, void *buf, size_t n);
 

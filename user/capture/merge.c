@@ -14,6 +14,7 @@
 
 #include "capture/capture_jsonl.h"
 #include "capture/capture_pcap.h"
+#include "capture/decompress.h"
 #include "lib/errmsg.h"
 #include "capture/merge.h"
 
@@ -29,6 +30,8 @@ struct input {
 	struct pcap_source *pcap;
 	struct jsonl_source *jsonl;
 	struct merge_item head; /* valid while the input is in the heap or just returned */
+	const struct decompress *dc; /* a compressed input's decompressor, else NULL */
+	bool dc_reported; /* its damage was reported */
 	char name[256];
 };
 
@@ -68,12 +71,16 @@ void merge_free(struct merge *m)
 
 /* ---- content detection ---- */
 
-/* The bytes read to tell the kind, given back before the rest of a pipe. */
-struct replay {
+/*
+ * An input's bytes: its file descriptor, through a decompressor when the
+ * content is compressed, after the bytes detect() read are given back.
+ */
+struct byte_source {
 	int fd;
-	unsigned char *buf;
-	size_t len, pos;
 	volatile sig_atomic_t *stop;
+	struct decompress *dc;
+	unsigned char *buf; /* what detect() read, given back first */
+	size_t len, pos;
 };
 
 static bool stopped(volatile sig_atomic_t *stop)
@@ -103,28 +110,52 @@ static ssize_t read_unless_stopped(int fd, void *buf, size_t n, volatile sig_ato
 	}
 }
 
+static ssize_t fd_read(void *ctx, void *buf, size_t n)
+{
+	struct byte_source *s = ctx;
+
+	return read_unless_stopped(s->fd, buf, n, s->stop);
+}
+
+/* Bytes from where the source is now: decompressed, or as they are. */
+static ssize_t source_read(struct byte_source *s, void *buf, size_t n)
+{
+	ssize_t got;
+
+	if (!s->dc)
+		return fd_read(s, buf, n);
+	do
+		got = decompress_read(s->dc, buf, n);
+	while (got < 0 && errno == EINTR && !stopped(s->stop));
+	return got;
+}
+
+static void source_free(struct byte_source *s)
+{
+	decompress_free(s->dc);
+	close(s->fd);
+	free(s->buf);
+	free(s);
+}
+
 static ssize_t replay_read(void *cookie, char *out, size_t n)
 {
-	struct replay *r = cookie;
+	struct byte_source *s = cookie;
 
-	if (r->pos < r->len) {
-		size_t k = r->len - r->pos < n ? r->len - r->pos : n;
+	if (s->pos < s->len) {
+		size_t k = s->len - s->pos < n ? s->len - s->pos : n;
 
-		memcpy(out, r->buf + r->pos, k);
-		r->pos += k;
+		memcpy(out, s->buf + s->pos, k);
+		s->pos += k;
 		return (ssize_t)k;
 	}
-	return read_unless_stopped(r->fd, out, n, r->stop);
+	return source_read(s, out, n);
 }
 
 static int replay_close(void *cookie)
 {
-	struct replay *r = cookie;
-	int rc = close(r->fd);
-
-	free(r->buf);
-	free(r);
-	return rc;
+	source_free(cookie);
+	return 0;
 }
 
 static bool pcap_magic(const unsigned char *b, size_t len)
@@ -165,19 +196,27 @@ static bool looks_like_jsonl(const unsigned char *b, size_t len)
 	return false;
 }
 
-/* Read from fd until the kind is clear, PEEK_MAX or the end. -1: unknown format. */
-static int detect(int fd, unsigned char *buf, size_t *len, volatile sig_atomic_t *stop)
+/* Not a merge_input_kind: detect() saw a compressed stream. */
+#define KIND_COMPRESSED 100
+
+/*
+ * Read from s until the kind is clear, PEEK_MAX or the end. -1: unknown
+ * format; KIND_COMPRESSED with *ckind the compression.
+ */
+static int detect(struct byte_source *s, unsigned char *buf, size_t *len,
+		  enum decompress_kind *ckind)
 {
 	*len = 0;
 	while (*len < PEEK_MAX) {
-		ssize_t got = read_unless_stopped(fd, buf + *len,
-						  *len < 4 ? 4 - *len : PEEK_MAX - *len, stop);
+		ssize_t got = source_read(s, buf + *len, *len < 4 ? 4 - *len : PEEK_MAX - *len);
 
 		if (got <= 0)
 			break; /* the end (or a read error, which the reader will meet too) */
 		*len += (size_t)got;
 		if (*len < 4)
 			continue;
+		if ((*ckind = decompress_detect(buf, *len)) != DECOMPRESS_NONE)
+			return KIND_COMPRESSED;
 		if (pcap_magic(buf, *len))
 			return MERGE_PCAP;
 		if (looks_like_jsonl(buf, *len))
@@ -189,67 +228,94 @@ static int detect(int fd, unsigned char *buf, size_t *len, volatile sig_atomic_t
 }
 
 /*
- * A stream over fd that starts at the bytes detect() read: the file
- * rewound when it can be, else a stream that gives those bytes back first.
- * Takes buf (and fd) over.
+ * A stream of s from the bytes detect() read: the file rewound when it
+ * can be (and is not compressed), else a stream that gives those bytes
+ * back first. Takes s over.
  */
-static FILE *stream_from_start(int fd, off_t start, unsigned char *buf, size_t len,
-			       volatile sig_atomic_t *stop)
+static FILE *stream_from_start(struct byte_source *s, off_t start)
 {
 	cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
-	struct replay *r;
 	FILE *f;
 
-	if (start >= 0 && lseek(fd, start, SEEK_SET) == start) {
-		free(buf);
-		return fdopen(fd, "rb");
+	if (!s->dc && start >= 0 && lseek(s->fd, start, SEEK_SET) == start) {
+		f = fdopen(s->fd, "rb");
+		if (f) {
+			s->fd = -1;
+			source_free(s);
+		}
+	} else {
+		f = fopencookie(s, "rb", io);
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		free(buf);
-		return NULL;
-	}
-	*r = (struct replay){.fd = fd, .buf = buf, .len = len, .stop = stop};
-	f = fopencookie(r, "rb", io);
 	if (!f)
-		free(r); /* the caller closes fd */
+		source_free(s);
 	return f;
 }
 
-/* Opens path, tells its kind into *kind and returns a stream from its first byte. */
-static FILE *open_detect(const char *path, const char *name, int *kind, volatile sig_atomic_t *stop,
-			 char *err, size_t errlen)
+/* The kind of what s gives, looking through one compression. */
+static int detect_through_compression(struct byte_source *s, char *err, size_t errlen,
+				      const char *name)
+{
+	enum decompress_kind ckind;
+	int kind = detect(s, s->buf, &s->len, &ckind);
+
+	if (kind != KIND_COMPRESSED)
+		return kind;
+	s->dc = decompress_new(fd_read, s, s->buf, s->len, ckind);
+	if (!s->dc) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: out of memory", name);
+		return -2;
+	}
+	kind = detect(s, s->buf, &s->len, &ckind);
+	if (kind == KIND_COMPRESSED)
+		return -1; /* compressed twice: not read */
+	if (kind < 0 && decompress_error(s->dc)) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: %s", name, decompress_error(s->dc));
+		return -2;
+	}
+	return kind;
+}
+
+/*
+ * Opens path, tells its kind into *kind and returns a stream from its
+ * first byte, decompressed when it is compressed (*dc then says whether
+ * the compressed data was damaged, until the stream is closed).
+ */
+static FILE *open_detect(const char *path, const char *name, int *kind,
+			 const struct decompress **dc, volatile sig_atomic_t *stop, char *err,
+			 size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
-	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char *buf = malloc(PEEK_MAX);
+	struct byte_source *s = calloc(1, sizeof(*s));
 	off_t start;
-	size_t len;
-	FILE *f;
 
-	if (fd < 0 || !buf) {
-		set_err(err, errlen, "dnssnoop: cannot read %s: %s", name,
-			fd < 0 ? strerror(errno) : "out of memory");
-		free(buf);
+	if (s)
+		s->buf = malloc(PEEK_MAX);
+	if (!s || !s->buf) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: out of memory", name);
+		free(s);
 		return NULL;
 	}
-	start = lseek(fd, 0, SEEK_CUR);
-	*kind = detect(fd, buf, &len, stop);
-	if (*kind < 0) {
+	s->stop = stop;
+	s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
+		set_err(err, errlen, "dnssnoop: cannot read %s: %s", name, strerror(errno));
+		free(s->buf);
+		free(s);
+		return NULL;
+	}
+	start = lseek(s->fd, 0, SEEK_CUR);
+	*kind = detect_through_compression(s, err, errlen, name);
+	if (*kind == -1)
 		set_err(err, errlen,
 			"dnssnoop: cannot read %s: unknown file format (not pcap, pcapng or "
-			"dnssnoop's JSON Lines)",
+			"dnssnoop's JSON Lines, plain or compressed with gzip, zstd, xz or lz4)",
 			name);
-		free(buf);
-		close(fd);
+	if (*kind < 0) {
+		source_free(s);
 		return NULL;
 	}
-	f = stream_from_start(fd, start, buf, len, stop);
-	if (!f) {
-		set_err(err, errlen, "dnssnoop: cannot read %s: %s", name, strerror(errno));
-		close(fd);
-	}
-	return f;
+	*dc = s->dc;
+	return stream_from_start(s, start);
 }
 
 /* ---- inputs ---- */
@@ -287,6 +353,7 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
 	const char *name = is_stdin ? "standard input" : path;
+	const struct decompress *dc = NULL;
 	struct input *in;
 	int kind;
 	FILE *f;
@@ -299,13 +366,14 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "dnssnoop: out of memory opening %s", name);
 		return -1;
 	}
-	f = open_detect(path, name, &kind, m->cfg.stop, err, errlen);
+	f = open_detect(path, name, &kind, &dc, m->cfg.stop, err, errlen);
 	if (!f)
 		return -1;
 	m->stdin_taken |= is_stdin;
 	in = &m->in[m->n];
 	memset(in, 0, sizeof(*in));
 	in->kind = kind;
+	in->dc = dc;
 	snprintf(in->name, sizeof(in->name), "%s", name);
 	if (kind == MERGE_JSONL && m->cfg.filter) {
 		set_err(err, errlen,
@@ -349,7 +417,7 @@ int merge_inputs(const struct merge *m)
 }
 
 /* Read input i's next item into its head: 1, 0 at its end, -1 a message. */
-static int read_head(struct input *in, char *err, size_t errlen)
+static int read_source(struct input *in, char *err, size_t errlen)
 {
 	struct merge_item *h = &in->head;
 	const struct jsonl_record *rec;
@@ -367,6 +435,23 @@ static int read_head(struct input *in, char *err, size_t errlen)
 		h->ts_ns = rec->order_ns;
 	}
 	return rc;
+}
+
+/*
+ * The input's next item. Damaged compressed data ends a file as a
+ * truncated one would: the reader's message (or its quiet end) gives way
+ * to the decompressor's, which says what happened.
+ */
+static int read_head(struct input *in, char *err, size_t errlen)
+{
+	int rc = read_source(in, err, errlen);
+
+	if (rc == 1 || !in->dc || !decompress_error(in->dc) || in->dc_reported)
+		return rc;
+	in->dc_reported = true;
+	set_err(err, errlen, "dnssnoop: %s: %s; what came before was read", in->name,
+		decompress_error(in->dc));
+	return -1;
 }
 
 /* ---- the heap ---- */

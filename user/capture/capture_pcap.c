@@ -266,7 +266,7 @@ static int parse_ip(struct pcap_source *ps, const struct record *rec, struct net
 	uint64_t ts_ns = rec->ts_ns;
 	int rc = netparse_frame(rec->dlt, rec->data, rec->caplen, ip);
 
-	memset(tun, 0, sizeof(*tun));
+	tun->type = PKT_TUNNEL_NONE;
 	for (int depth = 0;; depth++) {
 		struct netparse_ip inner;
 		struct pkt_tunnel t;
@@ -274,7 +274,8 @@ static int parse_ip(struct pcap_source *ps, const struct record *rec, struct net
 
 		if (rc == NETPARSE_FRAGMENT)
 			rc = reassemble(ps, ip, ts_ns);
-		if (rc != NETPARSE_OK || depth == NETPARSE_MAX_TUNNELS)
+		if (rc != NETPARSE_OK || depth == NETPARSE_MAX_TUNNELS ||
+		    !netparse_may_be_tunnel(ip))
 			return rc;
 		inner_rc = netparse_decap(ip, ps->ports, ps->nports, &inner, &t);
 		if (inner_rc == NETPARSE_SKIP)
@@ -303,7 +304,8 @@ static bool handle_record(struct pcap_source *ps, const struct record *rec, cons
 	if (rc == NETPARSE_OK) {
 		memset(meta, 0, sizeof(*meta));
 		rc = netparse_l4(&ip, ps->ports, ps->nports, meta, payload, caplen);
-		meta->tunnel = tun;
+		if (tun.type)
+			meta->tunnel = tun;
 	}
 	switch (rc) {
 	case NETPARSE_OK:

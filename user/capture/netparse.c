@@ -45,13 +45,10 @@
 #define PKTAP_MIN_HLEN	12
 #define PTH_TYPE_PACKET 1
 
-#define UDP_PORT_VXLAN	4789
-#define UDP_PORT_GENEVE 6081
-#define UDP_PORT_GTPU	2152
-#define VXLAN_HLEN	8
-#define GENEVE_HLEN	8
-#define GTPU_HLEN	8
-#define GTPU_G_PDU	0xff
+#define VXLAN_HLEN  8
+#define GENEVE_HLEN 8
+#define GTPU_HLEN   8
+#define GTPU_G_PDU  0xff
 
 /* BSD loopback address families: AF_INET everywhere, AF_INET6 differs. */
 #define BSD_AF_INET	     2
@@ -725,15 +722,15 @@ static int decap_udp(const struct netparse_ip *outer, const uint16_t *ports, int
 		return NETPARSE_SKIP;
 	cap = min_u32(outer->l4_caplen, ulen) - UDP_HLEN;
 	p += UDP_HLEN;
-	if (dport == UDP_PORT_VXLAN) {
+	if (dport == NETPARSE_PORT_VXLAN) {
 		tunnel_from(tun, outer, PKT_TUNNEL_VXLAN);
 		return decap_vxlan(p, cap, inner, tun);
 	}
-	if (dport == UDP_PORT_GENEVE) {
+	if (dport == NETPARSE_PORT_GENEVE) {
 		tunnel_from(tun, outer, PKT_TUNNEL_GENEVE);
 		return decap_geneve(p, cap, inner, tun);
 	}
-	if (dport == UDP_PORT_GTPU) {
+	if (dport == NETPARSE_PORT_GTPU) {
 		tunnel_from(tun, outer, PKT_TUNNEL_GTPU);
 		return decap_gtpu(p, cap, inner, tun);
 	}

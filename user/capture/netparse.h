@@ -87,6 +87,9 @@ int netparse_reassembled(struct netparse_ip *ip, const uint8_t *data, uint32_t c
 			 uint32_t len);
 
 /* Tunnels inside tunnels are unwrapped up to this depth. */
+#define NETPARSE_PORT_VXLAN  4789 /* UDP destination ports of the UDP tunnels */
+#define NETPARSE_PORT_GENEVE 6081
+#define NETPARSE_PORT_GTPU   2152
 #define NETPARSE_MAX_TUNNELS 4
 
 /*
@@ -99,6 +102,30 @@ int netparse_reassembled(struct netparse_ip *ip, const uint8_t *data, uint32_t c
  */
 int netparse_decap(const struct netparse_ip *ip, const uint16_t *ports, int nports,
 		   struct netparse_ip *inner, struct pkt_tunnel *tun);
+
+/*
+ * False when ip cannot be a tunnel netparse_decap() unwraps: the cheap
+ * test done for every packet (most are plain UDP or TCP).
+ */
+static inline bool netparse_may_be_tunnel(const struct netparse_ip *ip)
+{
+	uint16_t dport;
+
+	switch (ip->proto) {
+	case 4: /* IPIP */
+	case 41: /* IPv6 */
+	case 47: /* GRE */
+		return true;
+	case 17: /* UDP: VXLAN, Geneve, GTP-U by destination port */
+		if (ip->l4_caplen < 4)
+			return false;
+		dport = (uint16_t)(ip->l4[2] << 8 | ip->l4[3]);
+		return dport == NETPARSE_PORT_VXLAN || dport == NETPARSE_PORT_GENEVE ||
+		       dport == NETPARSE_PORT_GTPU;
+	default:
+		return false;
+	}
+}
 
 /*
  * Take the UDP or TCP header at ip->l4 apart. A packet is DNS when its

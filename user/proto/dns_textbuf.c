@@ -14,38 +14,6 @@
 /* ------------------------------------------------------------------ */
 /* Bounded text output for rdata and options                          */
 
-void text_init(struct text *t, char *out, size_t cap)
-{
-	t->start = t->p = out;
-	t->end = out + cap - 1;
-	t->full = false;
-}
-
-void put_mem(struct text *t, const char *s, size_t n)
-{
-	size_t room = (size_t)(t->end - t->p);
-
-	if (t->full)
-		return;
-	if (n > room) { /* fill up to the end: the prefix stays exact */
-		n = room;
-		t->full = true;
-	}
-	memcpy(t->p, s, n);
-	t->p += n;
-}
-
-void put_str(struct text *t, const char *s)
-{
-	put_mem(t, s, strlen(s));
-}
-
-void put_char(struct text *t, char c)
-{
-	if (text_room(t, 1))
-		*t->p++ = c;
-}
-
 void put_dec(struct text *t, uint32_t v)
 {
 	char tmp[10];

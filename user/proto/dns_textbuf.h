@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct text {
 	char *start;
@@ -18,7 +19,6 @@ struct text {
 	bool full;
 };
 
-void text_init(struct text *t, char *out, size_t cap);
 /* Ends the text; returns its length, or -1 for malformed data. */
 int text_finish(struct text *t, bool ok);
 
@@ -35,9 +35,39 @@ static inline bool text_room(struct text *t, size_t n)
 	return false;
 }
 
-void put_mem(struct text *t, const char *s, size_t n);
-void put_str(struct text *t, const char *s);
-void put_char(struct text *t, char c);
+/* The hot writers, inline: rdata text is written for every answer. */
+static inline void text_init(struct text *t, char *out, size_t cap)
+{
+	t->start = t->p = out;
+	t->end = out + cap - 1;
+	t->full = false;
+}
+
+static inline void put_mem(struct text *t, const char *s, size_t n)
+{
+	size_t room = (size_t)(t->end - t->p);
+
+	if (t->full)
+		return;
+	if (n > room) { /* fill up to the end: the prefix stays exact */
+		n = room;
+		t->full = true;
+	}
+	memcpy(t->p, s, n);
+	t->p += n;
+}
+
+static inline void put_str(struct text *t, const char *s)
+{
+	put_mem(t, s, strlen(s));
+}
+
+static inline void put_char(struct text *t, char c)
+{
+	if (text_room(t, 1))
+		*t->p++ = c;
+}
+
 void put_dec(struct text *t, uint32_t v);
 void put_ipv4(struct text *t, const uint8_t *a);
 /* IPv6 as dig prints it. */

@@ -242,10 +242,35 @@ static void json_scratch_text(struct jbuf *j, const char *buf, size_t cap, int n
 		jbuf_strn(j, buf, (size_t)n < cap ? (size_t)n : cap - 1);
 }
 
+static size_t put_text(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return n;
+}
+
+/*
+ * "type":"A","class":"IN","ttl":300 in one append: the fixed keys of every
+ * RR (the mnemonics need no escaping). jbuf_key_raw() takes the whole run,
+ * as it ends in a key.
+ */
+static void json_rr_type_class_ttl(struct jbuf *j, const struct dns_rr *rr)
+{
+	char tb[16], cb[16], buf[64];
+	const char *type = dns_type_str(rr->type, tb);
+	const char *cls = rr->rclass == 1 ? "IN" : dns_class_str(rr->rclass, cb);
+	size_t n = put_text(buf, "\"type\":\"", 8);
+
+	n += put_text(buf + n, type, strlen(type));
+	n += put_text(buf + n, "\",\"class\":\"", 11);
+	n += put_text(buf + n, cls, strlen(cls));
+	n += put_text(buf + n, "\",\"ttl\":", 8);
+	jbuf_key_raw(j, buf, n);
+	jbuf_u64(j, rr->ttl);
+}
+
 static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr)
 {
 	struct jbuf *j = &o->lines;
-	char tmp[16];
 	int n;
 
 	jbuf_obj_begin(j);
@@ -255,9 +280,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 		jbuf_strn(j, o->name, (size_t)n);
 	else
 		jbuf_null(j);
-	JBUF_KV_WORD(j, "type", dns_type_str(rr->type, tmp));
-	JBUF_KV_WORD(j, "class", dns_class_str(rr->rclass, tmp));
-	JBUF_KV_U64(j, "ttl", rr->ttl);
+	json_rr_type_class_ttl(j, rr);
 	JBUF_KEY(j, "data");
 	n = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
 	json_scratch_text(j, o->rdata, sizeof(o->rdata), n);

@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -204,6 +205,39 @@ def run_offline_tests(argv, cases, tmp_prefix, tools=(), files=(), make_arg=None
         counts = run_cases(cases, make_arg(tmp) if make_arg else tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return finish(start, *counts)
+
+
+def stop_process(p, sig=signal.SIGTERM, timeout=10):
+    """Signal p (a Popen this test started) and reap it; SIGKILL after timeout."""
+    if p.poll() is None:
+        p.send_signal(sig)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def run_fixture_tests(argv, cases, tmp_prefix, make_fixture, root_for, tools=()):
+    """main() of a test file whose cases share one fixture that needs root
+    (captures made in namespaces, say): exits 77 when not root, fails every
+    case when a tool is missing or the fixture cannot be made.
+    make_fixture(tmp) returns the cases' argument (AssertionError: failed)."""
+    cases = selected(cases, argv)
+    start = time.monotonic()
+    if os.geteuid() != 0:
+        print("SKIP all: needs root (%s)" % root_for)
+        return 77
+    why = missing_piece(tools)
+    if why:
+        return fail_every(cases, why)
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix) as tmp:
+        try:
+            fixture = make_fixture(tmp)
+        except AssertionError as e:
+            return fail_every(cases, "fixture: %s" % e)
+        counts = run_cases(cases, fixture)
     return finish(start, *counts)
 
 

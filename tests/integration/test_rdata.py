@@ -19,18 +19,16 @@ Needs root (tcpdump on lo); exits 77 when it cannot run.
 """
 
 import collections
-import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import runner
-from runner import Skip, check
+from runner import check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZONES = os.path.join(HERE, "zones")
@@ -107,16 +105,6 @@ def start_tcpdump(pcap, port):
     line = p.stderr.readline()
     check("listening on" in line, "tcpdump did not start: %r", line)
     return p
-
-
-def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        p.send_signal(sig)
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
 
 
 def dig(port, args):
@@ -219,9 +207,9 @@ class Capture:
                 self.ask(port)
             finally:
                 time.sleep(0.3)  # the last packets into the file (-U)
-                stop(tcpdump, signal.SIGINT)
+                runner.stop_process(tcpdump, signal.SIGINT)
         finally:
-            stop(nsd)
+            runner.stop_process(nsd)
         r = runner.Run(["-r", pcap, "--port", str(port)]).ok()
         self.records = [x for x in r.records if x["type"] == "dns" and x["qr"] == "response"
                         or x["type"] == "dns" and x.get("opcode") == "UPDATE"]
@@ -297,23 +285,15 @@ CASES = [test_every_type_as_dig_prints_it, test_nsec3_rrsig_ds_dnskey_of_a_signe
          test_no_hex_form_where_a_text_form_exists]
 
 
+def make_capture(tmp):
+    cap = Capture(tmp)
+    cap.make()
+    return cap
+
+
 def main(argv):
-    cases = runner.selected(CASES, argv)
-    start = time.monotonic()
-    if os.geteuid() != 0:
-        print("SKIP all: needs root (tcpdump on lo)")
-        return 77
-    why = runner.missing_piece(TOOLS)
-    if why:
-        return runner.fail_every(cases, why)
-    with tempfile.TemporaryDirectory(prefix="dnssnoop-rdata-") as tmp:
-        cap = Capture(tmp)
-        try:
-            cap.make()
-        except AssertionError as e:
-            return runner.fail_every(cases, "capture: %s" % e)
-        counts = runner.run_cases(cases, cap)
-    return runner.finish(start, *counts)
+    return runner.run_fixture_tests(argv, CASES, "dnssnoop-rdata-", make_capture,
+                                    "tcpdump on lo", TOOLS)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 import runner
@@ -131,13 +130,7 @@ class Net:
 
     def close(self):
         for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            runner.stop_process(p)
         for ns in (self.a, self.b):
             sh("ip", "netns", "del", ns, check_rc=False)
 
@@ -274,23 +267,15 @@ CASES = [test_vxlan_capture, test_rewrapped_gre_erspan_geneve_gtpu_ipip_mpls,
          test_nflog_capture]
 
 
+def make_captures(tmp):
+    caps = Captures(tmp)
+    caps.make()
+    return caps
+
+
 def main(argv):
-    cases = runner.selected(CASES, argv)
-    start = time.monotonic()
-    if os.geteuid() != 0:
-        print("SKIP all: needs root (network namespaces)")
-        return 77
-    why = runner.missing_piece(TOOLS)
-    if why:
-        return runner.fail_every(cases, why)
-    with tempfile.TemporaryDirectory(prefix="dnssnoop-tunnels-") as tmp:
-        caps = Captures(tmp)
-        try:
-            caps.make()
-        except AssertionError as e:
-            return runner.fail_every(cases, "captures: %s" % e)
-        counts = runner.run_cases(cases, caps)
-    return runner.finish(start, *counts)
+    return runner.run_fixture_tests(argv, CASES, "dnssnoop-tunnels-", make_captures,
+                                    "network namespaces", TOOLS)
 
 
 if __name__ == "__main__":

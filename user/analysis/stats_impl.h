@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The statistics tables' layout, shared by their three parts:
- *  - stats.c: the seven DNS tables, their keys, what an observation adds,
+ *  - stats.c: the eight DNS tables, their keys, what an observation adds,
  *    the public API (stats.h);
  *  - stats_table.c: the bounded (Space-Saving) table: hashing, chains,
  *    growth, heap, eviction, merging, ranking;
@@ -11,7 +11,7 @@
  * The table's hash, chain link and key bytes live in the statistics entry
  * itself, so that a probe touches the bucket word and the entry only: the
  * table and the entry share the one layout below, and the probe
- * (chain_find()) is inline here, since it runs seven times an observation.
+ * (chain_find()) is inline here, since it runs eight times an observation.
  */
 #ifndef DNSSNOOP_STATS_IMPL_H
 #define DNSSNOOP_STATS_IMPL_H
@@ -31,6 +31,7 @@
 /* An entry's counters, as uint32 with lazily allocated high halves. */
 enum counter {
 	C_UNANSWERED,
+	C_RETRANSMITS,
 	C_RCODE, /* RC_NCOLS columns */
 	C_QTYPE = C_RCODE + RC_NCOLS, /* STATS_QTYPE_SLOTS slots */
 	C_QTYPE_OTHER = C_QTYPE + STATS_QTYPE_SLOTS,
@@ -260,7 +261,7 @@ static inline void entry_add(struct entry *d, const struct entry *s)
 	entry_merge_figures(d, s);
 }
 
-/* ---- the table's lookup, inline: it runs seven times an observation ---- */
+/* ---- the table's lookup, inline: it runs eight times an observation ---- */
 
 static inline uint64_t key_hash(const struct table *t, const uint8_t *key, size_t klen)
 {

@@ -781,6 +781,80 @@ static void test_text_cut_and_escape(void **state)
 	stats_free(s);
 }
 
+/*
+ * RCODES: every rcode seen, the most frequent first, ties in the JSON
+ * order: 1 NOERROR, 3 NXDOMAIN, 3 SERVFAIL, 2 of rcode 9 (other).
+ */
+static void test_text_rcode_mix(void **state)
+{
+	static const uint16_t rcodes[] = {0, 3, 3, 2, 9, 3, 2, 9, 2};
+	struct stats *s = new_stats(MAXENT);
+	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
+	struct sink k;
+
+	for (size_t i = 0; i < sizeof(rcodes) / sizeof(rcodes[0]); i++) {
+		uint64_t t = T0_NS + i * MS;
+
+		add_query(s, t, NULL, IPPROTO_UDP, "mix.example", 1, 29);
+		add_response(s, t + MS, NULL, IPPROTO_UDP, "mix.example", 1, 29, rcodes[i], false,
+			     MS, NULL, 0);
+	}
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "t = [t for t in tables if t['title'].startswith('# names ')][0]\n"
+		       "aligned(t)\n"
+		       /* clang-format off */
+		       "eq(t['rows'], [\n"
+		       "  'NAME        QUERIES RESP RCODES                                  UNANS    P50    P99 ADDRS TOP-QTYPE',\n"
+		       "  'mix.example       9    9 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:1     0 1.00ms 1.00ms     0 A 100%'])\n"
+		       /* clang-format on */);
+	sink_close(&k);
+	stats_free(s);
+}
+
+/*
+ * A source that cannot know processes (pcap): text leaves out the four
+ * empty process tables, JSON still ends every table with its others
+ * record; a process table that has entries is shown all the same.
+ */
+static void test_text_no_process_tables(void **state)
+{
+	struct stats *s = new_stats(MAXENT);
+	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
+	struct proc p = make_proc(5, 0, "p", NULL);
+	struct sink k;
+
+	add_query(s, T0_NS, NULL, IPPROTO_UDP, "a.example", 1, 27);
+	opts.no_processes = true;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "eq([t['title'].split(' (')[0] for t in tables],\n"
+		       "   ['# peers', '# names', '# clients', '# client x name'])\n"
+		       "eq(lines.count(''), 4)\n");
+	sink_close(&k);
+	sink_open_fmt(&k, OUTPUT_JSON, "lab");
+	stats_report(s, k.out, &opts);
+	check(&k, "eq([(r['type'], r.get('by', r.get('pair'))) for r in recs if r['others']], "
+		  "TABLES)\n"
+		  "eq(len(recs), 8 + 4)\n");
+	sink_close(&k);
+	/* Without the flag, the empty process tables are there, as "(none; ...)". */
+	opts.no_processes = false;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "eq(len(tables), 8)\n"
+		       "assert '(none; ' in tables[0]['title'] and '(none; ' in tables[5]['title']\n");
+	sink_close(&k);
+	add_query(s, T0_NS, &p, IPPROTO_UDP, "a.example", 1, 27);
+	opts.no_processes = true;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "eq(len(tables), 8)\n"
+		       "eq(tables[0]['rows'][1].split()[:3], ['5', 'p', '1'])\n");
+	sink_close(&k);
+	stats_free(s);
+}
+
 /* The eviction note and the '*' of an overestimated count. */
 static void test_text_eviction_note(void **state)
 {
@@ -937,6 +1011,8 @@ int main(void)
 		cmocka_unit_test(test_text_empty_tables),
 		cmocka_unit_test(test_text_cut_and_escape),
 		cmocka_unit_test(test_text_eviction_note),
+		cmocka_unit_test(test_text_rcode_mix),
+		cmocka_unit_test(test_text_no_process_tables),
 		cmocka_unit_test(test_output_generic_records),
 		cmocka_unit_test(test_output_helpers),
 		cmocka_unit_test(test_bad_arguments),

@@ -662,12 +662,13 @@ static void test_text_reference_tables(void **state)
 		/* Between tables, one empty line. */
 		"eq(lines.count(''), 8)\n"
 		/* The peers table exactly: 0.5/1/3 ms -> p50 1.00ms (1007615 ns), p99 3.00ms;
-		 * 100/200 ms -> 100ms (100663295 ns) and 200ms. RCODES: the largest first,
-		 * ties (SERVFAIL, REFUSED: one each) in the order of the JSON rcodes. */
+		 * 100/200 ms -> 100ms (100663295 ns) and 200ms. RCODES: failures first,
+		 * ties (SERVFAIL, REFUSED: one each) in the order of the JSON rcodes,
+		 * NOERROR last. */
 		/* clang-format off */
 		"eq(tables[2]['rows'], [\n"
 		"  'PEER      PORT PROTO QUERIES RESP RCODES               UNANS RETX    P50    P99 NAMES TOP-QTYPE',\n"
-		"  '10.0.0.53   53 udp         4    3 NOERROR:2 NXDOMAIN:1     1    0 1.00ms 3.00ms     2 A 75%',\n"
+		"  '10.0.0.53   53 udp         4    3 NXDOMAIN:1 NOERROR:2     1    0 1.00ms 3.00ms     2 A 75%',\n"
 		"  '10.0.0.53   53 tcp         2    2 SERVFAIL:1 REFUSED:1     0    0  100ms  200ms     1 A 100%'])\n"
 		/* clang-format on */
 		"eq(tables[0]['rows'][0].split(), ['PID', 'COMM', 'QUERIES', 'RESP', 'RCODES',\n"
@@ -675,17 +676,17 @@ static void test_text_reference_tables(void **state)
 		/* 85 columns before CGROUP: its 43 bytes are cut to the last 14 after "…". */
 		/* clang-format off */
 		"eq(tables[0]['rows'][1],\n"
-		"   '4242 dig        4    3 NOERROR:2 NXDOMAIN:1     1    0 1.00ms 3.00ms     2 A 75%     …ession-1.scope')\n"
+		"   '4242 dig        4    3 NXDOMAIN:1 NOERROR:2     1    0 1.00ms 3.00ms     2 A 75%     …ession-1.scope')\n"
 		/* clang-format on */
 		"eq(len(tables[0]['rows'][1]), 100)\n"
 		"eq(tables[3]['rows'][1].split(), ['www.example.com', '3', '2', 'NOERROR:2', '1',\n"
 		"   '1.00ms', '3.00ms', '2', 'A', '66%'])\n"
 		/* The client: 103 columns wide; RCODES gives up 3 of its 41 and drops
-		 * its last word. P50 3.01ms: the 3rd of 0.5, 1, 3, 100, 200 ms. */
+		 * its last word, NOERROR. P50 3.01ms: the 3rd of 0.5, 1, 3, 100, 200 ms. */
 		/* clang-format off */
 		"eq(tables[4]['rows'], [\n"
 		"  'CLIENT   QUERIES RESP RCODES                                 UNANS RETX    P50   P99 NAMES TOP-QTYPE',\n"
-		"  '10.0.0.1       6    5 NOERROR:2 NXDOMAIN:1 SERVFAIL:1 …          1    0 3.01ms 200ms     3 A 83%'])\n"
+		"  '10.0.0.1       6    5 NXDOMAIN:1 SERVFAIL:1 REFUSED:1 …          1    0 3.01ms 200ms     3 A 83%'])\n"
 		/* clang-format on */
 		"eq(tables[7]['rows'][0].split()[:2], ['CLIENT', 'NAME'])\n");
 	sink_close(&k);
@@ -782,12 +783,13 @@ static void test_text_cut_and_escape(void **state)
 }
 
 /*
- * RCODES: every rcode seen, the most frequent first, ties in the JSON
- * order: 1 NOERROR, 3 NXDOMAIN, 3 SERVFAIL, 2 of rcode 9 (other).
+ * RCODES: every rcode seen, the failures first, the most frequent first
+ * (ties in the JSON order), then NOERROR, however many: 4 NOERROR,
+ * 3 NXDOMAIN, 3 SERVFAIL, 2 of rcode 9 (other).
  */
 static void test_text_rcode_mix(void **state)
 {
-	static const uint16_t rcodes[] = {0, 3, 3, 2, 9, 3, 2, 9, 2};
+	static const uint16_t rcodes[] = {0, 3, 3, 2, 9, 3, 0, 2, 9, 2, 0, 0};
 	struct stats *s = new_stats(MAXENT);
 	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
 	struct sink k;
@@ -806,7 +808,7 @@ static void test_text_rcode_mix(void **state)
 		       /* clang-format off */
 		       "eq(t['rows'], [\n"
 		       "  'NAME        QUERIES RESP RCODES                                  UNANS    P50    P99 ADDRS TOP-QTYPE',\n"
-		       "  'mix.example       9    9 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:1     0 1.00ms 1.00ms     0 A 100%'])\n"
+		       "  'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:4     0 1.00ms 1.00ms     0 A 100%'])\n"
 		       /* clang-format on */);
 	sink_close(&k);
 	stats_free(s);

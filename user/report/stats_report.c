@@ -456,31 +456,46 @@ static void cell_distinct(struct jbuf *j, uint64_t n, bool estimated)
 }
 
 /*
- * Every rcode seen, the most frequent first (ties in column order):
- * "NOERROR:120 NXDOMAIN:3 other:1"; "-" without responses.
+ * Every rcode seen: the failures, the most frequent first (ties in column
+ * order), then NOERROR: "NXDOMAIN:3 other:1 NOERROR:120"; "-" without
+ * responses. A cut keeps the failures and drops NOERROR first, which
+ * RESP minus the rest gives back.
  */
-static void cell_rcodes(struct jbuf *j, const struct stats_figures *f)
+static void append_rcode(struct jbuf *j, const struct stats_figures *f, int col, bool *any)
 {
-	bool shown[RC_NCOLS] = {false};
-	bool any = false;
 	char tmp[16];
 
-	for (;;) {
-		int best = -1;
+	if (*any)
+		jbuf_append_char(j, ' ');
+	*any = true;
+	jbuf_append_str(j, rcode_column_name(col, tmp));
+	jbuf_append_char(j, ':');
+	jbuf_append_u64(j, f->rcode[col]);
+}
 
-		for (int i = 0; i < RC_NCOLS; i++)
-			if (!shown[i] && f->rcode[i] && (best < 0 || f->rcode[i] > f->rcode[best]))
-				best = i;
-		if (best < 0)
-			break;
-		shown[best] = true;
-		if (any)
-			jbuf_append_char(j, ' ');
-		any = true;
-		jbuf_append_str(j, rcode_column_name(best, tmp));
-		jbuf_append_char(j, ':');
-		jbuf_append_u64(j, f->rcode[best]);
+/* The column with the most responses not yet shown; -1: none left. */
+static int largest_unshown(const struct stats_figures *f, const bool *shown)
+{
+	int best = -1;
+
+	for (int i = 0; i < RC_NCOLS; i++)
+		if (!shown[i] && f->rcode[i] && (best < 0 || f->rcode[i] > f->rcode[best]))
+			best = i;
+	return best;
+}
+
+static void cell_rcodes(struct jbuf *j, const struct stats_figures *f)
+{
+	bool shown[RC_NCOLS] = {[RC_NOERROR] = true};
+	bool any = false;
+	int col;
+
+	while ((col = largest_unshown(f, shown)) >= 0) {
+		shown[col] = true;
+		append_rcode(j, f, col, &any);
 	}
+	if (f->rcode[RC_NOERROR])
+		append_rcode(j, f, RC_NOERROR, &any);
 	if (!any)
 		jbuf_append_char(j, '-');
 }

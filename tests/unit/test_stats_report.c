@@ -811,6 +811,17 @@ static void test_text_rcode_mix(void **state)
 		       "  'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:4     0 1.00ms 1.00ms     0 A 100%'])\n"
 		       /* clang-format on */);
 	sink_close(&k);
+	/* 17 columns narrower: RCODES 22 wide keeps 21 bytes, two words that end there. */
+	opts.width = 83;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "t = [t for t in tables if t['title'].startswith('# names ')][0]\n"
+		       "aligned(t, 83)\n"
+		       /* clang-format off */
+		       "eq(t['rows'][1],\n"
+		       "   'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3…     0 1.00ms 1.00ms     0 A 100%')\n"
+		       /* clang-format on */);
+	sink_close(&k);
 	stats_free(s);
 }
 

@@ -80,13 +80,14 @@ struct dset {
  * Memory per entry (x86-64), for a flood of 1M random names
  * of 30 bytes, default max_entries 100000, a known process querying one
  * resolver, each name answered NXDOMAIN. STATS_NAME, STATS_PROC_NAME and
- * STATS_CLIENT_NAME fill up; the four other tables hold one entry each.
- *   struct entry                                   264 bytes
+ * STATS_CLIENT_NAME fill up; the five other tables hold one entry each.
+ *   struct entry                                   272 bytes
  *     hash, chain link, key length and capacity     16
  *     key inline (up to 40 bytes) or its pointer    40
  *     error, first and last seen                    24
- *     20 counters, uint32 (an overflow allocates    80
+ *     21 counters, uint32 (an overflow allocates    84
  *       the high halves, rarely)
+ *     padding (the pointer below is 8-aligned)        4
  *     qtype slots                                   16
  *     high halves pointer                            8
  *     latency histogram (inline up to 4 buckets)    64
@@ -96,7 +97,7 @@ struct dset {
  *   hash buckets (2 x 131072 words for 100000)      10.5
  *   key allocation: none, the keys (30, 35 and 36   0
  *     bytes) are inline
- *   => 298.5 bytes per entry, x 300000 entries = 89.6 MB (85.4 MiB), plus
+ *   => 306.5 bytes per entry, x 300000 entries = 92.0 MB (87.7 MiB), plus
  *   each table's untracked row (a dense histogram and an HLL: 12 KiB);
  *   tools/bench-stats measures 87.5 MiB peak RSS. Names longer than about
  *   34 bytes add a key allocation of their size (+ 8 .. 16): the 150 MiB

@@ -781,22 +781,21 @@ static void append_spaces(struct jbuf *j, unsigned int n)
 
 /*
  * The words of s that fit in keep columns (ASCII), then "…", padded to
- * width: "NOERROR:120 NXDOMAIN:3 …" rather than a word cut in two. A
- * first word longer than keep is cut in it.
+ * width (keep + 1): "NXDOMAIN:3 SERVFAIL:1 …" (or "...:1…" when the
+ * word ends at keep) rather than a word cut in two. A first word longer
+ * than keep is cut in it. s is longer than keep.
  */
 static void text_cut_words(struct jbuf *line, const char *s, size_t keep, unsigned int width)
 {
-	size_t n = keep;
+	size_t n = keep; /* bytes kept: whole words (and the space after one) */
 
-	while (n > 0 && s[n] != ' ')
+	while (n > 0 && s[n - 1] != ' ' && s[n] != ' ')
 		n--;
 	if (n == 0)
 		n = keep;
-	else
-		n++; /* the space before the mark */
 	jbuf_append(line, s, n);
-	jbuf_append_str(line, "…");
-	append_spaces(line, width - (unsigned int)n - 1);
+	jbuf_append_str(line, "\u2026");
+	append_spaces(line, width - 1 - (unsigned int)n);
 }
 
 /*

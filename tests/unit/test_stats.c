@@ -514,8 +514,7 @@ static void test_server_vantage_and_offline(void **state)
 }
 
 /* A query to nsd (tgid 300, 10.0.0.53:53) from client:5353, seen on the server. */
-static struct dns_obs served(enum obs_kind kind, const char *client, const char *name,
-			     uint64_t ts)
+static struct dns_obs served(enum obs_kind kind, const char *client, const char *name, uint64_t ts)
 {
 	static const struct dnssnoop_owner nsd = {.tgid = 300, .comm = "nsd"};
 	struct dns_obs o = obs(kind, &nsd, name, 1, 40, ts);

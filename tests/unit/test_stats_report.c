@@ -240,7 +240,9 @@ static void test_json_reference_figures(void **state)
 	      "d = entries('process_stats', 'pid')[0]\n"
 	      "eq(list(d), ['type','v','host','window_start','window_end','scope','by','others',\n"
 	      "  'rank','pid','comm','uid','cgroup','queries','queries_error','responses',\n"
-	      "  'unanswered','retransmits','rcodes','qtypes','udp','tcp','truncated','bytes_query',\n"
+	      "  "
+	      "'unanswered','retransmits','rcodes','qtypes','udp','tcp','truncated','bytes_query',"
+	      "\n"
 	      "  'bytes_response','distinct_names','distinct_names_estimated','first_seen',\n"
 	      "  'last_seen','latency'])\n"
 	      "eq(d['others'], False); eq(d['rank'], 1)\n"
@@ -809,7 +811,7 @@ static void test_text_rcode_mix(void **state)
 		       "eq(t['rows'], [\n"
 		       "  'NAME        QUERIES RESP RCODES                                  UNANS    P50    P99 ADDRS TOP-QTYPE',\n"
 		       "  'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:4     0 1.00ms 1.00ms     0 A 100%'])\n"
-		       /* clang-format on */);
+		   /* clang-format on */);
 	sink_close(&k);
 	/* 17 columns narrower: RCODES 22 wide keeps 21 bytes, two words that end there. */
 	opts.width = 83;
@@ -820,7 +822,7 @@ static void test_text_rcode_mix(void **state)
 		       /* clang-format off */
 		       "eq(t['rows'][1],\n"
 		       "   'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3…     0 1.00ms 1.00ms     0 A 100%')\n"
-		       /* clang-format on */);
+		   /* clang-format on */);
 	sink_close(&k);
 	stats_free(s);
 }
@@ -855,8 +857,9 @@ static void test_text_no_process_tables(void **state)
 	opts.no_processes = false;
 	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
 	stats_report(s, k.out, &opts);
-	check_text(&k, "eq(len(tables), 8)\n"
-		       "assert '(none; ' in tables[0]['title'] and '(none; ' in tables[5]['title']\n");
+	check_text(&k,
+		   "eq(len(tables), 8)\n"
+		   "assert '(none; ' in tables[0]['title'] and '(none; ' in tables[5]['title']\n");
 	sink_close(&k);
 	add_query(s, T0_NS, &p, IPPROTO_UDP, "a.example", 1, 27);
 	opts.no_processes = true;

@@ -211,7 +211,8 @@ static int bench_mix(uint64_t messages, double affinity)
 	}
 	dt = now_s() - t0;
 	printf("mix: %llu messages in %.3f s: %.2f M messages/s; entries process %zu comm %zu "
-	       "peer %zu name %zu client %zu proc_peer %zu proc_name %zu client_name %zu; evictions "
+	       "peer %zu name %zu client %zu proc_peer %zu proc_name %zu client_name %zu; "
+	       "evictions "
 	       "proc_name %llu client_name %llu; peak RSS %.1f MiB (with %zu MiB of messages)\n",
 	       (unsigned long long)messages, dt, messages / dt / 1e6,
 	       stats_entries(s, STATS_PROCESS), stats_entries(s, STATS_COMM),
@@ -290,8 +291,9 @@ static int bench_flood(uint64_t nnames, bool every_table)
 	       every_table ? "full" : "flood", (unsigned long long)nnames, dt,
 	       2 * nnames / dt / 1e6, stats_entries(s, STATS_PROCESS), stats_entries(s, STATS_COMM),
 	       stats_entries(s, STATS_PEER), stats_entries(s, STATS_NAME),
-	       stats_entries(s, STATS_CLIENT), stats_entries(s, STATS_PROC_PEER), stats_entries(s, STATS_PROC_NAME),
-	       stats_entries(s, STATS_CLIENT_NAME), max_rss_mib(), base);
+	       stats_entries(s, STATS_CLIENT), stats_entries(s, STATS_PROC_PEER),
+	       stats_entries(s, STATS_PROC_NAME), stats_entries(s, STATS_CLIENT_NAME),
+	       max_rss_mib(), base);
 	stats_free(s);
 	return 0;
 }

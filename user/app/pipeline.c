@@ -152,8 +152,7 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		} else {
 			p->st.responses_unmatched++;
 		}
-		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY,
-			      retransmit);
+		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY, retransmit);
 	}
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);

@@ -528,8 +528,8 @@ def test_max_entries_at_its_maximum(tmp):
     recs = check_small_session(["-r", path, "--summary", "--max-entries", str(MAX_ENTRIES)],
                                bound, max_seconds=3)
     others = [r for r in recs if r["type"].endswith("_stats") and r.get("others")]
-    check(len(others) == 7 and all(r["max_entries"] == MAX_ENTRIES for r in others),
-          "want the 7 tables' others records with max_entries %d: %s", MAX_ENTRIES, others)
+    check(len(others) == 8 and all(r["max_entries"] == MAX_ENTRIES for r in others),
+          "want the 8 tables' others records with max_entries %d: %s", MAX_ENTRIES, others)
     run = Run(["-r", path, "--summary", "--max-entries", str(MAX_ENTRIES + 1)])
     check(run.rc == 2, "--max-entries %d: exit %d, want 2 (usage)", MAX_ENTRIES + 1, run.rc)
     check("--max-entries" in run.stderr and str(MAX_ENTRIES) in run.stderr,

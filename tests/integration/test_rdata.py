@@ -74,7 +74,7 @@ def sign_sec_zone(d):
     for extra in ([], ["-f", "KSK"]):
         subprocess.run(["dnssec-keygen", "-q", "-K", d, "-a", "ECDSAP256SHA256", "-n", "ZONE"]
                        + extra + ["sec.test"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["dnssec-signzone", "-q", "-K", d, "-S", "-3", "AABBCCDD", "-H", "1",
+    subprocess.run(["dnssec-signzone", "-q", "-K", d, "-d", d, "-S", "-3", "AABBCCDD", "-H", "1",
                     "-o", "sec.test", "-f", os.path.join(d, "sec.test.signed"),
                     os.path.join(d, "sec.test.zone")], check=True, stdout=subprocess.DEVNULL)
 

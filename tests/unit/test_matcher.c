@@ -115,14 +115,15 @@ static struct matcher_stats stats_of(const struct matcher *m)
 	return st;
 }
 
-static void add_query(struct matcher *m, struct reports *rs, uint64_t ts, uint8_t dir,
+/* Returns matcher_query()'s verdict: true for a retransmission. */
+static bool add_query(struct matcher *m, struct reports *rs, uint64_t ts, uint8_t dir,
 		      uint16_t cport, uint16_t id, const char *qname)
 {
 	static struct test_msg q;
 	struct pkt_meta meta = query_meta(ts, dir, cport);
 
 	make_msg(&q, id, qname, 1, false, 40);
-	matcher_query(m, &meta, &q.msg, on_unanswered, rs);
+	return matcher_query(m, &meta, &q.msg, on_unanswered, rs);
 }
 
 /* Returns the latency, or UINT64_MAX when the response matched nothing. */
@@ -330,12 +331,14 @@ static void test_retransmit(void **state)
 	struct matcher *m = matcher_new(1000000, 64);
 	struct reports rs = {0};
 
-	add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40020, 5, "r.example");
-	add_query(m, &rs, 150, DNSSNOOP_EGRESS, 40020, 5, "R.example");
-	add_query(m, &rs, 180, DNSSNOOP_EGRESS, 40020, 5, "r.example");
-	assert_int_equal(stats_of(m).queries, 1);
+	assert_false(add_query(m, &rs, 100, DNSSNOOP_EGRESS, 40020, 5, "r.example"));
+	assert_true(add_query(m, &rs, 150, DNSSNOOP_EGRESS, 40020, 5, "R.example"));
+	assert_true(add_query(m, &rs, 180, DNSSNOOP_EGRESS, 40020, 5, "r.example"));
+	/* Another id is another query. */
+	assert_false(add_query(m, &rs, 190, DNSSNOOP_EGRESS, 40020, 6, "r.example"));
+	assert_int_equal(stats_of(m).queries, 2);
 	assert_int_equal(stats_of(m).retransmits, 2);
-	assert_int_equal(stats_of(m).pending, 1);
+	assert_int_equal(stats_of(m).pending, 2);
 	/* Latency counts from the first send. */
 	assert_int_equal(answer(m, 400, DNSSNOOP_INGRESS, 40020, 5, "r.example", 1), 300);
 	matcher_free(m);

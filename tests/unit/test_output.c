@@ -423,7 +423,8 @@ static void test_capture_stats_record(void **state)
 		.responses_matched = 8,
 		.responses_unmatched = 9,
 		.unanswered = 10,
-		.tcp_gaps = 11,
+		.retransmits = 11,
+		.tcp_gaps = 12,
 		.filtered = UINT64_MAX,
 		.degraded = (const char *const[]){"sock_scan", "tcx"},
 		.ndegraded = 2,
@@ -444,7 +445,8 @@ static void test_capture_stats_record(void **state)
 	check_py(&s,
 		 "names = ['packets_matched','events_submitted','events_lost',"
 		 "'events_delivered','messages','decode_errors','truncated_captures',"
-		 "'responses_matched','responses_unmatched','unanswered','tcp_gaps','filtered']\n"
+		 "'responses_matched','responses_unmatched','unanswered','retransmits','tcp_gaps',"
+		 "'filtered']\n"
 		 "r = recs[0]\n"
 		 "eq(list(r), ['type','v','ts','host','window_start','window_end','scope'] + "
 		 "names + ['degraded'])\n"
@@ -456,13 +458,13 @@ static void test_capture_stats_record(void **state)
 		 "eq(r['ts'], '2026-11-27T14:05:01.999999Z')\n"
 		 "eq(r['window_start'], '2026-11-27T14:04:51.000000Z')\n"
 		 "eq(r['window_end'], r['ts'])\n"
-		 "eq([r[k] for k in names], list(range(1, 12)) + [2**64 - 1])\n"
+		 "eq([r[k] for k in names], list(range(1, 13)) + [2**64 - 1])\n"
 		 "r = recs[1]\n"
 		 "eq([r[k] for k in names[:3]], [None, None, None])\n"
 		 "eq(r['events_delivered'], 4)\n"
 		 "r = recs[2]\n"
 		 "eq(r['scope'], 'interval')\n"
-		 "eq([r[k] for k in names[3:]], [0] * 8 + [5])\n"
+		 "eq([r[k] for k in names[3:]], [0] * 9 + [5])\n"
 		 "eq(r['events_lost'], None)\n");
 	sink_close(&s);
 }
@@ -624,7 +626,7 @@ static void test_text_lines(void **state)
 		"# capture stats lab 2026-11-27T14:05:01.000000Z .. 2026-11-27T14:05:11.000000Z\n"
 		"#   packets_matched=- events_submitted=- events_lost=-\n"
 		"#   events_delivered=0 messages=2 decode_errors=0 truncated_captures=0\n"
-		"#   responses_matched=0 responses_unmatched=0 unanswered=0\n"
+		"#   responses_matched=0 responses_unmatched=0 unanswered=0 retransmits=0\n"
 		"#   tcp_gaps=0 filtered=0\n");
 	sink_close(&s);
 }

@@ -513,6 +513,111 @@ static void test_server_vantage_and_offline(void **state)
 	stats_free(s);
 }
 
+/* A query to nsd (tgid 300, 10.0.0.53:53) from client:5353, seen on the server. */
+static struct dns_obs served(enum obs_kind kind, const char *client, const char *name, uint64_t ts)
+{
+	static const struct dnssnoop_owner nsd = {.tgid = 300, .comm = "nsd"};
+	struct dns_obs o = obs(kind, &nsd, name, 1, 40, ts);
+
+	o.dir = kind == OBS_RESPONSE ? DNSSNOOP_EGRESS : DNSSNOOP_INGRESS;
+	set_ip(o.client_addr, client);
+	o.client_port = 5353;
+	return o;
+}
+
+/*
+ * The clients table on a server: two remote clients, one retransmission,
+ * an unanswered query, a mirror (not host-wide), another host's client
+ * with the same address (a key of its own), and a response marked
+ * retransmit (only queries are retransmissions).
+ */
+static void test_clients_and_retransmits(void **state)
+{
+	struct stats *s = stats_new(NULL), *merged = stats_new(NULL);
+	struct dns_obs o[9];
+	struct rows rows;
+	const struct row *r;
+
+	o[0] = served(OBS_QUERY, "192.0.2.7", "a.example", 1000);
+	o[1] = o[0];
+	o[1].ts_ns = 1500;
+	o[1].retransmit = true;
+	o[2] = served(OBS_RESPONSE, "192.0.2.7", "a.example", 2000);
+	o[2].has_latency = true;
+	o[2].latency_ns = 1 * MS;
+	o[3] = served(OBS_QUERY, "192.0.2.7", "b.example", 3000);
+	o[4] = served(OBS_QUERY, "192.0.2.8", "A.Example", 4000);
+	o[5] = served(OBS_RESPONSE, "192.0.2.8", "a.example", 4100);
+	o[5].rcode = 5;
+	o[5].retransmit = true;
+	o[6] = served(OBS_QUERY, "192.0.2.8", "c.example", 5000);
+	o[6].mirror = true;
+	o[6].retransmit = true;
+	o[7] = served(OBS_QUERY, "192.0.2.7", "a.example", 6000);
+	o[7].host = "web-1";
+	o[7].owner = NULL;
+	o[7].retransmit = true;
+	o[8] = served(OBS_UNANSWERED, "192.0.2.7", "b.example", 8000);
+	for (int i = 0; i < 9; i++)
+		stats_add(s, &o[i]);
+
+	/* Ranked by queries, ties by key: this host's (empty host) before web-1's. */
+	rows = table_rows(s, STATS_CLIENT, 0, NULL);
+	assert_int_equal(rows.n, 3);
+	r = &rows.r[0];
+	assert_null(r->k.host);
+	assert_int_equal(r->k.family, AF_INET);
+	assert_memory_equal(r->k.addr, "\xc0\x00\x02\x07", 4);
+	assert_null(r->k.name);
+	assert_int_equal(r->k.tgid, 0);
+	assert_int_equal(r->f.queries, 3);
+	assert_int_equal(r->f.retransmits, 1);
+	assert_int_equal(r->f.responses, 1);
+	assert_int_equal(r->f.rcode[RC_NOERROR], 1);
+	assert_int_equal(r->f.unanswered, 1);
+	assert_int_equal(r->f.distinct_names, 2);
+	assert_int_equal(r->lat_count, 1);
+	assert_int_equal(r->f.first_ns, 1000);
+	assert_int_equal(r->f.last_ns, 8000);
+	r = &rows.r[1];
+	assert_null(r->k.host);
+	assert_memory_equal(r->k.addr, "\xc0\x00\x02\x08", 4);
+	assert_int_equal(r->f.queries, 1); /* the mirror is not counted host-wide */
+	assert_int_equal(r->f.retransmits, 0);
+	assert_int_equal(r->f.rcode[RC_REFUSED], 1);
+	assert_int_equal(r->f.distinct_names, 1); /* A.Example folded */
+	r = &rows.r[2];
+	assert_string_equal(r->k.host, "web-1");
+	assert_memory_equal(r->k.addr, "\xc0\x00\x02\x07", 4);
+	assert_int_equal(r->f.queries, 1);
+	assert_int_equal(r->f.retransmits, 1);
+	free(rows.r);
+	assert_int_equal(stats_total_queries(s, STATS_CLIENT), 5);
+
+	/* nsd served the mirror too: its retransmission counts there. */
+	rows = table_rows(s, STATS_PROCESS, 0, NULL);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(rows.r[0].f.queries, 5);
+	assert_int_equal(rows.r[0].f.retransmits, 2);
+	free(rows.r);
+	rows = table_rows(s, STATS_PEER, 0, NULL);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(row_peer(&rows, "192.0.2.7", 0, IPPROTO_UDP)->f.retransmits, 2);
+	assert_int_equal(row_peer(&rows, "192.0.2.8", 0, IPPROTO_UDP)->f.retransmits, 0);
+	free(rows.r);
+
+	/* Merging carries the counter. */
+	stats_merge(merged, s);
+	stats_merge(merged, s);
+	rows = table_rows(merged, STATS_CLIENT, 0, NULL);
+	assert_int_equal(rows.n, 3);
+	assert_int_equal(rows.r[0].f.queries, 6);
+	assert_int_equal(rows.r[0].f.retransmits, 2);
+	free(rows.r);
+	stats_free(merged);
+	stats_free(s);
+}
+
 static void test_latency_percentiles(void **state)
 {
 	struct stats *s = stats_new(NULL);
@@ -1205,6 +1310,7 @@ int main(void)
 		cmocka_unit_test(test_name_and_peer_figures),
 		cmocka_unit_test(test_mirrors_and_vantage),
 		cmocka_unit_test(test_server_vantage_and_offline),
+		cmocka_unit_test(test_clients_and_retransmits),
 		cmocka_unit_test(test_latency_percentiles),
 		cmocka_unit_test(test_distinct_names),
 		cmocka_unit_test(test_distinct_addrs),

@@ -198,7 +198,7 @@ static const char py_helpers[] =
 	"    t += datetime.timedelta(microseconds=ms * 1000)\n"
 	"    return t.strftime('%Y-%m-%dT%H:%M:%S.%fZ')\n"
 	"TABLES = [('process_stats', 'pid'), ('process_stats', 'comm'), ('peer_stats', None),\n"
-	"          ('name_stats', None), ('pair_stats', 'process_peer'),\n"
+	"          ('name_stats', None), ('client_stats', None), ('pair_stats', 'process_peer'),\n"
 	"          ('pair_stats', 'process_name'), ('pair_stats', 'client_name')]\n";
 
 static void check(struct sink *k, const char *body)
@@ -225,10 +225,11 @@ static void test_json_reference_figures(void **state)
 	check(&k,
 	      /* Every table: its entries in rank order, then exactly one others record. */
 	      "eq([(r['type'], r.get('by', r.get('pair'))) for r in recs if r['others']], TABLES)\n"
-	      "eq(len(recs), 2 + 2 + 2 + 3 + 2 + 3 + 3 + 7)\n"
+	      "eq(len(recs), 2 + 2 + 2 + 3 + 1 + 2 + 3 + 3 + 8)\n"
 	      "for r in recs:\n"
 	      "    eq(list(r)[:7], ['type', 'v', 'host', 'window_start', 'window_end', 'scope',\n"
-	      "                     'others'] if r['type'] in ('peer_stats', 'name_stats') else\n"
+	      "                     'others'] if r['type'] in ('peer_stats', 'name_stats',\n"
+	      "                                               'client_stats') else\n"
 	      "                    ['type', 'v', 'host', 'window_start', 'window_end', 'scope',\n"
 	      "                     'by' if r['type'] == 'process_stats' else 'pair'])\n"
 	      "    eq(r['v'], 1); eq(r['host'], 'lab'); eq(r['scope'], 'interval')\n"
@@ -239,7 +240,9 @@ static void test_json_reference_figures(void **state)
 	      "d = entries('process_stats', 'pid')[0]\n"
 	      "eq(list(d), ['type','v','host','window_start','window_end','scope','by','others',\n"
 	      "  'rank','pid','comm','uid','cgroup','queries','queries_error','responses',\n"
-	      "  'unanswered','rcodes','qtypes','udp','tcp','truncated','bytes_query',\n"
+	      "  "
+	      "'unanswered','retransmits','rcodes','qtypes','udp','tcp','truncated','bytes_query',"
+	      "\n"
 	      "  'bytes_response','distinct_names','distinct_names_estimated','first_seen',\n"
 	      "  'last_seen','latency'])\n"
 	      "eq(d['others'], False); eq(d['rank'], 1)\n"
@@ -330,6 +333,18 @@ static void test_json_reference_figures(void **state)
 	      "   [(1, '10.0.0.1', 'www.example.com', 3), (2, '10.0.0.1', 'api.example.org', 2),\n"
 	      "    (3, '10.0.0.1', 'nx.example.com', 1)])\n"
 	      "assert 'pid' not in cn[0] and 'comm' not in cn[0]\n"
+	      /* The one client: every exchange of both processes. */
+	      "cl = entries('client_stats')\n"
+	      "eq(len(cl), 1)\n"
+	      "eq(list(cl[0])[:10], ['type','v','host','window_start','window_end','scope',\n"
+	      "   'others','rank','client','queries'])\n"
+	      "eq((cl[0]['client'], cl[0]['queries'], cl[0]['responses'], cl[0]['unanswered'],\n"
+	      "    cl[0]['retransmits']), ('10.0.0.1', 6, 5, 1, 0))\n"
+	      "eq(cl[0]['rcodes'], {'NOERROR': 2, 'NXDOMAIN': 1, 'SERVFAIL': 1, 'REFUSED': 1,\n"
+	      "   'other': 0})\n"
+	      "eq((cl[0]['udp'], cl[0]['tcp'], cl[0]['distinct_names']), (7, 4, 3))\n"
+	      "eq(cl[0]['latency']['count'], 5)\n"
+	      "eq((cl[0]['first_seen'], cl[0]['last_seen']), (ts(1), ts(5010)))\n"
 	      "for t, g in TABLES:\n"
 	      "    o = others(t, g)\n"
 	      "    eq((o['entries'], o['queries'], o['evictions'], o['count_bound']), (0, 0, 0, "
@@ -420,11 +435,12 @@ static void test_json_empty_tables(void **state)
 
 	sink_open_fmt(&k, OUTPUT_JSON, "lab");
 	stats_report(s, k.out, &opts);
-	check(&k, "eq(len(recs), 7)\n"
+	check(&k, "eq(len(recs), 8)\n"
 		  "eq([(r['type'], r.get('by', r.get('pair'))) for r in recs], TABLES)\n"
 		  "for r in recs:\n"
 		  "    eq(r['others'], True); eq(r['entries'], 0); eq(r['queries'], 0)\n"
 		  "    eq((r['responses'], r['unanswered'], r['udp'], r['tcp']), (0, 0, 0, 0))\n"
+		  "    eq(r['retransmits'], 0)\n"
 		  "    eq(r['qtypes'], {'other': 0}); eq(r['rcodes']['other'], 0)\n"
 		  "    eq((r['latency'], r['first_seen'], r['last_seen']), (None, None, None))\n"
 		  "    eq((r['evictions'], r['total_queries'], r['count_bound']), (0, 0, 0))\n");
@@ -549,7 +565,8 @@ static void test_json_key_host_and_ipv6(void **state)
 		  "        assert 'key_host' not in r\n"
 		  "    else:\n"
 		  "        eq(r['key_host'], 'web-1')\n"
-		  "        eq(list(r)[9], 'key_host')\n"
+		  "        eq(list(r)[9 if g else 8], 'key_host')\n"
+		  "eq(entries('client_stats')[0]['client'], '2001:db8::1')\n"
 		  "eq(entries('peer_stats')[0]['peer'], '2001:db8::53')\n"
 		  "eq(entries('pair_stats', 'process_peer')[0]['peer'], '2001:db8::53')\n"
 		  "eq(entries('pair_stats', 'client_name')[0]['client'], '2001:db8::1')\n"
@@ -569,7 +586,7 @@ static void test_json_key_host_and_ipv6(void **state)
  * Header words have no spaces, so the header's words are the columns.
  */
 static const char py_text[] =
-	"RIGHT = {'PID','PORT','QUERIES','RESP','NXDOMAIN','SERVFAIL','UNANS','P50','P99',\n"
+	"RIGHT = {'PID','PORT','QUERIES','RESP','UNANS','RETX','P50','P99',\n"
 	"         'NAMES','ADDRS'}\n"
 	"KEYS = {'HOST','PID','COMM','PEER','PORT','PROTO','CLIENT','NAME','CGROUP'}\n"
 	"lines = text.split('\\n')[:-1]\n"
@@ -632,39 +649,48 @@ static void test_text_reference_tables(void **state)
 	stats_report(s, k.out, &opts);
 	check_text(
 		&k,
-		"eq(len(tables), 7)\n"
+		"eq(len(tables), 8)\n"
 		"eq([t['title'].split(' (')[0] for t in tables], ['# processes',\n"
-		"   '# processes by name and cgroup', '# peers', '# names', '# process x peer',\n"
-		"   '# process x name', '# client x name'])\n"
+		"   '# processes by name and cgroup', '# peers', '# names', '# clients',\n"
+		"   '# process x peer', '# process x name', '# client x name'])\n"
 		"eq(tables[0]['title'],\n"
 		"   '# processes (all 2 by queries; 2026-11-27 14:05:01 .. 14:06:01 UTC, "
 		"interval)')\n"
 		/* One header and one line per entry, nothing cut so no (others) row. */
-		"eq([len(t['rows']) for t in tables], [3, 3, 3, 4, 3, 4, 4])\n"
+		"eq([len(t['rows']) for t in tables], [3, 3, 3, 4, 2, 3, 4, 4])\n"
 		"for t in tables:\n"
 		"    aligned(t)\n"
 		"    eq(t['notes'], [])\n"
 		/* Between tables, one empty line. */
-		"eq(lines.count(''), 7)\n"
+		"eq(lines.count(''), 8)\n"
 		/* The peers table exactly: 0.5/1/3 ms -> p50 1.00ms (1007615 ns), p99 3.00ms;
-		 * 100/200 ms -> 100ms (100663295 ns) and 200ms. */
+		 * 100/200 ms -> 100ms (100663295 ns) and 200ms. RCODES: failures first,
+		 * ties (SERVFAIL, REFUSED: one each) in the order of the JSON rcodes,
+		 * NOERROR last. */
 		/* clang-format off */
 		"eq(tables[2]['rows'], [\n"
-		"  'PEER      PORT PROTO QUERIES RESP NXDOMAIN SERVFAIL UNANS    P50    P99 NAMES TOP-QTYPE',\n"
-		"  '10.0.0.53   53 udp         4    3        1        0     1 1.00ms 3.00ms     2 A 75%',\n"
-		"  '10.0.0.53   53 tcp         2    2        0        1     0  100ms  200ms     1 A 100%'])\n"
+		"  'PEER      PORT PROTO QUERIES RESP RCODES               UNANS RETX    P50    P99 NAMES TOP-QTYPE',\n"
+		"  '10.0.0.53   53 udp         4    3 NXDOMAIN:1 NOERROR:2     1    0 1.00ms 3.00ms     2 A 75%',\n"
+		"  '10.0.0.53   53 tcp         2    2 SERVFAIL:1 REFUSED:1     0    0  100ms  200ms     1 A 100%'])\n"
 		/* clang-format on */
-		"eq(tables[0]['rows'][0].split(), ['PID', 'COMM', 'QUERIES', 'RESP', 'NXDOMAIN',\n"
-		"   'SERVFAIL', 'UNANS', 'P50', 'P99', 'NAMES', 'TOP-QTYPE', 'CGROUP'])\n"
-		/* 77 columns before CGROUP: its 43 bytes are cut to the last 22 after "…". */
+		"eq(tables[0]['rows'][0].split(), ['PID', 'COMM', 'QUERIES', 'RESP', 'RCODES',\n"
+		"   'UNANS', 'RETX', 'P50', 'P99', 'NAMES', 'TOP-QTYPE', 'CGROUP'])\n"
+		/* 85 columns before CGROUP: its 43 bytes are cut to the last 14 after "…". */
 		/* clang-format off */
 		"eq(tables[0]['rows'][1],\n"
-		"   '4242 dig        4    3        1        0     1 1.00ms 3.00ms     2 A 75%     ….slice/session-1.scope')\n"
+		"   '4242 dig        4    3 NXDOMAIN:1 NOERROR:2     1    0 1.00ms 3.00ms     2 A 75%     …ession-1.scope')\n"
 		/* clang-format on */
 		"eq(len(tables[0]['rows'][1]), 100)\n"
-		"eq(tables[3]['rows'][1].split(), ['www.example.com', '3', '2', '0', '0', '1',\n"
+		"eq(tables[3]['rows'][1].split(), ['www.example.com', '3', '2', 'NOERROR:2', '1',\n"
 		"   '1.00ms', '3.00ms', '2', 'A', '66%'])\n"
-		"eq(tables[6]['rows'][0].split()[:2], ['CLIENT', 'NAME'])\n");
+		/* The client: 103 columns wide; RCODES gives up 3 of its 41 and drops
+		 * its last word, NOERROR. P50 3.01ms: the 3rd of 0.5, 1, 3, 100, 200 ms. */
+		/* clang-format off */
+		"eq(tables[4]['rows'], [\n"
+		"  'CLIENT   QUERIES RESP RCODES                                 UNANS RETX    P50   P99 NAMES TOP-QTYPE',\n"
+		"  '10.0.0.1       6    5 NXDOMAIN:1 SERVFAIL:1 REFUSED:1 …          1    0 3.01ms 200ms     3 A 83%'])\n"
+		/* clang-format on */
+		"eq(tables[7]['rows'][0].split()[:2], ['CLIENT', 'NAME'])\n");
 	sink_close(&k);
 	stats_free(s);
 }
@@ -687,8 +713,8 @@ static void test_text_top_cut_others_row(void **state)
 		   "'1020'])\n"
 		   "eq([r.split()[2] for r in t['rows'][1:6]], ['25', '24', '23', '22', '21'])\n"
 		   /* (others): the 20 cut, 210 queries, all answered in 1 ms. */
-		   "eq(t['rows'][6].split(), ['(others)', '210', '210', '0', '0', '0', '1.00ms',\n"
-		   "   '1.00ms', '1', 'A', '100%'])\n"
+		   "eq(t['rows'][6].split(), ['(others)', '210', '210', 'NOERROR:210', '0', '0',\n"
+		   "   '1.00ms', '1.00ms', '1', 'A', '100%'])\n"
 		   "eq(tables[2]['title'].split(' (')[1].split(';')[0], 'all 1 by queries')\n"
 		   "eq(len(tables[2]['rows']), 2)\n");
 	sink_close(&k);
@@ -703,7 +729,7 @@ static void test_text_empty_tables(void **state)
 
 	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
 	stats_report(s, k.out, &opts);
-	check_text(&k, "eq(len(lines), 14)\n"
+	check_text(&k, "eq(len(lines), 16)\n"
 		       "eq(lines[0], '# processes (none; 2026-11-27 14:05:01 .. 14:06:01 UTC, "
 		       "interval)')\n"
 		       "for t in tables:\n"
@@ -752,8 +778,95 @@ static void test_text_cut_and_escape(void **state)
 		"assert len(row) <= 100\n"
 		"n = tables[3]['rows'][1].split()[0]\n"
 		"assert n.startswith('…') and name.endswith(n[1:]) and len(n) < len(name), n\n"
-		/* The other columns take 56 + 9 separators: the name gets the 35 left. */
-		"eq((len(n), len(tables[3]['rows'][0])), (35, 100))\n");
+		/* The other columns take 49 + 8 separators: the name gets the 43 left. */
+		"eq((len(n), len(tables[3]['rows'][0])), (43, 100))\n");
+	sink_close(&k);
+	stats_free(s);
+}
+
+/*
+ * RCODES: every rcode seen, the failures first, the most frequent first
+ * (ties in the JSON order), then NOERROR, however many: 4 NOERROR,
+ * 3 NXDOMAIN, 3 SERVFAIL, 2 of rcode 9 (other).
+ */
+static void test_text_rcode_mix(void **state)
+{
+	static const uint16_t rcodes[] = {0, 3, 3, 2, 9, 3, 0, 2, 9, 2, 0, 0};
+	struct stats *s = new_stats(MAXENT);
+	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
+	struct sink k;
+
+	for (size_t i = 0; i < sizeof(rcodes) / sizeof(rcodes[0]); i++) {
+		uint64_t t = T0_NS + i * MS;
+
+		add_query(s, t, NULL, IPPROTO_UDP, "mix.example", 1, 29);
+		add_response(s, t + MS, NULL, IPPROTO_UDP, "mix.example", 1, 29, rcodes[i], false,
+			     MS, NULL, 0);
+	}
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "t = [t for t in tables if t['title'].startswith('# names ')][0]\n"
+		       "aligned(t)\n"
+		       /* clang-format off */
+		       "eq(t['rows'], [\n"
+		       "  'NAME        QUERIES RESP RCODES                                  UNANS    P50    P99 ADDRS TOP-QTYPE',\n"
+		       "  'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3 other:2 NOERROR:4     0 1.00ms 1.00ms     0 A 100%'])\n"
+		   /* clang-format on */);
+	sink_close(&k);
+	/* 17 columns narrower: RCODES 22 wide keeps 21 bytes, two words that end there. */
+	opts.width = 83;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "t = [t for t in tables if t['title'].startswith('# names ')][0]\n"
+		       "aligned(t, 83)\n"
+		       /* clang-format off */
+		       "eq(t['rows'][1],\n"
+		       "   'mix.example      12   12 NXDOMAIN:3 SERVFAIL:3…     0 1.00ms 1.00ms     0 A 100%')\n"
+		   /* clang-format on */);
+	sink_close(&k);
+	stats_free(s);
+}
+
+/*
+ * A source that cannot know processes (pcap): text leaves out the four
+ * empty process tables, JSON still ends every table with its others
+ * record; a process table that has entries is shown all the same.
+ */
+static void test_text_no_process_tables(void **state)
+{
+	struct stats *s = new_stats(MAXENT);
+	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
+	struct proc p = make_proc(5, 0, "p", NULL);
+	struct sink k;
+
+	add_query(s, T0_NS, NULL, IPPROTO_UDP, "a.example", 1, 27);
+	opts.no_processes = true;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "eq([t['title'].split(' (')[0] for t in tables],\n"
+		       "   ['# peers', '# names', '# clients', '# client x name'])\n"
+		       "eq(lines.count(''), 4)\n");
+	sink_close(&k);
+	sink_open_fmt(&k, OUTPUT_JSON, "lab");
+	stats_report(s, k.out, &opts);
+	check(&k, "eq([(r['type'], r.get('by', r.get('pair'))) for r in recs if r['others']], "
+		  "TABLES)\n"
+		  "eq(len(recs), 8 + 4)\n");
+	sink_close(&k);
+	/* Without the flag, the empty process tables are there, as "(none; ...)". */
+	opts.no_processes = false;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k,
+		   "eq(len(tables), 8)\n"
+		   "assert '(none; ' in tables[0]['title'] and '(none; ' in tables[5]['title']\n");
+	sink_close(&k);
+	add_query(s, T0_NS, &p, IPPROTO_UDP, "a.example", 1, 27);
+	opts.no_processes = true;
+	sink_open_fmt(&k, OUTPUT_TEXT, "lab");
+	stats_report(s, k.out, &opts);
+	check_text(&k, "eq(len(tables), 8)\n"
+		       "eq(tables[0]['rows'][1].split()[:3], ['5', 'p', '1'])\n");
 	sink_close(&k);
 	stats_free(s);
 }
@@ -893,7 +1006,7 @@ static void test_bad_arguments(void **state)
 	 * but a table that never evicted still has bound 0. */
 	opts.max_entries = 0;
 	stats_report(s, k.out, &opts);
-	check(&k, "eq(len(recs), 7)\n"
+	check(&k, "eq(len(recs), 8)\n"
 		  "for r in recs:\n"
 		  "    eq((r['max_entries'], r['count_bound']), (0, 0))\n");
 	sink_close(&k);
@@ -914,6 +1027,8 @@ int main(void)
 		cmocka_unit_test(test_text_empty_tables),
 		cmocka_unit_test(test_text_cut_and_escape),
 		cmocka_unit_test(test_text_eviction_note),
+		cmocka_unit_test(test_text_rcode_mix),
+		cmocka_unit_test(test_text_no_process_tables),
 		cmocka_unit_test(test_output_generic_records),
 		cmocka_unit_test(test_output_helpers),
 		cmocka_unit_test(test_bad_arguments),

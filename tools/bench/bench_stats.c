@@ -7,7 +7,7 @@
  *	popular, 40 comms, 10 cgroups), 8 resolvers, 100000 names with a Zipf
  *	(s = 1) popularity, 80% queries and 20% responses with latency and
  *	answers; every message from a known process, so each one updates all
- *	seven tables. Each message's process is drawn independently of its
+ *	eight tables. Each message's process is drawn independently of its
  *	name, so 400 processes x 100000 names keep the process x name table
  *	full and evicting (4 of 10 messages bring a new pair): the worst case
  *	for it. With AFFINITY a (0 .. 1), each name has a home process (drawn
@@ -20,7 +20,7 @@
  *	fills the three name-keyed tables (name, process x name, client x name).
  *   bench-stats full NAMES
  *	the same, but each exchange also from its own process (pid, comm),
- *	client address and server address: all seven tables fill, the memory
+ *	client address and server address: all eight tables fill, the memory
  *	ceiling of the statistics at the default max_entries.
  *
  * The observations are generated before the clock starts (the mix cycles
@@ -211,13 +211,14 @@ static int bench_mix(uint64_t messages, double affinity)
 	}
 	dt = now_s() - t0;
 	printf("mix: %llu messages in %.3f s: %.2f M messages/s; entries process %zu comm %zu "
-	       "peer %zu name %zu proc_peer %zu proc_name %zu client_name %zu; evictions "
+	       "peer %zu name %zu client %zu proc_peer %zu proc_name %zu client_name %zu; "
+	       "evictions "
 	       "proc_name %llu client_name %llu; peak RSS %.1f MiB (with %zu MiB of messages)\n",
 	       (unsigned long long)messages, dt, messages / dt / 1e6,
 	       stats_entries(s, STATS_PROCESS), stats_entries(s, STATS_COMM),
 	       stats_entries(s, STATS_PEER), stats_entries(s, STATS_NAME),
-	       stats_entries(s, STATS_PROC_PEER), stats_entries(s, STATS_PROC_NAME),
-	       stats_entries(s, STATS_CLIENT_NAME),
+	       stats_entries(s, STATS_CLIENT), stats_entries(s, STATS_PROC_PEER),
+	       stats_entries(s, STATS_PROC_NAME), stats_entries(s, STATS_CLIENT_NAME),
 	       (unsigned long long)stats_evictions(s, STATS_PROC_NAME),
 	       (unsigned long long)stats_evictions(s, STATS_CLIENT_NAME), max_rss_mib(),
 	       MIX_EVENTS * sizeof(*ev) >> 20);
@@ -285,13 +286,14 @@ static int bench_flood(uint64_t nnames, bool every_table)
 	}
 	dt = now_s() - t0;
 	printf("%s: %llu distinct names (query + NXDOMAIN each) in %.3f s (%.2f M messages/s); "
-	       "entries process %zu comm %zu peer %zu name %zu proc_peer %zu proc_name %zu "
-	       "client_name %zu; peak RSS %.1f MiB (%.1f MiB before stats_new)\n",
+	       "entries process %zu comm %zu peer %zu name %zu client %zu proc_peer %zu "
+	       "proc_name %zu client_name %zu; peak RSS %.1f MiB (%.1f MiB before stats_new)\n",
 	       every_table ? "full" : "flood", (unsigned long long)nnames, dt,
 	       2 * nnames / dt / 1e6, stats_entries(s, STATS_PROCESS), stats_entries(s, STATS_COMM),
 	       stats_entries(s, STATS_PEER), stats_entries(s, STATS_NAME),
-	       stats_entries(s, STATS_PROC_PEER), stats_entries(s, STATS_PROC_NAME),
-	       stats_entries(s, STATS_CLIENT_NAME), max_rss_mib(), base);
+	       stats_entries(s, STATS_CLIENT), stats_entries(s, STATS_PROC_PEER),
+	       stats_entries(s, STATS_PROC_NAME), stats_entries(s, STATS_CLIENT_NAME),
+	       max_rss_mib(), base);
 	stats_free(s);
 	return 0;
 }

@@ -256,23 +256,24 @@ static void insert_entry(struct matcher *m, const struct lookup *l, const struct
 	m->stats.pending++;
 }
 
-void matcher_query(struct matcher *m, const struct pkt_meta *meta, const struct dns_msg *msg,
+bool matcher_query(struct matcher *m, const struct pkt_meta *meta, const struct dns_msg *msg,
 		   matcher_unanswered_fn fn, void *ctx)
 {
 	struct lookup l;
 
 	if (!m || !meta || !msg || !msg->has_question)
-		return;
+		return false;
 	make_lookup(m, meta, msg, false, &l);
 	if (find(m, &l)) {
 		/* Keep the first copy: latency counts from the first send. */
 		m->stats.retransmits++;
-		return;
+		return true;
 	}
 	if (slots_full(&m->slots))
 		report_unanswered(m, oldest(m), meta->ts_ns, fn, ctx);
 	insert_entry(m, &l, meta, msg);
 	m->stats.queries++;
+	return false;
 }
 
 bool matcher_response(struct matcher *m, const struct pkt_meta *meta, const struct dns_msg *msg,

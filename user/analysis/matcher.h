@@ -43,8 +43,13 @@ struct matcher_stats {
 struct matcher *matcher_new(uint64_t timeout_ns, size_t max_pending);
 void matcher_free(struct matcher *m);
 
-/* Record a query (msg must be a parsed query with a question). */
-void matcher_query(struct matcher *m, const struct pkt_meta *meta, const struct dns_msg *msg,
+/*
+ * Record a query (msg must be a parsed query with a question). Returns
+ * true when the same query (key and question) was already pending: a
+ * retransmission, counted and not recorded again (latency counts from
+ * the first copy).
+ */
+bool matcher_query(struct matcher *m, const struct pkt_meta *meta, const struct dns_msg *msg,
 		   matcher_unanswered_fn fn, void *ctx);
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Statistics tables (contract in stats.h): the seven DNS tables, their
+ * Statistics tables (contract in stats.h): the eight DNS tables, their
  * keys, and what each observation adds to them. Each is a bounded
  * Space-Saving table (stats_table.c) of entries whose figures are counters
  * and distinct sets (stats_entry.c); the layout they share, and the
@@ -11,12 +11,14 @@
  * cgroup and uid follow its key in the same storage. Names are case-folded
  * (ASCII) before keying.
  *
- * Distinct sets: names for STATS_PROCESS, STATS_COMM, STATS_PEER and
- * STATS_PROC_PEER; answer addresses for the three name tables. No table
+ * Distinct sets: names for STATS_PROCESS, STATS_COMM, STATS_PEER,
+ * STATS_CLIENT and STATS_PROC_PEER; answer addresses for the three name
+ * tables. No table
  * needs both, so one set per entry serves either.
  *
- * STATS_CLIENT_NAME counts every exchange that is not a mirror, whatever
- * the vantage: on a client host its client is the host's own address.
+ * STATS_CLIENT and STATS_CLIENT_NAME count every exchange that is not a
+ * mirror, whatever the vantage: on a client host its client is the host's
+ * own address.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@
 	((HOST_KEY_LEN + 4) + (HOST_KEY_LEN + 4 + PEER_KEY_LEN) + (HOST_KEY_LEN + 4 + NAME_CAP) + \
 	 (HOST_KEY_LEN + DNSSNOOP_COMM_LEN + CGROUP_CAP) + PEER_KEY_LEN +                         \
 	 (HOST_KEY_LEN + ADDR_KEY_LEN + NAME_CAP))
+/* STATS_CLIENT's key is the prefix of STATS_CLIENT_NAME's: it takes no room of its own. */
 
 /*
  * The set and histogram updates of one observation, run after every
@@ -83,7 +86,8 @@ struct stats {
 
 static bool table_counts_names(enum stats_table id)
 {
-	return id == STATS_PROCESS || id == STATS_COMM || id == STATS_PEER || id == STATS_PROC_PEER;
+	return id == STATS_PROCESS || id == STATS_COMM || id == STATS_PEER || id == STATS_CLIENT ||
+	       id == STATS_PROC_PEER;
 }
 
 static bool table_keyed_by_name(enum stats_table id)
@@ -155,6 +159,8 @@ static void entry_observe(const struct table *t, struct entry *e, struct obs_vie
 	switch (o->kind) {
 	case OBS_QUERY:
 		qtype_count1(e, o->qtype);
+		if (o->retransmit)
+			cnt_add(e, C_RETRANSMITS, 1);
 		cnt_add(e, C_BYTES_QUERY, o->len);
 		break;
 	case OBS_RESPONSE:
@@ -267,6 +273,7 @@ void stats_reset(struct stats *s)
  *   STATS_COMM         host [comm 16, NUL-padded][cgroup bytes]
  *   STATS_PEER         peer
  *   STATS_NAME         name
+ *   STATS_CLIENT       host address
  *   STATS_PROC_PEER    host [tgid u32] peer
  *   STATS_PROC_NAME    host [tgid u32] name
  *   STATS_CLIENT_NAME  host address name
@@ -383,7 +390,10 @@ static size_t queue_process_tables(struct stats *s, const struct dns_obs *o, uin
 	return (size_t)(k - start);
 }
 
-/* PEER, NAME, CLIENT_NAME: every exchange once (mirrors skipped). */
+/*
+ * PEER, NAME, CLIENT, CLIENT_NAME: every exchange once (mirrors skipped).
+ * The client key (host, address) is the start of the client x name key.
+ */
 static void queue_host_tables(struct stats *s, const struct dns_obs *o, uint8_t *k)
 {
 	const struct obs_view *v = &s->v;
@@ -391,11 +401,12 @@ static void queue_host_tables(struct stats *s, const struct dns_obs *o, uint8_t 
 
 	push_lookup(s, STATS_PEER, k, n, 0);
 	k += n;
+	memcpy(k, v->host_key, v->host_len);
+	n = v->host_len + put_addr(k + v->host_len, o->family, o->client_addr);
+	push_lookup(s, STATS_CLIENT, k, n, 0);
 	if (!v->has_name)
 		return;
 	push_lookup(s, STATS_NAME, (const uint8_t *)s->name, v->name_len, 0);
-	memcpy(k, v->host_key, v->host_len);
-	n = v->host_len + put_addr(k + v->host_len, o->family, o->client_addr);
 	memcpy(k + n, s->name, v->name_len);
 	push_lookup(s, STATS_CLIENT_NAME, k, n + v->name_len, 0);
 }
@@ -641,6 +652,9 @@ static void decode_key(const struct stats *s, const struct table *t, const struc
 	case STATS_PEER:
 		get_peer(p, k);
 		return;
+	case STATS_CLIENT:
+		get_addr(p, k);
+		return;
 	case STATS_PROC_PEER:
 	case STATS_PROC_NAME:
 		memcpy(&k->tgid, p, 4);
@@ -677,6 +691,7 @@ static void entry_figures(const struct table *t, const struct entry *e, uint64_t
 	f->queries = count;
 	f->error = e->error;
 	f->unanswered = cnt_get(e, C_UNANSWERED);
+	f->retransmits = cnt_get(e, C_RETRANSMITS);
 	for (int i = 0; i < RC_NCOLS; i++) {
 		f->rcode[i] = cnt_get(e, C_RCODE + i);
 		f->responses += f->rcode[i];

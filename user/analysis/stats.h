@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Statistics: per-process, per-peer, per-name and pair tables, bounded in
+ * Statistics: per-process, per-peer, per-name, per-client and pair tables, bounded in
  * memory, mergeable across intervals and hosts.
  *
  * The pipeline turns every DNS message (query, response, unanswered query)
@@ -32,6 +32,7 @@ enum stats_table {
 	STATS_COMM, /* (host, comm, cgroup): short-lived processes add up */
 	STATS_PEER, /* (remote address, port, proto) */
 	STATS_NAME, /* case-folded qname */
+	STATS_CLIENT, /* (host, client address): the query's sender */
 	STATS_PROC_PEER, /* (host, tgid) x peer */
 	STATS_PROC_NAME, /* (host, tgid) x name */
 	STATS_CLIENT_NAME, /* (host, client address) x name */
@@ -54,6 +55,7 @@ struct stats_figures {
 	uint64_t queries; /* Space-Saving count (may be over by `error`) */
 	uint64_t error; /* overestimation bound of queries (0 = exact) */
 	uint64_t responses, unanswered;
+	uint64_t retransmits; /* of the queries, those the matcher saw again while pending */
 	uint64_t rcode[RC_NCOLS];
 	struct stats_qtype_count qtypes[STATS_QTYPE_SLOTS]; /* by count, descending */
 	uint64_t qtype_other;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The statistics tables' layout, shared by their three parts:
- *  - stats.c: the seven DNS tables, their keys, what an observation adds,
+ *  - stats.c: the eight DNS tables, their keys, what an observation adds,
  *    the public API (stats.h);
  *  - stats_table.c: the bounded (Space-Saving) table: hashing, chains,
  *    growth, heap, eviction, merging, ranking;
@@ -11,7 +11,7 @@
  * The table's hash, chain link and key bytes live in the statistics entry
  * itself, so that a probe touches the bucket word and the entry only: the
  * table and the entry share the one layout below, and the probe
- * (chain_find()) is inline here, since it runs seven times an observation.
+ * (chain_find()) is inline here, since it runs eight times an observation.
  */
 #ifndef DNSSNOOP_STATS_IMPL_H
 #define DNSSNOOP_STATS_IMPL_H
@@ -31,6 +31,7 @@
 /* An entry's counters, as uint32 with lazily allocated high halves. */
 enum counter {
 	C_UNANSWERED,
+	C_RETRANSMITS,
 	C_RCODE, /* RC_NCOLS columns */
 	C_QTYPE = C_RCODE + RC_NCOLS, /* STATS_QTYPE_SLOTS slots */
 	C_QTYPE_OTHER = C_QTYPE + STATS_QTYPE_SLOTS,
@@ -79,13 +80,14 @@ struct dset {
  * Memory per entry (x86-64), for a flood of 1M random names
  * of 30 bytes, default max_entries 100000, a known process querying one
  * resolver, each name answered NXDOMAIN. STATS_NAME, STATS_PROC_NAME and
- * STATS_CLIENT_NAME fill up; the four other tables hold one entry each.
- *   struct entry                                   264 bytes
+ * STATS_CLIENT_NAME fill up; the five other tables hold one entry each.
+ *   struct entry                                   272 bytes
  *     hash, chain link, key length and capacity     16
  *     key inline (up to 40 bytes) or its pointer    40
  *     error, first and last seen                    24
- *     20 counters, uint32 (an overflow allocates    80
+ *     21 counters, uint32 (an overflow allocates    84
  *       the high halves, rarely)
+ *     padding (the pointer below is 8-aligned)        4
  *     qtype slots                                   16
  *     high halves pointer                            8
  *     latency histogram (inline up to 4 buckets)    64
@@ -95,7 +97,7 @@ struct dset {
  *   hash buckets (2 x 131072 words for 100000)      10.5
  *   key allocation: none, the keys (30, 35 and 36   0
  *     bytes) are inline
- *   => 298.5 bytes per entry, x 300000 entries = 89.6 MB (85.4 MiB), plus
+ *   => 306.5 bytes per entry, x 300000 entries = 92.0 MB (87.7 MiB), plus
  *   each table's untracked row (a dense histogram and an HLL: 12 KiB);
  *   tools/bench-stats measures 87.5 MiB peak RSS. Names longer than about
  *   34 bytes add a key allocation of their size (+ 8 .. 16): the 150 MiB
@@ -260,7 +262,7 @@ static inline void entry_add(struct entry *d, const struct entry *s)
 	entry_merge_figures(d, s);
 }
 
-/* ---- the table's lookup, inline: it runs seven times an observation ---- */
+/* ---- the table's lookup, inline: it runs eight times an observation ---- */
 
 static inline uint64_t key_hash(const struct table *t, const uint8_t *key, size_t klen)
 {

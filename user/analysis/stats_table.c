@@ -42,7 +42,7 @@
 
 /*
  * hash_bytes() (hash.h) runs a full mix64 per 8 bytes, one after
- * the other: with seven keys per observation (the comm key alone is about
+ * the other: with eight keys per observation (the comm key alone is about
  * 50 bytes) that was 40% of stats_add(). This is the wyhash construction
  * instead: a 64x64->128-bit multiply, folded, per 16 bytes. With random
  * secrets per table, keys cannot be aimed at one chain.

@@ -114,6 +114,7 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
 	o->qtype = m->msg->qtype;
 	o->id = m->msg->id;
 	o->len = m->wire_len;
+	o->retransmit = m->kind == OBS_QUERY && m->retransmit;
 	if (m->kind == OBS_RESPONSE) {
 		o->rcode = m->msg->rcode;
 		o->tc = m->msg->flags & DNS_FLAG_TC;

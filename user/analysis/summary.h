@@ -65,6 +65,7 @@ struct summary_msg {
 	uint32_t wire_len;
 	bool has_latency;
 	uint64_t latency_ns;
+	bool retransmit; /* a query the matcher already had pending */
 };
 
 struct summary;

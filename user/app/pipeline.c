@@ -73,7 +73,8 @@ static bool pipeline_wants(const struct pipeline *p, const struct pkt_meta *meta
 	return true;
 }
 
-static void count_message(struct pipeline *p, const struct dns_record *rec, enum obs_kind kind)
+static void count_message(struct pipeline *p, const struct dns_record *rec, enum obs_kind kind,
+			  bool retransmit)
 {
 	struct summary_msg m = {
 		.kind = kind,
@@ -82,6 +83,7 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 		.wire_len = rec->wire_len,
 		.has_latency = rec->has_latency,
 		.latency_ns = rec->latency_ns,
+		.retransmit = retransmit,
 	};
 
 	if (p->cfg.summary)
@@ -104,7 +106,7 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 	p->st.unanswered++;
 	if (dns_parse(query, len, &p->query) == DNS_ERR_SHORT)
 		return; /* cannot happen: only parsed queries are pending */
-	count_message(p, &rec, OBS_UNANSWERED);
+	count_message(p, &rec, OBS_UNANSWERED, false);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
 }
@@ -122,6 +124,7 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		.truncated_capture = truncated,
 		.wire_len = wire_len,
 	};
+	bool retransmit = false;
 	int rc;
 
 	if (!pipeline_wants(p, meta)) {
@@ -141,14 +144,15 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		if (p->cfg.one_direction) {
 			/* no partner to match with: counted as seen */
 		} else if (!dns_is_response(msg)) {
-			matcher_query(p->matcher, meta, msg, report_unanswered, p);
+			retransmit = matcher_query(p->matcher, meta, msg, report_unanswered, p);
+			p->st.retransmits += retransmit;
 		} else if (matcher_response(p->matcher, meta, msg, &rec.latency_ns)) {
 			rec.has_latency = true;
 			p->st.responses_matched++;
 		} else {
 			p->st.responses_unmatched++;
 		}
-		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY);
+		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY, retransmit);
 	}
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);

@@ -24,6 +24,7 @@ static void write_tables(void *ctx, const struct stats *st, bool interval, uint6
 		.window_end_ns = end_ns,
 		.scope = interval ? STATS_SCOPE_INTERVAL : STATS_SCOPE_TOTAL,
 		.max_entries = rs->max_entries,
+		.no_processes = rs->no_processes,
 	};
 
 	stats_report(st, rs->out, &opts);

@@ -7,6 +7,7 @@
 #ifndef DNSSNOOP_REPORT_SINK_H
 #define DNSSNOOP_REPORT_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct report_sink {
 	struct output *out;
 	size_t top_n; /* entries per table (--top); 0: all */
 	size_t max_entries; /* the tables' bound (--max-entries) */
+	bool no_processes; /* the source cannot tell processes (pcap input) */
 	/* An --interval closes, before its tables; may be NULL. */
 	void (*interval)(void *ctx, uint64_t start_ns, uint64_t end_ns);
 	void *interval_ctx;

@@ -292,6 +292,8 @@ static int open_stages(struct session *s, const char *host)
 		.out = s->out,
 		.top_n = o->top_n,
 		.max_entries = o->max_entries,
+		/* Packets read back carry no process; JSON Lines records may. */
+		.no_processes = s->inputs && !merge_has(s->inputs, MERGE_JSONL),
 		.interval = pipeline_interval,
 	};
 	if (o->summary) {

@@ -50,6 +50,11 @@ struct dns_obs {
 	size_t qname_len;
 	uint16_t qtype;
 	uint16_t id; /* DNS message id: with the addresses, ports and proto, the exchange */
+	/*
+	 * OBS_QUERY: the matcher already had this query pending (same
+	 * sockets, id and question): a retransmission. Still a query.
+	 */
+	bool retransmit;
 	uint16_t rcode; /* OBS_RESPONSE */
 	bool tc; /* OBS_RESPONSE: truncated (TC bit) */
 	uint32_t len; /* message bytes on the wire */
@@ -89,6 +94,7 @@ struct capture_stats {
 	uint64_t responses_matched;
 	uint64_t responses_unmatched;
 	uint64_t unanswered;
+	uint64_t retransmits; /* queries the matcher already had pending */
 	uint64_t tcp_gaps;
 	uint64_t filtered; /* messages dropped by -p/--comm */
 	const char *const *degraded; /* live: features missing on this kernel */

@@ -421,6 +421,7 @@ static const struct stat_field {
 	STAT(responses_matched, false, 2),
 	STAT(responses_unmatched, false, 2),
 	STAT(unanswered, false, 2),
+	STAT(retransmits, false, 2),
 	STAT(tcp_gaps, false, 3),
 	STAT(filtered, false, 3),
 #undef STAT

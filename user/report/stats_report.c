@@ -40,9 +40,9 @@ enum column {
 	C_NAME,
 	C_QUERIES,
 	C_RESP,
-	C_NXDOMAIN,
-	C_SERVFAIL,
+	C_RCODES,
 	C_UNANS,
+	C_RETX,
 	C_P50,
 	C_P99,
 	C_NAMES,
@@ -57,28 +57,30 @@ static const struct column_spec {
 	bool left; /* left-aligned text, else right-aligned */
 	bool key; /* a key column: empty on the others row */
 	bool cut_left; /* when cut, keep the end (names, paths), not the start */
+	bool cut_words; /* when cut, keep whole space-separated words (a list) */
 	unsigned int min_width; /* 0: never cut; else may shrink to this to fit */
 	unsigned int cut_order; /* columns that may shrink: lower ones shrink first */
 } column_specs[C_END] = {
-	[C_HOST] = {"HOST", true, true, false, 8, 3},
-	[C_PID] = {"PID", false, true, false, 0, 0},
-	[C_COMM] = {"COMM", true, true, false, 8, 4},
-	[C_PEER] = {"PEER", true, true, false, 0, 0},
-	[C_PORT] = {"PORT", false, true, false, 0, 0},
-	[C_PROTO] = {"PROTO", true, true, false, 0, 0},
-	[C_CLIENT] = {"CLIENT", true, true, false, 0, 0},
-	[C_NAME] = {"NAME", true, true, true, 20, 2},
-	[C_QUERIES] = {"QUERIES", false, false, false, 0, 0},
-	[C_RESP] = {"RESP", false, false, false, 0, 0},
-	[C_NXDOMAIN] = {"NXDOMAIN", false, false, false, 0, 0},
-	[C_SERVFAIL] = {"SERVFAIL", false, false, false, 0, 0},
-	[C_UNANS] = {"UNANS", false, false, false, 0, 0},
-	[C_P50] = {"P50", false, false, false, 0, 0},
-	[C_P99] = {"P99", false, false, false, 0, 0},
-	[C_NAMES] = {"NAMES", false, false, false, 0, 0},
-	[C_ADDRS] = {"ADDRS", false, false, false, 0, 0},
-	[C_QTYPE] = {"TOP-QTYPE", true, false, false, 0, 0},
-	[C_CGROUP] = {"CGROUP", true, true, true, 12, 1},
+	[C_HOST] = {"HOST", true, true, false, false, 8, 4},
+	[C_PID] = {"PID", false, true, false, false, 0, 0},
+	[C_COMM] = {"COMM", true, true, false, false, 8, 5},
+	[C_PEER] = {"PEER", true, true, false, false, 0, 0},
+	[C_PORT] = {"PORT", false, true, false, false, 0, 0},
+	[C_PROTO] = {"PROTO", true, true, false, false, 0, 0},
+	[C_CLIENT] = {"CLIENT", true, true, false, false, 0, 0},
+	[C_NAME] = {"NAME", true, true, true, false, 20, 3},
+	[C_QUERIES] = {"QUERIES", false, false, false, false, 0, 0},
+	[C_RESP] = {"RESP", false, false, false, false, 0, 0},
+	/* The largest rcodes come first: a cut keeps them. */
+	[C_RCODES] = {"RCODES", true, false, false, true, 16, 2},
+	[C_UNANS] = {"UNANS", false, false, false, false, 0, 0},
+	[C_RETX] = {"RETX", false, false, false, false, 0, 0},
+	[C_P50] = {"P50", false, false, false, false, 0, 0},
+	[C_P99] = {"P99", false, false, false, false, 0, 0},
+	[C_NAMES] = {"NAMES", false, false, false, false, 0, 0},
+	[C_ADDRS] = {"ADDRS", false, false, false, false, 0, 0},
+	[C_QTYPE] = {"TOP-QTYPE", true, false, false, false, 0, 0},
+	[C_CGROUP] = {"CGROUP", true, true, true, false, 12, 1},
 };
 
 #define MAX_COLUMNS 16
@@ -98,7 +100,7 @@ static const struct table_desc {
 	 "pid",
 	 "processes",
 	 KEY_PID | KEY_COMM,
-	 {C_HOST, C_PID, C_COMM, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50, C_P99,
+	 {C_HOST, C_PID, C_COMM, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_RETX, C_P50, C_P99,
 	  C_NAMES, C_QTYPE, C_CGROUP, C_END}},
 	{STATS_COMM,
 	 "process_stats",
@@ -106,7 +108,7 @@ static const struct table_desc {
 	 "comm",
 	 "processes by name and cgroup",
 	 KEY_COMM,
-	 {C_HOST, C_COMM, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50, C_P99, C_NAMES,
+	 {C_HOST, C_COMM, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_RETX, C_P50, C_P99, C_NAMES,
 	  C_QTYPE, C_CGROUP, C_END}},
 	{STATS_PEER,
 	 "peer_stats",
@@ -114,7 +116,7 @@ static const struct table_desc {
 	 NULL,
 	 "peers",
 	 KEY_PEER,
-	 {C_PEER, C_PORT, C_PROTO, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50, C_P99,
+	 {C_PEER, C_PORT, C_PROTO, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_RETX, C_P50, C_P99,
 	  C_NAMES, C_QTYPE, C_END}},
 	{STATS_NAME,
 	 "name_stats",
@@ -122,7 +124,14 @@ static const struct table_desc {
 	 NULL,
 	 "names",
 	 KEY_NAME,
-	 {C_NAME, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50, C_P99, C_ADDRS,
+	 {C_NAME, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_P50, C_P99, C_ADDRS, C_QTYPE, C_END}},
+	{STATS_CLIENT,
+	 "client_stats",
+	 NULL,
+	 NULL,
+	 "clients",
+	 KEY_CLIENT,
+	 {C_HOST, C_CLIENT, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_RETX, C_P50, C_P99, C_NAMES,
 	  C_QTYPE, C_END}},
 	{STATS_PROC_PEER,
 	 "pair_stats",
@@ -130,24 +139,24 @@ static const struct table_desc {
 	 "process_peer",
 	 "process x peer",
 	 KEY_PID | KEY_COMM | KEY_PEER,
-	 {C_HOST, C_PID, C_COMM, C_PEER, C_PORT, C_PROTO, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL,
-	  C_UNANS, C_P50, C_P99, C_NAMES, C_END}},
+	 {C_HOST, C_PID, C_COMM, C_PEER, C_PORT, C_PROTO, C_QUERIES, C_RESP, C_RCODES, C_UNANS,
+	  C_P50, C_P99, C_NAMES, C_END}},
 	{STATS_PROC_NAME,
 	 "pair_stats",
 	 "pair",
 	 "process_name",
 	 "process x name",
 	 KEY_PID | KEY_COMM | KEY_NAME,
-	 {C_HOST, C_PID, C_COMM, C_NAME, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50,
-	  C_P99, C_QTYPE, C_END}},
+	 {C_HOST, C_PID, C_COMM, C_NAME, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_P50, C_P99,
+	  C_QTYPE, C_END}},
 	{STATS_CLIENT_NAME,
 	 "pair_stats",
 	 "pair",
 	 "client_name",
 	 "client x name",
 	 KEY_CLIENT | KEY_NAME,
-	 {C_HOST, C_CLIENT, C_NAME, C_QUERIES, C_RESP, C_NXDOMAIN, C_SERVFAIL, C_UNANS, C_P50,
-	  C_P99, C_QTYPE, C_END}},
+	 {C_HOST, C_CLIENT, C_NAME, C_QUERIES, C_RESP, C_RCODES, C_UNANS, C_P50, C_P99, C_QTYPE,
+	  C_END}},
 };
 
 /* The rcode value of each stats_rcode column but RC_OTHER (dns_rcode_str names them). */
@@ -284,15 +293,20 @@ static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *
 	}
 }
 
+/* An rcode column's name, as in JSON: "NXDOMAIN", ..., "other". */
+static const char *rcode_column_name(int col, char tmp[16])
+{
+	return col == RC_OTHER ? "other" : dns_rcode_str(rcode_values[col], tmp);
+}
+
 static void json_rcodes(struct jbuf *j, const struct stats_figures *f)
 {
 	char tmp[16];
 
 	JBUF_KEY(j, "rcodes");
 	jbuf_obj_begin(j);
-	for (int i = 0; i < RC_OTHER; i++)
-		jbuf_kv_u64(j, dns_rcode_str(rcode_values[i], tmp), f->rcode[i]);
-	JBUF_KV_U64(j, "other", f->rcode[RC_OTHER]);
+	for (int i = 0; i < RC_NCOLS; i++)
+		jbuf_kv_u64(j, rcode_column_name(i, tmp), f->rcode[i]);
 	jbuf_obj_end(j);
 }
 
@@ -335,6 +349,7 @@ static void json_figures(struct jbuf *j, unsigned int keys, const struct stats_f
 	JBUF_KV_U64(j, "queries_error", f->error);
 	JBUF_KV_U64(j, "responses", f->responses);
 	JBUF_KV_U64(j, "unanswered", f->unanswered);
+	JBUF_KV_U64(j, "retransmits", f->retransmits);
 	json_rcodes(j, f);
 	json_qtypes(j, f);
 	JBUF_KV_U64(j, "udp", f->udp);
@@ -440,6 +455,51 @@ static void cell_distinct(struct jbuf *j, uint64_t n, bool estimated)
 	jbuf_append_u64(j, n);
 }
 
+/*
+ * Every rcode seen: the failures, the most frequent first (ties in column
+ * order), then NOERROR: "NXDOMAIN:3 other:1 NOERROR:120"; "-" without
+ * responses. A cut keeps the failures and drops NOERROR first, which
+ * RESP minus the rest gives back.
+ */
+static void append_rcode(struct jbuf *j, const struct stats_figures *f, int col, bool *any)
+{
+	char tmp[16];
+
+	if (*any)
+		jbuf_append_char(j, ' ');
+	*any = true;
+	jbuf_append_str(j, rcode_column_name(col, tmp));
+	jbuf_append_char(j, ':');
+	jbuf_append_u64(j, f->rcode[col]);
+}
+
+/* The column with the most responses not yet shown; -1: none left. */
+static int largest_unshown(const struct stats_figures *f, const bool *shown)
+{
+	int best = -1;
+
+	for (int i = 0; i < RC_NCOLS; i++)
+		if (!shown[i] && f->rcode[i] && (best < 0 || f->rcode[i] > f->rcode[best]))
+			best = i;
+	return best;
+}
+
+static void cell_rcodes(struct jbuf *j, const struct stats_figures *f)
+{
+	bool shown[RC_NCOLS] = {[RC_NOERROR] = true};
+	bool any = false;
+	int col;
+
+	while ((col = largest_unshown(f, shown)) >= 0) {
+		shown[col] = true;
+		append_rcode(j, f, col, &any);
+	}
+	if (f->rcode[RC_NOERROR])
+		append_rcode(j, f, RC_NOERROR, &any);
+	if (!any)
+		jbuf_append_char(j, '-');
+}
+
 /* The most asked qtype and its share: "AAAA 60%". */
 static void cell_top_qtype(struct jbuf *j, const struct stats_figures *f)
 {
@@ -529,14 +589,14 @@ static void cell_figure(struct jbuf *j, enum column c, const struct stats_figure
 	case C_RESP:
 		jbuf_append_u64(j, f->responses);
 		break;
-	case C_NXDOMAIN:
-		jbuf_append_u64(j, f->rcode[RC_NXDOMAIN]);
-		break;
-	case C_SERVFAIL:
-		jbuf_append_u64(j, f->rcode[RC_SERVFAIL]);
+	case C_RCODES:
+		cell_rcodes(j, f);
 		break;
 	case C_UNANS:
 		jbuf_append_u64(j, f->unanswered);
+		break;
+	case C_RETX:
+		jbuf_append_u64(j, f->retransmits);
 		break;
 	case C_P50:
 		cell_percentile(j, &f->latency, 50);
@@ -720,6 +780,25 @@ static void append_spaces(struct jbuf *j, unsigned int n)
 }
 
 /*
+ * The words of s that fit in keep columns (ASCII), then "…", padded to
+ * width (keep + 1): "NXDOMAIN:3 SERVFAIL:1 …" (or "...:1…" when the
+ * word ends at keep) rather than a word cut in two. A first word longer
+ * than keep is cut in it. s is longer than keep.
+ */
+static void text_cut_words(struct jbuf *line, const char *s, size_t keep, unsigned int width)
+{
+	size_t n = keep; /* bytes kept: whole words (and the space after one) */
+
+	while (n > 0 && s[n - 1] != ' ' && s[n] != ' ')
+		n--;
+	if (n == 0)
+		n = keep;
+	jbuf_append(line, s, n);
+	jbuf_append_str(line, "\u2026");
+	append_spaces(line, width - 1 - (unsigned int)n);
+}
+
+/*
  * A cell padded or cut to width. Cut cells are escaped ASCII (names,
  * paths, comm), so bytes are columns there; "…" marks where text was cut.
  */
@@ -734,7 +813,9 @@ static void text_cell(struct jbuf *line, const struct text_table *t, const struc
 	if (w > t->width[c]) {
 		size_t keep = t->width[c] - 1;
 
-		if (spec->cut_left) {
+		if (spec->cut_words) {
+			text_cut_words(line, s, keep, t->width[c]);
+		} else if (spec->cut_left) {
 			jbuf_append_str(line, "\u2026");
 			jbuf_append(line, s + n - keep, keep);
 		} else {
@@ -890,11 +971,24 @@ static void text_report(struct report *r)
 
 /* ---- tables ---- */
 
+/*
+ * Text only: a table keyed by process is left out when the source cannot
+ * know processes (pcap input) and it is empty; JSON keeps its others
+ * record, so a reader still sees every table reported.
+ */
+static bool text_leaves_out(const struct report *r)
+{
+	return r->opts->no_processes && (r->d->keys & (KEY_PID | KEY_COMM)) && !r->entries &&
+	       !stats_total_queries(r->s, r->d->table) && output_format_of(r->o) == OUTPUT_TEXT;
+}
+
 static void report_table(struct report *r)
 {
 	size_t top = r->opts->top_n;
 
 	r->entries = stats_entries(r->s, r->d->table);
+	if (text_leaves_out(r))
+		return;
 	r->shown = top && top < r->entries ? top : r->entries;
 	r->rank = 0;
 	memset(&r->others, 0, sizeof(r->others));

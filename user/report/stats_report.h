@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Statistics report: the tables of a struct stats as JSON records
- * (process_stats, peer_stats, name_stats, pair_stats; schema in
+ * (process_stats, peer_stats, name_stats, client_stats, pair_stats; schema in
  * docs/output.md) or, in text format, as one aligned table per table type.
  *
  * Each table is reported as its top entries by query count, then one
@@ -9,11 +9,13 @@
  * table's error bound (Space-Saving, see stats.h). In JSON the others
  * record is always written, also for an empty table, so every report of a
  * table ends with it; the text format shows an "(others)" row only when
- * something was cut.
+ * something was cut, and leaves out the empty process tables of a source
+ * that cannot know processes (stats_report_opts.no_processes).
  */
 #ifndef DNSSNOOP_STATS_REPORT_H
 #define DNSSNOOP_STATS_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +34,14 @@ struct stats_report_opts {
 	enum stats_report_scope scope;
 	size_t max_entries; /* the tables' bound (--max-entries), for the error statement */
 	unsigned int width; /* text: columns to fit when possible; 0 = STATS_REPORT_DEFAULT_WIDTH */
+	/*
+	 * The source cannot tell processes (pcap input): text leaves out
+	 * the tables keyed by process while they are empty.
+	 */
+	bool no_processes;
 };
 
-/* Writes every table of s to o, in the order of enum stats_table. */
+/* Writes every table of s to o: processes, peers, names, clients, then the pairs. */
 void stats_report(const struct stats *s, struct output *o, const struct stats_report_opts *opts);
 
 #endif

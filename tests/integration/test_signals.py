@@ -39,7 +39,8 @@ LATENCY_BOUND_S = 0.5
 EXIT_BOUND_S = 2.0  # the sanitizers' checks at exit come on top
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The end-of-session records with --summary, each type once or more, in this order.
-SUMMARY_TYPES = ["process_stats", "peer_stats", "name_stats", "pair_stats", "capture_stats"]
+SUMMARY_TYPES = ["process_stats", "peer_stats", "name_stats", "client_stats", "pair_stats",
+                 "capture_stats"]
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
 

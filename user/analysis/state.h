@@ -26,7 +26,6 @@
 #define STATE_APPLICATION_ID 0x444e5373
 /* PRAGMA user_version: the schema this build writes and reads (docs/state.md). */
 #define STATE_SCHEMA_VERSION 1
-#define STATE_DEFAULT_PATH   "/var/lib/dnssnoop/state.db"
 #define STATE_DEFAULT_RETAIN 90 /* days */
 #define STATE_BUSY_TIMEOUT_MS 60000 /* another session's fold, waited for */
 #define STATE_DAY_NS	     (86400ULL * 1000000000ULL)

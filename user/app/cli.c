@@ -121,9 +121,8 @@ static void usage(FILE *f)
 		"      --seccomp on|off|log  live: confine the system calls after the drop\n"
 		"                          (default on; off and log are for debugging)\n"
 		"      --state FILE        fold this session's counts into the state file\n"
-		"                          FILE and judge with its history (live default:\n"
-		"                          " STATE_DEFAULT_PATH "; docs/state.md)\n"
-		"      --no-state          live: no state file\n"
+		"                          FILE and judge with its history (docs/state.md)\n"
+		"      --no-state          no state file (the default)\n"
 		"      --retain DAYS       state: days kept before the newest (default 90)\n"
 		"      --report            with --state: judge the stored history and write\n"
 		"                          its findings and cases; captures nothing\n"
@@ -513,8 +512,8 @@ static uint64_t parse_duration(const char *opt, const char *arg)
 }
 
 /*
- * The state file: --report needs --state and nothing to capture; -r uses
- * one only when named; a live session has the default unless --no-state.
+ * The state file: --report needs --state and nothing to capture; a
+ * session uses one only when named (--no-state says so explicitly).
  */
 static void check_state_options(struct options *o, bool no_state)
 {
@@ -534,10 +533,12 @@ static void check_state_options(struct options *o, bool no_state)
 			die_usage("%s: cannot go with --state", "--no-state");
 		return;
 	}
-	if (!o->nread && !o->state_path) {
-		o->state_path = STATE_DEFAULT_PATH;
-		o->state_default = true;
-	}
+	/*
+	 * No default file yet, live either: a default would mix earlier
+	 * sessions' history into every live session's findings, and a
+	 * root-owned default would refuse sessions run with capabilities
+	 * only (docs/state.md, "Which sessions use one").
+	 */
 }
 
 /* tc and xdp see interfaces, not sockets: no process to filter on. */

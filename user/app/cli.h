@@ -47,12 +47,7 @@ struct options {
 	struct detect_config detect; /* --detect and its thresholds */
 	const char *user; /* -Z, NULL: the default (docs/security.md) */
 	enum privdrop_seccomp seccomp; /* --seccomp */
-	/*
-	 * The state file (docs/state.md): --state FILE; live sessions use
-	 * STATE_DEFAULT_PATH unless --no-state; -r only with --state.
-	 */
-	const char *state_path; /* NULL: no state file */
-	bool state_default; /* state_path is the live default (its directory may be made) */
+	const char *state_path; /* --state (docs/state.md); NULL: no state file */
 	uint64_t retain_days; /* --retain */
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */

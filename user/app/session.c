@@ -335,30 +335,9 @@ static int drop_privileges(struct session *s)
 }
 
 /*
- * The live default's directory: made 0700 when missing; an existing one
- * must be a directory (outfile.h's rules then judge the file in it).
- */
-static int state_dir(const char *path, char *err, size_t errlen)
-{
-	char dir[256];
-	const char *slash = strrchr(path, '/');
-	struct stat st;
-
-	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
-		return 0;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0700) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
-		return 0;
-	snprintf(err, errlen, "dnssnoop: cannot make the state directory %s: %s (--no-state: none)",
-		 dir, errno == EEXIST ? "it is not a directory" : strerror(errno));
-	return -1;
-}
-
-/*
  * --state: the file opened (or refused), its history loaded into the
  * detectors before the first observation, and their counts followed from
- * then on. The live default is used only when the statistics run (there
- * is nothing to fold otherwise); an explicit --state turns them on.
+ * then on (--state turns the statistics on).
  */
 static int open_state(struct session *s, const char *host)
 {
@@ -370,26 +349,28 @@ static int open_state(struct session *s, const char *host)
 	};
 	struct detect *d = s->summary ? summary_detect(s->summary) : NULL;
 	char err[640] = "";
+	struct timespec t0, t1;
 	long n;
 
-	if (!o->state_path || (o->state_default && !d))
+	if (!o->state_path)
 		return 0;
 	if (!d) {
 		fprintf(stderr, "dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
 			o->state_path);
 		return -1;
 	}
-	if (o->state_default && state_dir(o->state_path, err, sizeof(err)) < 0)
-		goto fail;
 	s->state = state_open(&cfg, err, sizeof(err));
 	if (!s->state)
 		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = state_load(s->state, d, 0, err, sizeof(err));
 	if (n < 0)
 		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (o->verbose)
-		fprintf(stderr, "dnssnoop: state file %s: %ld pairs of history loaded\n",
-			o->state_path, n);
+		fprintf(stderr, "dnssnoop: state file %s: %ld pairs of history loaded in %.1f ms\n",
+			o->state_path, n,
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	state_attach(s->state, d);
 	return 0;
 fail:
@@ -401,13 +382,22 @@ fail:
 static int fold_state(struct session *s, int rc)
 {
 	char err[640];
+	struct timespec t0, t1;
 
 	if (!s->state)
 		return rc;
-	if (state_fold(s->state, err, sizeof(err)) == 0)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (state_fold(s->state, err, sizeof(err)) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (s->opt->verbose)
+			fprintf(stderr, "dnssnoop: state file %s: folded the session in %.1f ms\n",
+				s->opt->state_path,
+				(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+					(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 		return rc;
+	}
 	fprintf(stderr, "%s\n", err);
-	return rc ? rc : SESSION_EXIT_STATE;
+	return rc > SESSION_EXIT_STATE ? rc : SESSION_EXIT_STATE; /* the highest applies */
 }
 
 /*
@@ -427,16 +417,20 @@ static int run_report(struct options *o)
 
 	gethostname(host, sizeof(host) - 1);
 	ocfg.host = host;
+	rc = SESSION_EXIT_STATE;
 	st = state_open(&cfg, err, sizeof(err));
 	if (!st)
 		goto fail;
+	rc = 1;
 	d = detect_new(&o->detect);
 	if (!d) {
 		snprintf(err, sizeof(err), "dnssnoop: out of memory for the detectors");
 		goto fail;
 	}
-	if (state_load(st, d, o->since_ns, err, sizeof(err)) < 0)
+	if (state_load(st, d, o->since_ns, err, sizeof(err)) < 0) {
+		rc = SESSION_EXIT_STATE;
 		goto fail;
+	}
 	ocfg.fd = outfile_open(o->output_path ? o->output_path : "-", err, sizeof(err));
 	if (ocfg.fd < 0 || (o->output_path && strcmp(o->output_path, "-") &&
 			    outfile_truncate(ocfg.fd, 0) < 0)) {
@@ -533,7 +527,7 @@ int session_run(struct options *o)
 	if (o->report)
 		return run_report(o);
 	/* A named state file needs the detectors, which run with the statistics. */
-	if (o->state_path && !o->state_default && o->detect.kinds)
+	if (o->state_path && o->detect.kinds)
 		o->summary = true;
 	gethostname(host, sizeof(host) - 1);
 	install_signal_handlers();

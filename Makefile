@@ -20,7 +20,7 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
 # Debian packages the build, the tests and the lab need.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev
 TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
@@ -36,7 +36,7 @@ WARN      := -Wall -Wextra -Wno-unused-parameter
 # header dependencies next to it.
 CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD)
 DEPFLAGS  := -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lm
+LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lsqlite3 -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h

@@ -158,12 +158,14 @@ static uint32_t table_get(struct detect *d, struct table *t, uint64_t hash, bool
 	return i;
 }
 
+/* Never moves last_ns back: history loaded from the state file may end after a lookup. */
 static void count(struct ehead *h, uint64_t ts_ns)
 {
 	if (!h->lookups && !h->first_ns)
 		h->first_ns = ts_ns;
 	h->lookups++;
-	h->last_ns = ts_ns;
+	if (ts_ns > h->last_ns)
+		h->last_ns = ts_ns;
 }
 
 /* ---- per-pair time records --------------------------------------------- */
@@ -538,6 +540,9 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 	t = (struct dtarget *)entry(&d->targets, i);
 	if (o->rcode == 3) {
 		t->nx_after++;
+		if (d->tap.answer)
+			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns, NULL,
+				      0);
 		return;
 	}
 	if (o->rcode != 0)
@@ -549,6 +554,9 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 	t->nx_after = 0;
 	for (int k = 0; k < o->naddrs && k < OBS_MAX_ADDRS; k++)
 		keep_addr(t, &o->addrs[k]);
+	if (d->tap.answer)
+		d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 0, t->last_ok_ns,
+			      o->addrs, o->naddrs < OBS_MAX_ADDRS ? o->naddrs : OBS_MAX_ADDRS);
 }
 
 static void detect_response(struct detect *d, const struct dns_obs *o,
@@ -559,6 +567,13 @@ static void detect_response(struct detect *d, const struct dns_obs *o,
 	answer_target(d, name, o);
 	if (domain_ref(d, name, &domain))
 		answer_target(d, &domain, o);
+}
+
+static void tap_lookup(struct detect *d, const struct dclient *c, uint64_t chash,
+		       const struct target_ref *t, uint64_t ts_ns, bool first)
+{
+	if (d->tap.lookup)
+		d->tap.lookup(d->tap.ctx, &c->id, chash, t->kind, t->text, t->hash, ts_ns, first);
 }
 
 static void detect_query(struct detect *d, const struct dns_obs *o, const struct target_ref *name)
@@ -573,19 +588,25 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 		return;
 	d->total++;
 	d->week[detstat_utc_hour_of_week(o->ts_ns)]++;
-	if (!d->first_ns)
+	if (!d->first_ns || o->ts_ns < d->first_ns)
 		d->first_ns = o->ts_ns;
-	d->last_ns = o->ts_ns;
+	if (o->ts_ns > d->last_ns)
+		d->last_ns = o->ts_ns;
 	c = count_client(d, chash, o);
 	np = count_target(d, chash, name, o->id, o->ts_ns, false);
 	np->names = 1;
 	/* A name pair of one lookup: this is the client's first lookup of the name. */
 	first = np->h.lookups == 1;
 	c->first_contacts += first;
-	if (domain_ref(d, name, &t))
+	tap_lookup(d, c, chash, name, o->ts_ns, first);
+	if (domain_ref(d, name, &t)) {
 		count_target(d, chash, &t, o->id, o->ts_ns, first);
-	if (peer_ref(d, o, &t))
+		tap_lookup(d, c, chash, &t, o->ts_ns, first);
+	}
+	if (peer_ref(d, o, &t)) {
 		count_target(d, chash, &t, o->id, o->ts_ns, first);
+		tap_lookup(d, c, chash, &t, o->ts_ns, first);
+	}
 }
 
 void detect_add(struct detect *d, const struct dns_obs *o)
@@ -606,4 +627,179 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 		detect_response(d, o, &name);
 	else
 		detect_query(d, o, &name);
+}
+
+/* ---- history and taps ---------------------------------------------------- */
+
+void detect_set_tap(struct detect *d, const struct detect_tap *tap)
+{
+	d->tap = tap ? *tap : (struct detect_tap){0};
+}
+
+/* client_hash() of the client an identity was copied from (same fields, same order). */
+static uint64_t client_id_hash(const struct detect *d, const struct detect_client *c)
+{
+	uint64_t h = hash_bytes(c->host, strlen(c->host), d->seed);
+
+	if (c->process) {
+		h = hash_bytes(c->comm, strnlen(c->comm, DNSSNOOP_COMM_LEN), h ^ c->uid);
+		return hash_bytes(c->cgroup, strlen(c->cgroup), h ^ 1);
+	}
+	return hash_bytes(c->addr, 16, h ^ c->family ^ 2);
+}
+
+/* An entry's head grown by n lookups over [first_ns, last_ns]. */
+static void count_many(struct ehead *h, uint64_t n, uint64_t first_ns, uint64_t last_ns)
+{
+	if (!h->lookups || first_ns < h->first_ns)
+		h->first_ns = first_ns;
+	if (last_ns > h->last_ns)
+		h->last_ns = last_ns;
+	h->lookups += n;
+}
+
+/* A loaded pair's time record: its histogram and its last timestamps. */
+static void load_times(struct detect *d, struct dpair *p, uint32_t slot,
+		       const struct detect_history_pair *h)
+{
+	size_t nts = h->nts < DETSTAT_TS_MAX ? h->nts : DETSTAT_TS_MAX;
+	const uint64_t *ts = h->ts + (h->nts - nts);
+	struct ddetail *dt;
+	uint32_t i;
+
+	if (p->detail == NO_DETAIL && p->h.lookups < DETECT_DETAIL_MIN) {
+		/* Still below a record: its first lookups, as pair_time keeps them. */
+		for (size_t k = 0; k < nts && k < p->h.lookups; k++)
+			p->early[k] = ts[k];
+		return;
+	}
+	if (p->detail == NO_DETAIL) {
+		if (d->used_details == d->ndetails)
+			i = take_detail(d, p->h.lookups);
+		else
+			for (i = d->detail_cursor;; i = (i + 1) % d->ndetails)
+				if (!d->details[i].owner)
+					break;
+		if (i == NO_DETAIL)
+			return;
+		memset(&d->details[i], 0, sizeof(d->details[i]));
+		d->details[i].owner = slot + 1;
+		d->used_details++;
+		p->detail = i;
+	}
+	dt = &d->details[p->detail];
+	for (int b = 0; b < DETSTAT_WEEK_BINS; b++) {
+		dt->week[b] += h->week ? h->week[b] : 0;
+		dt->counted += h->week ? h->week[b] : 0;
+	}
+	for (size_t k = 0; k < nts; k++) {
+		dt->ts[dt->head] = ts[k];
+		dt->head = (dt->head + 1) % DETSTAT_TS_MAX;
+		if (dt->nts < DETSTAT_TS_MAX)
+			dt->nts++;
+	}
+}
+
+int detect_load_pair(struct detect *d, const struct detect_history_pair *h)
+{
+	size_t len = h->text ? strlen(h->text) : 0;
+	struct target_ref ref;
+	uint64_t chash;
+	struct dclient *c;
+	struct dtarget *t;
+	struct dpair *p;
+	uint32_t slot;
+	bool created;
+
+	if (!h->lookups || !len || len >= DETECT_TEXT_MAX || h->kind >= DETECT_T_NKINDS)
+		return -EINVAL;
+	chash = client_id_hash(d, h->client);
+	ref = target_ref(d, h->kind, h->text, len);
+	c = (struct dclient *)entry(&d->clients, table_get(d, &d->clients, chash, &created));
+	if (created) {
+		c->id = *h->client;
+		client_label(&c->id);
+	}
+	t = (struct dtarget *)entry(&d->targets, table_get(d, &d->targets, ref.hash, &created));
+	if (created) {
+		t->kind = ref.kind;
+		snprintf(t->text, sizeof(t->text), "%s", h->text);
+	}
+	count_many(&t->h, h->lookups, h->first_ns, h->last_ns);
+	slot = table_get(d, &d->pairs, pair_hash(chash, ref.hash), &created);
+	p = (struct dpair *)entry(&d->pairs, slot);
+	if (created) {
+		p->chash = chash;
+		p->thash = ref.hash;
+		p->tkind = ref.kind;
+		p->detail = NO_DETAIL;
+	}
+	count_many(&p->h, h->lookups, h->first_ns, h->last_ns);
+	p->names += h->kind == DETECT_T_NAME ? (p->names ? 0 : 1) : h->names;
+	load_times(d, p, slot, h);
+	if (h->kind != DETECT_T_NAME)
+		return 0;
+	/* Every lookup has one name target: the client's and the session's counts. */
+	count_many(&c->h, h->lookups, h->first_ns, h->last_ns);
+	c->first_contacts += 1;
+	if (h->last_ns / NS_PER_HOUR > c->last_hour)
+		c->last_hour = h->last_ns / NS_PER_HOUR;
+	d->total += h->lookups;
+	for (int b = 0; h->week && b < DETSTAT_WEEK_BINS; b++)
+		d->week[b] += h->week[b];
+	if (!d->first_ns || h->first_ns < d->first_ns)
+		d->first_ns = h->first_ns;
+	if (h->last_ns > d->last_ns)
+		d->last_ns = h->last_ns;
+	return 0;
+}
+
+void detect_load_client_hours(struct detect *d, const struct detect_client *c,
+			      unsigned int hours)
+{
+	uint32_t i = table_find(&d->clients, client_id_hash(d, c));
+
+	if (i != SLOTS_NIL)
+		((struct dclient *)entry(&d->clients, i))->hours += hours;
+}
+
+bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const char *text,
+			 uint64_t last_ok_ns, uint64_t nx_after, const struct obs_addr *addrs,
+			 size_t naddrs)
+{
+	size_t len = strlen(text);
+	uint32_t i = table_find(&d->targets, target_hash_len(d, kind, text, len));
+	struct dtarget *t;
+
+	if (i == SLOTS_NIL)
+		return false;
+	t = (struct dtarget *)entry(&d->targets, i);
+	if (last_ok_ns >= t->last_ok_ns) {
+		t->last_ok_ns = last_ok_ns;
+		t->nx_after = nx_after;
+	}
+	for (size_t k = 0; k < naddrs; k++)
+		keep_addr(t, &addrs[k]);
+	return true;
+}
+
+size_t detect_pair_times(const struct detect *d, uint64_t chash, uint64_t thash, uint64_t *out)
+{
+	uint32_t i = table_find(&d->pairs, pair_hash(chash, thash));
+	const struct dpair *p;
+	const struct ddetail *dt;
+	size_t n;
+
+	if (i == SLOTS_NIL)
+		return 0;
+	p = (const struct dpair *)entry(&d->pairs, i);
+	if (p->detail == NO_DETAIL) {
+		n = p->h.lookups < DETECT_DETAIL_MIN - 1 ? p->h.lookups : DETECT_DETAIL_MIN - 1;
+		memcpy(out, p->early, n * sizeof(*out));
+		return n;
+	}
+	dt = &d->details[p->detail];
+	for (uint32_t k = 0; k < dt->nts; k++)
+		out[k] = dt->ts[(dt->head + DETSTAT_TS_MAX - dt->nts + k) % DETSTAT_TS_MAX];
+	return dt->nts;
 }

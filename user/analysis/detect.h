@@ -223,6 +223,78 @@ int detect_findings_and_cases(struct detect *d, detect_finding_fn fn, detect_cas
  */
 int detect_findings_new(struct detect *d, detect_finding_fn fn, void *ctx);
 
+/*
+ * What the detectors counted, given to another stage as it is counted (the
+ * state file, analysis/state.h), so that it sees the same lookups: the same
+ * clients, retransmissions left out, the same registered domains. Both
+ * functions may be NULL.
+ */
+struct detect_tap {
+	void *ctx;
+	/*
+	 * One counted lookup of a target by a client (chash, thash: the
+	 * detector's hashes of them); first_of_name: the client's first
+	 * lookup of the name as far as the pairs table remembers (what
+	 * --min-repeat's distinct names count).
+	 */
+	void (*lookup)(void *ctx, const struct detect_client *c, uint64_t chash,
+		       enum detect_target_kind kind, const char *text, uint64_t thash,
+		       uint64_t ts_ns, bool first_of_name);
+	/*
+	 * A NOERROR (rcode 0) or NXDOMAIN (3) response for a known name or
+	 * domain target; query_ns: the answered lookup's time (NOERROR), the
+	 * response's (NXDOMAIN).
+	 */
+	void (*answer)(void *ctx, enum detect_target_kind kind, const char *text, uint64_t thash,
+		       int rcode, uint64_t query_ns, const struct obs_addr *addrs, size_t naddrs);
+};
+
+/* Counted lookups and answers go to tap as well (NULL: to nothing). Copied. */
+void detect_set_tap(struct detect *d, const struct detect_tap *tap);
+
+/*
+ * History (the state file): counts of earlier sessions, added as if this
+ * session had observed them, before its first observation. The detectors'
+ * code is the same for both; a loaded entry differs from an observed one
+ * only in having no recent query ids (so no retransmission matches it).
+ */
+struct detect_history_pair {
+	const struct detect_client *client; /* identity: host, comm, uid, cgroup or address */
+	enum detect_target_kind kind;
+	const char *text;
+	uint64_t lookups; /* > 0 */
+	uint64_t names; /* distinct names (1 for a name target) */
+	uint64_t first_ns, last_ns;
+	const uint64_t *week; /* DETSTAT_WEEK_BINS lookups by UTC hour of week (sum = lookups) */
+	const uint64_t *ts; /* the pair's last lookups, oldest first */
+	size_t nts; /* at most DETSTAT_TS_MAX */
+};
+
+/*
+ * One client x target pair of the history: client, target and pair
+ * entries created or added to, the pair's time record filled from week
+ * and ts, and the session's totals and baseline (name targets) grown.
+ * Returns 0 or -EINVAL (no lookups, empty text).
+ */
+int detect_load_pair(struct detect *d, const struct detect_history_pair *h);
+/* A client's distinct clock hours with lookups in the history (exclusive_client's min_hours). */
+void detect_load_client_hours(struct detect *d, const struct detect_client *c,
+			      unsigned int hours);
+/*
+ * A target's answers in the history (replacement): its last NOERROR-answered
+ * lookup, the NXDOMAIN answers since, its first answer addresses. Only for
+ * a target loaded already; false if it is not there.
+ */
+bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const char *text,
+			 uint64_t last_ok_ns, uint64_t nx_after, const struct obs_addr *addrs,
+			 size_t naddrs);
+/*
+ * The timestamps kept for a pair (its last DETSTAT_TS_MAX lookups, or its
+ * first ones before it has a time record), oldest first, into out
+ * (DETSTAT_TS_MAX). Returns how many; 0 when the pair is not in the table.
+ */
+size_t detect_pair_times(const struct detect *d, uint64_t chash, uint64_t thash, uint64_t *out);
+
 /* The configuration in use (defaults filled in), for the findings' thresholds. */
 const struct detect_config *detect_config_of(const struct detect *d);
 

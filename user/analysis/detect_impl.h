@@ -119,6 +119,7 @@ struct detect {
 	 */
 	uint64_t *written;
 	uint32_t nwritten;
+	struct detect_tap tap; /* counted lookups, also given to another stage */
 };
 
 static inline bool wants(const struct detect *d, enum detect_kind k)

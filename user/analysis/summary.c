@@ -254,3 +254,8 @@ void summary_finish(struct summary *s, uint64_t now_ns)
 	else
 		report(s, s->current, false, s->window_start_ns, now_ns);
 }
+
+struct detect *summary_detect(struct summary *s)
+{
+	return s->detect;
+}

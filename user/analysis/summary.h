@@ -86,6 +86,8 @@ void summary_observation(struct summary *s, const struct dns_obs *o);
 void summary_tick(struct summary *s, uint64_t now_ns);
 /* End of session at now_ns: report the last interval and the totals. */
 void summary_finish(struct summary *s, uint64_t now_ns);
+/* The detectors (NULL: no detection), for the state file's history and counts. */
+struct detect *summary_detect(struct summary *s);
 /* Everything seen so far (the last interval merged in after summary_finish). */
 const struct stats *summary_totals(const struct summary *s);
 

@@ -120,6 +120,14 @@ static void usage(FILE *f)
 		"                          with no capabilities (docs/security.md)\n"
 		"      --seccomp on|off|log  live: confine the system calls after the drop\n"
 		"                          (default on; off and log are for debugging)\n"
+		"      --state FILE        fold this session's counts into the state file\n"
+		"                          FILE and judge with its history (docs/state.md)\n"
+		"      --no-state          no state file (the default)\n"
+		"      --retain DAYS       state: days kept before the newest (default 90)\n"
+		"      --report            with --state: judge the stored history and write\n"
+		"                          its findings and cases; captures nothing\n"
+		"      --since DURATION    --report: only the last DURATION of the history\n"
+		"                          (seconds, or a number with s, m, h, d or w)\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
@@ -208,6 +216,11 @@ enum long_only {
 	OPT_TC_ATTACH,
 	OPT_SECCOMP,
 	OPT_MAX_LINE_BYTES,
+	OPT_STATE,
+	OPT_NO_STATE,
+	OPT_RETAIN,
+	OPT_REPORT,
+	OPT_SINCE,
 };
 
 static const struct option long_options[] = {
@@ -248,6 +261,11 @@ static const struct option long_options[] = {
 	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
 	{"user", required_argument, NULL, 'Z'},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"no-state", no_argument, NULL, OPT_NO_STATE},
+	{"retain", required_argument, NULL, OPT_RETAIN},
+	{"report", no_argument, NULL, OPT_REPORT},
+	{"since", required_argument, NULL, OPT_SINCE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -474,6 +492,55 @@ static const char *const tc_attach_names[] = {
 	[LIVE_TC_CLSACT] = "clsact",
 };
 
+/* A duration: seconds, or a whole number with s, m, h, d or w. */
+static uint64_t parse_duration(const char *opt, const char *arg)
+{
+	static const struct {
+		char unit;
+		uint64_t s;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	size_t len = strlen(arg);
+	uint64_t v;
+
+	for (size_t i = 0; len > 1 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (arg[len - 1] == units[i].unit) {
+			if (!num_parse_uint(arg, len - 1, MAX_SECONDS / units[i].s, &v) || !v)
+				break;
+			return v * units[i].s * NS_PER_SEC;
+		}
+	return parse_seconds(opt, arg);
+}
+
+/*
+ * The state file: --report needs --state and nothing to capture; a
+ * session uses one only when named (--no-state says so explicitly).
+ */
+static void check_state_options(struct options *o, bool no_state)
+{
+	if (o->report) {
+		if (!o->state_path)
+			die_usage("%s: needs --state FILE (the history to judge)", "--report");
+		if (o->nread)
+			die_usage("%s: judges the stored history; it reads no -r input", "--report");
+		if (no_state)
+			die_usage("%s: cannot go with --no-state", "--report");
+		return;
+	}
+	if (o->since_ns)
+		die_usage("%s: only with --report", "--since");
+	if (no_state) {
+		if (o->state_path)
+			die_usage("%s: cannot go with --state", "--no-state");
+		return;
+	}
+	/*
+	 * No default file yet, live either: a default would mix earlier
+	 * sessions' history into every live session's findings, and a
+	 * root-owned default would refuse sessions run with capabilities
+	 * only (docs/state.md, "Which sessions use one").
+	 */
+}
+
 /* tc and xdp see interfaces, not sockets: no process to filter on. */
 static void check_hook_options(const struct options *o)
 {
@@ -496,6 +563,7 @@ static void check_hook_options(const struct options *o)
 void cli_parse(int argc, char **argv, struct options *o)
 {
 	int c, live_only = 0;
+	bool no_state = false;
 
 	*o = (struct options){
 		.format = OUTPUT_JSON,
@@ -506,6 +574,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 		.events = true,
 		.top_n = STATS_REPORT_DEFAULT_TOP,
 		.max_entries = 100000,
+		.retain_days = STATE_DEFAULT_RETAIN,
 	};
 	detect_config_default(&o->detect);
 	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:vVh", long_options, NULL)) != -1) {
@@ -619,6 +688,21 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->seccomp = (enum privdrop_seccomp)parse_choice(
 				"--seccomp", optarg, seccomp_names, NCHOICES(seccomp_names));
 			break;
+		case OPT_STATE:
+			o->state_path = optarg;
+			break;
+		case OPT_NO_STATE:
+			no_state = true;
+			break;
+		case OPT_RETAIN:
+			o->retain_days = parse_uint("--retain", optarg, 1, 36500);
+			break;
+		case OPT_REPORT:
+			o->report = true;
+			break;
+		case OPT_SINCE:
+			o->since_ns = parse_duration("--since", optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -643,6 +727,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);
+	check_state_options(o, no_state);
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "analysis/detect.h"
+#include "analysis/state.h"
 #include "app/privdrop.h"
 #include "capture/capture_live.h"
 #include "report/output.h"
@@ -46,6 +47,10 @@ struct options {
 	struct detect_config detect; /* --detect and its thresholds */
 	const char *user; /* -Z, NULL: the default (docs/security.md) */
 	enum privdrop_seccomp seccomp; /* --seccomp */
+	const char *state_path; /* --state (docs/state.md); NULL: no state file */
+	uint64_t retain_days; /* --retain */
+	bool report; /* --report: judge the stored history, capture nothing */
+	uint64_t since_ns; /* --since: the stored days judged (0: all) */
 };
 
 /*

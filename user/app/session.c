@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@
 #include "app/privdrop.h"
 #include "app/report_sink.h"
 #include "app/session.h"
+#include "analysis/state.h"
+#include "analysis/summary.h"
+#include "report/detect_report.h"
 #include "capture/capture_live.h"
 #include "capture/merge.h"
 #include "lib/outfile.h"
@@ -63,6 +67,7 @@ struct session {
 	bool write_to_pipe; /* -w goes to a pipe or socket */
 	int write_err; /* -w's first error (-errno): the session stops */
 	struct report_sink reports; /* the summary's tables and findings, written */
+	struct state *state; /* --state: history in, this session's counts out */
 };
 
 static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
@@ -331,8 +336,139 @@ static int drop_privileges(struct session *s)
 	return -1;
 }
 
+/*
+ * --state: the file opened (or refused), its history loaded into the
+ * detectors before the first observation, and their counts followed from
+ * then on (--state turns the statistics on).
+ */
+static int open_state(struct session *s, const char *host)
+{
+	const struct options *o = s->opt;
+	struct state_config cfg = {
+		.path = o->state_path,
+		.retain_days = o->retain_days,
+		.host = host,
+	};
+	struct detect *d = s->summary ? summary_detect(s->summary) : NULL;
+	char err[640] = "";
+	struct timespec t0, t1;
+	long n;
+
+	if (!o->state_path)
+		return 0;
+	if (!d) {
+		fprintf(stderr, "dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
+			o->state_path);
+		return -1;
+	}
+	s->state = state_open(&cfg, err, sizeof(err));
+	if (!s->state)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = state_load(s->state, d, 0, err, sizeof(err));
+	if (n < 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (o->verbose)
+		fprintf(stderr, "dnssnoop: state file %s: %ld pairs of history loaded in %.1f ms\n",
+			o->state_path, n,
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	state_attach(s->state, d);
+	return 0;
+fail:
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+/* The session's counts into the state file; SESSION_EXIT_STATE if that failed. */
+static int fold_state(struct session *s, int rc)
+{
+	char err[640];
+	struct timespec t0, t1;
+
+	if (!s->state)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (state_fold(s->state, err, sizeof(err)) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (s->opt->verbose)
+			fprintf(stderr, "dnssnoop: state file %s: folded the session in %.1f ms\n",
+				s->opt->state_path,
+				(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+					(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		return rc;
+	}
+	fprintf(stderr, "%s\n", err);
+	return rc > SESSION_EXIT_STATE ? rc : SESSION_EXIT_STATE; /* the highest applies */
+}
+
+/*
+ * --report: the stored history judged as one session would judge it, its
+ * findings and cases written; nothing is captured and nothing written to
+ * the state file (opened read-only, so no root is needed to read one's own).
+ */
+static int run_report(struct options *o)
+{
+	struct state_config cfg = {.path = o->state_path, .read_only = true};
+	struct output_config ocfg = {.format = o->format, .host = "", .fd = -1};
+	char err[640] = "", host[256] = "unknown";
+	struct state *st = NULL;
+	struct detect *d = NULL;
+	struct output *out = NULL;
+	int rc = 1, werr;
+
+	gethostname(host, sizeof(host) - 1);
+	ocfg.host = host;
+	rc = SESSION_EXIT_STATE;
+	st = state_open(&cfg, err, sizeof(err));
+	if (!st)
+		goto fail;
+	rc = 1;
+	d = detect_new(&o->detect);
+	if (!d) {
+		snprintf(err, sizeof(err), "dnssnoop: out of memory for the detectors");
+		goto fail;
+	}
+	if (state_load(st, d, o->since_ns, err, sizeof(err)) < 0) {
+		rc = SESSION_EXIT_STATE;
+		goto fail;
+	}
+	ocfg.fd = outfile_open(o->output_path ? o->output_path : "-", err, sizeof(err));
+	if (ocfg.fd < 0 || (o->output_path && strcmp(o->output_path, "-") &&
+			    outfile_truncate(ocfg.fd, 0) < 0)) {
+		if (ocfg.fd >= 0)
+			snprintf(err, sizeof(err), "dnssnoop: cannot empty output file %s",
+				 o->output_path);
+		rc = SESSION_EXIT_OUTPUT;
+		goto fail;
+	}
+	out = output_new(&ocfg);
+	if (!out) {
+		snprintf(err, sizeof(err), "dnssnoop: out of memory for the output");
+		goto fail;
+	}
+	rc = detect_report(d, out) < 0 ? 1 : 0;
+	werr = output_flush(out);
+	if (werr && !(werr == -EPIPE && outfile_is_pipe(ocfg.fd))) {
+		fprintf(stderr, "dnssnoop: writing %s failed: %s\n",
+			outfile_name(o->output_path ? o->output_path : "-"), strerror(-werr));
+		rc = SESSION_EXIT_OUTPUT;
+	}
+	goto out;
+fail:
+	fprintf(stderr, "%s\n", err);
+out:
+	output_free(out);
+	if (ocfg.fd >= 0)
+		close(ocfg.fd);
+	detect_free(d);
+	state_close(st);
+	return rc;
+}
+
 static void close_session(struct session *s)
 {
+	state_close(s->state);
 	pipeline_free(s->pipe);
 	summary_free(s->summary);
 	merge_free(s->inputs);
@@ -390,6 +526,11 @@ int session_run(struct options *o)
 	int rc, open_rc = 0;
 
 	o->detect.max_entries = o->max_entries;
+	if (o->report)
+		return run_report(o);
+	/* A named state file needs the detectors, which run with the statistics. */
+	if (o->state_path && o->detect.kinds)
+		o->summary = true;
 	gethostname(host, sizeof(host) - 1);
 	install_signal_handlers();
 	if (open_outputs(&s, true) < 0) {
@@ -418,6 +559,10 @@ int session_run(struct options *o)
 		close_session(&s);
 		return 1;
 	}
+	if (open_state(&s, host) < 0) {
+		close_session(&s);
+		return SESSION_EXIT_STATE;
+	}
 	if (s.live && drop_privileges(&s) < 0) {
 		close_session(&s);
 		return 1;
@@ -434,6 +579,8 @@ int session_run(struct options *o)
 	pipeline_finish(s.pipe, end_ns);
 	pipeline_write_stats(s.pipe, start_ns, end_ns);
 	rc = close_outputs(&s, rc);
+	/* After the output is complete: a state file that cannot be written costs nothing else. */
+	rc = fold_state(&s, rc);
 	close_session(&s);
 	return rc;
 }

@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""Tests of the state file (--state, docs/state.md): one-shot sessions that
+add up to weeks.
+
+The small tools/gen-scenario capture (3 weeks, answer key) is cut into one
+pcap per UTC day (tools/split-pcap-days) and read one day per session with
+`dnssnoop -r day-N.pcap --state s.db`, in order. Then:
+  - `dnssnoop --state s.db --report` finds what one run over the whole
+    capture finds: the same findings (kind, target kind, target, client),
+    the planted exclusive pair, its business-hours window and the
+    replacement with the same figures (docs/state.md, "Tolerances"), the
+    same case scores, and nothing the key forbids;
+  - the last day's own session, with the history loaded, ends with the same
+    findings as the whole capture (a target seen before is not new, the
+    population counts the stored days);
+  - --since keeps only the last days (fewer lookups judged);
+and the faults:
+  - two sessions folding into one new state file at once: both folded;
+  - a session SIGKILLed in the middle of its fold (gdb stops it inside the
+    fold's SQL statements): the file is the previous state, intact;
+  - a full disk (a 256 KiB tmpfs in a private mount namespace): the
+    session's own output complete, a message naming the state file, exit
+    status 4, the file intact (the previous state);
+  - a file that is not ours at the path (text, another program's SQLite
+    database, a newer schema): refused with its name, exit status 4, not
+    changed.
+
+Usage: python3 tests/integration/test_state.py [CASE-SUBSTRING...]
+Needs no root (the full disk uses `unshare -rm`); Python 3 standard library
+and sqlite3 only.
+"""
+
+import glob
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+import test_detect  # noqa: E402
+from runner import TRACER, check  # noqa: E402
+from scenario import Scenarios  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPLIT = os.path.join(REPO, "tools", "split-pcap-days")
+ZONES = test_detect.ZONES
+DETECT = ["--no-events", "--top", "0", "--tz", ZONES]
+EXIT_STATE = 4
+
+
+class StateScenarios(Scenarios):
+    """The small scenario, its days, and the state file of all its days."""
+
+    def days(self):
+        if "days" not in self.cache:
+            pcap, _ = self.small()
+            out = os.path.join(self.tmp, "days")
+            p = subprocess.run([SPLIT, pcap, out], stdout=subprocess.PIPE, check=True)
+            self.cache["days"] = p.stdout.decode().split()
+            check(len(self.cache["days"]) >= 20, "days: %d", len(self.cache["days"]))
+        return self.cache["days"]
+
+    def whole(self):
+        """The findings and cases of one run over the whole capture."""
+        if "whole" not in self.cache:
+            pcap, _ = self.small()
+            self.cache["whole"] = run(["-r", pcap] + DETECT)
+        return self.cache["whole"]
+
+    def folded(self):
+        """A state file every day was folded into, one session per day."""
+        if "folded" not in self.cache:
+            db = os.path.join(self.tmp, "all.db")
+            fold_days(db, self.days())
+            self.cache["folded"] = db
+        return self.cache["folded"]
+
+
+def run(args, status=0):
+    """dnssnoop ARGS; its records."""
+    p = subprocess.run([TRACER] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=300)
+    check(p.returncode == status, "dnssnoop %s: exit %d, want %d: %s", args[-6:],
+          p.returncode, status, p.stderr.decode()[-800:])
+    return [json.loads(line) for line in p.stdout.decode().splitlines()]
+
+
+def fold_days(db, days, *extra):
+    for day in days:
+        run(["-r", day, "--state", db, "--no-events", "-o", "/dev/null"] + list(extra))
+
+
+def of_type(recs, t):
+    return [r for r in recs if r["type"] == t]
+
+
+def fkeys(recs):
+    return sorted(test_detect.fkey(f) for f in of_type(recs, "finding"))
+
+
+# Figures that must agree with one run over the whole capture (docs/state.md).
+FIGURES = [("lookups",), ("first_seen",), ("last_seen",), ("npmi",), ("repeat",), ("spread",),
+           ("total_lookups",), ("by_target", "lookups"), ("by_target", "distinct_clients"),
+           ("by_target", "top_share"), ("by_target", "wilson_lower"),
+           ("by_target", "active_clients"), ("by_client", "lookups"),
+           ("by_client", "wilson_lower"), ("time_window",), ("periodic",), ("replacement",)]
+
+
+def figure(f, path):
+    for k in path:
+        if not isinstance(f, dict) or k not in f:
+            return None
+        f = f[k]
+    return f
+
+
+def check_same_as_whole(recs, whole, what):
+    check(fkeys(recs) == fkeys(whole), "%s: findings differ from one run: only here %s, "
+          "only in one run %s", what, sorted(set(fkeys(recs)) - set(fkeys(whole))),
+          sorted(set(fkeys(whole)) - set(fkeys(recs))))
+    mine = {test_detect.fkey(f): f for f in of_type(recs, "finding")}
+    for f in of_type(whole, "finding"):
+        g = mine[test_detect.fkey(f)]
+        for path in FIGURES:
+            a, b = figure(g, path), figure(f, path)
+            same = test_detect.close(a, b, 1e-9) if isinstance(a, float) else a == b
+            check(same, "%s: %s %s: %s, one run %s", what, test_detect.fkey(f),
+                  ".".join(path), a, b)
+    scores = [c["score"] for c in of_type(recs, "case")]
+    check(scores == [c["score"] for c in of_type(whole, "case")], "%s: case scores %s, one "
+          "run %s", what, scores, [c["score"] for c in of_type(whole, "case")])
+
+
+def table_digest(db):
+    """Every row of every table, hashed: the same file content, as SQL sees it."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    h = hashlib.sha256()
+    try:
+        check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "%s: not intact",
+              db)
+        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                "ORDER BY name"):
+            for row in con.execute("SELECT * FROM %s ORDER BY 1, 2, 3" % t):
+                h.update(repr(row).encode())
+    finally:
+        con.close()
+    return h.hexdigest()
+
+
+def q(db, sql):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def check_consistent(db):
+    """The name lookups stored are the folds' lookups: no half fold."""
+    stored = q(db, "SELECT coalesce(sum(lookups), 0) FROM daily d JOIN targets t "
+               "ON t.id = d.target_id WHERE t.kind = 0")
+    folded = q(db, "SELECT coalesce(sum(lookups), 0) FROM folds")
+    check(stored == folded, "%s: %d name lookups stored, folds say %d", db, stored, folded)
+
+
+# ---------------------------------------------------------------- cases
+
+def test_report_equals_one_run(sc):
+    _, key = sc.small()
+    recs = run(["--state", sc.folded(), "--report"] + DETECT[3:])
+    check(all(r["type"] in ("finding", "case") for r in recs), "report: other records %s",
+          {r["type"] for r in recs})
+    check_same_as_whole(recs, sc.whole(), "--report over %d days" % len(sc.days()))
+    fs = of_type(recs, "finding")
+    test_detect.check_against_key(key, fs, "--report")
+    pair = test_detect.planted(key, "exclusive")
+    name = pair["targets"]["name"]["target"]
+    w = test_detect.one(fs, "time_window", "name", name)["time_window"]
+    check(w["hour_of_week_utc"] == pair["time_window"]["hour_of_week_utc"],
+          "the stored days' histogram differs from the key's")
+    moscow = [z for z in w["zones"] if z["zone"] == "Europe/Moscow"]
+    check(moscow and moscow[0]["business_hours"] and w["concentrated"],
+          "exclusive pair window %s", w)
+    old = test_detect.planted(key, "replacement")["old"]["targets"]["name"]["target"]
+    test_detect.one(fs, "replacement", "name", old)
+    check_consistent(sc.folded())
+
+
+def test_text_report(sc):
+    p = subprocess.run([TRACER, "--state", sc.folded(), "--report", "--format", "text"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    check(p.returncode == 0 and "planted-example.com" in p.stdout.decode(),
+          "text report: exit %d: %s %s", p.returncode, p.stdout.decode()[:300],
+          p.stderr.decode()[-300:])
+
+
+def test_session_sees_history(sc):
+    days = sc.days()
+    db = os.path.join(sc.tmp, "history.db")
+    fold_days(db, days[:-1])
+    recs = run(["-r", days[-1], "--state", db] + DETECT)
+    check_same_as_whole(recs, sc.whole(), "the last day's session with the history")
+    # Without the history the last day alone finds nothing of the planted pair.
+    alone = fkeys(run(["-r", days[-1]] + DETECT))
+    check(alone != fkeys(sc.whole()), "the last day alone already finds everything")
+
+
+def test_since(sc):
+    recs = run(["--state", sc.folded(), "--report", "--since", "3d"] + DETECT[3:])
+    whole = of_type(sc.whole(), "finding")
+    n = [f["total_lookups"] for f in of_type(recs, "finding")]
+    check(not n or n[0] < whole[0]["total_lookups"] / 3,
+          "--since 3d judged %s lookups of %d", n[:1], whole[0]["total_lookups"])
+    run(["--state", sc.folded(), "--report", "--since", "3x"], status=2)
+    run(["-r", sc.days()[0], "--since", "3d"], status=2)
+    run(["--report"], status=2)
+
+
+def test_concurrent_folds(sc):
+    days = sc.days()
+    db = os.path.join(sc.tmp, "both.db")
+    procs = [subprocess.Popen([TRACER, "-r", d, "--state", db, "--no-events", "-o",
+                               "/dev/null"], stderr=subprocess.PIPE) for d in days[3:5]]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        check(p.returncode == 0, "concurrent fold: exit %d: %s", p.returncode,
+              err.decode()[-500:])
+    check(q(db, "SELECT count(*) FROM folds") == 2, "folds: %s", q(db, "SELECT count(*) FROM folds"))
+    check_consistent(db)
+    one = os.path.join(sc.tmp, "sequential.db")
+    fold_days(one, days[3:5])
+    for sql in ("SELECT sum(lookups) FROM daily", "SELECT count(*) FROM pairs",
+                "SELECT count(*) FROM clients", "SELECT count(*) FROM targets"):
+        check(q(db, sql) == q(one, sql), "%s: %s at once, %s one after the other", sql,
+              q(db, sql), q(one, sql))
+
+
+def test_sigkill_mid_fold(sc):
+    days = sc.days()
+    db = os.path.join(sc.tmp, "killed.db")
+    fold_days(db, days[:1])
+    before = table_digest(db)
+    # Stop inside the fold, 300 SQL steps in (the transaction is open), and SIGKILL.
+    gdb = ["gdb", "-q", "-batch", "-ex", "set breakpoint pending on",
+           "-ex", "break state_fold", "-ex", "run", "-ex", "break sqlite3_step",
+           "-ex", "ignore 2 300", "-ex", "continue", "-ex", "info frame", "-ex", "kill",
+           "--args", TRACER, "-r", days[1], "--state", db, "--no-events", "-o", "/dev/null"]
+    p = subprocess.run(gdb, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300,
+                       env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    out = p.stdout.decode()
+    check("Breakpoint 2, " in out and "sqlite3_step" in out,
+          "gdb did not stop inside the fold: %s", out[-1500:])
+    check(table_digest(db) == before, "the killed fold changed the state file")
+    check_consistent(db)
+    fold_days(db, days[1:2])
+    check(q(db, "SELECT count(*) FROM folds") == 2, "the next fold did not fold")
+    check_consistent(db)
+
+
+def test_full_disk(sc):
+    days = sc.days()
+    out = os.path.join(sc.tmp, "full")
+    os.makedirs(out, exist_ok=True)
+    mnt = os.path.join(out, "mnt")
+    os.makedirs(mnt, exist_ok=True)
+    pcap, _ = sc.small()
+    script = ('mount -t tmpfs -o size=256k tmpfs "$1" || exit 99; '
+              '"$2" -r "$3" --state "$1/s.db" --no-events -o "$4/ok.jsonl" || exit 98; '
+              '"$2" -r "$5" --state "$1/s.db" -o "$4/out.jsonl" --no-events 2>"$4/err"; '
+              'echo $? > "$4/rc"; cp "$1"/s.db* "$4"/')
+    p = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", mnt, TRACER, days[0],
+                        out, pcap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=300)
+    check(p.returncode == 0, "unshare/mount: %d %s", p.returncode, p.stderr.decode()[-500:])
+    rc = int(open(os.path.join(out, "rc")).read())
+    err = open(os.path.join(out, "err")).read()
+    check(rc == EXIT_STATE, "full disk: exit %d, want %d: %s", rc, EXIT_STATE, err)
+    check("s.db" in err and "full" in err, "full disk: message %r", err)
+    recs = [json.loads(line) for line in open(os.path.join(out, "out.jsonl"))]
+    check(recs and recs[-1]["type"] == "capture_stats" and of_type(recs, "finding"),
+          "full disk: the session's output is not complete: %s",
+          [r["type"] for r in recs[-3:]])
+    db = os.path.join(out, "s.db")
+    check(q(db, "SELECT count(*) FROM folds") == 1, "full disk: folds %s",
+          q(db, "SELECT count(*) FROM folds"))
+    check_consistent(db)
+
+
+def test_foreign_files_refused(sc):
+    day = sc.days()[0]
+    cases = []
+    text = os.path.join(sc.tmp, "notes.txt")
+    with open(text, "w") as f:
+        f.write("my notes, not a database\n")
+    cases.append((text, "not an SQLite database"))
+    other = os.path.join(sc.tmp, "other.db")
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    cases.append((other, "another program"))
+    newer = os.path.join(sc.tmp, "newer.db")
+    fold_days(newer, [day])
+    con = sqlite3.connect(newer)
+    con.execute("PRAGMA user_version = 9")
+    con.commit()
+    con.close()
+    cases.append((newer, "newer"))
+    for path, words in cases:
+        before = open(path, "rb").read()
+        for args in (["-r", day, "--state", path, "--no-events"],
+                     ["--state", path, "--report"]):
+            p = subprocess.run([TRACER] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=300)
+            err = p.stderr.decode()
+            want = EXIT_STATE
+            check(p.returncode == want and path in err and words in err,
+                  "%s: exit %d (want %d), message %r", args, p.returncode, want, err)
+            check(not p.stdout, "%s: wrote records before refusing", args)
+        check(open(path, "rb").read() == before, "%s was changed", path)
+
+
+def test_mode_and_link(sc):
+    day = sc.days()[0]
+    db = os.path.join(sc.tmp, "mode.db")
+    os.umask(0o022)
+    fold_days(db, [day])
+    check(os.stat(db).st_mode & 0o777 == 0o600, "mode %o", os.stat(db).st_mode & 0o777)
+    link = os.path.join(sc.tmp, "link.db")
+    os.symlink(db, link)
+    p = subprocess.run([TRACER, "-r", day, "--state", link, "--no-events"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    check(p.returncode == EXIT_STATE and "symbolic link" in p.stderr.decode(),
+          "symlink: exit %d %s", p.returncode, p.stderr.decode())
+    run(["-r", day, "--state", db, "--no-detect"], status=EXIT_STATE)
+
+
+CASES = [test_report_equals_one_run, test_text_report, test_session_sees_history, test_since,
+         test_concurrent_folds, test_sigkill_mid_fold, test_full_disk,
+         test_foreign_files_refused, test_mode_and_link]
+
+
+def main(argv):
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-state-", tools=("gdb", "unshare"),
+                                    make_arg=StateScenarios)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -25,11 +25,20 @@ and the faults:
     database, a newer schema): refused with its name, exit status 4, not
     changed.
 
+and live, in the network lab (root; skipped otherwise):
+  - three short live sessions, each with the same lookups, folding into one
+    state file: the first finds nothing about a name one program alone
+    looks up (8 lookups: under --min-lookups), the second finds it with 16
+    lookups (8 of them the first session's), the third with 24, first seen
+    in the first session; the tracer has dropped its privileges (and runs
+    under the seccomp filter) before each fold.
+
 Usage: python3 tests/integration/test_state.py [CASE-SUBSTRING...]
-Needs no root (the full disk uses `unshare -rm`); Python 3 standard library
-and sqlite3 only.
+The offline cases need no root (the full disk uses `unshare -rm`); Python 3
+standard library and sqlite3 only. The live cases need root.
 """
 
+import datetime
 import glob
 import hashlib
 import json
@@ -37,8 +46,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+from time import time_ns
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lab as labmod  # noqa: E402
 import runner  # noqa: E402
 import test_detect  # noqa: E402
 from runner import TRACER, check  # noqa: E402
@@ -338,14 +349,93 @@ def test_mode_and_link(sc):
     run(["-r", day, "--state", db, "--no-detect"], status=EXIT_STATE)
 
 
+# ---------------------------------------------------------------- live cases
+
+CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dnsclient.py")
+ORDINARY = ["ordinary%d" % i for i in range(1, 6)]
+LONELY, SECRET = "lonely", "only-me.lab.test"
+PER_SESSION = 8  # 8 of 8 is under --min-lookups (16); 16 of 16 is a finding (Wilson 0.806)
+
+
+def live_session(lab, db, n):
+    """One live session folding into db: five ordinary programs and the lonely one."""
+    t = lab.tracer(["--cgroup", lab.cgroup, "--no-events", "--top", "0", "--state", db, "-v"])
+    procs = []
+    for comm, queries, spacing in [(c, ["www.lab.test,A,3", "mail.lab.test,MX,2",
+                                        "txt.lab.test,TXT,1"], 0.1) for c in ORDINARY] + [
+            (LONELY, ["%s,A,%d" % (SECRET, PER_SESSION)], 0.07)]:
+        argv = ["/usr/bin/python3", CLIENT, "--comm", comm, "--server", lab.srv4,
+                "--timeout", "1", "--spacing", str(spacing)] + queries
+        procs.append(lab.popen(lab.cli, argv, cgroup=lab.cgroup, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0 and "timeouts 0" in out, "client failed: %s %s", out, err)
+    check(t.stop() == 0, "session %d: tracer exit status %s: %s", n, t.returncode,
+          t.stderr[-1500:])
+    check("folded the session" in t.stderr and "running as uid" in t.stderr,
+          "session %d: no fold after the drop: %s", n, t.stderr[-1500:])
+    recs = [json.loads(line) for line in t.output().splitlines() if line]
+    return recs, [f for f in of_type(recs, "finding") if f["kind"] in (
+        "exclusive_target", "mutual") and f["target_kind"] == "name" and f["target"] == SECRET]
+
+
+def iso_ns(text):
+    """2026-12-05T08:23:15.754573Z in ns since the epoch."""
+    t = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**9 + t.microsecond * 1000
+
+
+def test_live_sessions_see_history(lab):
+    """Three live sessions into one state file, each with 8 lookups of a name
+    one program alone looks up: the second and third judge the earlier ones'."""
+    d = os.path.join(lab.tmp, "state")
+    os.makedirs(d, mode=0o700)
+    db = os.path.join(d, "live.db")
+    starts = []
+    for n in (1, 2, 3):
+        starts.append(time_ns())
+        recs, lonely = live_session(lab, db, n)
+        if n == 1:
+            check(not lonely, "session 1 (8 lookups) already finds %s: %s", SECRET, lonely)
+            continue
+        check(len(lonely) == 1, "session %d: want one finding on %s (with the history), got "
+              "%s", n, SECRET, of_type(recs, "finding"))
+        f = lonely[0]
+        bt = f["by_target"]
+        want = n * PER_SESSION
+        check(f["client"].get("comm") == LONELY and (bt["lookups"], bt["top_lookups"]) ==
+              (want, want), "session %d: %s by_target %s: want %d lookups by %s", n,
+              f["client"], bt, want, LONELY)
+        first = iso_ns(f["first_seen"])
+        check(starts[0] <= first < starts[1], "session %d: first seen %s, not in session 1",
+              n, f["first_seen"])
+    check(q(db, "SELECT count(*) FROM folds") == 3, "folds: %s",
+          q(db, "SELECT count(*) FROM folds"))
+    check(q(db, "SELECT sum(d.lookups) FROM daily d JOIN targets t ON t.id = d.target_id "
+             "WHERE t.kind = 0 AND t.text = '%s'" % SECRET) == 3 * PER_SESSION,
+          "stored lookups of %s", SECRET)
+    check_consistent(db)
+
+
+LIVE_CASES = [test_live_sessions_see_history]
+
+
 CASES = [test_report_equals_one_run, test_text_report, test_session_sees_history, test_since,
          test_concurrent_folds, test_sigkill_mid_fold, test_full_disk,
          test_foreign_files_refused, test_mode_and_link]
 
 
 def main(argv):
-    return runner.run_offline_tests(argv, CASES, "dnssnoop-state-", tools=("gdb", "unshare"),
-                                    make_arg=StateScenarios)
+    rc = 0
+    if runner.selected(CASES, argv):
+        rc = runner.run_offline_tests(argv, CASES, "dnssnoop-state-", tools=("gdb", "unshare"),
+                                      make_arg=StateScenarios)
+    if runner.selected(LIVE_CASES, argv):
+        lrc = labmod.run_lab_tests(argv, LIVE_CASES, "BPF, network namespaces, cgroups",
+                                   {"tag": "state", "cgroup": True})
+        rc = rc if lrc == 77 else (rc or lrc)
+    return rc
 
 
 if __name__ == "__main__":

@@ -300,8 +300,17 @@ struct state *state_open(const struct state_config *cfg, char *err, size_t errle
 
 		sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 		/* WAL: readers (--report) never wait for a fold; a fold is one commit. */
+		/*
+		 * temp_store=MEMORY: a live session folds after the privilege
+		 * drop, when the seccomp filter allows no file creation (openat
+		 * without O_CREAT only), so a sort or temporary index spilled to
+		 * a temporary file would fail the fold. The -wal and -shm files
+		 * are opened by the first read in WAL mode (below), before the
+		 * drop, and kept open until state_close.
+		 */
 		if (query_int(st, "PRAGMA journal_mode=WAL", 0) < 0 ||
-		    exec(st, "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304")) {
+		    exec(st, "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304; "
+			     "PRAGMA temp_store=MEMORY")) {
 			fail(st, err, errlen, "cannot set WAL mode");
 			goto out;
 		}

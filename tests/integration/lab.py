@@ -230,9 +230,13 @@ class TracerHung(Exception):
 class Tracer:
     """build/dnssnoop running in the root namespace; stdout goes to a file."""
 
-    def __init__(self, lab, args, tracer=TRACER, env=None):
+    def __init__(self, lab, args, tracer=TRACER, env=None, state=False):
         self.lab = lab
         self.args = list(args)
+        # No state file unless the test names one or asks for the default:
+        # history from other tests' sessions would change the findings.
+        if not state and not {"--state", "--no-state"} & set(self.args):
+            self.args.append("--no-state")
         self.out_path = os.path.join(lab.tmp, "tracer-%d.out" % lab.next_seq())
         self._out = open(self.out_path, "wb")
         self.stderr_lines = []
@@ -607,9 +611,11 @@ class Lab:
     def dig(self, args, server=None, ns=None, timeout=20, cgroup=None):
         return self.dig_finish(self.dig_start(args, server, ns, cgroup), timeout)
 
-    def tracer(self, args, wait=True, tracer=TRACER, env=None):
-        """Start the tracer; env: variables to add to its environment."""
-        t = Tracer(self, args, tracer, env)
+    def tracer(self, args, wait=True, tracer=TRACER, env=None, state=False):
+        """Start the tracer; env: variables to add to its environment;
+        state: without --state, use the default state file (docs/state.md)
+        instead of passing --no-state."""
+        t = Tracer(self, args, tracer, env, state)
         self._tracers.append(t)
         if wait:
             t.wait_attached()

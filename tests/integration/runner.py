@@ -12,6 +12,7 @@ when the whole file cannot run).
 Standard library only.
 """
 
+import atexit
 import datetime
 import ipaddress
 import json
@@ -26,6 +27,17 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TRACER = os.environ.get("DNSSNOOP_BIN", os.path.join(REPO, "build", "dnssnoop"))
+
+# A live root session with the statistics folds into a default state file
+# (docs/state.md) unless given --no-state; lab.Tracer passes --no-state, and
+# for every other tracer a test starts (directly, through a shell, in a
+# namespace) the default directory is this script's own temporary one, never
+# /var/lib/dnssnoop, so that tests never judge each other's history.
+STATE_DIR = os.environ.setdefault(
+    "DNSSNOOP_STATE_DIR", os.path.join(tempfile.gettempdir(),
+                                       "dnssnoop-test-state-%d" % os.getpid()))
+if STATE_DIR.endswith("-%d" % os.getpid()):
+    atexit.register(shutil.rmtree, STATE_DIR, True)
 
 
 def tracer_is_sanitized(path=None):

@@ -43,6 +43,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -418,7 +419,57 @@ def test_live_sessions_see_history(lab):
     check_consistent(db)
 
 
-LIVE_CASES = [test_live_sessions_see_history]
+VAR_LIB = "/var/lib/dnssnoop"
+VAR_LIB_BEFORE = os.path.exists(VAR_LIB)
+
+
+def test_default_state_file(lab):
+    """A live root session with the statistics and neither --state nor
+    --no-state folds into the default file (here in DNSSNOOP_STATE_DIR):
+    the directory made 0700, the file 0600; --no-state, a session without
+    the statistics and -r leave it alone; nothing is written to
+    /var/lib/dnssnoop by the tests."""
+    d = os.path.join(lab.tmp, "default-dir")
+    env = {"DNSSNOOP_STATE_DIR": d}
+    db = os.path.join(d, "state.db")
+    pcap = os.path.join(lab.tmp, "default.pcap")
+
+    def session(args, state, digs=2):
+        t = lab.tracer(["--cgroup", lab.cgroup, "-v"] + args, env=env, state=state)
+        for _ in range(digs):
+            dg = lab.dig(["+tries=1", "www.lab.test", "A"], cgroup=lab.cgroup)
+            check(dg.rc == 0, "dig failed: %s", dg.err)
+        check(t.stop() == 0, "tracer exit %s: %s", t.returncode, t.stderr[-1500:])
+        return t
+
+    t = session(["--no-events", "-w", pcap], True)
+    check("(the default; --no-state: none)" in t.stderr and "folded the session" in t.stderr,
+          "the default file was not used: %s", t.stderr[-1500:])
+    check(os.stat(d).st_mode & 0o777 == 0o700, "directory mode %o", os.stat(d).st_mode & 0o777)
+    check(os.stat(db).st_mode & 0o777 == 0o600, "file mode %o", os.stat(db).st_mode & 0o777)
+    check(q(db, "SELECT count(*) FROM folds") == 1, "folds %s", q(db, "SELECT count(*) FROM folds"))
+    # A second one loads the first's history.
+    t = session(["--no-events"], True)
+    loaded = re.search(r"(\d+) pairs of history loaded", t.stderr)
+    check(loaded and int(loaded.group(1)) > 0 and "folded the session" in t.stderr,
+          "the first session's history not loaded: %s", t.stderr[-800:])
+    check(q(db, "SELECT count(*) FROM folds") == 2, "folds %s", q(db, "SELECT count(*) FROM folds"))
+    for args, state, why in ((["--no-events"], False, "--no-state (lab.Tracer's default)"),
+                             ([], True, "no statistics (events only)")):
+        t = session(args, state, 1)
+        check("state file" not in t.stderr, "%s: %s", why, t.stderr[-800:])
+        check(q(db, "SELECT count(*) FROM folds") == 2, "%s folded", why)
+    # -r never uses the default.
+    other = os.path.join(lab.tmp, "default-dir-r")
+    p = subprocess.run([TRACER, "-r", pcap, "--no-events", "-v"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60,
+                       env=dict(os.environ, DNSSNOOP_STATE_DIR=other))
+    check(p.returncode == 0 and not os.path.exists(other) and b"state file" not in p.stderr,
+          "-r: exit %d, %s: %s", p.returncode, os.path.exists(other), p.stderr[-500:])
+    check(VAR_LIB_BEFORE or not os.path.exists(VAR_LIB), "the tests made %s", VAR_LIB)
+
+
+LIVE_CASES = [test_live_sessions_see_history, test_default_state_file]
 
 
 CASES = [test_report_equals_one_run, test_text_report, test_session_sees_history, test_since,

@@ -29,6 +29,14 @@
 #define STATE_DEFAULT_RETAIN 90 /* days */
 #define STATE_BUSY_TIMEOUT_MS 60000 /* another session's fold, waited for */
 #define STATE_DAY_NS	     (86400ULL * 1000000000ULL)
+/*
+ * A live root session's file without --state (docs/state.md, "Which
+ * sessions use one"); the environment variable names another directory
+ * (the test suite's, so that tests never share history).
+ */
+#define STATE_DEFAULT_DIR  "/var/lib/dnssnoop"
+#define STATE_DEFAULT_NAME "state.db"
+#define STATE_DIR_ENV	   "DNSSNOOP_STATE_DIR"
 /* Session counts (client x target x day) held before they are folded early. */
 #define STATE_DEFAULT_MAX_CELLS 400000
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "analysis/state.h"
 #include "capture/capture_jsonl.h"
 #include "lib/numparse.h"
 #include "lib/units.h"
@@ -122,7 +123,8 @@ static void usage(FILE *f)
 		"                          (default on; off and log are for debugging)\n"
 		"      --state FILE        fold this session's counts into the state file\n"
 		"                          FILE and judge with its history (docs/state.md)\n"
-		"      --no-state          no state file (the default)\n"
+		"      --no-state          no state file (default for -r; live as root with\n"
+		"                          the statistics: " STATE_DEFAULT_DIR "/" STATE_DEFAULT_NAME ")\n"
 		"      --retain DAYS       state: days kept before the newest (default 90)\n"
 		"      --report            with --state: judge the stored history and write\n"
 		"                          its findings and cases; captures nothing\n"
@@ -512,8 +514,8 @@ static uint64_t parse_duration(const char *opt, const char *arg)
 }
 
 /*
- * The state file: --report needs --state and nothing to capture; a
- * session uses one only when named (--no-state says so explicitly).
+ * The state file: --report needs --state and nothing to capture; -r uses
+ * one only when named; --no-state turns off a live session's default.
  */
 static void check_state_options(struct options *o, bool no_state)
 {
@@ -534,11 +536,11 @@ static void check_state_options(struct options *o, bool no_state)
 		return;
 	}
 	/*
-	 * No default file yet, live either: a default would mix earlier
-	 * sessions' history into every live session's findings, and a
-	 * root-owned default would refuse sessions run with capabilities
-	 * only (docs/state.md, "Which sessions use one").
+	 * A live session without --state uses the default file, if it runs
+	 * as root with the detectors (decided in session.c, which knows);
+	 * -r never does: a capture read twice would be counted twice.
 	 */
+	o->state_default = !o->state_path && !o->nread;
 }
 
 /* tc and xdp see interfaces, not sockets: no process to filter on. */

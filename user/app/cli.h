@@ -48,6 +48,7 @@ struct options {
 	const char *user; /* -Z, NULL: the default (docs/security.md) */
 	enum privdrop_seccomp seccomp; /* --seccomp */
 	const char *state_path; /* --state (docs/state.md); NULL: no state file */
+	bool state_default; /* no --state, --no-state or -r: the default file if root */
 	uint64_t retain_days; /* --retain */
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static void install_signal_handlers(void)
 }
 
 struct session {
-	const struct options *opt;
+	struct options *opt; /* state_path set when the default file is used */
 	struct live_capture *live; /* live mode */
 	struct merge *inputs; /* offline mode: the -r inputs, merged by time */
 	struct pcap_writer *writer; /* -w */
@@ -68,6 +69,7 @@ struct session {
 	int write_err; /* -w's first error (-errno): the session stops */
 	struct report_sink reports; /* the summary's tables and findings, written */
 	struct state *state; /* --state: history in, this session's counts out */
+	char state_default_path[PATH_MAX]; /* the default file's path, when used */
 };
 
 static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
@@ -341,21 +343,70 @@ static int drop_privileges(struct session *s)
  * detectors before the first observation, and their counts followed from
  * then on (--state turns the statistics on).
  */
-static int open_state(struct session *s, const char *host)
+/*
+ * The default state file of a live session (no --state, no --no-state):
+ * only as root (geteuid 0; a session with capabilities only has none) and
+ * with the detectors on (--summary, --stats, --detect, --no-events: a
+ * session without them has nothing to fold, and the default never turns
+ * them on). The directory is made 0700; a directory that exists is used
+ * as it is (the file is then checked as -o checks files). NULL: none.
+ * secure_getenv: a file-capability or setuid start ignores the variable.
+ */
+static const char *default_state_path(const struct session *s, char *buf, size_t len)
 {
 	const struct options *o = s->opt;
+	const char *dir = secure_getenv(STATE_DIR_ENV);
+	struct stat sb;
+
+	if (!o->state_default || !s->live || geteuid() != 0 || !s->summary ||
+	    !summary_detect(s->summary))
+		return NULL;
+	if (!dir || !*dir)
+		dir = STATE_DEFAULT_DIR;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr,
+			"dnssnoop: warning: cannot make the state directory %s: %s; no state "
+			"file this session (--state FILE names one, --no-state says none)\n",
+			dir, strerror(errno));
+		return NULL;
+	}
+	if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr,
+			"dnssnoop: warning: %s is not a directory (symbolic links are not "
+			"followed); no state file this session\n",
+			dir);
+		return NULL;
+	}
+	snprintf(buf, len, "%s/%s", dir, STATE_DEFAULT_NAME);
+	return buf;
+}
+
+static int open_state(struct session *s, const char *host)
+{
+	struct options *o = s->opt;
 	struct state_config cfg = {
 		.path = o->state_path,
 		.retain_days = o->retain_days,
 		.host = host,
 	};
 	struct detect *d = s->summary ? summary_detect(s->summary) : NULL;
+	bool default_file = false;
 	char err[640] = "";
 	struct timespec t0, t1;
 	long n;
 
-	if (!o->state_path)
-		return 0;
+	if (!o->state_path) {
+		/* The default: a file that cannot be used costs a warning, not the session. */
+		o->state_path = default_state_path(s, s->state_default_path,
+						   sizeof(s->state_default_path));
+		if (!o->state_path)
+			return 0;
+		cfg.path = o->state_path;
+		default_file = true;
+		if (o->verbose)
+			fprintf(stderr, "dnssnoop: state file %s (the default; --no-state: none)\n",
+				o->state_path);
+	}
 	if (!d) {
 		fprintf(stderr, "dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
 			o->state_path);
@@ -376,6 +427,14 @@ static int open_state(struct session *s, const char *host)
 	state_attach(s->state, d);
 	return 0;
 fail:
+	if (default_file) {
+		fprintf(stderr, "%s; warning: no state file this session (--no-state: none)\n",
+			err);
+		state_close(s->state);
+		s->state = NULL;
+		o->state_path = NULL;
+		return 0;
+	}
 	fprintf(stderr, "%s\n", err);
 	return -1;
 }

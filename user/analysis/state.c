@@ -1031,13 +1031,22 @@ static int load_pairs(struct state *st, struct detect *d, int64_t from_day, long
 		 "SELECT day, %s FROM daily WHERE client_id = ?1 AND target_id = ?2 AND day >= ?3",
 		 hcols);
 	days = prepare(st, sql);
-	/* Heaviest pairs first: past --max-entries the lightest are the ones left out. */
-	list = prepare(st, "SELECT p.client_id, p.target_id, t.kind, t.text, p.first_ns, "
-			   "p.last_ns, p.names, p.ts, " CLIENT_COLS ", "
-			   "(SELECT sum(lookups) FROM daily d WHERE d.client_id = p.client_id AND "
-			   "d.target_id = p.target_id AND d.day >= ?1) AS n "
-			   "FROM pairs p JOIN targets t ON t.id = p.target_id "
-			   "JOIN clients c ON c.id = p.client_id WHERE n > 0 ORDER BY n DESC");
+	/*
+	 * Heaviest pairs first: past --max-entries (and past the detectors'
+	 * time records) the lightest are the ones left out. The pairs' sums
+	 * come from one pass over daily in its key order (GROUP BY on the
+	 * primary key: no sort), not a correlated sum per pair, which SQLite
+	 * evaluated twice (the WHERE and the result column); ties in
+	 * (target, client) order, as the scan of pairs_target gave them.
+	 */
+	list = prepare(st, "WITH n AS (SELECT client_id, target_id, sum(lookups) AS n "
+			   "FROM daily WHERE day >= ?1 GROUP BY client_id, target_id) "
+			   "SELECT p.client_id, p.target_id, t.kind, t.text, p.first_ns, "
+			   "p.last_ns, p.names, p.ts, " CLIENT_COLS ", n.n "
+			   "FROM n JOIN pairs p ON p.client_id = n.client_id AND "
+			   "p.target_id = n.target_id JOIN targets t ON t.id = p.target_id "
+			   "JOIN clients c ON c.id = p.client_id WHERE n.n > 0 "
+			   "ORDER BY n.n DESC, p.target_id, p.client_id");
 	if (!days || !list)
 		goto out;
 	sqlite3_bind_int64(list, 1, from_day);

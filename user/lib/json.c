@@ -119,7 +119,7 @@ void jbuf_word(struct jbuf *j, const char *s, size_t n)
 	j->len += n + 2;
 }
 
-static const char digit_pairs[201] = "00010203040506070809"
+const char jbuf_digit_pairs[201] = "00010203040506070809"
 				     "10111213141516171819"
 				     "20212223242526272829"
 				     "30313233343536373839"
@@ -140,15 +140,32 @@ char *jbuf_u64_digits(uint64_t v, char *end)
 
 		v /= 100;
 		p -= 2;
-		memcpy(p, &digit_pairs[2 * r], 2);
+		memcpy(p, &jbuf_digit_pairs[2 * r], 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, &digit_pairs[2 * v], 2);
+		memcpy(p, &jbuf_digit_pairs[2 * v], 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
 	return p;
+}
+
+static unsigned int dec_len(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+char *jput_u64_long(char *p, uint64_t v)
+{
+	char *end = p + dec_len(v);
+
+	jbuf_u64_digits(v, end);
+	return end;
 }
 
 void jbuf_append_u64(struct jbuf *j, uint64_t v)
@@ -266,9 +283,6 @@ static inline bool plain8(uint64_t v)
 
 void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	char *out;
-
 	/* Reserve the worst case (every byte \u00XX) once: no checks per byte. */
 	if (n > SIZE_MAX / 8) {
 		j->failed = true;
@@ -276,7 +290,21 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 	}
 	if (!jbuf_reserve(j, 6 * n))
 		return;
-	out = j->buf + j->len;
+	jbuf_commit(j, jput_escaped(j->buf + j->len, s, n));
+}
+
+char *jput_str(char *out, const char *s, size_t n)
+{
+	*out = '"';
+	out = jput_escaped(out + 1, s, n);
+	*out = '"';
+	return out + 1;
+}
+
+char *jput_escaped(char *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
 	while (p < end) {
 		size_t k;
 		uint64_t v;
@@ -309,7 +337,7 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 			out = put_u00xx(out, *p++);
 		}
 	}
-	j->len = (size_t)(out - j->buf);
+	return out;
 }
 
 static void open_container(struct jbuf *j, char c)

@@ -31,6 +31,37 @@ const uint8_t dns_str_esc[256] = {T256(STR_ESC)};
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
 
+/* One label's presentation text at o; returns the end. */
+static char *put_label(char *o, const uint8_t *p, uint8_t l)
+{
+	uint8_t any = 0;
+
+	/* Most labels need no escape: look first (no stores), then copy at once. */
+	for (uint8_t i = 0; i < l; i++)
+		any |= dns_name_esc[p[i]];
+	if (!any) {
+		memcpy(o, p, l);
+		return o + l;
+	}
+	for (const uint8_t *pe = p + l; p < pe; p++) {
+		uint8_t c = *p;
+
+		switch (dns_name_esc[c]) {
+		case 0:
+			*o++ = (char)c;
+			break;
+		case 1:
+			o[0] = '\\';
+			o[1] = (char)c;
+			o += 2;
+			break;
+		default:
+			o = put_ddd(o, c);
+		}
+	}
+	return o;
+}
+
 /*
  * Follows the name at off in buf[0..len) and, when out is not NULL,
  * writes its presentation form there (NUL-terminated, at most
@@ -77,26 +108,9 @@ int dns_name_walk(const uint8_t *buf, size_t len, size_t off, char *out, size_t 
 		if (pos + 1 + l > len)
 			return here_end ? NAME_BAD : NAME_SHORT;
 		if (out) {
-			const uint8_t *p = buf + pos + 1, *pe = p + l;
-
 			if (o != out)
 				*o++ = '.';
-			for (; p < pe; p++) {
-				uint8_t c = *p;
-
-				switch (dns_name_esc[c]) {
-				case 0:
-					*o++ = (char)c;
-					break;
-				case 1:
-					o[0] = '\\';
-					o[1] = (char)c;
-					o += 2;
-					break;
-				default:
-					o = put_ddd(o, c);
-				}
-			}
+			o = put_label(o, buf + pos + 1, l);
 		}
 		pos += 1 + (size_t)l;
 	}

@@ -135,8 +135,36 @@ int dns_name_text(const struct dns_msg *msg, size_t off, char *out)
 	return (int)n;
 }
 
+/* Whether the name at off is all labels, no pointer (a question's usually is). */
+static bool name_is_flat(const uint8_t *buf, size_t len, size_t off)
+{
+	while (off < len && buf[off] != 0) {
+		if (buf[off] > 63)
+			return false;
+		off += 1 + (size_t)buf[off];
+	}
+	return off < len;
+}
+
+/*
+ * An owner name that is one pointer to the question's name (most answers
+ * are): its text is the question's, already made by dns_parse(). With no
+ * pointer in the question's name, following the one pointer gives the
+ * same walk, within every limit.
+ */
+static bool is_question_name(const struct dns_msg *msg, size_t off)
+{
+	return msg->has_question && off + 1 < msg->len && msg->buf[off] == 0xc0 &&
+	       msg->buf[off + 1] == DNS_HEADER_LEN &&
+	       name_is_flat(msg->buf, msg->len, DNS_HEADER_LEN);
+}
+
 int dns_rr_name(const struct dns_msg *msg, const struct dns_rr *rr, char *out)
 {
+	if (is_question_name(msg, rr->name_off)) {
+		memcpy(out, msg->qname, (size_t)msg->qname_len + 1);
+		return msg->qname_len;
+	}
 	return dns_name_text(msg, rr->name_off, out);
 }
 

@@ -160,10 +160,32 @@ static unsigned int dec_len(uint64_t v)
 	return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
+/* Digits of a v >= 100 that fits 32 bits: cheaper divisions than 64-bit ones. */
+static char *put_u32_long(char *p, uint32_t v)
+{
+	unsigned int n = v >= 100000 ? (v >= 10000000 ? 8 + (v >= 100000000) + (v >= 1000000000)
+						      : 6 + (v >= 1000000))
+				     : 3 + (v >= 1000) + (v >= 10000);
+	char *end = p + n, *q = end;
+
+	for (; v >= 100; v /= 100) {
+		q -= 2;
+		memcpy(q, &jbuf_digit_pairs[2 * (v % 100)], 2);
+	}
+	if (v >= 10)
+		memcpy(q - 2, &jbuf_digit_pairs[2 * v], 2);
+	else
+		q[-1] = (char)('0' + v);
+	return end;
+}
+
 char *jput_u64_long(char *p, uint64_t v)
 {
-	char *end = p + dec_len(v);
+	char *end;
 
+	if (v <= UINT32_MAX)
+		return put_u32_long(p, (uint32_t)v);
+	end = p + dec_len(v);
 	jbuf_u64_digits(v, end);
 	return end;
 }

@@ -48,18 +48,6 @@ struct output {
 
 /* ---- shared field helpers ---- */
 
-static const char *dir_name(uint8_t dir)
-{
-	switch (dir) {
-	case DNSSNOOP_EGRESS:
-		return "egress";
-	case DNSSNOOP_INGRESS:
-		return "ingress";
-	default:
-		return NULL;
-	}
-}
-
 /* Text format: direction padded to one width so the columns line up. */
 static const char *dir_text(uint8_t dir)
 {
@@ -101,18 +89,23 @@ static uint64_t wire_len(const struct dns_record *rec)
 
 struct flag_name {
 	uint16_t bit;
+	uint8_t json_len; /* of json */
 	const char *name;
+	const char *json; /* the name as a JSON string */
 };
 
+#define FLAG(bit, name) {bit, sizeof("\"" name "\"") - 1, name, "\"" name "\""}
+
 static const struct flag_name header_flags[] = {
-	{DNS_FLAG_AA, "aa"}, {DNS_FLAG_TC, "tc"}, {DNS_FLAG_RD, "rd"}, {DNS_FLAG_RA, "ra"},
-	{DNS_FLAG_Z, "z"},   {DNS_FLAG_AD, "ad"}, {DNS_FLAG_CD, "cd"},
+	FLAG(DNS_FLAG_AA, "aa"), FLAG(DNS_FLAG_TC, "tc"), FLAG(DNS_FLAG_RD, "rd"),
+	FLAG(DNS_FLAG_RA, "ra"), FLAG(DNS_FLAG_Z, "z"),	  FLAG(DNS_FLAG_AD, "ad"),
+	FLAG(DNS_FLAG_CD, "cd"),
 };
 
 static const struct flag_name status_flags[] = {
-	{DNS_F_TRUNCATED, "truncated"}, {DNS_F_BAD_NAME, "bad_name"},
-	{DNS_F_BAD_RDATA, "bad_rdata"}, {DNS_F_TRAILING, "trailing"},
-	{DNS_F_BAD_OPT, "bad_opt"},
+	FLAG(DNS_F_TRUNCATED, "truncated"), FLAG(DNS_F_BAD_NAME, "bad_name"),
+	FLAG(DNS_F_BAD_RDATA, "bad_rdata"), FLAG(DNS_F_TRAILING, "trailing"),
+	FLAG(DNS_F_BAD_OPT, "bad_opt"),
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -177,12 +170,25 @@ static char *put_tunnel(char *p, const struct pkt_tunnel *t)
 	return p + 1;
 }
 
+/* "dir" and "proto", each key with its value as one literal. */
+static char *put_dir_proto(char *p, const struct pkt_meta *m)
+{
+	if (m->dir == DNSSNOOP_EGRESS)
+		p = JPUT(p, ",\"dir\":\"egress\"");
+	else if (m->dir == DNSSNOOP_INGRESS)
+		p = JPUT(p, ",\"dir\":\"ingress\"");
+	else
+		p = JPUT(p, ",\"dir\":null");
+	if (m->proto == IPPROTO_UDP)
+		return JPUT(p, ",\"proto\":\"udp\"");
+	if (m->proto == IPPROTO_TCP)
+		return JPUT(p, ",\"proto\":\"tcp\"");
+	return JPUT(p, ",\"proto\":null");
+}
+
 static char *put_packet(char *p, const struct pkt_meta *m)
 {
-	p = JPUT(p, ",\"dir\":");
-	p = put_word_or_null(p, dir_name(m->dir));
-	p = JPUT(p, ",\"proto\":");
-	p = put_word_or_null(p, fmt_proto_name(m->proto));
+	p = put_dir_proto(p, m);
 	p = JPUT(p, ",\"ifindex\":");
 	p = jput_u64(p, m->ifindex);
 	p = JPUT(p, ",\"saddr\":");
@@ -227,7 +233,7 @@ static char *put_flag_words(char *p, unsigned int bits, const struct flag_name *
 		if (!first)
 			*p++ = ',';
 		first = false;
-		p = put_word_or_null(p, names[i].name);
+		p = jput(p, names[i].json, names[i].json_len);
 	}
 	return p;
 }
@@ -242,11 +248,14 @@ static char *put_header(char *p, const struct dns_msg *msg)
 		p = JPUT(p, ",\"qr\":\"response\",\"opcode\":");
 	else
 		p = JPUT(p, ",\"qr\":\"query\",\"opcode\":");
-	p = put_word_or_null(p, dns_opcode_str(msg->opcode, tmp));
-	if (dns_is_response(msg)) {
-		p = JPUT(p, ",\"rcode\":");
-		p = put_word_or_null(p, dns_rcode_str(msg->rcode, tmp));
-	}
+	if (msg->opcode == 0) /* the usual values without a call */
+		p = JPUT(p, "\"QUERY\"");
+	else
+		p = put_word_or_null(p, dns_opcode_str(msg->opcode, tmp));
+	if (dns_is_response(msg) && msg->rcode == 0)
+		p = JPUT(p, ",\"rcode\":\"NOERROR\"");
+	else if (dns_is_response(msg))
+		p = put_word_or_null(JPUT(p, ",\"rcode\":"), dns_rcode_str(msg->rcode, tmp));
 	p = JPUT(p, ",\"flags\":[");
 	p = put_flag_words(p, msg->flags, header_flags, ARRAY_SIZE(header_flags));
 	*p = ']';

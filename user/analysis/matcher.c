@@ -114,15 +114,21 @@ static void key_set_qname(struct lookup *l, const struct dns_msg *msg, const uin
 	size_t keep = len < MATCHER_QNAME_KEEP ? len : MATCHER_QNAME_KEEP, i = 0;
 	uint64_t h;
 
-	for (; i + 8 <= keep; i += 8) {
+	/*
+	 * Whole words, the last one past keep too: both arrays are longer than
+	 * MATCHER_QNAME_KEEP (a multiple of 8), and only the first keep bytes
+	 * are hashed, compared and kept.
+	 */
+	_Static_assert(MATCHER_QNAME_KEEP % 8 == 0 && sizeof(msg->qname) >= MATCHER_QNAME_KEEP,
+		       "whole words of the name fit");
+	for (; i < keep; i += 8) {
 		uint64_t w;
 
 		memcpy(&w, msg->qname + i, 8);
 		w = fold8(w);
 		memcpy(l->qname + i, &w, 8);
 	}
-	for (; i < keep; i++)
-		l->qname[i] = fold(msg->qname[i]);
+	i = keep;
 	h = hash_fast(l->qname, keep, secret);
 	for (; i < len; i++)
 		h = (h ^ (uint8_t)fold(msg->qname[i])) * 0x100000001b3ULL;

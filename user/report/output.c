@@ -262,6 +262,21 @@ static char *put_header(char *p, const struct dns_msg *msg)
 	return p + 1;
 }
 
+/*
+ * A name in presentation format (dns.h) is printable ASCII, and has a
+ * byte JSON must escape ('"', '\\', what \DDD stands for) only after a
+ * backslash of its own: without one it is copied as it is.
+ */
+static char *put_name_text(char *p, const char *name, size_t n)
+{
+	if (memchr(name, '\\', n))
+		return jput_str(p, name, n);
+	*p = '"';
+	p = jput(p + 1, name, n);
+	*p = '"';
+	return p + 1;
+}
+
 static char *put_question(char *p, const struct dns_msg *msg)
 {
 	char tmp[16];
@@ -269,7 +284,7 @@ static char *put_question(char *p, const struct dns_msg *msg)
 	if (!msg->has_question)
 		return JPUT(p, ",\"qname\":null,\"qtype\":null,\"qclass\":null");
 	p = JPUT(p, ",\"qname\":");
-	p = jput_str(p, msg->qname, strnlen(msg->qname, sizeof(msg->qname)));
+	p = put_name_text(p, msg->qname, msg->qname_len);
 	p = JPUT(p, ",\"qtype\":");
 	p = put_word_or_null(p, dns_type_str(msg->qtype, tmp));
 	p = JPUT(p, ",\"qclass\":");
@@ -326,6 +341,26 @@ static char *put_scratch_text(char *p, const char *buf, size_t cap, int n)
 	return jput_str(p, buf, (size_t)n < cap ? (size_t)n : cap - 1);
 }
 
+/*
+ * An RR's owner name, its text made in place (room for JPUT_STR_MAX of a
+ * name): moved out and escaped only when it has a backslash.
+ */
+static char *put_rr_name(struct output *o, char *p, const struct dns_msg *msg,
+			 const struct dns_rr *rr)
+{
+	int n = dns_rr_name(msg, rr, p + 1);
+
+	if (n < 0)
+		return JPUT(p, "null");
+	if (memchr(p + 1, '\\', (size_t)n)) {
+		memcpy(o->name, p + 1, (size_t)n);
+		return jput_str(p, o->name, (size_t)n);
+	}
+	*p = '"';
+	p[n + 1] = '"';
+	return p + n + 2;
+}
+
 /* "type":"A","class":"IN","ttl":300: the fixed keys of every RR. */
 static char *put_rr_type_class_ttl(char *p, const struct dns_rr *rr)
 {
@@ -345,7 +380,6 @@ static char *put_rr_type_class_ttl(char *p, const struct dns_rr *rr)
 static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr,
 		    bool first)
 {
-	int nn = dns_rr_name(msg, rr, o->name);
 	int nd = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
 	char *p = jbuf_room(&o->lines, RR_FIXED_MAX + JPUT_STR_MAX(sizeof(o->name)) +
 					       JPUT_STR_MAX(sizeof(o->rdata)));
@@ -353,7 +387,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 	if (!p)
 		return;
 	p = first ? JPUT(p, "{\"name\":") : JPUT(p, ",{\"name\":");
-	p = put_scratch_text(p, o->name, sizeof(o->name), nn);
+	p = put_rr_name(o, p, msg, rr);
 	p = put_rr_type_class_ttl(p, rr);
 	p = JPUT(p, ",\"data\":");
 	p = put_scratch_text(p, o->rdata, sizeof(o->rdata), nd);
@@ -384,11 +418,32 @@ static void json_section(struct output *o, const struct dns_msg *msg, uint8_t se
 }
 
 #define SECTION(o, msg, sec, lit) json_section(o, msg, sec, lit, sizeof(lit) - 1)
+#define SECTIONS_EMPTY(o, lit)	  jbuf_append(&(o)->lines, lit, sizeof(lit) - 1)
+
+/* Whether any record but OPT is there to write (a query usually has none). */
+static bool has_records(const struct dns_msg *msg)
+{
+	uint16_t nrrs = msg->nrrs < DNS_MAX_RRS ? msg->nrrs : DNS_MAX_RRS;
+
+	for (uint16_t i = 0; i < nrrs; i++)
+		if (msg->rrs[i].type != DNS_TYPE_OPT)
+			return true;
+	return false;
+}
 
 static void json_sections(struct output *o, const struct dns_msg *msg)
 {
-	/* UPDATE (RFC 2136 2): the same sections hold prerequisites and updates. */
-	if (msg->opcode == DNS_OPCODE_UPDATE) {
+	bool update = msg->opcode == DNS_OPCODE_UPDATE;
+
+	if (!has_records(msg)) {
+		/* UPDATE (RFC 2136 2): the same sections hold prerequisites and updates. */
+		if (update)
+			SECTIONS_EMPTY(o, ",\"prerequisite\":[],\"update\":[],\"additional\":[]");
+		else
+			SECTIONS_EMPTY(o, ",\"answers\":[],\"authority\":[],\"additional\":[]");
+		return;
+	}
+	if (update) {
 		SECTION(o, msg, DNS_SEC_ANSWER, ",\"prerequisite\":[");
 		SECTION(o, msg, DNS_SEC_AUTHORITY, ",\"update\":[");
 	} else {
@@ -420,7 +475,9 @@ static char *put_ecs(char *p, const struct dns_ecs *ecs)
 static void json_edns(struct output *o, const struct dns_msg *msg)
 {
 	const struct dns_edns *e = &msg->edns;
-	int n = e->present ? dns_edns_options_text(msg, o->rdata, sizeof(o->rdata)) : 0;
+	/* Most messages carry no option: "" without a call. */
+	bool none = e->rdlen == 0 && e->rdata_off <= msg->len;
+	int n = e->present && !none ? dns_edns_options_text(msg, o->rdata, sizeof(o->rdata)) : 0;
 	char *p = jbuf_room(&o->lines, TAIL_MAX + JPUT_STR_MAX(sizeof(o->rdata)));
 
 	if (!p)
@@ -438,7 +495,7 @@ static void json_edns(struct output *o, const struct dns_msg *msg)
 	p = JPUT(p, ",\"ext_rcode\":");
 	p = jput_u64(p, e->ext_rcode);
 	p = JPUT(p, ",\"options\":");
-	p = put_scratch_text(p, o->rdata, sizeof(o->rdata), n);
+	p = none ? JPUT(p, "\"\"") : put_scratch_text(p, o->rdata, sizeof(o->rdata), n);
 	p = JPUT(p, ",\"ecs\":");
 	p = e->has_ecs ? put_ecs(p, &e->ecs) : JPUT(p, "null");
 	*p = '}';

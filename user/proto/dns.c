@@ -154,9 +154,8 @@ static bool name_is_flat(const uint8_t *buf, size_t len, size_t off)
  */
 static bool is_question_name(const struct dns_msg *msg, size_t off)
 {
-	return msg->has_question && off + 1 < msg->len && msg->buf[off] == 0xc0 &&
-	       msg->buf[off + 1] == DNS_HEADER_LEN &&
-	       name_is_flat(msg->buf, msg->len, DNS_HEADER_LEN);
+	return msg->qname_flat && off + 1 < msg->len && msg->buf[off] == 0xc0 &&
+	       msg->buf[off + 1] == DNS_HEADER_LEN;
 }
 
 int dns_rr_name(const struct dns_msg *msg, const struct dns_rr *rr, char *out)
@@ -286,8 +285,11 @@ static bool rdata_plausible(uint16_t type, uint16_t rdlen)
 static bool walk_rr(struct dns_msg *msg, size_t *pos, uint8_t section)
 {
 	const uint8_t *buf = msg->buf;
-	size_t len = msg->len, name_off = *pos, end, unused;
-	int rc = dns_name_walk(buf, len, name_off, NULL, &end, &unused);
+	size_t len = msg->len, name_off = *pos, end = name_off + 2, unused;
+	/* Most owner names are one pointer to the question's: nothing to walk. */
+	int rc = is_question_name(msg, name_off)
+			 ? NAME_OK
+			 : dns_name_walk(buf, len, name_off, NULL, &end, &unused);
 
 	if (rc != NAME_OK) {
 		msg->status |= status_of(rc);
@@ -347,6 +349,7 @@ static int parse_questions(struct dns_msg *msg, size_t *pos)
 			return i == 0 ? DNS_ERR_QUESTION : DNS_OK;
 		}
 		if (i == 0) {
+			msg->qname_flat = name_is_flat(buf, len, *pos);
 			msg->qname_len = (uint16_t)n;
 			msg->qtype = get16(buf + end);
 			msg->qclass = get16(buf + end + 2);
@@ -367,6 +370,7 @@ static void reset(struct dns_msg *msg, const uint8_t *buf, size_t len)
 	msg->rcode = 0;
 	msg->qdcount = msg->ancount = msg->nscount = msg->arcount = 0;
 	msg->has_question = false;
+	msg->qname_flat = false;
 	msg->qtype = msg->qclass = 0;
 	msg->qname_len = 0;
 	msg->qname[0] = '\0';

@@ -179,10 +179,28 @@ static char *put_u32_long(char *p, uint32_t v)
 	return end;
 }
 
+/* 100 <= v < 100000: ports, ids, lengths, most TTLs; no loop. */
+static char *put_u17(char *p, unsigned int v)
+{
+	unsigned int hi = v / 100, lo = v % 100;
+
+	if (v >= 10000) {
+		*p++ = (char)('0' + hi / 100);
+		hi %= 100;
+	} else if (v < 1000) {
+		*p++ = (char)('0' + hi);
+		return jput(p, &jbuf_digit_pairs[2 * lo], 2);
+	}
+	p = jput(p, &jbuf_digit_pairs[2 * hi], 2);
+	return jput(p, &jbuf_digit_pairs[2 * lo], 2);
+}
+
 char *jput_u64_long(char *p, uint64_t v)
 {
 	char *end;
 
+	if (v < 100000)
+		return put_u17(p, (unsigned int)v);
 	if (v <= UINT32_MAX)
 		return put_u32_long(p, (uint32_t)v);
 	end = p + dec_len(v);

@@ -321,6 +321,23 @@ static inline bool plain8(uint64_t v)
 	return bad == 0;
 }
 
+bool json_plain(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		if (!plain8(v))
+			return false;
+	}
+	for (; i < n; i++)
+		if (!plain_byte[(unsigned char)s[i]])
+			return false;
+	return true;
+}
+
 void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 {
 	/* Reserve the worst case (every byte \u00XX) once: no checks per byte. */

@@ -229,6 +229,8 @@ static inline char *jput_bool(char *p, bool v)
 char *jput_str(char *p, const char *s, size_t n);
 /* The escaped bytes alone, no quotes. */
 char *jput_escaped(char *p, const char *s, size_t n);
+/* Whether s[0..n) goes into a JSON string as it is (no byte to escape). */
+bool json_plain(const char *s, size_t n);
 
 /*
  * Length of the well-formed UTF-8 sequence starting at s (at most n bytes

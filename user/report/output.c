@@ -361,6 +361,29 @@ static char *put_rr_name(struct output *o, char *p, const struct dns_msg *msg,
 	return p + n + 2;
 }
 
+/*
+ * An RR's data as text, made in place (room for JPUT_STR_MAX of the
+ * scratch buffer): moved out and escaped only when JSON needs it.
+ * Addresses never do.
+ */
+static char *put_rr_data(struct output *o, char *p, const struct dns_msg *msg,
+			 const struct dns_rr *rr)
+{
+	int n = dns_rr_data(msg, rr, p + 1, sizeof(o->rdata));
+	size_t len;
+
+	if (n < 0)
+		return JPUT(p, "null");
+	len = (size_t)n < sizeof(o->rdata) ? (size_t)n : sizeof(o->rdata) - 1;
+	if (rr->type != DNS_T_A && rr->type != DNS_T_AAAA && !json_plain(p + 1, len)) {
+		memcpy(o->rdata, p + 1, len);
+		return jput_str(p, o->rdata, len);
+	}
+	*p = '"';
+	p[len + 1] = '"';
+	return p + len + 2;
+}
+
 /* "type":"A","class":"IN","ttl":300: the fixed keys of every RR. */
 static char *put_rr_type_class_ttl(char *p, const struct dns_rr *rr)
 {
@@ -380,7 +403,6 @@ static char *put_rr_type_class_ttl(char *p, const struct dns_rr *rr)
 static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr,
 		    bool first)
 {
-	int nd = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
 	char *p = jbuf_room(&o->lines, RR_FIXED_MAX + JPUT_STR_MAX(sizeof(o->name)) +
 					       JPUT_STR_MAX(sizeof(o->rdata)));
 
@@ -390,7 +412,7 @@ static void json_rr(struct output *o, const struct dns_msg *msg, const struct dn
 	p = put_rr_name(o, p, msg, rr);
 	p = put_rr_type_class_ttl(p, rr);
 	p = JPUT(p, ",\"data\":");
-	p = put_scratch_text(p, o->rdata, sizeof(o->rdata), nd);
+	p = put_rr_data(o, p, msg, rr);
 	*p = '}';
 	jbuf_commit(&o->lines, p + 1);
 }

@@ -194,16 +194,22 @@ bool fmt_parse_time(const char *s, size_t len, uint64_t *ns)
 
 /* ---- addresses ---- */
 
+/* Every byte value's digits, and their count in the last of the four. */
+#define DEC_DIGIT(n, i) ((n) >= 100 ? (n) / (i == 0 ? 100 : i == 1 ? 10 : 1) % 10 + '0' \
+			 : (n) >= 10 && i < 2 ? (n) / (i == 0 ? 10 : 1) % 10 + '0'        \
+			 : i == 0	       ? (n) + '0'                                  \
+					       : 0)
+#define DEC8(n)	 {DEC_DIGIT(n, 0), DEC_DIGIT(n, 1), DEC_DIGIT(n, 2), 1 + ((n) >= 10) + ((n) >= 100)}
+#define DEC8_4(n)  DEC8(n), DEC8((n) + 1), DEC8((n) + 2), DEC8((n) + 3)
+#define DEC8_16(n) DEC8_4(n), DEC8_4((n) + 4), DEC8_4((n) + 8), DEC8_4((n) + 12)
+#define DEC8_64(n) DEC8_16(n), DEC8_16((n) + 16), DEC8_16((n) + 32), DEC8_16((n) + 48)
+static const char dec8[256][4] = {DEC8_64(0), DEC8_64(64), DEC8_64(128), DEC8_64(192)};
+
+/* v's digits; writes four bytes (every caller's buffer has the slack). */
 static char *put_dec8(char *p, unsigned int v)
 {
-	if (v >= 100) {
-		*p++ = (char)('0' + v / 100);
-		return jput(p, &jbuf_digit_pairs[2 * (v % 100)], 2);
-	}
-	if (v >= 10)
-		return jput(p, &jbuf_digit_pairs[2 * v], 2);
-	*p = (char)('0' + v);
-	return p + 1;
+	memcpy(p, dec8[v], 4);
+	return p + dec8[v][3];
 }
 
 static char *put_ipv4(char *p, const uint8_t a[4])

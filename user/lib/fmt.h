@@ -17,7 +17,7 @@
 #include "lib/units.h"
 
 #define FMT_RFC3339_LEN 27 /* "2026-11-27T14:05:01.123456Z", no NUL */
-#define FMT_ADDR_MAX	48 /* INET6_ADDRSTRLEN + slack */
+#define FMT_ADDR_MAX	48 /* INET6_ADDRSTRLEN + slack (fmt.c writes 3 bytes past an IPv4 text) */
 
 /* v as width decimal digits at p (most significant first); returns p + width. */
 char *fmt_digits(char *p, unsigned int v, int width);

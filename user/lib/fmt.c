@@ -197,7 +197,7 @@ bool fmt_parse_time(const char *s, size_t len, uint64_t *ns)
 /* Every byte value's digits, and their count in the last of the four. */
 #define DEC_DIGIT(n, i) ((n) >= 100 ? (n) / (i == 0 ? 100 : i == 1 ? 10 : 1) % 10 + '0' \
 			 : (n) >= 10 && i < 2 ? (n) / (i == 0 ? 10 : 1) % 10 + '0'        \
-			 : i == 0	       ? (n) + '0'                                  \
+			 : i == 0	       ? (n) % 10 + '0'                             \
 					       : 0)
 #define DEC8(n)	 {DEC_DIGIT(n, 0), DEC_DIGIT(n, 1), DEC_DIGIT(n, 2), 1 + ((n) >= 10) + ((n) >= 100)}
 #define DEC8_4(n)  DEC8(n), DEC8((n) + 1), DEC8((n) + 2), DEC8((n) + 3)

@@ -57,8 +57,9 @@
 const volatile __u16 ports[DNSSNOOP_MAX_PORTS] = {0}; /* network byte order */
 const volatile __u32 nports = 0;
 const volatile __u32 snaplen = DNSSNOOP_DEFAULT_SNAPLEN;
-/* At most one reader wakeup per this many ns; see wakeup_flags(). */
-const volatile __u64 wakeup_interval_ns = 5000000;
+/* The reader is woken when this much is waiting, at most once per interval. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u64 wakeup_interval_ns = 1000000;
 /* Optional features (capture_live.c probes them; docs/capture.md, "Kernels"). */
 const volatile bool use_leader_comm = true; /* bpf_get_current_task + probe_read_kernel */
 const volatile bool use_listener_owner = true; /* listen_owners socket storage */
@@ -389,14 +390,17 @@ static __always_inline void copy_origin(const struct pkt *p, const struct pkt_in
 }
 
 /*
- * Waking the reader costs an interrupt (microseconds in a VM) and the
- * ring's default policy wakes it for nearly every event when it keeps up.
- * Wake it at most once per wakeup_interval_ns instead; user space polls
- * again shortly after each wakeup to pick up the tail (see live_poll).
+ * Waking the reader costs an interrupt and a context switch (microseconds
+ * in a VM), and the ring's default policy wakes it for nearly every event
+ * when it keeps up. The reader looks at the ring on a timer of its own
+ * (live_poll), which bounds a record's delay; the kernel wakes it only
+ * when wakeup_bytes are waiting (a burst that the timer would let fill the
+ * ring), at most once per wakeup_interval_ns.
  */
 static __always_inline __u64 wakeup_flags(__u64 now)
 {
-	if (now - last_wakeup_ns < wakeup_interval_ns)
+	if (now - last_wakeup_ns < wakeup_interval_ns ||
+	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) < wakeup_bytes)
 		return BPF_RB_NO_WAKEUP;
 	last_wakeup_ns = now;
 	return BPF_RB_FORCE_WAKEUP;

@@ -55,7 +55,7 @@ struct pending {
 struct matcher {
 	struct slots slots; /* owns the pending queries, one per slot */
 	uint64_t timeout_ns;
-	uint64_t seed;
+	uint64_t secret[2]; /* hash_fast() keys: random per matcher */
 	struct matcher_stats stats;
 };
 
@@ -108,26 +108,32 @@ static uint64_t fold8(uint64_t w)
  * at a time) and hash all of it: the kept bytes in one go, the rest (a
  * name that long is rare) byte by byte.
  */
-static void key_set_qname(struct lookup *l, const struct dns_msg *msg, uint64_t seed)
+static void key_set_qname(struct lookup *l, const struct dns_msg *msg, const uint64_t secret[2])
 {
 	size_t len = msg->qname_len < sizeof(msg->qname) ? msg->qname_len : sizeof(msg->qname);
 	size_t keep = len < MATCHER_QNAME_KEEP ? len : MATCHER_QNAME_KEEP, i = 0;
 	uint64_t h;
 
-	for (; i + 8 <= keep; i += 8) {
+	/*
+	 * Whole words, the last one past keep too: both arrays are longer than
+	 * MATCHER_QNAME_KEEP (a multiple of 8), and only the first keep bytes
+	 * are hashed, compared and kept.
+	 */
+	_Static_assert(MATCHER_QNAME_KEEP % 8 == 0 && sizeof(msg->qname) >= MATCHER_QNAME_KEEP,
+		       "whole words of the name fit");
+	for (; i < keep; i += 8) {
 		uint64_t w;
 
 		memcpy(&w, msg->qname + i, 8);
 		w = fold8(w);
 		memcpy(l->qname + i, &w, 8);
 	}
-	for (; i < keep; i++)
-		l->qname[i] = fold(msg->qname[i]);
-	h = hash_bytes(l->qname, keep, seed);
+	i = keep;
+	h = hash_fast(l->qname, keep, secret);
 	for (; i < len; i++)
 		h = (h ^ (uint8_t)fold(msg->qname[i])) * 0x100000001b3ULL;
 	l->key.qname_len = (uint16_t)len;
-	l->key.qname_hash = hash_mix64(h);
+	l->key.qname_hash = len > keep ? hash_mix64(h) : h;
 }
 
 /*
@@ -155,8 +161,8 @@ static void make_lookup(const struct matcher *m, const struct pkt_meta *meta,
 	k->vantage = is_response ? flip_dir(meta->dir) : meta->dir;
 	k->family = meta->family;
 	k->proto = meta->proto;
-	key_set_qname(l, msg, m->seed);
-	l->hash = hash_bytes(k, sizeof(*k), m->seed);
+	key_set_qname(l, msg, m->secret);
+	l->hash = hash_fast(k, sizeof(*k), m->secret);
 }
 
 struct matcher *matcher_new(uint64_t timeout_ns, size_t max_pending)
@@ -170,7 +176,7 @@ struct matcher *matcher_new(uint64_t timeout_ns, size_t max_pending)
 		return NULL;
 	}
 	m->timeout_ns = timeout_ns;
-	m->seed = hash_random_seed(m);
+	hash_fast_secrets(m->secret, hash_random_seed(m));
 	return m;
 }
 
@@ -296,7 +302,7 @@ bool matcher_response(struct matcher *m, const struct pkt_meta *meta, const stru
 		 */
 		if (!e && !meta->cookie && l.key.vantage != DNSSNOOP_DIR_UNKNOWN) {
 			l.key.vantage = meta->dir;
-			l.hash = hash_bytes(&l.key, sizeof(l.key), m->seed);
+			l.hash = hash_fast(&l.key, sizeof(l.key), m->secret);
 			e = find(m, &l);
 		}
 	}

@@ -40,62 +40,9 @@
 
 /* ---- hashing ---- */
 
-/*
- * hash_bytes() (hash.h) runs a full mix64 per 8 bytes, one after
- * the other: with eight keys per observation (the comm key alone is about
- * 50 bytes) that was 40% of stats_add(). This is the wyhash construction
- * instead: a 64x64->128-bit multiply, folded, per 16 bytes. With random
- * secrets per table, keys cannot be aimed at one chain.
- */
-static inline uint64_t mum_fold(uint64_t a, uint64_t b)
-{
-	__uint128_t r = (__uint128_t)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static inline uint64_t load64(const uint8_t *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return w;
-}
-
-static inline uint64_t load32(const uint8_t *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, 4);
-	return w;
-}
-
 uint64_t fast_hash(const void *data, size_t len, const uint64_t secret[2])
 {
-	const uint8_t *p = data;
-	uint64_t seed = mum_fold(secret[0] ^ len, secret[1]), a, b;
-
-	if (len <= 16) {
-		if (len >= 4) { /* two overlapping pairs of 4-byte words */
-			size_t mid = (len >> 3) << 2;
-
-			a = load32(p) << 32 | load32(p + mid);
-			b = load32(p + len - 4) << 32 | load32(p + len - 4 - mid);
-		} else if (len > 0) {
-			a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
-			b = 0;
-		} else {
-			a = b = 0;
-		}
-	} else {
-		size_t i = len;
-
-		for (; i > 16; i -= 16, p += 16)
-			seed = mum_fold(load64(p) ^ secret[1], load64(p + 8) ^ seed);
-		a = load64(p + i - 16);
-		b = load64(p + i - 8);
-	}
-	return mum_fold(mum_fold(a ^ secret[1], b ^ seed) ^ secret[0], seed ^ secret[1]);
+	return hash_fast(data, len, secret);
 }
 
 /* ---- chains, growth ---- */

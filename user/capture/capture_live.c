@@ -38,8 +38,13 @@
 #define MAX_TCX_LINKS	   (2 * LIVE_MAX_IFACES)
 /* clsact attachment records at most that many interfaces. */
 _Static_assert(LIVE_MAX_IFACES <= TC_CLSACT_MAX_IFACES, "tc_clsact must hold every interface");
-/* Longer than the kernel side's minimum wakeup interval (5 ms). */
-#define TAIL_POLL_MS 10
+/*
+ * The reader looks at the ring at least this often (live_poll): the
+ * longest a record waits for its packet's event to be read. The kernel
+ * wakes it sooner only when RING_WAKEUP_SHARE of the ring is waiting.
+ */
+#define READ_EVERY_MS	  50
+#define RING_WAKEUP_SHARE 8 /* 1/8 of the ring */
 /* How often live_poll looks whether the clsact guard is still there. */
 #define GUARD_CHECK_NS (100 * NS_PER_MSEC)
 
@@ -122,7 +127,6 @@ struct live_capture {
 	live_packet_fn fn;
 	void *fn_ctx;
 	uint64_t delivered;
-	bool recent; /* the last poll delivered events: expect an unannounced tail */
 	uint64_t guard_checked_ns; /* CLOCK_BOOTTIME of the last guard check */
 	uint64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	int ncpus;
@@ -398,6 +402,7 @@ static void set_rodata(struct live_capture *lc, const struct live_config *cfg)
 	for (int i = 0; i < cfg->nports; i++)
 		skel->rodata->ports[i] = htons(cfg->ports[i]);
 	skel->rodata->nports = (uint32_t)cfg->nports;
+	skel->rodata->wakeup_bytes = ringbuf_bytes(cfg->ringbuf_mb) / RING_WAKEUP_SHARE;
 	skel->rodata->snaplen = cfg->snaplen;
 	skel->rodata->use_leader_comm = lc->use[FEAT_LEADER_COMM];
 	skel->rodata->use_listener_owner = lc->use[FEAT_LISTENER_OWNER];
@@ -921,13 +926,6 @@ struct live_capture *live_open(const struct live_config *cfg, live_packet_fn fn,
 }
 
 /*
- * The kernel wakes us at most once per 5 ms (wakeup_flags() in the
- * BPF code), so events that arrive just after a wakeup come without one.
- * After any delivery, wait at most TAIL_POLL_MS and then look at the ring
- * whatever epoll says; once a short wait finds nothing, the next event
- * is more than 5 ms after the last wakeup and wakes us itself.
- */
-/*
  * Killing the clsact guard would leave the filters unguarded: a tracer
  * killed next would leave them attached. Stop instead (the caller's
  * detach removes them).
@@ -956,17 +954,17 @@ int live_poll(struct live_capture *lc, int timeout_ms)
 	if (guard_lost(lc))
 		return -ECHILD;
 	n = ring_buffer__consume(lc->ring);
-
-	if (n == 0) {
-		if (lc->recent && (timeout_ms < 0 || timeout_ms > TAIL_POLL_MS))
-			timeout_ms = TAIL_POLL_MS;
-		n = ring_buffer__poll(lc->ring, timeout_ms);
-		if (n == 0 && lc->recent)
-			n = ring_buffer__consume(lc->ring);
-	}
-	if (n >= 0)
-		lc->recent = n > 0;
-	return n;
+	if (n != 0)
+		return n;
+	/*
+	 * The kernel wakes us only for a ring filling up (wakeup_flags() in
+	 * the BPF code): events come unannounced, so wait at most
+	 * READ_EVERY_MS and then look whatever epoll says.
+	 */
+	if (timeout_ms < 0 || timeout_ms > READ_EVERY_MS)
+		timeout_ms = READ_EVERY_MS;
+	n = ring_buffer__poll(lc->ring, timeout_ms);
+	return n == 0 ? ring_buffer__consume(lc->ring) : n;
 }
 
 void live_get_counters(struct live_capture *lc, struct dnssnoop_counters *c)

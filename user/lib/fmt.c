@@ -82,6 +82,26 @@ void fmt_json_time(struct jbuf *j, uint64_t ts_ns)
 	jbuf_raw(j, t, sizeof(t));
 }
 
+char *fmt_put_json_time(char *p, struct fmt_time_memo *memo, uint64_t ts_ns)
+{
+	uint64_t sec = ts_ns / NS_PER_SEC;
+	unsigned int us = (unsigned int)(ts_ns % NS_PER_SEC / 1000);
+
+	if (memo->sec_plus1 != sec + 1) {
+		char t[FMT_RFC3339_LEN];
+
+		fmt_time(t, ts_ns);
+		memcpy(memo->text, t, sizeof(memo->text));
+		memo->sec_plus1 = sec + 1;
+	}
+	*p = '"';
+	p = jput(p + 1, memo->text, sizeof(memo->text));
+	p = jput(p, &jbuf_digit_pairs[2 * (us / 10000)], 2);
+	p = jput(p, &jbuf_digit_pairs[2 * (us / 100 % 100)], 2);
+	p = jput(p, &jbuf_digit_pairs[2 * (us % 100)], 2);
+	return JPUT(p, "Z\"");
+}
+
 /* ---- time, parsed ---- */
 
 /* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil). */
@@ -174,27 +194,41 @@ bool fmt_parse_time(const char *s, size_t len, uint64_t *ns)
 
 /* ---- addresses ---- */
 
-static char *put_ipv4(char *p, const uint8_t a[4])
-{
-	for (int i = 0; i < 4; i++) {
-		char tmp[3];
-		char *s = jbuf_u64_digits(a[i], tmp + sizeof(tmp));
+/* Every byte value's digits, and their count in the last of the four. */
+#define DEC_DIGIT(n, i) ((n) >= 100 ? (n) / (i == 0 ? 100 : i == 1 ? 10 : 1) % 10 + '0' \
+			 : (n) >= 10 && i < 2 ? (n) / (i == 0 ? 10 : 1) % 10 + '0'        \
+			 : i == 0	       ? (n) % 10 + '0'                             \
+					       : 0)
+#define DEC8(n)	 {DEC_DIGIT(n, 0), DEC_DIGIT(n, 1), DEC_DIGIT(n, 2), 1 + ((n) >= 10) + ((n) >= 100)}
+#define DEC8_4(n)  DEC8(n), DEC8((n) + 1), DEC8((n) + 2), DEC8((n) + 3)
+#define DEC8_16(n) DEC8_4(n), DEC8_4((n) + 4), DEC8_4((n) + 8), DEC8_4((n) + 12)
+#define DEC8_64(n) DEC8_16(n), DEC8_16((n) + 16), DEC8_16((n) + 32), DEC8_16((n) + 48)
+static const char dec8[256][4] = {DEC8_64(0), DEC8_64(64), DEC8_64(128), DEC8_64(192)};
 
-		if (i)
-			*p++ = '.';
-		memcpy(p, s, (size_t)(tmp + sizeof(tmp) - s));
-		p += tmp + sizeof(tmp) - s;
-	}
-	return p;
+/* v's digits; writes four bytes (every caller's buffer has the slack). */
+static char *put_dec8(char *p, unsigned int v)
+{
+	memcpy(p, dec8[v], 4);
+	return p + dec8[v][3];
 }
 
+static char *put_ipv4(char *p, const uint8_t a[4])
+{
+	p = put_dec8(p, a[0]);
+	*p++ = '.';
+	p = put_dec8(p, a[1]);
+	*p++ = '.';
+	p = put_dec8(p, a[2]);
+	*p++ = '.';
+	return put_dec8(p, a[3]);
+}
+
+/* v's hex digits, no leading zeros. */
 static char *put_hex16(char *p, unsigned int v)
 {
 	static const char hex[] = "0123456789abcdef";
-	int shift = 12;
+	int shift = v ? (31 - __builtin_clz(v)) & ~3 : 0;
 
-	while (shift > 0 && !((v >> shift) & 0xf))
-		shift -= 4;
 	for (; shift >= 0; shift -= 4)
 		*p++ = hex[(v >> shift) & 0xf];
 	return p;
@@ -265,6 +299,21 @@ void fmt_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr)
 		jbuf_word(j, text, n);
 	else
 		jbuf_null(j);
+}
+
+char *fmt_put_json_addr(char *p, uint8_t family, const uint8_t *addr)
+{
+	if (family == AF_INET) {
+		*p = '"';
+		p = put_ipv4(p + 1, addr);
+	} else if (family == AF_INET6) {
+		*p = '"';
+		p = put_ipv6(p + 1, addr, false);
+	} else {
+		return JPUT(p, "null");
+	}
+	*p = '"';
+	return p + 1;
 }
 
 /* ---- protocols and text lines ---- */

@@ -17,7 +17,7 @@
 #include "lib/units.h"
 
 #define FMT_RFC3339_LEN 27 /* "2026-11-27T14:05:01.123456Z", no NUL */
-#define FMT_ADDR_MAX	48 /* INET6_ADDRSTRLEN + slack */
+#define FMT_ADDR_MAX	48 /* INET6_ADDRSTRLEN + slack (fmt.c writes 3 bytes past an IPv4 text) */
 
 /* v as width decimal digits at p (most significant first); returns p + width. */
 char *fmt_digits(char *p, unsigned int v, int width);
@@ -27,6 +27,18 @@ char *fmt_hms(char *p, uint64_t ts_ns);
 void fmt_time(char *out, uint64_t ts_ns);
 /* The same as a JSON string value. */
 void fmt_json_time(struct jbuf *j, uint64_t ts_ns);
+/*
+ * The text of the last whole second written, so that the records of one
+ * second (timestamps mostly rise) format only their microseconds.
+ * Zero-initialised it holds nothing.
+ */
+struct fmt_time_memo {
+	uint64_t sec_plus1; /* 0: empty */
+	char text[20]; /* "2026-11-27T14:05:01." */
+};
+
+/* fmt_time() as a JSON string value at p (FMT_RFC3339_LEN + 2 bytes). */
+char *fmt_put_json_time(char *p, struct fmt_time_memo *memo, uint64_t ts_ns);
 /*
  * RFC 3339 text (any offset, any fraction; finer than ns is cut) to ns
  * since the epoch; false unless it is exactly that, on or after 1970.
@@ -43,6 +55,8 @@ size_t fmt_addr(char *out, uint8_t family, const uint8_t *addr);
 size_t fmt_ipv6_as_dig(char *out, const uint8_t *addr);
 /* The same as a JSON string value, null for an unknown family. */
 void fmt_json_addr(struct jbuf *j, uint8_t family, const uint8_t *addr);
+/* The same at p (FMT_ADDR_MAX + 2 bytes); returns the end. */
+char *fmt_put_json_addr(char *p, uint8_t family, const uint8_t *addr);
 /* "udp", "tcp", or NULL for another protocol. */
 const char *fmt_proto_name(uint8_t proto);
 

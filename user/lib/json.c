@@ -119,7 +119,7 @@ void jbuf_word(struct jbuf *j, const char *s, size_t n)
 	j->len += n + 2;
 }
 
-static const char digit_pairs[201] = "00010203040506070809"
+const char jbuf_digit_pairs[201] = "00010203040506070809"
 				     "10111213141516171819"
 				     "20212223242526272829"
 				     "30313233343536373839"
@@ -140,15 +140,72 @@ char *jbuf_u64_digits(uint64_t v, char *end)
 
 		v /= 100;
 		p -= 2;
-		memcpy(p, &digit_pairs[2 * r], 2);
+		memcpy(p, &jbuf_digit_pairs[2 * r], 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, &digit_pairs[2 * v], 2);
+		memcpy(p, &jbuf_digit_pairs[2 * v], 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
 	return p;
+}
+
+static unsigned int dec_len(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Digits of a v >= 100 that fits 32 bits: cheaper divisions than 64-bit ones. */
+static char *put_u32_long(char *p, uint32_t v)
+{
+	unsigned int n = v >= 100000 ? (v >= 10000000 ? 8 + (v >= 100000000) + (v >= 1000000000)
+						      : 6 + (v >= 1000000))
+				     : 3 + (v >= 1000) + (v >= 10000);
+	char *end = p + n, *q = end;
+
+	for (; v >= 100; v /= 100) {
+		q -= 2;
+		memcpy(q, &jbuf_digit_pairs[2 * (v % 100)], 2);
+	}
+	if (v >= 10)
+		memcpy(q - 2, &jbuf_digit_pairs[2 * v], 2);
+	else
+		q[-1] = (char)('0' + v);
+	return end;
+}
+
+/* 100 <= v < 100000: ports, ids, lengths, most TTLs; no loop. */
+static char *put_u17(char *p, unsigned int v)
+{
+	unsigned int hi = v / 100, lo = v % 100;
+
+	if (v >= 10000) {
+		*p++ = (char)('0' + hi / 100);
+		hi %= 100;
+	} else if (v < 1000) {
+		*p++ = (char)('0' + hi);
+		return jput(p, &jbuf_digit_pairs[2 * lo], 2);
+	}
+	p = jput(p, &jbuf_digit_pairs[2 * hi], 2);
+	return jput(p, &jbuf_digit_pairs[2 * lo], 2);
+}
+
+char *jput_u64_long(char *p, uint64_t v)
+{
+	char *end;
+
+	if (v < 100000)
+		return put_u17(p, (unsigned int)v);
+	if (v <= UINT32_MAX)
+		return put_u32_long(p, (uint32_t)v);
+	end = p + dec_len(v);
+	jbuf_u64_digits(v, end);
+	return end;
 }
 
 void jbuf_append_u64(struct jbuf *j, uint64_t v)
@@ -264,11 +321,25 @@ static inline bool plain8(uint64_t v)
 	return bad == 0;
 }
 
+bool json_plain(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		if (!plain8(v))
+			return false;
+	}
+	for (; i < n; i++)
+		if (!plain_byte[(unsigned char)s[i]])
+			return false;
+	return true;
+}
+
 void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	char *out;
-
 	/* Reserve the worst case (every byte \u00XX) once: no checks per byte. */
 	if (n > SIZE_MAX / 8) {
 		j->failed = true;
@@ -276,7 +347,21 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 	}
 	if (!jbuf_reserve(j, 6 * n))
 		return;
-	out = j->buf + j->len;
+	jbuf_commit(j, jput_escaped(j->buf + j->len, s, n));
+}
+
+char *jput_str(char *out, const char *s, size_t n)
+{
+	*out = '"';
+	out = jput_escaped(out + 1, s, n);
+	*out = '"';
+	return out + 1;
+}
+
+char *jput_escaped(char *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
 	while (p < end) {
 		size_t k;
 		uint64_t v;
@@ -309,7 +394,7 @@ void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n)
 			out = put_u00xx(out, *p++);
 		}
 	}
-	j->len = (size_t)(out - j->buf);
+	return out;
 }
 
 static void open_container(struct jbuf *j, char c)

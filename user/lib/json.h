@@ -175,6 +175,64 @@ static inline void jbuf_u64_or_null(struct jbuf *j, bool known, uint64_t v)
 void jbuf_append_escaped(struct jbuf *j, const char *s, size_t n);
 
 /*
+ * Cursor writes, for a record written in one pass: the writer asks for
+ * room for a bounded run of fields once (jbuf_room), writes them at a
+ * char pointer with no check per field, keys and their separators as one
+ * literal (JPUT(p, ",\"ttl\":"), a fixed-size copy the compiler turns
+ * into a few stores), and hands the end back (jbuf_commit). No nesting
+ * state is kept: the writer puts every comma and bracket itself.
+ */
+static inline char *jbuf_room(struct jbuf *j, size_t n)
+{
+	return jbuf_reserve(j, n) ? j->buf + j->len : NULL;
+}
+
+static inline void jbuf_commit(struct jbuf *j, char *end)
+{
+	j->len = (size_t)(end - j->buf);
+}
+
+#define JPUT(p, lit) ((char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+
+static inline char *jput(char *p, const void *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* "00" .. "99": two digits per table entry. */
+extern const char jbuf_digit_pairs[201];
+
+char *jput_u64_long(char *p, uint64_t v);
+
+/* Decimal digits of v; most values in a record are below 100. */
+static inline char *jput_u64(char *p, uint64_t v)
+{
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100)
+		return jput(p, &jbuf_digit_pairs[2 * v], 2);
+	return jput_u64_long(p, v);
+}
+
+static inline char *jput_bool(char *p, bool v)
+{
+	return v ? JPUT(p, "true") : JPUT(p, "false");
+}
+
+/* Room jput_str() may take for n bytes: every byte \u00XX, and quotes. */
+#define JPUT_STR_MAX(n) (6 * (size_t)(n) + 2)
+
+/* s[0..n) as a JSON string, escaped (see the rules above). */
+char *jput_str(char *p, const char *s, size_t n);
+/* The escaped bytes alone, no quotes. */
+char *jput_escaped(char *p, const char *s, size_t n);
+/* Whether s[0..n) goes into a JSON string as it is (no byte to escape). */
+bool json_plain(const char *s, size_t n);
+
+/*
  * Length of the well-formed UTF-8 sequence starting at s (at most n bytes
  * available): 1..4, or 0 when the byte at s does not start one.
  */

@@ -31,6 +31,37 @@ const uint8_t dns_str_esc[256] = {T256(STR_ESC)};
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
 
+/* One label's presentation text at o; returns the end. */
+static char *put_label(char *o, const uint8_t *p, uint8_t l)
+{
+	uint8_t any = 0;
+
+	/* Most labels need no escape: look first (no stores), then copy at once. */
+	for (uint8_t i = 0; i < l; i++)
+		any |= dns_name_esc[p[i]];
+	if (!any) {
+		memcpy(o, p, l);
+		return o + l;
+	}
+	for (const uint8_t *pe = p + l; p < pe; p++) {
+		uint8_t c = *p;
+
+		switch (dns_name_esc[c]) {
+		case 0:
+			*o++ = (char)c;
+			break;
+		case 1:
+			o[0] = '\\';
+			o[1] = (char)c;
+			o += 2;
+			break;
+		default:
+			o = put_ddd(o, c);
+		}
+	}
+	return o;
+}
+
 /*
  * Follows the name at off in buf[0..len) and, when out is not NULL,
  * writes its presentation form there (NUL-terminated, at most
@@ -77,26 +108,9 @@ int dns_name_walk(const uint8_t *buf, size_t len, size_t off, char *out, size_t 
 		if (pos + 1 + l > len)
 			return here_end ? NAME_BAD : NAME_SHORT;
 		if (out) {
-			const uint8_t *p = buf + pos + 1, *pe = p + l;
-
 			if (o != out)
 				*o++ = '.';
-			for (; p < pe; p++) {
-				uint8_t c = *p;
-
-				switch (dns_name_esc[c]) {
-				case 0:
-					*o++ = (char)c;
-					break;
-				case 1:
-					o[0] = '\\';
-					o[1] = (char)c;
-					o += 2;
-					break;
-				default:
-					o = put_ddd(o, c);
-				}
-			}
+			o = put_label(o, buf + pos + 1, l);
 		}
 		pos += 1 + (size_t)l;
 	}
@@ -121,8 +135,35 @@ int dns_name_text(const struct dns_msg *msg, size_t off, char *out)
 	return (int)n;
 }
 
+/* Whether the name at off is all labels, no pointer (a question's usually is). */
+static bool name_is_flat(const uint8_t *buf, size_t len, size_t off)
+{
+	while (off < len && buf[off] != 0) {
+		if (buf[off] > 63)
+			return false;
+		off += 1 + (size_t)buf[off];
+	}
+	return off < len;
+}
+
+/*
+ * An owner name that is one pointer to the question's name (most answers
+ * are): its text is the question's, already made by dns_parse(). With no
+ * pointer in the question's name, following the one pointer gives the
+ * same walk, within every limit.
+ */
+static bool is_question_name(const struct dns_msg *msg, size_t off)
+{
+	return msg->qname_flat && off + 1 < msg->len && msg->buf[off] == 0xc0 &&
+	       msg->buf[off + 1] == DNS_HEADER_LEN;
+}
+
 int dns_rr_name(const struct dns_msg *msg, const struct dns_rr *rr, char *out)
 {
+	if (is_question_name(msg, rr->name_off)) {
+		memcpy(out, msg->qname, (size_t)msg->qname_len + 1);
+		return msg->qname_len;
+	}
 	return dns_name_text(msg, rr->name_off, out);
 }
 
@@ -244,8 +285,11 @@ static bool rdata_plausible(uint16_t type, uint16_t rdlen)
 static bool walk_rr(struct dns_msg *msg, size_t *pos, uint8_t section)
 {
 	const uint8_t *buf = msg->buf;
-	size_t len = msg->len, name_off = *pos, end, unused;
-	int rc = dns_name_walk(buf, len, name_off, NULL, &end, &unused);
+	size_t len = msg->len, name_off = *pos, end = name_off + 2, unused;
+	/* Most owner names are one pointer to the question's: nothing to walk. */
+	int rc = is_question_name(msg, name_off)
+			 ? NAME_OK
+			 : dns_name_walk(buf, len, name_off, NULL, &end, &unused);
 
 	if (rc != NAME_OK) {
 		msg->status |= status_of(rc);
@@ -305,6 +349,7 @@ static int parse_questions(struct dns_msg *msg, size_t *pos)
 			return i == 0 ? DNS_ERR_QUESTION : DNS_OK;
 		}
 		if (i == 0) {
+			msg->qname_flat = name_is_flat(buf, len, *pos);
 			msg->qname_len = (uint16_t)n;
 			msg->qtype = get16(buf + end);
 			msg->qclass = get16(buf + end + 2);
@@ -325,6 +370,7 @@ static void reset(struct dns_msg *msg, const uint8_t *buf, size_t len)
 	msg->rcode = 0;
 	msg->qdcount = msg->ancount = msg->nscount = msg->arcount = 0;
 	msg->has_question = false;
+	msg->qname_flat = false;
 	msg->qtype = msg->qclass = 0;
 	msg->qname_len = 0;
 	msg->qname[0] = '\0';

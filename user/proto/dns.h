@@ -166,6 +166,7 @@ struct dns_msg {
 	uint16_t rcode; /* 12-bit: header rcode | EDNS ext_rcode << 4 */
 	uint16_t qdcount, ancount, nscount, arcount; /* as the header says */
 	bool has_question;
+	bool qname_flat; /* the question's name is all labels: a pointer to it needs no walk */
 	uint16_t qtype, qclass;
 	uint16_t qname_len; /* length of qname text */
 	char qname[DNS_MAX_NAME_TEXT]; /* presentation format, no trailing dot, root "." */

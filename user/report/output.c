@@ -25,7 +25,7 @@
 #include "lib/fmt.h"
 
 #define OUTPUT_FLUSH_BYTES (64 * 1024)
-#define OUTPUT_INITIAL_CAP (OUTPUT_FLUSH_BYTES + 16 * 1024)
+#define OUTPUT_INITIAL_CAP (2 * OUTPUT_FLUSH_BYTES) /* a record's largest room fits */
 #define OUTPUT_RDATA_CAP   8192 /* longer rdata text is cut with "..." */
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
@@ -43,21 +43,10 @@ struct output {
 	bool record_open; /* output_begin_record() called, output_end_record() not yet */
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
+	struct fmt_time_memo time_memo; /* the last second of a record's "ts" */
 };
 
 /* ---- shared field helpers ---- */
-
-static const char *dir_name(uint8_t dir)
-{
-	switch (dir) {
-	case DNSSNOOP_EGRESS:
-		return "egress";
-	case DNSSNOOP_INGRESS:
-		return "ingress";
-	default:
-		return NULL;
-	}
-}
 
 /* Text format: direction padded to one width so the columns line up. */
 static const char *dir_text(uint8_t dir)
@@ -98,21 +87,25 @@ static uint64_t wire_len(const struct dns_record *rec)
 	return rec->meta->orig_len;
 }
 
-static const struct {
+struct flag_name {
 	uint16_t bit;
+	uint8_t json_len; /* of json */
 	const char *name;
-} header_flags[] = {
-	{DNS_FLAG_AA, "aa"}, {DNS_FLAG_TC, "tc"}, {DNS_FLAG_RD, "rd"}, {DNS_FLAG_RA, "ra"},
-	{DNS_FLAG_Z, "z"},   {DNS_FLAG_AD, "ad"}, {DNS_FLAG_CD, "cd"},
+	const char *json; /* the name as a JSON string */
 };
 
-static const struct {
-	uint8_t bit;
-	const char *name;
-} status_flags[] = {
-	{DNS_F_TRUNCATED, "truncated"}, {DNS_F_BAD_NAME, "bad_name"},
-	{DNS_F_BAD_RDATA, "bad_rdata"}, {DNS_F_TRAILING, "trailing"},
-	{DNS_F_BAD_OPT, "bad_opt"},
+#define FLAG(bit, name) {bit, sizeof("\"" name "\"") - 1, name, "\"" name "\""}
+
+static const struct flag_name header_flags[] = {
+	FLAG(DNS_FLAG_AA, "aa"), FLAG(DNS_FLAG_TC, "tc"), FLAG(DNS_FLAG_RD, "rd"),
+	FLAG(DNS_FLAG_RA, "ra"), FLAG(DNS_FLAG_Z, "z"),	  FLAG(DNS_FLAG_AD, "ad"),
+	FLAG(DNS_FLAG_CD, "cd"),
+};
+
+static const struct flag_name status_flags[] = {
+	FLAG(DNS_F_TRUNCATED, "truncated"), FLAG(DNS_F_BAD_NAME, "bad_name"),
+	FLAG(DNS_F_BAD_RDATA, "bad_rdata"), FLAG(DNS_F_TRAILING, "trailing"),
+	FLAG(DNS_F_BAD_OPT, "bad_opt"),
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -135,269 +128,431 @@ static void json_open_record(struct output *o, const char *type, const uint64_t 
 	jbuf_raw(j, o->host_json.buf, o->host_json.len);
 }
 
-/* One of our own names (jbuf_word), or null. */
-static void json_word_or_null(struct jbuf *j, const char *s)
+/*
+ * A DNS record is written in one pass at a cursor (jbuf_room): room is
+ * asked once for the part before the sections, once per RR and once for
+ * the rest, each with a bound on what it can take, and every key goes out
+ * with its comma and quotes as one literal.
+ */
+#define HEAD_FIXED_MAX 2048 /* keys, numbers, our own words, four addresses */
+#define RR_FIXED_MAX   128 /* keys, type, class, TTL of one RR */
+#define TAIL_MAX       512
+
+/* One of our own words as a JSON string, or null. */
+static char *put_word_or_null(char *p, const char *s)
 {
-	if (s)
-		jbuf_word(j, s, strlen(s));
-	else
-		jbuf_null(j);
+	if (!s)
+		return JPUT(p, "null");
+	*p = '"';
+	p = jput(p + 1, s, strlen(s));
+	*p = '"';
+	return p + 1;
+}
+
+/* A string from outside (escaped) or null. */
+static char *put_str_or_null(char *p, const char *s, size_t n)
+{
+	return s ? jput_str(p, s, n) : JPUT(p, "null");
 }
 
 /* Only for a packet that came through a tunnel: the outermost one. */
-static void json_tunnel(struct jbuf *j, const struct pkt_tunnel *t)
+static char *put_tunnel(char *p, const struct pkt_tunnel *t)
 {
-	JBUF_KEY(j, "tunnel");
-	jbuf_obj_begin(j);
-	JBUF_KEY(j, "type");
-	json_word_or_null(j, pkt_tunnel_name(t->type));
-	JBUF_KEY(j, "saddr");
-	fmt_json_addr(j, t->family, t->saddr);
-	JBUF_KEY(j, "daddr");
-	fmt_json_addr(j, t->family, t->daddr);
-	if (t->has_id)
-		JBUF_KV_U64(j, "id", t->id);
-	else
-		JBUF_KV_NULL(j, "id");
-	jbuf_obj_end(j);
+	p = JPUT(p, ",\"tunnel\":{\"type\":");
+	p = put_word_or_null(p, pkt_tunnel_name(t->type));
+	p = JPUT(p, ",\"saddr\":");
+	p = fmt_put_json_addr(p, t->family, t->saddr);
+	p = JPUT(p, ",\"daddr\":");
+	p = fmt_put_json_addr(p, t->family, t->daddr);
+	p = JPUT(p, ",\"id\":");
+	p = t->has_id ? jput_u64(p, t->id) : JPUT(p, "null");
+	*p = '}';
+	return p + 1;
 }
 
-static void json_packet(struct jbuf *j, const struct pkt_meta *m)
+/* "dir" and "proto", each key with its value as one literal. */
+static char *put_dir_proto(char *p, const struct pkt_meta *m)
 {
-	JBUF_KEY(j, "dir");
-	json_word_or_null(j, dir_name(m->dir));
-	JBUF_KEY(j, "proto");
-	json_word_or_null(j, fmt_proto_name(m->proto));
-	JBUF_KV_U64(j, "ifindex", m->ifindex);
-	JBUF_KEY(j, "saddr");
-	fmt_json_addr(j, m->family, m->saddr);
-	JBUF_KV_U64(j, "sport", m->sport);
-	JBUF_KEY(j, "daddr");
-	fmt_json_addr(j, m->family, m->daddr);
-	JBUF_KV_U64(j, "dport", m->dport);
+	if (m->dir == DNSSNOOP_EGRESS)
+		p = JPUT(p, ",\"dir\":\"egress\"");
+	else if (m->dir == DNSSNOOP_INGRESS)
+		p = JPUT(p, ",\"dir\":\"ingress\"");
+	else
+		p = JPUT(p, ",\"dir\":null");
+	if (m->proto == IPPROTO_UDP)
+		return JPUT(p, ",\"proto\":\"udp\"");
+	if (m->proto == IPPROTO_TCP)
+		return JPUT(p, ",\"proto\":\"tcp\"");
+	return JPUT(p, ",\"proto\":null");
+}
+
+static char *put_packet(char *p, const struct pkt_meta *m)
+{
+	p = put_dir_proto(p, m);
+	p = JPUT(p, ",\"ifindex\":");
+	p = jput_u64(p, m->ifindex);
+	p = JPUT(p, ",\"saddr\":");
+	p = fmt_put_json_addr(p, m->family, m->saddr);
+	p = JPUT(p, ",\"sport\":");
+	p = jput_u64(p, m->sport);
+	p = JPUT(p, ",\"daddr\":");
+	p = fmt_put_json_addr(p, m->family, m->daddr);
+	p = JPUT(p, ",\"dport\":");
+	p = jput_u64(p, m->dport);
 	if (m->tunnel.type)
-		json_tunnel(j, &m->tunnel);
+		p = put_tunnel(p, &m->tunnel);
+	return p;
 }
 
-static void json_owner(struct output *o, const struct pkt_meta *m)
+static char *put_owner(char *p, const struct pkt_meta *m, const char *cgroup)
 {
-	struct jbuf *j = &o->lines;
-
-	if (!pkt_has_owner(m)) {
-		JBUF_KV_NULL(j, "pid");
-		JBUF_KV_NULL(j, "tid");
-		JBUF_KV_NULL(j, "comm");
-		JBUF_KV_NULL(j, "uid");
-		JBUF_KV_NULL(j, "cgroup");
-		return;
-	}
-	JBUF_KV_U64(j, "pid", m->owner.tgid);
-	JBUF_KV_U64(j, "tid", m->owner.pid);
-	JBUF_KEY(j, "comm");
-	jbuf_strn(j, m->owner.comm, comm_len(m));
-	JBUF_KV_U64(j, "uid", m->owner.uid);
-	JBUF_KEY(j, "cgroup");
-	jbuf_str_or_null(j, cgroup_of(o, m));
+	if (!pkt_has_owner(m))
+		return JPUT(p, ",\"pid\":null,\"tid\":null,\"comm\":null,\"uid\":null,"
+			       "\"cgroup\":null");
+	p = JPUT(p, ",\"pid\":");
+	p = jput_u64(p, m->owner.tgid);
+	p = JPUT(p, ",\"tid\":");
+	p = jput_u64(p, m->owner.pid);
+	p = JPUT(p, ",\"comm\":");
+	p = jput_str(p, m->owner.comm, comm_len(m));
+	p = JPUT(p, ",\"uid\":");
+	p = jput_u64(p, m->owner.uid);
+	p = JPUT(p, ",\"cgroup\":");
+	return put_str_or_null(p, cgroup, cgroup ? strlen(cgroup) : 0);
 }
 
-static void json_header(struct jbuf *j, const struct dns_msg *msg)
+/* The names of the flags set in bits, as the items of a JSON array. */
+static char *put_flag_words(char *p, unsigned int bits, const struct flag_name *names,
+			    size_t n)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(bits & names[i].bit))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = false;
+		p = jput(p, names[i].json, names[i].json_len);
+	}
+	return p;
+}
+
+static char *put_header(char *p, const struct dns_msg *msg)
 {
 	char tmp[16];
 
-	JBUF_KV_U64(j, "id", msg->id);
-	JBUF_KV_WORD(j, "qr", dns_is_response(msg) ? "response" : "query");
-	JBUF_KV_WORD(j, "opcode", dns_opcode_str(msg->opcode, tmp));
+	p = JPUT(p, ",\"id\":");
+	p = jput_u64(p, msg->id);
 	if (dns_is_response(msg))
-		JBUF_KV_WORD(j, "rcode", dns_rcode_str(msg->rcode, tmp));
-	JBUF_KEY(j, "flags");
-	jbuf_arr_begin(j);
-	for (size_t i = 0; i < ARRAY_SIZE(header_flags); i++)
-		if (msg->flags & header_flags[i].bit)
-			jbuf_word(j, header_flags[i].name, strlen(header_flags[i].name));
-	jbuf_arr_end(j);
-}
-
-static void json_question(struct jbuf *j, const struct dns_msg *msg)
-{
-	char tmp[16];
-
-	if (!msg->has_question) {
-		JBUF_KV_NULL(j, "qname");
-		JBUF_KV_NULL(j, "qtype");
-		JBUF_KV_NULL(j, "qclass");
-		return;
-	}
-	JBUF_KEY(j, "qname");
-	jbuf_strn(j, msg->qname, strnlen(msg->qname, sizeof(msg->qname)));
-	JBUF_KV_WORD(j, "qtype", dns_type_str(msg->qtype, tmp));
-	JBUF_KV_WORD(j, "qclass", dns_class_str(msg->qclass, tmp));
-}
-
-/* Text a dns_* formatter wrote into buf (n = its return value), or null. */
-static void json_scratch_text(struct jbuf *j, const char *buf, size_t cap, int n)
-{
-	if (n < 0)
-		jbuf_null(j);
+		p = JPUT(p, ",\"qr\":\"response\",\"opcode\":");
 	else
-		jbuf_strn(j, buf, (size_t)n < cap ? (size_t)n : cap - 1);
-}
-
-static size_t put_text(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return n;
+		p = JPUT(p, ",\"qr\":\"query\",\"opcode\":");
+	if (msg->opcode == 0) /* the usual values without a call */
+		p = JPUT(p, "\"QUERY\"");
+	else
+		p = put_word_or_null(p, dns_opcode_str(msg->opcode, tmp));
+	if (dns_is_response(msg) && msg->rcode == 0)
+		p = JPUT(p, ",\"rcode\":\"NOERROR\"");
+	else if (dns_is_response(msg))
+		p = put_word_or_null(JPUT(p, ",\"rcode\":"), dns_rcode_str(msg->rcode, tmp));
+	p = JPUT(p, ",\"flags\":[");
+	p = put_flag_words(p, msg->flags, header_flags, ARRAY_SIZE(header_flags));
+	*p = ']';
+	return p + 1;
 }
 
 /*
- * "type":"A","class":"IN","ttl":300 in one append: the fixed keys of every
- * RR (the mnemonics need no escaping). jbuf_key_raw() takes the whole run,
- * as it ends in a key.
+ * A name in presentation format (dns.h) is printable ASCII, and has a
+ * byte JSON must escape ('"', '\\', what \DDD stands for) only after a
+ * backslash of its own: without one it is copied as it is.
  */
-static void json_rr_type_class_ttl(struct jbuf *j, const struct dns_rr *rr)
+static char *put_name_text(char *p, const char *name, size_t n)
 {
-	char tb[16], cb[16], buf[64];
-	const char *type = dns_type_str(rr->type, tb);
-	const char *cls = rr->rclass == 1 ? "IN" : dns_class_str(rr->rclass, cb);
-	size_t n = put_text(buf, "\"type\":\"", 8);
-
-	n += put_text(buf + n, type, strlen(type));
-	n += put_text(buf + n, "\",\"class\":\"", 11);
-	n += put_text(buf + n, cls, strlen(cls));
-	n += put_text(buf + n, "\",\"ttl\":", 8);
-	jbuf_key_raw(j, buf, n);
-	jbuf_u64(j, rr->ttl);
+	if (memchr(name, '\\', n))
+		return jput_str(p, name, n);
+	*p = '"';
+	p = jput(p + 1, name, n);
+	*p = '"';
+	return p + 1;
 }
 
-static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr)
+static char *put_question(char *p, const struct dns_msg *msg)
 {
-	struct jbuf *j = &o->lines;
-	int n;
+	char tmp[16];
 
-	jbuf_obj_begin(j);
-	JBUF_KEY(j, "name");
-	n = dns_rr_name(msg, rr, o->name);
-	if (n >= 0)
-		jbuf_strn(j, o->name, (size_t)n);
+	if (!msg->has_question)
+		return JPUT(p, ",\"qname\":null,\"qtype\":null,\"qclass\":null");
+	p = JPUT(p, ",\"qname\":");
+	p = put_name_text(p, msg->qname, msg->qname_len);
+	p = JPUT(p, ",\"qtype\":");
+	p = put_word_or_null(p, dns_type_str(msg->qtype, tmp));
+	p = JPUT(p, ",\"qclass\":");
+	return put_word_or_null(p, dns_class_str(msg->qclass, tmp));
+}
+
+static char *put_counts(char *p, const struct dns_msg *msg)
+{
+	p = JPUT(p, ",\"qdcount\":");
+	p = jput_u64(p, msg->qdcount);
+	p = JPUT(p, ",\"ancount\":");
+	p = jput_u64(p, msg->ancount);
+	p = JPUT(p, ",\"nscount\":");
+	p = jput_u64(p, msg->nscount);
+	p = JPUT(p, ",\"arcount\":");
+	return jput_u64(p, msg->arcount);
+}
+
+/* Everything before the sections: the packet, its owner, header and question. */
+static void json_dns_head(struct output *o, const struct dns_record *rec)
+{
+	const struct pkt_meta *m = rec->meta;
+	const char *cgroup = cgroup_of(o, m);
+	size_t room = HEAD_FIXED_MAX + o->host_json.len + JPUT_STR_MAX(sizeof(m->owner.comm)) +
+		      JPUT_STR_MAX(sizeof(rec->msg->qname)) +
+		      (cgroup ? JPUT_STR_MAX(strlen(cgroup)) : 0);
+	char *p = jbuf_room(&o->lines, room);
+
+	if (!p)
+		return;
+	if (rec->kind == RECORD_UNANSWERED)
+		p = JPUT(p, "{\"type\":\"unanswered\",\"v\":");
 	else
-		jbuf_null(j);
-	json_rr_type_class_ttl(j, rr);
-	JBUF_KEY(j, "data");
-	n = dns_rr_data(msg, rr, o->rdata, sizeof(o->rdata));
-	json_scratch_text(j, o->rdata, sizeof(o->rdata), n);
-	jbuf_obj_end(j);
+		p = JPUT(p, "{\"type\":\"dns\",\"v\":");
+	p = jput_u64(p, OUTPUT_SCHEMA_VERSION);
+	p = JPUT(p, ",\"ts\":");
+	p = fmt_put_json_time(p, &o->time_memo, m->ts_ns);
+	p = JPUT(p, ",\"host\":");
+	p = jput(p, o->host_json.buf, o->host_json.len);
+	p = put_packet(p, m);
+	p = put_owner(p, m, cgroup);
+	p = JPUT(p, ",\"cookie\":");
+	p = jput_u64(p, m->cookie);
+	p = put_header(p, rec->msg);
+	p = put_question(p, rec->msg);
+	jbuf_commit(&o->lines, put_counts(p, rec->msg));
+}
+
+/* Text a dns_* formatter wrote into buf (n = its return value), or null. */
+static char *put_scratch_text(char *p, const char *buf, size_t cap, int n)
+{
+	if (n < 0)
+		return JPUT(p, "null");
+	return jput_str(p, buf, (size_t)n < cap ? (size_t)n : cap - 1);
+}
+
+/*
+ * An RR's owner name, its text made in place (room for JPUT_STR_MAX of a
+ * name): moved out and escaped only when it has a backslash.
+ */
+static char *put_rr_name(struct output *o, char *p, const struct dns_msg *msg,
+			 const struct dns_rr *rr)
+{
+	int n = dns_rr_name(msg, rr, p + 1);
+
+	if (n < 0)
+		return JPUT(p, "null");
+	if (memchr(p + 1, '\\', (size_t)n)) {
+		memcpy(o->name, p + 1, (size_t)n);
+		return jput_str(p, o->name, (size_t)n);
+	}
+	*p = '"';
+	p[n + 1] = '"';
+	return p + n + 2;
+}
+
+/*
+ * An RR's data as text, made in place (room for JPUT_STR_MAX of the
+ * scratch buffer): moved out and escaped only when JSON needs it.
+ * Addresses never do.
+ */
+static char *put_rr_data(struct output *o, char *p, const struct dns_msg *msg,
+			 const struct dns_rr *rr)
+{
+	int n = dns_rr_data(msg, rr, p + 1, sizeof(o->rdata));
+	size_t len;
+
+	if (n < 0)
+		return JPUT(p, "null");
+	len = (size_t)n < sizeof(o->rdata) ? (size_t)n : sizeof(o->rdata) - 1;
+	if (rr->type != DNS_T_A && rr->type != DNS_T_AAAA && !json_plain(p + 1, len)) {
+		memcpy(o->rdata, p + 1, len);
+		return jput_str(p, o->rdata, len);
+	}
+	*p = '"';
+	p[len + 1] = '"';
+	return p + len + 2;
+}
+
+/* "type":"A","class":"IN","ttl":300: the fixed keys of every RR. */
+static char *put_rr_type_class_ttl(char *p, const struct dns_rr *rr)
+{
+	char tb[16], cb[16];
+	const char *type = dns_type_str(rr->type, tb);
+	const char *cls = rr->rclass == 1 ? "IN" : dns_class_str(rr->rclass, cb);
+
+	p = JPUT(p, ",\"type\":\"");
+	p = jput(p, type, strlen(type));
+	p = JPUT(p, "\",\"class\":\"");
+	p = jput(p, cls, strlen(cls));
+	p = JPUT(p, "\",\"ttl\":");
+	return jput_u64(p, rr->ttl);
+}
+
+/* One RR; first: no comma before it. */
+static void json_rr(struct output *o, const struct dns_msg *msg, const struct dns_rr *rr,
+		    bool first)
+{
+	char *p = jbuf_room(&o->lines, RR_FIXED_MAX + JPUT_STR_MAX(sizeof(o->name)) +
+					       JPUT_STR_MAX(sizeof(o->rdata)));
+
+	if (!p)
+		return;
+	p = first ? JPUT(p, "{\"name\":") : JPUT(p, ",{\"name\":");
+	p = put_rr_name(o, p, msg, rr);
+	p = put_rr_type_class_ttl(p, rr);
+	p = JPUT(p, ",\"data\":");
+	p = put_rr_data(o, p, msg, rr);
+	*p = '}';
+	jbuf_commit(&o->lines, p + 1);
 }
 
 #define DNS_TYPE_OPT 41
 
-/* One section's records as an array (the caller has written the key). */
-static void json_section(struct output *o, const struct dns_msg *msg, uint8_t section)
+/* The key (with its comma) and one section's records as an array. */
+static void json_section(struct output *o, const struct dns_msg *msg, uint8_t section,
+			 const char *key, size_t key_len)
 {
 	struct jbuf *j = &o->lines;
 	uint16_t nrrs = msg->nrrs < DNS_MAX_RRS ? msg->nrrs : DNS_MAX_RRS;
+	bool first = true;
 
-	jbuf_arr_begin(j);
+	jbuf_append(j, key, key_len);
 	for (uint16_t i = 0; i < nrrs; i++) {
 		const struct dns_rr *rr = &msg->rrs[i];
 
 		if (rr->section != section || rr->type == DNS_TYPE_OPT)
 			continue;
-		json_rr(o, msg, rr);
+		json_rr(o, msg, rr, first);
+		first = false;
 	}
-	jbuf_arr_end(j);
+	jbuf_append_char(j, ']');
 }
 
-static void json_ecs(struct jbuf *j, const struct dns_ecs *ecs)
-{
-	char text[FMT_ADDR_MAX];
-	size_t n = 0;
+#define SECTION(o, msg, sec, lit) json_section(o, msg, sec, lit, sizeof(lit) - 1)
+#define SECTIONS_EMPTY(o, lit)	  jbuf_append(&(o)->lines, lit, sizeof(lit) - 1)
 
-	jbuf_obj_begin(j);
-	JBUF_KV_U64(j, "family", ecs->family);
-	JBUF_KV_U64(j, "source_prefix", ecs->source_prefix);
-	JBUF_KV_U64(j, "scope_prefix", ecs->scope_prefix);
+/* Whether any record but OPT is there to write (a query usually has none). */
+static bool has_records(const struct dns_msg *msg)
+{
+	uint16_t nrrs = msg->nrrs < DNS_MAX_RRS ? msg->nrrs : DNS_MAX_RRS;
+
+	for (uint16_t i = 0; i < nrrs; i++)
+		if (msg->rrs[i].type != DNS_TYPE_OPT)
+			return true;
+	return false;
+}
+
+static void json_sections(struct output *o, const struct dns_msg *msg)
+{
+	bool update = msg->opcode == DNS_OPCODE_UPDATE;
+
+	if (!has_records(msg)) {
+		/* UPDATE (RFC 2136 2): the same sections hold prerequisites and updates. */
+		if (update)
+			SECTIONS_EMPTY(o, ",\"prerequisite\":[],\"update\":[],\"additional\":[]");
+		else
+			SECTIONS_EMPTY(o, ",\"answers\":[],\"authority\":[],\"additional\":[]");
+		return;
+	}
+	if (update) {
+		SECTION(o, msg, DNS_SEC_ANSWER, ",\"prerequisite\":[");
+		SECTION(o, msg, DNS_SEC_AUTHORITY, ",\"update\":[");
+	} else {
+		SECTION(o, msg, DNS_SEC_ANSWER, ",\"answers\":[");
+		SECTION(o, msg, DNS_SEC_AUTHORITY, ",\"authority\":[");
+	}
+	SECTION(o, msg, DNS_SEC_ADDITIONAL, ",\"additional\":[");
+}
+
+static char *put_ecs(char *p, const struct dns_ecs *ecs)
+{
+	p = JPUT(p, "{\"family\":");
+	p = jput_u64(p, ecs->family);
+	p = JPUT(p, ",\"source_prefix\":");
+	p = jput_u64(p, ecs->source_prefix);
+	p = JPUT(p, ",\"scope_prefix\":");
+	p = jput_u64(p, ecs->scope_prefix);
+	p = JPUT(p, ",\"address\":");
 	if (ecs->family == 1)
-		n = fmt_addr(text, AF_INET, ecs->addr);
+		p = fmt_put_json_addr(p, AF_INET, ecs->addr);
 	else if (ecs->family == 2)
-		n = fmt_addr(text, AF_INET6, ecs->addr);
-	JBUF_KEY(j, "address");
-	if (n)
-		jbuf_strn(j, text, n);
+		p = fmt_put_json_addr(p, AF_INET6, ecs->addr);
 	else
-		jbuf_null(j);
-	jbuf_obj_end(j);
+		p = JPUT(p, "null");
+	*p = '}';
+	return p + 1;
 }
 
 static void json_edns(struct output *o, const struct dns_msg *msg)
 {
-	struct jbuf *j = &o->lines;
 	const struct dns_edns *e = &msg->edns;
-	int n;
+	/* Most messages carry no option: "" without a call. */
+	bool none = e->rdlen == 0 && e->rdata_off <= msg->len;
+	int n = e->present && !none ? dns_edns_options_text(msg, o->rdata, sizeof(o->rdata)) : 0;
+	char *p = jbuf_room(&o->lines, TAIL_MAX + JPUT_STR_MAX(sizeof(o->rdata)));
 
-	JBUF_KEY(j, "edns");
+	if (!p)
+		return;
 	if (!e->present) {
-		jbuf_null(j);
+		jbuf_commit(&o->lines, JPUT(p, ",\"edns\":null"));
 		return;
 	}
-	jbuf_obj_begin(j);
-	JBUF_KV_U64(j, "udp_size", e->udp_size);
-	JBUF_KV_U64(j, "version", e->version);
-	JBUF_KV_BOOL(j, "do", e->do_bit);
-	JBUF_KV_U64(j, "ext_rcode", e->ext_rcode);
-	JBUF_KEY(j, "options");
-	n = dns_edns_options_text(msg, o->rdata, sizeof(o->rdata));
-	json_scratch_text(j, o->rdata, sizeof(o->rdata), n);
-	JBUF_KEY(j, "ecs");
-	if (e->has_ecs)
-		json_ecs(j, &e->ecs);
-	else
-		jbuf_null(j);
-	jbuf_obj_end(j);
+	p = JPUT(p, ",\"edns\":{\"udp_size\":");
+	p = jput_u64(p, e->udp_size);
+	p = JPUT(p, ",\"version\":");
+	p = jput_u64(p, e->version);
+	p = JPUT(p, ",\"do\":");
+	p = jput_bool(p, e->do_bit);
+	p = JPUT(p, ",\"ext_rcode\":");
+	p = jput_u64(p, e->ext_rcode);
+	p = JPUT(p, ",\"options\":");
+	p = none ? JPUT(p, "\"\"") : put_scratch_text(p, o->rdata, sizeof(o->rdata), n);
+	p = JPUT(p, ",\"ecs\":");
+	p = e->has_ecs ? put_ecs(p, &e->ecs) : JPUT(p, "null");
+	*p = '}';
+	jbuf_commit(&o->lines, p + 1);
+}
+
+/* From "len" to the end of the record. */
+static void json_dns_tail(struct output *o, const struct dns_record *rec)
+{
+	char *p = jbuf_room(&o->lines, TAIL_MAX);
+
+	if (!p)
+		return;
+	p = JPUT(p, ",\"len\":");
+	p = jput_u64(p, wire_len(rec));
+	p = JPUT(p, ",\"truncated_capture\":");
+	p = jput_bool(p, rec->truncated_capture);
+	if (rec->kind == RECORD_UNANSWERED) {
+		p = JPUT(p, ",\"waited_ns\":");
+		p = jput_u64(p, rec->waited_ns);
+	} else if (rec->has_latency) {
+		p = JPUT(p, ",\"latency_ns\":");
+		p = jput_u64(p, rec->latency_ns);
+	}
+	p = JPUT(p, ",\"decode_status\":[");
+	p = put_flag_words(p, rec->msg->status, status_flags, ARRAY_SIZE(status_flags));
+	jbuf_commit(&o->lines, JPUT(p, "]}"));
 }
 
 static void json_dns(struct output *o, const struct dns_record *rec)
 {
-	struct jbuf *j = &o->lines;
-	const struct pkt_meta *m = rec->meta;
-	const struct dns_msg *msg = rec->msg;
-	bool unanswered = rec->kind == RECORD_UNANSWERED;
-
-	json_open_record(o, unanswered ? "unanswered" : "dns", &m->ts_ns);
-	json_packet(j, m);
-	json_owner(o, m);
-	JBUF_KV_U64(j, "cookie", m->cookie);
-	json_header(j, msg);
-	json_question(j, msg);
-	JBUF_KV_U64(j, "qdcount", msg->qdcount);
-	JBUF_KV_U64(j, "ancount", msg->ancount);
-	JBUF_KV_U64(j, "nscount", msg->nscount);
-	JBUF_KV_U64(j, "arcount", msg->arcount);
-	/* UPDATE (RFC 2136 2): the same sections hold prerequisites and updates. */
-	if (msg->opcode == DNS_OPCODE_UPDATE)
-		JBUF_KEY(j, "prerequisite");
-	else
-		JBUF_KEY(j, "answers");
-	json_section(o, msg, DNS_SEC_ANSWER);
-	if (msg->opcode == DNS_OPCODE_UPDATE)
-		JBUF_KEY(j, "update");
-	else
-		JBUF_KEY(j, "authority");
-	json_section(o, msg, DNS_SEC_AUTHORITY);
-	JBUF_KEY(j, "additional");
-	json_section(o, msg, DNS_SEC_ADDITIONAL);
-	json_edns(o, msg);
-	JBUF_KV_U64(j, "len", wire_len(rec));
-	JBUF_KV_BOOL(j, "truncated_capture", rec->truncated_capture);
-	if (unanswered)
-		JBUF_KV_U64(j, "waited_ns", rec->waited_ns);
-	else if (rec->has_latency)
-		JBUF_KV_U64(j, "latency_ns", rec->latency_ns);
-	JBUF_KEY(j, "decode_status");
-	jbuf_arr_begin(j);
-	for (size_t i = 0; i < ARRAY_SIZE(status_flags); i++)
-		if (msg->status & status_flags[i].bit)
-			jbuf_word(j, status_flags[i].name, strlen(status_flags[i].name));
-	jbuf_arr_end(j);
-	jbuf_obj_end(j);
+	json_dns_head(o, rec);
+	json_sections(o, rec->msg);
+	json_edns(o, rec->msg);
+	json_dns_tail(o, rec);
 }
 
 /* capture_stats counters, in record order; group splits the text lines. */

@@ -50,7 +50,6 @@ import sys
 from time import time_ns
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lab as labmod  # noqa: E402
 import runner  # noqa: E402
 import test_detect  # noqa: E402
 from runner import TRACER, check  # noqa: E402
@@ -478,15 +477,10 @@ CASES = [test_report_equals_one_run, test_text_report, test_session_sees_history
 
 
 def main(argv):
-    rc = 0
-    if runner.selected(CASES, argv):
-        rc = runner.run_offline_tests(argv, CASES, "dnssnoop-state-", tools=("gdb", "unshare"),
-                                      make_arg=StateScenarios)
-    if runner.selected(LIVE_CASES, argv):
-        lrc = labmod.run_lab_tests(argv, LIVE_CASES, "BPF, network namespaces, cgroups",
-                                   {"tag": "state", "cgroup": True})
-        rc = rc if lrc == 77 else (rc or lrc)
-    return rc
+    """The offline cases; the live ones (LIVE_CASES) run from test_state_live.py,
+    so that each file ends with one cases line for tools/run-tests."""
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-state-", tools=("gdb", "unshare"),
+                                    make_arg=StateScenarios)
 
 
 if __name__ == "__main__":

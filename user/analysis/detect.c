@@ -216,6 +216,30 @@ static uint32_t take_detail(struct detect *d, uint64_t lookups)
 	return best;
 }
 
+/*
+ * A time record for pair p (entry slot): a free one, or the one of the
+ * pair with the fewest lookups among a sample. NO_DETAIL when none is
+ * given up.
+ */
+static uint32_t claim_detail(struct detect *d, struct dpair *p, uint32_t slot)
+{
+	uint32_t i;
+
+	if (d->used_details == d->ndetails)
+		i = take_detail(d, p->h.lookups);
+	else
+		for (i = d->detail_cursor;; i = (i + 1) % d->ndetails)
+			if (!d->details[i].owner)
+				break;
+	if (i == NO_DETAIL)
+		return NO_DETAIL;
+	memset(&d->details[i], 0, sizeof(d->details[i]));
+	d->details[i].owner = slot + 1;
+	d->used_details++;
+	p->detail = i;
+	return i;
+}
+
 static void pair_time(struct detect *d, struct dpair *p, uint32_t slot, uint64_t ts_ns)
 {
 	uint32_t i;
@@ -228,18 +252,9 @@ static void pair_time(struct detect *d, struct dpair *p, uint32_t slot, uint64_t
 		p->early[p->h.lookups - 1] = ts_ns;
 		return;
 	}
-	if (d->used_details == d->ndetails)
-		i = take_detail(d, p->h.lookups);
-	else
-		for (i = d->detail_cursor;; i = (i + 1) % d->ndetails)
-			if (!d->details[i].owner)
-				break;
+	i = claim_detail(d, p, slot);
 	if (i == NO_DETAIL)
 		return;
-	memset(&d->details[i], 0, sizeof(d->details[i]));
-	d->details[i].owner = slot + 1;
-	d->used_details++;
-	p->detail = i;
 	/* The early lookups, if this record starts with the pair. */
 	if (p->h.lookups == DETECT_DETAIL_MIN && !p->h.error)
 		for (int k = 0; k < DETECT_DETAIL_MIN - 1; k++)
@@ -665,7 +680,6 @@ static void load_times(struct detect *d, struct dpair *p, uint32_t slot,
 	size_t nts = h->nts < DETSTAT_TS_MAX ? h->nts : DETSTAT_TS_MAX;
 	const uint64_t *ts = h->ts + (h->nts - nts);
 	struct ddetail *dt;
-	uint32_t i;
 
 	if (p->detail == NO_DETAIL && p->h.lookups < DETECT_DETAIL_MIN) {
 		/* Still below a record: its first lookups, as pair_time keeps them. */
@@ -673,20 +687,8 @@ static void load_times(struct detect *d, struct dpair *p, uint32_t slot,
 			p->early[k] = ts[k];
 		return;
 	}
-	if (p->detail == NO_DETAIL) {
-		if (d->used_details == d->ndetails)
-			i = take_detail(d, p->h.lookups);
-		else
-			for (i = d->detail_cursor;; i = (i + 1) % d->ndetails)
-				if (!d->details[i].owner)
-					break;
-		if (i == NO_DETAIL)
-			return;
-		memset(&d->details[i], 0, sizeof(d->details[i]));
-		d->details[i].owner = slot + 1;
-		d->used_details++;
-		p->detail = i;
-	}
+	if (p->detail == NO_DETAIL && claim_detail(d, p, slot) == NO_DETAIL)
+		return;
 	dt = &d->details[p->detail];
 	for (int b = 0; b < DETSTAT_WEEK_BINS; b++) {
 		dt->week[b] += h->week ? h->week[b] : 0;

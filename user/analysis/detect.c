@@ -784,24 +784,3 @@ bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const c
 		keep_addr(t, &addrs[k]);
 	return true;
 }
-
-size_t detect_pair_times(const struct detect *d, uint64_t chash, uint64_t thash, uint64_t *out)
-{
-	uint32_t i = table_find(&d->pairs, pair_hash(chash, thash));
-	const struct dpair *p;
-	const struct ddetail *dt;
-	size_t n;
-
-	if (i == SLOTS_NIL)
-		return 0;
-	p = (const struct dpair *)entry(&d->pairs, i);
-	if (p->detail == NO_DETAIL) {
-		n = p->h.lookups < DETECT_DETAIL_MIN - 1 ? p->h.lookups : DETECT_DETAIL_MIN - 1;
-		memcpy(out, p->early, n * sizeof(*out));
-		return n;
-	}
-	dt = &d->details[p->detail];
-	for (uint32_t k = 0; k < dt->nts; k++)
-		out[k] = dt->ts[(dt->head + DETSTAT_TS_MAX - dt->nts + k) % DETSTAT_TS_MAX];
-	return dt->nts;
-}

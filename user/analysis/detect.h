@@ -288,12 +288,6 @@ void detect_load_client_hours(struct detect *d, const struct detect_client *c,
 bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const char *text,
 			 uint64_t last_ok_ns, uint64_t nx_after, const struct obs_addr *addrs,
 			 size_t naddrs);
-/*
- * The timestamps kept for a pair (its last DETSTAT_TS_MAX lookups, or its
- * first ones before it has a time record), oldest first, into out
- * (DETSTAT_TS_MAX). Returns how many; 0 when the pair is not in the table.
- */
-size_t detect_pair_times(const struct detect *d, uint64_t chash, uint64_t thash, uint64_t *out);
 
 /* The configuration in use (defaults filled in), for the findings' thresholds. */
 const struct detect_config *detect_config_of(const struct detect *d);

@@ -10,7 +10,10 @@
  * for the first one's, up to STATE_BUSY_TIMEOUT_MS), so the file holds the
  * previous fold or this one, never part of one. A pair's last timestamps
  * (periodic and --min-spread need them) are the union of the stored ones
- * and the detector's, the last DETSTAT_TS_MAX kept.
+ * and the session's, the last DETSTAT_TS_MAX kept. The session's are kept
+ * here, per cell, rather than taken from the detector's time records: those
+ * are bounded by the detector (a pair may get one late, or lose it), and
+ * the file is to hold every pair's last lookups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +57,8 @@ struct scell {
 	uint32_t ci, ti, day;
 	uint64_t lookups, names, first_ns, last_ns;
 	uint32_t hours[HOURS];
+	uint64_t *ts; /* the cell's last lookups, a ring once DETSTAT_TS_MAX are held */
+	uint16_t nts, ts_cap, ts_head;
 };
 
 struct stday {
@@ -74,6 +79,7 @@ struct state {
 	struct detect *d; /* attached: its tap feeds the tables below */
 	struct slots clients, targets, cells, tdays, addrs;
 	size_t max_cells;
+	size_t times; /* timestamps held by the cells, bounded as the cells are */
 	char early_err[512]; /* the first failed early fold */
 };
 
@@ -255,6 +261,33 @@ static int safe_existing(struct state *st, char *err, size_t errlen)
 	return 0;
 }
 
+#define ENTRY(s, type, i) (&((type *)slots_entries(&(s)))[i])
+
+static void clear_counts(struct state *st)
+{
+	for (uint32_t i = 0; i < st->cells.fresh && slots_entries(&st->cells); i++)
+		free(ENTRY(st->cells, struct scell, i)->ts);
+	st->times = 0;
+	slots_destroy(&st->clients);
+	slots_destroy(&st->targets);
+	slots_destroy(&st->cells);
+	slots_destroy(&st->tdays);
+	slots_destroy(&st->addrs);
+}
+
+/* The session's counts emptied (after a fold); -1 out of memory. */
+static int reset_counts(struct state *st)
+{
+	clear_counts(st);
+	if (!slots_init(&st->clients, st->max_cells, sizeof(struct sclient)) ||
+	    !slots_init(&st->targets, st->max_cells, sizeof(struct starget)) ||
+	    !slots_init(&st->cells, st->max_cells, sizeof(struct scell)) ||
+	    !slots_init(&st->tdays, st->max_cells, sizeof(struct stday)) ||
+	    !slots_init(&st->addrs, st->max_cells, sizeof(struct saddr)))
+		return -1;
+	return 0;
+}
+
 struct state *state_open(const struct state_config *cfg, char *err, size_t errlen)
 {
 	struct state *st = calloc(1, sizeof(*st));
@@ -317,11 +350,7 @@ struct state *state_open(const struct state_config *cfg, char *err, size_t errle
 	} else if (check_schema(st, false, err, errlen)) {
 		goto out;
 	}
-	if (!slots_init(&st->clients, st->max_cells, sizeof(struct sclient)) ||
-	    !slots_init(&st->targets, st->max_cells, sizeof(struct starget)) ||
-	    !slots_init(&st->cells, st->max_cells, sizeof(struct scell)) ||
-	    !slots_init(&st->tdays, st->max_cells, sizeof(struct stday)) ||
-	    !slots_init(&st->addrs, st->max_cells, sizeof(struct saddr))) {
+	if (reset_counts(st)) {
 		snprintf(err, errlen, "dnssnoop: state file %s: out of memory", cfg->path);
 		goto out;
 	}
@@ -331,14 +360,6 @@ out:
 	return NULL;
 }
 
-static void clear_counts(struct state *st)
-{
-	slots_destroy(&st->clients);
-	slots_destroy(&st->targets);
-	slots_destroy(&st->cells);
-	slots_destroy(&st->tdays);
-	slots_destroy(&st->addrs);
-}
 
 void state_close(struct state *st)
 {
@@ -357,8 +378,6 @@ size_t state_pending(const struct state *st)
 }
 
 /* ---- the session's counts (the detector's tap) ------------------------- */
-
-#define ENTRY(s, type, i) (&((type *)slots_entries(&(s)))[i])
 
 /* The entry of hash h in s, taken (zeroed) if new; SLOTS_NIL when s is full. */
 static uint32_t get(struct slots *s, uint64_t h, bool *created)
@@ -396,7 +415,7 @@ static bool any_full(struct state *st)
 {
 	return st->cells.used >= st->max_cells || st->clients.used >= st->max_cells ||
 	       st->targets.used >= st->max_cells || st->tdays.used >= st->max_cells ||
-	       st->addrs.used >= st->max_cells;
+	       st->addrs.used >= st->max_cells || st->times >= STATE_TIMES_PER_CELL * st->max_cells;
 }
 
 /* The counts reached their bound: fold them now (the first error is kept for the end). */
@@ -407,11 +426,28 @@ static void fold_early(struct state *st)
 	if (state_fold(st, err, sizeof(err)) && !st->early_err[0])
 		snprintf(st->early_err, sizeof(st->early_err), "%s", err);
 	if (any_full(st)) /* the fold failed: start again rather than lose the bound */
-		clear_counts(st), slots_init(&st->clients, st->max_cells, sizeof(struct sclient)),
-			slots_init(&st->targets, st->max_cells, sizeof(struct starget)),
-			slots_init(&st->cells, st->max_cells, sizeof(struct scell)),
-			slots_init(&st->tdays, st->max_cells, sizeof(struct stday)),
-			slots_init(&st->addrs, st->max_cells, sizeof(struct saddr));
+		reset_counts(st);
+}
+
+/* Keep ts among the cell's last DETSTAT_TS_MAX lookups (none if out of memory). */
+static void cell_time(struct state *st, struct scell *c, uint64_t ts_ns)
+{
+	if (c->nts == c->ts_cap && c->ts_cap < DETSTAT_TS_MAX) {
+		uint16_t cap = c->ts_cap ? 2 * c->ts_cap : 4;
+		uint64_t *ts = realloc(c->ts, cap * sizeof(*ts));
+
+		if (!ts)
+			return;
+		c->ts = ts;
+		c->ts_cap = cap;
+	}
+	if (c->nts < c->ts_cap) {
+		c->ts[c->nts++] = ts_ns;
+		st->times++;
+		return;
+	}
+	c->ts[c->ts_head] = ts_ns;
+	c->ts_head = (uint16_t)((c->ts_head + 1) % DETSTAT_TS_MAX);
 }
 
 static void on_lookup(void *ctx, const struct detect_client *c, uint64_t chash,
@@ -461,6 +497,7 @@ static void on_lookup(void *ctx, const struct detect_client *c, uint64_t chash,
 	cell->lookups++;
 	cell->names += first_of_name;
 	cell->hours[(ts_ns / NS_PER_HOUR) % HOURS]++;
+	cell_time(st, cell, ts_ns);
 }
 
 static void on_answer(void *ctx, enum detect_target_kind kind, const char *text, uint64_t thash,
@@ -603,29 +640,37 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* stored (blob of little-endian u64) and mine merged, sorted, deduplicated, the last kept. */
-static size_t merge_times(const void *blob, size_t bytes, const uint64_t *mine, size_t nmine,
-			  uint64_t *out)
+/*
+ * The stored timestamps (blob of little-endian u64) and those of the
+ * session's cells of one pair, sorted, the last DETSTAT_TS_MAX in out.
+ * -1 out of memory.
+ */
+static long merge_times(const void *blob, size_t bytes, struct scell **g, size_t ng,
+			uint64_t *out)
 {
-	uint64_t all[2 * DETSTAT_TS_MAX];
-	size_t n = 0, m = 0, nblob = bytes / 8;
+	size_t n = 0, nblob = bytes / 8, total = nblob;
+	uint64_t *all;
 
-	for (size_t k = nblob > DETSTAT_TS_MAX ? nblob - DETSTAT_TS_MAX : 0; k < nblob; k++) {
+	for (size_t k = 0; k < ng; k++)
+		total += g[k]->nts;
+	all = malloc((total + 1) * sizeof(*all));
+	if (!all)
+		return -1;
+	for (size_t k = 0; k < nblob; k++) {
 		uint64_t v = 0;
 
 		for (int b = 7; b >= 0; b--)
 			v = v << 8 | ((const uint8_t *)blob)[k * 8 + (size_t)b];
 		all[n++] = v;
 	}
-	for (size_t k = 0; k < nmine && k < DETSTAT_TS_MAX; k++)
-		all[n++] = mine[k];
+	for (size_t k = 0; k < ng; k++)
+		for (size_t i = 0; i < g[k]->nts; i++)
+			all[n++] = g[k]->ts[i];
 	qsort(all, n, sizeof(*all), cmp_u64);
-	for (size_t k = 0; k < n; k++)
-		if (!m || all[k] != all[m - 1])
-			all[m++] = all[k];
-	n = m > DETSTAT_TS_MAX ? m - DETSTAT_TS_MAX : 0;
-	memcpy(out, all + n, (m - n) * sizeof(*out));
-	return m - n;
+	total = n > DETSTAT_TS_MAX ? n - DETSTAT_TS_MAX : 0;
+	memcpy(out, all + total, (n - total) * sizeof(*out));
+	free(all);
+	return (long)(n - total);
 }
 
 static void times_blob(const uint64_t *ts, size_t n, uint8_t *blob)
@@ -710,16 +755,16 @@ static int cmp_cell(const void *a, const void *b)
 	return x->day < y->day ? -1 : x->day > y->day;
 }
 
-/* One pair's stored timestamps merged with the detector's. */
+/* One pair: its span and names widened, its stored timestamps merged with the session's. */
 static int fold_pair(struct state *st, struct fold_stmts *f, struct scell **g, size_t ng)
 {
 	const struct sclient *c = ENTRY(st->clients, struct sclient, g[0]->ci);
 	const struct starget *t = ENTRY(st->targets, struct starget, g[0]->ti);
-	uint64_t mine[DETSTAT_TS_MAX], ts[DETSTAT_TS_MAX], first = UINT64_MAX, last = 0, names = 0;
+	uint64_t ts[DETSTAT_TS_MAX], first = UINT64_MAX, last = 0, names = 0;
 	uint8_t blob[DETSTAT_TS_MAX * 8];
-	size_t nmine = st->d ? detect_pair_times(st->d, c->chash, t->thash, mine) : 0, nts;
 	const void *old = NULL;
 	int bytes = 0, rc;
+	long nts;
 
 	for (size_t k = 0; k < ng; k++) {
 		first = g[k]->first_ns < first ? g[k]->first_ns : first;
@@ -736,15 +781,17 @@ static int fold_pair(struct state *st, struct fold_stmts *f, struct scell **g, s
 		sqlite3_reset(f->sel_ts);
 		return -1;
 	}
-	nts = merge_times(old, old ? (size_t)bytes : 0, mine, nmine, ts);
+	nts = merge_times(old, old ? (size_t)bytes : 0, g, ng, ts);
 	sqlite3_reset(f->sel_ts);
-	times_blob(ts, nts, blob);
+	if (nts < 0)
+		return -1;
+	times_blob(ts, (size_t)nts, blob);
 	sqlite3_bind_int64(f->pair, 1, c->db_id);
 	sqlite3_bind_int64(f->pair, 2, t->db_id);
 	sqlite3_bind_int64(f->pair, 3, (int64_t)first);
 	sqlite3_bind_int64(f->pair, 4, (int64_t)last);
 	sqlite3_bind_int64(f->pair, 5, (int64_t)names);
-	sqlite3_bind_blob(f->pair, 6, blob, (int)(nts * 8), SQLITE_STATIC);
+	sqlite3_bind_blob(f->pair, 6, blob, (int)nts * 8, SQLITE_STATIC);
 	return step(f->pair, NULL);
 }
 
@@ -847,7 +894,7 @@ static void target_spans(struct state *st)
 /*
  * Days before the newest stored day minus retain_days go, and with them
  * pairs, targets and clients left without a day. Returns the first day
- * kept (-1: none removed) or -2 on error.
+ * kept (-1: no lookup day removed) or -2 on error.
  */
 static int64_t prune(struct state *st)
 {
@@ -859,12 +906,17 @@ static int64_t prune(struct state *st)
 	cutoff = newest - (int64_t)st->cfg.retain_days + 1;
 	if (newest < 0 || cutoff <= 0)
 		return -1;
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM daily WHERE day < %" PRId64 ";"
-		 "DELETE FROM target_daily WHERE day < %" PRId64 ";",
-		 cutoff, cutoff);
+	snprintf(sql, sizeof(sql), "DELETE FROM target_daily WHERE day < %" PRId64 ";"
+		 "DELETE FROM daily WHERE day < %" PRId64 ";", cutoff, cutoff);
 	if (exec(st, sql))
 		return -2;
+	/*
+	 * Only removed days leave pairs, targets and clients without a day:
+	 * without them the scans below (of the whole file) are skipped, so
+	 * that folding at every --interval close stays cheap.
+	 */
+	if (!sqlite3_changes(st->db))
+		return -1;
 	if (exec(st, "DELETE FROM pairs WHERE NOT EXISTS (SELECT 1 FROM daily d WHERE "
 		     "d.client_id = pairs.client_id AND d.target_id = pairs.target_id);"
 		     "DELETE FROM targets WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE "
@@ -930,12 +982,7 @@ int state_fold(struct state *st, char *err, size_t errlen)
 		exec(st, "ROLLBACK");
 		return -1;
 	}
-	clear_counts(st);
-	if (!slots_init(&st->clients, st->max_cells, sizeof(struct sclient)) ||
-	    !slots_init(&st->targets, st->max_cells, sizeof(struct starget)) ||
-	    !slots_init(&st->cells, st->max_cells, sizeof(struct scell)) ||
-	    !slots_init(&st->tdays, st->max_cells, sizeof(struct stday)) ||
-	    !slots_init(&st->addrs, st->max_cells, sizeof(struct saddr))) {
+	if (reset_counts(st)) {
 		snprintf(err, errlen, "dnssnoop: state file %s: out of memory", st->cfg.path);
 		return -1;
 	}

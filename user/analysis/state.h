@@ -39,6 +39,8 @@
 #define STATE_DIR_ENV	   "DNSSNOOP_STATE_DIR"
 /* Session counts (client x target x day) held before they are folded early. */
 #define STATE_DEFAULT_MAX_CELLS 400000
+/* ... and lookup timestamps held per cell on average (8 bytes each), before the same. */
+#define STATE_TIMES_PER_CELL 8
 
 struct state_config {
 	const char *path;

@@ -69,6 +69,7 @@ struct session {
 	int write_err; /* -w's first error (-errno): the session stops */
 	struct report_sink reports; /* the summary's tables and findings, written */
 	struct state *state; /* --state: history in, this session's counts out */
+	bool state_failed; /* a fold at an --interval close failed (said once) */
 	char state_default_path[PATH_MAX]; /* the default file's path, when used */
 };
 
@@ -258,6 +259,51 @@ fail:
 	return -1;
 }
 
+/* The session's counts since the last fold into the state file; -1 (said) if that failed. */
+static int fold_counts(struct session *s, const char *when)
+{
+	char err[640];
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (state_fold(s->state, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s->opt->verbose)
+		fprintf(stderr, "dnssnoop: state file %s: folded the session%s in %.1f ms\n",
+			s->opt->state_path, when,
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	return 0;
+}
+
+/*
+ * An --interval closes: its capture_stats record, then what was counted
+ * so far folded, so that a long session's history is in the file (and
+ * seen by --report) before it ends. A failure is said once; the session
+ * goes on and its exit status says the state was not saved.
+ */
+static void interval_closes(void *ctx, uint64_t start_ns, uint64_t end_ns)
+{
+	struct session *s = ctx;
+
+	pipeline_interval(s->pipe, start_ns, end_ns);
+	if (s->state && !s->state_failed && fold_counts(s, " so far"))
+		s->state_failed = true;
+}
+
+/* The session's counts into the state file; SESSION_EXIT_STATE if that (or an earlier) failed. */
+static int fold_state(struct session *s, int rc)
+{
+	if (!s->state)
+		return rc;
+	if (!s->state_failed && !fold_counts(s, ""))
+		return rc;
+	return rc > SESSION_EXIT_STATE ? rc : SESSION_EXIT_STATE; /* the highest applies */
+}
+
 /* Output, statistics and pipeline, wired the same for every source. */
 static int open_stages(struct session *s, const char *host)
 {
@@ -301,7 +347,7 @@ static int open_stages(struct session *s, const char *host)
 		.max_entries = o->max_entries,
 		/* Packets read back carry no process; JSON Lines records may. */
 		.no_processes = s->inputs && !merge_has(s->inputs, MERGE_JSONL),
-		.interval = pipeline_interval,
+		.interval = interval_closes,
 	};
 	if (o->summary) {
 		s->summary = summary_new(&scfg);
@@ -310,7 +356,7 @@ static int open_stages(struct session *s, const char *host)
 	}
 	pcfg.summary = s->summary;
 	s->pipe = pipeline_new(&pcfg);
-	s->reports.interval_ctx = s->pipe; /* capture_stats at each interval close */
+	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;
 }
 
@@ -437,28 +483,6 @@ fail:
 	}
 	fprintf(stderr, "%s\n", err);
 	return -1;
-}
-
-/* The session's counts into the state file; SESSION_EXIT_STATE if that failed. */
-static int fold_state(struct session *s, int rc)
-{
-	char err[640];
-	struct timespec t0, t1;
-
-	if (!s->state)
-		return rc;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (state_fold(s->state, err, sizeof(err)) == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (s->opt->verbose)
-			fprintf(stderr, "dnssnoop: state file %s: folded the session in %.1f ms\n",
-				s->opt->state_path,
-				(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-					(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-		return rc;
-	}
-	fprintf(stderr, "%s\n", err);
-	return rc > SESSION_EXIT_STATE ? rc : SESSION_EXIT_STATE; /* the highest applies */
 }
 
 /*

@@ -181,8 +181,9 @@ def q(db, sql):
 
 def check_consistent(db):
     """The name lookups stored are the folds' lookups: no half fold."""
-    stored = q(db, "SELECT coalesce(sum(lookups), 0) FROM daily d JOIN targets t "
-               "ON t.id = d.target_id WHERE t.kind = 0")
+    # IN, not a join: without statistics SQLite would scan daily once per target.
+    stored = q(db, "SELECT coalesce(sum(lookups), 0) FROM daily WHERE target_id IN "
+               "(SELECT id FROM targets WHERE kind = 0)")
     folded = q(db, "SELECT coalesce(sum(lookups), 0) FROM folds")
     check(stored == folded, "%s: %d name lookups stored, folds say %d", db, stored, folded)
 

@@ -284,6 +284,88 @@ def test_six_weeks_in_daily_sessions(sc):
           "--interval folds stored other counts than the 42 sessions")
 
 
+TARGET_KINDS = ("name", "domain", "peer")  # targets.kind 0, 1, 2 (docs/state.md)
+
+
+def stored_targets(db, where="1"):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return {(TARGET_KINDS[k], t) for k, t in
+                con.execute("SELECT kind, text FROM targets WHERE " + where)}
+    finally:
+        con.close()
+
+
+def copy_state(src, dst):
+    """A consistent copy (the WAL included) through SQLite's backup."""
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def first_seen_set(recs):
+    return {(f["target_kind"], f["target"]) for f in of_type(recs, "finding")
+            if f["kind"] == "first_seen"}
+
+
+def test_first_seen(sc):
+    """The small scenario's first 10 days folded, then one session over the
+    other 11 (where the replacement's new name appears): by default the
+    first_seen findings are the new targets that another finding is about,
+    the successor's name among them with its first client and first lookup
+    (the key's); with --first-seen, every target the file did not hold;
+    --report's "now" is the newest fold; a first session has no history
+    and so no first_seen; --first-seen without a state file is refused."""
+    _, key = sc.small()
+    days = sc.days()
+    db, db_all = os.path.join(sc.tmp, "fs.db"), os.path.join(sc.tmp, "fs-all.db")
+    fold_days(db, days[:10])
+    check(not first_seen_set(run(["--state", db, "--report", "--first-seen"] + DETECT[3:]))
+          - stored_targets(db), "report: first_seen of a target not stored")
+    copy_state(db, db_all)
+    known = stored_targets(db)
+    rest = [a for d in days[10:] for a in ("-r", d)]
+    recs = run(rest + ["--state", db] + DETECT)
+    new = stored_targets(db) - known
+    got = first_seen_set(recs)
+    others = of_type(recs, "finding")
+    about = {(f["target_kind"], f["target"]) for f in others if f["kind"] != "first_seen"}
+    about |= {(f["target_kind"], f["replacement"]["new_target"]) for f in others
+              if f["kind"] == "replacement"}
+    check(got and got <= new & about, "first_seen %s: not new or in no pattern %s", got,
+          got - (new & about))
+    check(got == new & about, "first_seen misses new targets in patterns: %s",
+          (new & about) - got)
+    r = test_detect.planted(key, "replacement")["new"]
+    name = r["targets"]["name"]["target"]
+    f = test_detect.one(others, "first_seen", "name", name)
+    check(f["client"]["label"] == r["first_client"] and
+          iso_ns(f["new_target"]["first_seen"]) == r["first_ns"] and
+          f["history"]["targets"] == len(known) and f["thresholds"]["listed"] == "in_pattern",
+          "first_seen %s: %s", name, f)
+    check(not [c for c in of_type(recs, "case") for x in c.get("findings", [])
+               if x.get("kind") == "first_seen"], "a case holds a first_seen finding")
+    # --first-seen: the whole list, exactly the targets the file did not hold.
+    every = first_seen_set(run(rest + ["--state", db_all, "--first-seen"] + DETECT))
+    check(every == stored_targets(db_all) - known and len(every) > len(got),
+          "--first-seen: %d listed, %d new targets", len(every),
+          len(stored_targets(db_all) - known))
+    # --report: now is the newest fold, the 11-day session.
+    rep = first_seen_set(run(["--state", db_all, "--report", "--first-seen"] + DETECT[3:]))
+    newest = q(db_all, "SELECT first_ns FROM folds WHERE lookups > 0 ORDER BY id DESC LIMIT 1")
+    check(rep == stored_targets(db_all, "first_ns >= %d" % newest),
+          "--report --first-seen: %d listed, %d first stored by the newest fold", len(rep),
+          len(stored_targets(db_all, "first_ns >= %d" % newest)))
+    # A first session: no history, so nothing is first seen.
+    empty = os.path.join(sc.tmp, "fs-empty.db")
+    check(not first_seen_set(run(["-r", days[0], "--state", empty, "--first-seen"] + DETECT)),
+          "first_seen without a history")
+    run(["-r", days[0], "--first-seen"] + DETECT, status=2)
+
+
 def test_text_report(sc):
     p = subprocess.run([TRACER, "--state", sc.folded(), "--report", "--format", "text"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
@@ -555,7 +637,7 @@ def test_default_state_file(lab):
 LIVE_CASES = [test_live_sessions_see_history, test_default_state_file]
 
 
-CASES = [test_report_equals_one_run, test_six_weeks_in_daily_sessions, test_text_report, test_session_sees_history, test_since,
+CASES = [test_report_equals_one_run, test_six_weeks_in_daily_sessions, test_first_seen, test_text_report, test_session_sees_history, test_since,
          test_concurrent_folds, test_sigkill_mid_fold, test_full_disk,
          test_foreign_files_refused, test_mode_and_link]
 

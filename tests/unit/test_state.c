@@ -110,7 +110,7 @@ static void fold_session(const char *path, uint64_t retain, void (*fn)(struct de
 	struct state *st = open_state(path, retain);
 	char err[512] = "";
 
-	assert_true(state_load(st, d, 0, err, sizeof(err)) >= 0);
+	assert_true(state_load(st, d, 0, STATE_NOW_SESSION, err, sizeof(err)) >= 0);
 	state_attach(st, d);
 	fn(d);
 	if (state_fold(st, err, sizeof(err)))
@@ -320,7 +320,7 @@ static void test_history_loads(void **unused)
 	st = state_open(&cfg, err, sizeof(err));
 	assert_non_null(st);
 	/* 20 name, domain and peer pairs for client 1 and 5 x 3 for the others */
-	assert_int_equal(state_load(st, d, 0, err, sizeof(err)), 3 + 15);
+	assert_int_equal(state_load(st, d, 0, STATE_NOW_SESSION, err, sizeof(err)), 3 + 15);
 	assert_true(detect_findings(d, count_findings, &n) >= 0);
 	/* x.example.net: 20 lookups, all of client 1, 5 clients around: exclusive */
 	assert_true(n >= 1);
@@ -330,7 +330,7 @@ static void test_history_loads(void **unused)
 	d = new_detect();
 	st = state_open(&cfg, err, sizeof(err));
 	n = 0;
-	assert_int_equal(state_load(st, d, 5 * DAY, err, sizeof(err)), 18);
+	assert_int_equal(state_load(st, d, 5 * DAY, STATE_NOW_SESSION, err, sizeof(err)), 18);
 	assert_true(detect_findings(d, count_findings, &n) >= 0);
 	assert_int_equal(n, 0); /* 6 lookups: below --min-lookups */
 	state_close(st);

@@ -31,6 +31,7 @@ static const char *const kind_names[DETECT_NKINDS] = {
 	[DETECT_TIME_WINDOW] = "time_window",
 	[DETECT_PERIODIC] = "periodic",
 	[DETECT_REPLACEMENT] = "replacement",
+	[DETECT_FIRST_SEEN] = "first_seen",
 };
 
 static const char *const target_kind_names[DETECT_T_NKINDS] = {
@@ -273,6 +274,7 @@ struct detect *detect_new(const struct detect_config *cfg)
 		return NULL;
 	d->cfg = *cfg;
 	d->seed = hash_random_seed(d);
+	d->written.max = DETECT_WRITTEN_MAX;
 	d->psl = psl_builtin();
 	d->ndetails = cfg->max_details ? cfg->max_details : DETECT_DEFAULT_DETAILS;
 	d->details = calloc(d->ndetails, sizeof(*d->details));
@@ -293,7 +295,8 @@ void detect_free(struct detect *d)
 	slots_destroy(&d->targets.s);
 	slots_destroy(&d->pairs.s);
 	free(d->details);
-	free(d->written);
+	u64set_free(&d->written);
+	u64set_free(&d->known);
 	free(d);
 }
 
@@ -783,4 +786,14 @@ bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const c
 	for (size_t k = 0; k < naddrs; k++)
 		keep_addr(t, &addrs[k]);
 	return true;
+}
+
+int detect_load_known_target(struct detect *d, enum detect_target_kind kind, const char *text,
+			     uint64_t first_ns)
+{
+	if (u64set_add(&d->known, target_hash_len(d, kind, text, strlen(text))) < 0)
+		return -ENOMEM;
+	if (!d->known_first_ns || first_ns < d->known_first_ns)
+		d->known_first_ns = first_ns;
+	return 0;
 }

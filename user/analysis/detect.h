@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Detectors of exclusive communication patterns (docs/detection.md):
- * exclusive_target, exclusive_client, mutual, time_window, periodic and
- * replacement findings from the observations of a session.
+ * exclusive_target, exclusive_client, mutual, time_window, periodic,
+ * replacement and first_seen findings from the observations of a session.
  *
  * detect_add() sees every observation (the summary stage calls it after
  * marking mirrors); it counts lookups (queries, not mirrors, retransmissions
@@ -36,6 +36,7 @@ enum detect_kind {
 	DETECT_TIME_WINDOW,
 	DETECT_PERIODIC,
 	DETECT_REPLACEMENT,
+	DETECT_FIRST_SEEN,
 	DETECT_NKINDS,
 };
 
@@ -59,8 +60,7 @@ enum detect_target_kind { DETECT_T_NAME, DETECT_T_DOMAIN, DETECT_T_PEER, DETECT_
 /* A client whose lookups are mostly first lookups of a name is "one-off" (spam filter, crawler). */
 #define DETECT_ONE_OFF_SHARE 0.5
 /* Finding identities remembered for detect_findings_new (a set of 64-bit hashes). */
-#define DETECT_WRITTEN_MAX   16384
-#define DETECT_WRITTEN_SLOTS (2 * DETECT_WRITTEN_MAX) /* 256 KiB */
+#define DETECT_WRITTEN_MAX 16384
 
 struct detect_config {
 	unsigned int kinds; /* bit (1 << enum detect_kind); 0: detect nothing */
@@ -83,6 +83,11 @@ struct detect_config {
 	uint64_t replacement_window_ns; /* replacement: --replacement-window (7 days) */
 	double replacement_containment; /* new target's lookups from old clients (0.8) */
 	double replacement_jaccard; /* weighted Jaccard of client shares (0.5) */
+	/*
+	 * first_seen: every target new to the history (--first-seen), not
+	 * only those that are part of another finding.
+	 */
+	bool first_seen_all;
 };
 
 /* Fills the defaults above (all kinds, no zones, 08-19). */
@@ -159,6 +164,14 @@ struct detect_replacement {
 	int address_overlap; /* 1, 0, or -1: no answer addresses seen for one of them */
 };
 
+/* A target that the history (the state file) did not hold, looked up now. */
+struct detect_first_seen {
+	uint64_t lookups, clients; /* of the target, over all its clients */
+	uint64_t first_ns, last_ns;
+	uint64_t known_targets; /* targets of the history it was checked against */
+	uint64_t history_first_ns; /* the history's earliest first lookup */
+};
+
 struct detect_finding {
 	enum detect_kind kind;
 	enum detect_target_kind target_kind;
@@ -181,6 +194,7 @@ struct detect_finding {
 	struct detstat_periodic periodic; /* periodic */
 	struct detect_replacement
 		replacement; /* replacement: target = old, client = first of new */
+	struct detect_first_seen first_seen; /* first_seen: client = its first client */
 };
 
 struct detect;
@@ -198,8 +212,8 @@ void detect_add(struct detect *d, const struct dns_obs *o);
 typedef void (*detect_finding_fn)(void *ctx, const struct detect_finding *f);
 /*
  * Judges everything seen so far and calls fn for each finding: mutual,
- * exclusive_target, exclusive_client, time_window, periodic, replacement, each kind by
- * target kind (name, domain, peer), then lookups descending. Returns the
+ * exclusive_target, exclusive_client, time_window, periodic, replacement,
+ * first_seen, each kind by target kind (name, domain, peer), then lookups descending. Returns the
  * number of findings, or -ENOMEM.
  */
 int detect_findings(struct detect *d, detect_finding_fn fn, void *ctx);
@@ -288,6 +302,15 @@ void detect_load_client_hours(struct detect *d, const struct detect_client *c,
 bool detect_load_answers(struct detect *d, enum detect_target_kind kind, const char *text,
 			 uint64_t last_ok_ns, uint64_t nx_after, const struct obs_addr *addrs,
 			 size_t naddrs);
+
+/*
+ * A target of the history, known before now (first lookup first_ns):
+ * first_seen reports targets looked up now that no such call named. A
+ * detector given none (no history) reports no first_seen finding. Returns
+ * 0 or -ENOMEM.
+ */
+int detect_load_known_target(struct detect *d, enum detect_target_kind kind, const char *text,
+			     uint64_t first_ns);
 
 /* The configuration in use (defaults filled in), for the findings' thresholds. */
 const struct detect_config *detect_config_of(const struct detect *d);

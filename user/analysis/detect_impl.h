@@ -12,6 +12,7 @@
 #include "analysis/detect.h"
 #include "lib/fmt.h"
 #include "lib/slots.h"
+#include "lib/u64set.h"
 
 #define RETRANSMIT_NS NS_PER_SEC
 #define EVICT_SAMPLE  32 /* entries looked at to pick a victim in a full table */
@@ -113,12 +114,13 @@ struct detect {
 	uint64_t week[DETSTAT_WEEK_BINS]; /* baseline: all lookups */
 	uint64_t first_ns, last_ns;
 	/*
-	 * Identities of the findings written at interval closes (a set of
-	 * hashes, open addressing, 0 = empty), so that each is written once
-	 * before the end; allocated at the first interval close.
+	 * Identities of the findings written at interval closes, so that
+	 * each is written once before the end.
 	 */
-	uint64_t *written;
-	uint32_t nwritten;
+	struct u64set written;
+	/* Hashes of the history's targets (detect_load_known_target): first_seen. */
+	struct u64set known;
+	uint64_t known_first_ns;
 	struct detect_tap tap; /* counted lookups, also given to another stage */
 };
 

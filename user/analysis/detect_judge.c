@@ -930,6 +930,71 @@ out:
 	return ret;
 }
 
+/* ---- first_seen --------------------------------------------------------- */
+
+/* Whether one of the first n findings is about t (a replacement: as its new target too). */
+static bool in_pattern(const struct judge *j, size_t n, const struct dtarget *t)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct detect_finding *f = &j->out[i];
+
+		if (f->target_kind == t->kind &&
+		    (!strcmp(f->target, t->text) ||
+		     (f->kind == DETECT_REPLACEMENT && !strcmp(f->replacement.new_target, t->text))))
+			return true;
+	}
+	return false;
+}
+
+static void add_first_seen(struct judge *j, const struct tgroup *g)
+{
+	struct detect *d = j->d;
+	struct dpair *fp = first_pair(d, g);
+	struct detect_finding *f = new_finding(j, DETECT_FIRST_SEEN);
+
+	if (!f)
+		return;
+	pair_figures(d, f, fp, find_client(d, fp->chash), g->t);
+	f->first_seen = (struct detect_first_seen){
+		.lookups = g->t->h.lookups,
+		.clients = g->n,
+		.first_ns = g->t->h.first_ns,
+		.last_ns = g->t->h.last_ns,
+		.known_targets = d->known.n,
+		.history_first_ns = d->known_first_ns,
+	};
+}
+
+/*
+ * Targets looked up now that the history did not hold. Only with a
+ * history (a state file holding targets): without one, every target is
+ * new and saying so tells nothing. Unless --first-seen asks for the whole
+ * list, only targets that another finding is about: a flood of new names
+ * is ordinary (CDNs, one-off names), a new name in a pattern is evidence.
+ * The findings judged before this are the only ones looked at.
+ */
+static int judge_first_seen(struct judge *j)
+{
+	size_t ng, nbefore = j->nout;
+	struct tgroup *groups;
+
+	if (!j->d->known.n)
+		return 0;
+	groups = calloc(j->npairs ? j->npairs : 1, sizeof(*groups));
+	if (!groups)
+		return -ENOMEM;
+	ng = target_groups(j, groups);
+	for (size_t i = 0; i < ng; i++) {
+		const struct dtarget *t = groups[i].t;
+
+		if (!u64set_has(&j->d->known, t->h.hash) &&
+		    (j->d->cfg.first_seen_all || in_pattern(j, nbefore, t)))
+			add_first_seen(j, &groups[i]);
+	}
+	free(groups);
+	return 0;
+}
+
 /* ---- order and entry point -------------------------------------------- */
 
 static uint64_t finding_lookups(const struct detect_finding *f)
@@ -938,6 +1003,8 @@ static uint64_t finding_lookups(const struct detect_finding *f)
 		return f->by_target.lookups;
 	if (f->kind == DETECT_EXCLUSIVE_CLIENT)
 		return f->by_client.lookups;
+	if (f->kind == DETECT_FIRST_SEEN)
+		return f->first_seen.lookups;
 	return f->pair_lookups;
 }
 
@@ -1013,6 +1080,8 @@ int detect_findings_and_cases(struct detect *d, detect_finding_fn fn, detect_cas
 		judge_periodic(&j);
 		if (wants(d, DETECT_REPLACEMENT))
 			ret = judge_replacement(&j);
+		if (!ret && wants(d, DETECT_FIRST_SEEN))
+			ret = judge_first_seen(&j);
 	}
 	if (!ret) {
 		if (j.nout)
@@ -1023,7 +1092,13 @@ int detect_findings_and_cases(struct detect *d, detect_finding_fn fn, detect_cas
 	}
 	if (ret >= 0 && case_fn) {
 		struct detect_case_session s = {d->first_ns, d->last_ns, case_group, d};
-		int nc = detect_cases(j.out, j.nout, &s, case_fn, ctx);
+		size_t n = j.nout;
+		int nc;
+
+		/* first_seen (sorted last) is evidence to read beside a case, not part of one. */
+		while (n && j.out[n - 1].kind == DETECT_FIRST_SEEN)
+			n--;
+		nc = detect_cases(j.out, n, &s, case_fn, ctx);
 
 		ret = nc < 0 ? nc : ret;
 	}
@@ -1043,33 +1118,17 @@ static uint64_t finding_identity(const struct detect *d, const struct detect_fin
 	uint64_t h = hash_bytes(kinds, sizeof(kinds), d->seed ^ 0x5eedULL);
 
 	h = hash_bytes(f->target, strlen(f->target) + 1, h);
-	h = hash_bytes(f->client->label, strlen(f->client->label), h);
-	return h ? h : 1; /* 0 marks an empty slot */
+	return hash_bytes(f->client->label, strlen(f->client->label), h);
 }
 
 /*
  * Remembers a written finding's identity: 1 if it is new, 0 if it was
- * written before, -1 if the set is full (DETECT_WRITTEN_MAX identities, at
- * most half the slots, so probes stay short) or cannot be allocated.
+ * written before, -1 if the set is full (DETECT_WRITTEN_MAX identities) or
+ * cannot grow.
  */
 static int note_written(struct detect *d, uint64_t id)
 {
-	const uint32_t mask = DETECT_WRITTEN_SLOTS - 1;
-	uint32_t i = (uint32_t)id & mask;
-
-	if (!d->written) {
-		d->written = calloc(DETECT_WRITTEN_SLOTS, sizeof(*d->written));
-		if (!d->written)
-			return -1;
-	}
-	for (; d->written[i]; i = (i + 1) & mask)
-		if (d->written[i] == id)
-			return 0;
-	if (d->nwritten >= DETECT_WRITTEN_MAX)
-		return -1;
-	d->written[i] = id;
-	d->nwritten++;
-	return 1;
+	return u64set_add(&d->written, id);
 }
 
 /* The findings not handed to fn by an earlier detect_findings_new(). */

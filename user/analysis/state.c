@@ -1230,7 +1230,38 @@ out:
 	return rc;
 }
 
-long state_load(struct state *st, struct detect *d, uint64_t since_ns, char *err, size_t errlen)
+/*
+ * The stored targets known before now, for first_seen: every one for a
+ * session (it is now); for a report, those first looked up before the
+ * newest fold that added lookups (that fold is now).
+ */
+static int load_known(struct state *st, struct detect *d, enum state_now now)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT kind, text, first_ns FROM targets WHERE first_ns < ?1");
+	int64_t before = INT64_MAX;
+	int rc;
+
+	if (!s)
+		return -1;
+	if (now == STATE_NOW_NEWEST_FOLD)
+		before = query_int(st, "SELECT coalesce((SELECT first_ns FROM folds WHERE lookups > 0 "
+				       "ORDER BY id DESC LIMIT 1), 0)", 0);
+	if (before < 0) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, before);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (detect_load_known_target(d, (enum detect_target_kind)sqlite3_column_int(s, 0),
+					     (const char *)sqlite3_column_text(s, 1),
+					     (uint64_t)sqlite3_column_int64(s, 2)))
+			break;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+long state_load(struct state *st, struct detect *d, uint64_t since_ns, enum state_now now,
+		char *err, size_t errlen)
 {
 	int64_t newest = query_int(st, "SELECT max(last_ns) FROM pairs", 0);
 	int64_t oldest_day = query_int(st, "SELECT min(day) FROM daily", 0), from_day = oldest_day;
@@ -1245,7 +1276,7 @@ long state_load(struct state *st, struct detect *d, uint64_t since_ns, char *err
 	if (exec(st, "BEGIN"))
 		return fail(st, err, errlen, "cannot read");
 	if (load_pairs(st, d, from_day, &loaded) || load_hours(st, d, from_day) ||
-	    load_answers(st, d)) {
+	    load_answers(st, d) || load_known(st, d, now)) {
 		fail(st, err, errlen, "cannot load its history");
 		exec(st, "ROLLBACK");
 		return -1;

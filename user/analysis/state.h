@@ -61,13 +61,19 @@ struct state;
 struct state *state_open(const struct state_config *cfg, char *err, size_t errlen);
 void state_close(struct state *st);
 
+/* What "now" is to first_seen: the session that loads the history, or the newest fold. */
+enum state_now { STATE_NOW_SESSION, STATE_NOW_NEWEST_FOLD };
+
 /*
  * Load the stored history into d (detect_load_*), heaviest pairs first so
  * that --max-entries keeps them; since_ns: only the days from the newest
- * stored lookup minus since_ns on (0: every stored day). Returns the
- * number of pairs loaded or -1 with a message in err.
+ * stored lookup minus since_ns on (0: every stored day). The targets known
+ * before now (every stored one, or those before the newest fold) go to
+ * detect_load_known_target(). Returns the number of pairs loaded or -1
+ * with a message in err.
  */
-long state_load(struct state *st, struct detect *d, uint64_t since_ns, char *err, size_t errlen);
+long state_load(struct state *st, struct detect *d, uint64_t since_ns, enum state_now now,
+		char *err, size_t errlen);
 
 /* From now on count what d counts (its tap), for state_fold. */
 void state_attach(struct state *st, struct detect *d);

@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		"      --detect KINDS      findings with the statistics (implies --summary):\n"
 		"                          comma list of mutual, exclusive_target,\n"
 		"                          exclusive_client, time_window, periodic,\n"
-		"                          replacement (default all)\n"
+		"                          replacement, first_seen (default all)\n"
 		"      --no-detect         no findings\n"
 		"      --min-lookups N     findings: lookups of a target or client "
 		"(default 16)\n"
@@ -78,6 +78,9 @@ static void usage(FILE *f)
 		"      --time-records N    findings: pairs whose hours and last 256 "
 		"lookups are\n"
 		"                          kept (3.4 KiB each, as used; default 4096)\n"
+		"      --first-seen        first_seen: every target the state file did not "
+		"hold,\n"
+		"                          not only those in another finding\n"
 		"      --tz ZONE[,ZONE..]  time_window: local windows in these tzdata "
 		"zones\n"
 		"      --business-hours HH-HH  time_window: local business hours "
@@ -218,6 +221,7 @@ enum long_only {
 	OPT_MIN_REPEAT,
 	OPT_MIN_SPREAD,
 	OPT_TIME_RECORDS,
+	OPT_FIRST_SEEN,
 	OPT_HOOK,
 	OPT_TC_ATTACH,
 	OPT_SECCOMP,
@@ -266,6 +270,7 @@ static const struct option long_options[] = {
 	{"min-repeat", required_argument, NULL, OPT_MIN_REPEAT},
 	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
 	{"time-records", required_argument, NULL, OPT_TIME_RECORDS},
+	{"first-seen", no_argument, NULL, OPT_FIRST_SEEN},
 	{"user", required_argument, NULL, 'Z'},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"state", required_argument, NULL, OPT_STATE},
@@ -412,7 +417,7 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	case OPT_DETECT:
 		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
 			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
-				  "exclusive_client, time_window, periodic, replacement)",
+				  "exclusive_client, time_window, periodic, replacement, first_seen)",
 				  bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
@@ -452,6 +457,9 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 		return true;
 	case OPT_TIME_RECORDS:
 		o->detect.max_details = parse_uint("--time-records", arg, 1, TIME_RECORDS_LIMIT);
+		return true;
+	case OPT_FIRST_SEEN:
+		o->detect.first_seen_all = true;
 		return true;
 	}
 	return false;
@@ -544,6 +552,9 @@ static void check_state_options(struct options *o, bool no_state)
 	}
 	if (o->since_ns)
 		die_usage("%s: only with --report", "--since");
+	if (o->detect.first_seen_all && !o->state_path && (no_state || o->nread))
+		die_usage("%s: needs a state file (--state FILE), the history a target is new to",
+			  "--first-seen");
 	if (no_state) {
 		if (o->state_path)
 			die_usage("%s: cannot go with --state", "--no-state");
@@ -694,6 +705,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_MIN_REPEAT:
 		case OPT_MIN_SPREAD:
 		case OPT_TIME_RECORDS:
+		case OPT_FIRST_SEEN:
 			parse_detect_option(o, c, optarg);
 			break;
 		case 'Z':

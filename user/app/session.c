@@ -462,7 +462,7 @@ static int open_state(struct session *s, const char *host)
 	if (!s->state)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = state_load(s->state, d, 0, err, sizeof(err));
+	n = state_load(s->state, d, 0, STATE_NOW_SESSION, err, sizeof(err));
 	if (n < 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -512,7 +512,7 @@ static int run_report(struct options *o)
 		snprintf(err, sizeof(err), "dnssnoop: out of memory for the detectors");
 		goto fail;
 	}
-	if (state_load(st, d, o->since_ns, err, sizeof(err)) < 0) {
+	if (state_load(st, d, o->since_ns, STATE_NOW_NEWEST_FOLD, err, sizeof(err)) < 0) {
 		rc = SESSION_EXIT_STATE;
 		goto fail;
 	}

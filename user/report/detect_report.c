@@ -236,6 +236,25 @@ static void json_replacement(struct jbuf *j, const struct detect_replacement *r)
 	jbuf_obj_end(j);
 }
 
+static void json_first_seen(struct jbuf *j, const struct detect_first_seen *s)
+{
+	JBUF_KEY(j, "new_target");
+	jbuf_obj_begin(j);
+	JBUF_KV_U64(j, "lookups", s->lookups);
+	JBUF_KV_U64(j, "clients", s->clients);
+	JBUF_KEY(j, "first_seen");
+	fmt_json_time(j, s->first_ns);
+	JBUF_KEY(j, "last_seen");
+	fmt_json_time(j, s->last_ns);
+	jbuf_obj_end(j);
+	JBUF_KEY(j, "history");
+	jbuf_obj_begin(j);
+	JBUF_KV_U64(j, "targets", s->known_targets);
+	JBUF_KEY(j, "since");
+	fmt_json_time(j, s->history_first_ns);
+	jbuf_obj_end(j);
+}
+
 static void json_thresholds(struct jbuf *j, const struct detect_config *cfg, enum detect_kind kind)
 {
 	char bh[8];
@@ -264,6 +283,9 @@ static void json_thresholds(struct jbuf *j, const struct detect_config *cfg, enu
 		KV_DOUBLE(j, "containment", cfg->replacement_containment);
 		KV_DOUBLE(j, "weighted_jaccard", cfg->replacement_jaccard);
 		KV_DOUBLE(j, "clients_active_share", 0.5);
+		break;
+	case DETECT_FIRST_SEEN:
+		JBUF_KV_STR(j, "listed", cfg->first_seen_all ? "all" : "in_pattern");
 		break;
 	default:
 		JBUF_KV_U64(j, "min_lookups", cfg->min_lookups);
@@ -320,6 +342,8 @@ static void json_finding(struct report_ctx *r, const struct detect_finding *f)
 		json_periodic(j, &f->periodic);
 	if (f->kind == DETECT_REPLACEMENT)
 		json_replacement(j, &f->replacement);
+	if (f->kind == DETECT_FIRST_SEEN)
+		json_first_seen(j, &f->first_seen);
 	json_thresholds(j, detect_config_of(r->d), f->kind);
 	JBUF_KEY(j, "examples");
 	jbuf_arr_begin(j);
@@ -396,6 +420,15 @@ static void text_finding(struct report_ctx *r, const struct detect_finding *f)
 			    (double)r->gap_ns / NS_PER_SEC, r->overlap.weighted_jaccard,
 			    r->overlap.containment, r->overlap.set_jaccard,
 			    r->address_overlap > 0 ? " same-address" : "");
+	}
+	if (f->kind == DETECT_FIRST_SEEN) {
+		const struct detect_first_seen *s = &f->first_seen;
+
+		fmt_time(first, s->history_first_ns);
+		first[FMT_RFC3339_LEN] = 0;
+		text_printf(l, " new target: lookups %llu clients %llu; not among %llu targets since %s",
+			    (unsigned long long)s->lookups, (unsigned long long)s->clients,
+			    (unsigned long long)s->known_targets, first);
 	}
 	if (r->interval)
 		text_printf(l, " [interval]");
@@ -619,7 +652,10 @@ static void report_case(void *ctx, const struct detect_case *c)
 	text_case_rest(r, c);
 }
 
-/* Text at the end: the cases alone (the findings are in the JSON). */
+/*
+ * Text at the end: the cases (the findings are in the JSON), and the
+ * first_seen findings, which belong to no case.
+ */
 static void report_one(void *ctx, const struct detect_finding *f)
 {
 	struct report_ctx *r = ctx;
@@ -627,7 +663,7 @@ static void report_one(void *ctx, const struct detect_finding *f)
 	r->written++;
 	if (output_format_of(r->out) != OUTPUT_TEXT)
 		json_finding(r, f);
-	else if (r->interval)
+	else if (r->interval || f->kind == DETECT_FIRST_SEEN)
 		text_finding(r, f);
 }
 

@@ -306,6 +306,19 @@ def copy_state(src, dst):
         b.close()
 
 
+def write_lookups(path, qname, client, t0_ns, n):
+    """n lookups of qname by client, a minute apart from t0_ns (tools/pcaplib)."""
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import pcaplib  # noqa: E402
+    server = pcaplib.ip_bytes("192.0.2.53")
+    with open(path, "wb") as f:
+        w = pcaplib.PcapWriter(f, 1, "ns", 0)
+        for i in range(n):
+            msg = pcaplib.query_message(100 + i, qname, "A", 0)
+            l3, fam = pcaplib.udp_packet(pcaplib.ip_bytes(client), server, 40000 + i, 53, msg)
+            w.packet(t0_ns + i * 60 * 10**9, pcaplib.link_frame("ethernet", l3, fam, True, 0))
+
+
 def first_seen_set(recs):
     return {(f["target_kind"], f["target"]) for f in of_type(recs, "finding")
             if f["kind"] == "first_seen"}
@@ -359,6 +372,14 @@ def test_first_seen(sc):
     check(rep == stored_targets(db_all, "first_ns >= %d" % newest),
           "--report --first-seen: %d listed, %d first stored by the newest fold", len(rep),
           len(stored_targets(db_all, "first_ns >= %d" % newest)))
+    # The newest fold's very first lookup is of a new name: first seen too.
+    fresh = os.path.join(sc.tmp, "fresh.pcap")
+    at = q(db_all, "SELECT max(last_ns) FROM targets") + 86400 * 10**9
+    write_lookups(fresh, "fresh-name.example.org", "10.9.9.9", at, 3)
+    fold_days(db_all, [fresh])
+    rep = first_seen_set(run(["--state", db_all, "--report", "--first-seen"] + DETECT[3:]))
+    check(("name", "fresh-name.example.org") in rep and len(rep) <= 3,
+          "--report after a fold of one new name: first_seen %s", rep)
     # A first session: no history, so nothing is first seen.
     empty = os.path.join(sc.tmp, "fs-empty.db")
     check(not first_seen_set(run(["-r", days[0], "--state", empty, "--first-seen"] + DETECT)),

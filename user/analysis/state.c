@@ -360,7 +360,6 @@ out:
 	return NULL;
 }
 
-
 void state_close(struct state *st)
 {
 	if (!st)

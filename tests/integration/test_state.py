@@ -56,6 +56,9 @@ from runner import TRACER, check  # noqa: E402
 from scenario import Scenarios  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import pcaplib  # noqa: E402
+
 SPLIT = os.path.join(REPO, "tools", "split-pcap-days")
 ZONES = test_detect.ZONES
 DETECT = ["--no-events", "--top", "0", "--tz", ZONES]
@@ -308,8 +311,6 @@ def copy_state(src, dst):
 
 def write_lookups(path, qname, client, t0_ns, n):
     """n lookups of qname by client, a minute apart from t0_ns (tools/pcaplib)."""
-    sys.path.insert(0, os.path.join(REPO, "tools"))
-    import pcaplib  # noqa: E402
     server = pcaplib.ip_bytes("192.0.2.53")
     with open(path, "wb") as f:
         w = pcaplib.PcapWriter(f, 1, "ns", 0)

@@ -19,10 +19,10 @@ results channel that guest-init writes. The guest asserts nothing; the
 cases below judge what it reported, the same cases for every kernel.
 
 A boot that ends without the suite's last line and with a kernel crash on
-the console (TCG guests sometimes die with a double fault; the guests get
-no cmpxchg16b, which made the 6.12 guest's crashes frequent), or in which a client (dig, nc) died of a signal, is retried, up to
-BOOTS times; a boot that simply hangs is retried once. Anything else is a
-result.
+the console (TCG guests sometimes die with a double fault; they get no
+cmpxchg16b, which made the 6.12 guest's crashes frequent), or in which a
+client (dig, nc) died of a signal, is retried, up to BOOTS times; a boot
+that simply hangs is retried once. Anything else is a result.
 """
 
 import json

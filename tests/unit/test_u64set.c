@@ -34,8 +34,10 @@ static void test_growth_keeps_every_value(void **state)
 	struct u64set s = {0};
 	const uint32_t n = 100000;
 
-	for (uint32_t i = 1; i <= n; i++)
+	for (uint32_t i = 1; i <= n; i++) {
 		assert_int_equal(u64set_add(&s, hash_mix64(i)), 1);
+		assert_true(2 * (uint64_t)s.n <= s.cap); /* never more than half full */
+	}
 	for (uint32_t i = 1; i <= 1000; i++) /* same low 32 bits, other high bits */
 		assert_int_equal(u64set_add(&s, (uint64_t)i << 40 | 7), 1);
 	assert_int_equal(s.n, n + 1000);

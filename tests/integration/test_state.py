@@ -381,6 +381,10 @@ def test_first_seen(sc):
     rep = first_seen_set(run(["--state", db_all, "--report", "--first-seen"] + DETECT[3:]))
     check(("name", "fresh-name.example.org") in rep and len(rep) <= 3,
           "--report after a fold of one new name: first_seen %s", rep)
+    p = subprocess.run([TRACER, "--state", db_all, "--report", "--first-seen", "--format",
+                        "text"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    check("finding first_seen name fresh-name.example.org client 10.9.9.9 lookups 3 "
+          in p.stdout.decode(), "text report: no first_seen line: %s", p.stdout.decode()[-600:])
     # A first session: no history, so nothing is first seen.
     empty = os.path.join(sc.tmp, "fs-empty.db")
     check(not first_seen_set(run(["-r", days[0], "--state", empty, "--first-seen"] + DETECT)),

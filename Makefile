@@ -20,8 +20,10 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
 # Debian packages the build, the tests and the lab need.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev
-TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
+	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler
+TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time \
+	      unbound fstrm-bin dnstap-ldns
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
 # make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,
@@ -34,9 +36,9 @@ WARN      := -Wall -Wextra -Wno-unused-parameter
 # Headers are named from the repository root ("bpf/dnssnoop.h") and from
 # user/ with their stage ("proto/dns.h"); -MMD -MP writes each object's
 # header dependencies next to it.
-CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD)
+CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD) -I$(BUILD)/gen
 DEPFLAGS  := -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lsqlite3 -lm
+LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lsqlite3 -lfstrm -lprotobuf-c -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
@@ -46,18 +48,23 @@ SKEL      := $(BUILD)/dnssnoop.skel.h
 
 # user/STAGE/*.c; the live capture is the one object that needs the BPF
 # skeleton, and unit tests do without it (so they need no BPF toolchain).
-USER_SRCS := $(wildcard user/*/*.c)
+# protoc-c's code for the dnstap schema, generated into $(BUILD)/gen and
+# compiled with the stage objects (as gen/dnstap.pb-c).
+PROTO     := user/capture/dnstap.proto
+GEN_C     := $(BUILD)/gen/dnstap.pb-c.c
+GEN_H     := $(BUILD)/gen/dnstap.pb-c.h
+USER_SRCS := $(wildcard user/*/*.c) $(GEN_C)
 MAIN_SRC  := user/app/dnssnoop.c user/app/session.c
 LIVE_SRC  := user/capture/capture_live.c
 LIB_SRCS  := $(filter-out $(MAIN_SRC) $(LIVE_SRC),$(USER_SRCS))
-OBJS      := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
-ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS))
+OBJS      := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)))
+ASAN_OBJS := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/asan/gen/%.o,$(patsubst user/%.c,$(BUILD)/asan/%.o,$(LIB_SRCS)))
 # The tracer built with ASan and UBSan: what the integration tests run, so
 # that a memory error on live or hostile input is reported, not silent. Built
 # by clang: gcc's UBSan, linked with its ASan, ignores log_path, and the
 # tests collect every report through log_path (tests/integration/runner.py).
 SAN_BIN   := $(BUILD)/san/dnssnoop
-SAN_OBJS  := $(patsubst user/%.c,$(BUILD)/san/%.o,$(USER_SRCS))
+SAN_OBJS  := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/san/gen/%.o,$(patsubst user/%.c,$(BUILD)/san/%.o,$(USER_SRCS)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 # Tests of the project's own tools (tools/run-tests first of all).
@@ -99,12 +106,22 @@ vmlinux:
 	@mkdir -p $(dir $(VMLINUX))
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
-# User side.
+# User side. Every object waits for the generated header (order only: the
+# -MMD dependencies say which ones include it).
+$(GEN_C) $(GEN_H) &: $(PROTO)
+	@mkdir -p $(@D)
+	protoc-c --proto_path=$(dir $(PROTO)) --c_out=$(BUILD)/gen $(PROTO)
+
 $(BUILD)/obj/capture/capture_live.o: $(SKEL)
 
-$(BUILD)/obj/%.o: user/%.c
+$(BUILD)/obj/%.o: user/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+# Generated code: compiled without our warnings (it is not ours to fix).
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/dnssnoop: $(OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -112,15 +129,23 @@ $(BUILD)/dnssnoop: $(OBJS)
 # Unit tests: every tests/unit/test_X.c is one cmocka binary linked with
 # all user objects but main, the session and the live capture (which needs the
 # BPF skeleton), built with ASan and UBSan.
-$(BUILD)/asan/%.o: user/%.c
+$(BUILD)/asan/%.o: user/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/san/capture/capture_live.o: $(SKEL)
 
-$(BUILD)/san/%.o: user/%.c
+$(BUILD)/san/%.o: user/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SAN) -c $< -o $@
+
+$(BUILD)/san/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -O1 -g $(SAN) -c $< -o $@
 
 $(SAN_BIN): $(SAN_OBJS)
 	$(CLANG) -O1 -g $(SAN) $^ $(LDLIBS) -o $@
@@ -158,7 +183,7 @@ run: $(DEPS_STAMP) $(BUILD)/dnssnoop
 # names (built with coverage instrumentation in $(BUILD)/fuzz/obj) and the
 # libraries of FUZZ_LIBS_T. tests/fuzz/run runs them; crashes are kept in
 # $(BUILD)/fuzz/crashes/T and fail the make target.
-FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl pcapng
+FUZZ_TARGETS := dns netparse ipfrag tcpreasm pcap jsonl pcapng dnstap
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer $(FUZZ_SAN)
 FUZZ_OBJS_dns      := proto/dns proto/dns_text proto/dns_rdata proto/dns_textbuf lib/fmt lib/json \
@@ -170,18 +195,24 @@ FUZZ_OBJS_pcapng   := capture/pcapng
 FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata \
 		      proto/dns_textbuf lib/fmt lib/json lib/numparse
 FUZZ_LIBS_jsonl    := -ljson-c
+FUZZ_OBJS_dnstap   := capture/capture_dnstap capture/framestream gen/dnstap.pb-c
+FUZZ_LIBS_dnstap   := -lfstrm -lprotobuf-c
 FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/decompress \
 		      capture/ipfrag capture/netparse \
-		      $(FUZZ_OBJS_jsonl)
-FUZZ_LIBS_pcap     := -lpcap -ljson-c -lz -lzstd -llzma -llz4
+		      $(FUZZ_OBJS_jsonl) $(FUZZ_OBJS_dnstap)
+FUZZ_LIBS_pcap     := -lpcap -ljson-c -lz -lzstd -llzma -llz4 $(FUZZ_LIBS_dnstap)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: fuzz
 -include $(wildcard $(BUILD)/fuzz/obj/*/*.d)
 
-$(BUILD)/fuzz/obj/%.o: user/%.c
+$(BUILD)/fuzz/obj/%.o: user/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
 
 # One rule for every target: $$* is T, so the prerequisites are T's objects.
 .SECONDEXPANSION:

@@ -167,15 +167,23 @@ static void note_time(struct pipeline *p, uint64_t ts_ns)
 		p->last_ns = ts_ns;
 }
 
+/* Every item: its time seen, counted, the timers run; false once -c is reached. */
+static bool begin_item(struct pipeline *p, uint64_t ts_ns)
+{
+	note_time(p, ts_ns);
+	p->st.events_delivered++;
+	if (pipeline_done(p))
+		return false;
+	if (ts_ns >= p->next_tick_ns)
+		pipeline_tick(p, ts_ns);
+	return true;
+}
+
 void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *payload,
 		     size_t caplen)
 {
-	note_time(p, meta->ts_ns);
-	p->st.events_delivered++;
-	if (pipeline_done(p))
+	if (!begin_item(p, meta->ts_ns))
 		return;
-	if (meta->ts_ns >= p->next_tick_ns)
-		pipeline_tick(p, meta->ts_ns);
 	if (meta->proto == IPPROTO_TCP) {
 		tcp_reasm_feed(p->tcp, meta, payload, caplen, handle_message, p);
 		return;
@@ -183,6 +191,13 @@ void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint
 	if (caplen > meta->orig_len)
 		caplen = meta->orig_len;
 	handle_message(p, meta, payload, caplen, meta->orig_len, caplen < meta->orig_len);
+}
+
+void pipeline_message(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *msg,
+		      size_t len)
+{
+	if (begin_item(p, meta->ts_ns))
+		handle_message(p, meta, msg, len, len, false);
 }
 
 /*

@@ -54,6 +54,12 @@ void pipeline_free(struct pipeline *p);
 void pipeline_packet(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *payload,
 		     size_t caplen);
 /*
+ * One whole DNS message a server logged (dnstap): no TCP framing, not
+ * cut by a snap length.
+ */
+void pipeline_message(struct pipeline *p, const struct pkt_meta *meta, const uint8_t *msg,
+		      size_t len);
+/*
  * A record another dnssnoop wrote (JSON Lines input), for the statistics;
  * at_ns: its place in time (an unanswered record's is when its writer
  * gave up waiting, not the query's time).

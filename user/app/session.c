@@ -86,6 +86,15 @@ static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *pay
 		stop_requested = 1; /* -c reached: the sources stop reading */
 }
 
+/* A logged message (dnstap): not written by -w, which writes packets. */
+static void on_message(struct session *s, const struct pkt_meta *meta, const uint8_t *msg,
+		       size_t len)
+{
+	pipeline_message(s->pipe, meta, msg, len);
+	if (pipeline_done(s->pipe))
+		stop_requested = 1;
+}
+
 /* Live: poll until -d, -c, a signal or a dead reader ends the session. */
 static int run_live(struct session *s)
 {
@@ -170,6 +179,8 @@ static int run_offline(struct session *s)
 		}
 		if (item.kind == MERGE_PCAP)
 			on_packet(s, item.meta, item.payload, item.caplen);
+		else if (item.kind == MERGE_DNSTAP)
+			on_message(s, item.meta, item.payload, item.caplen);
 		else
 			pipeline_observation(s->pipe, item.obs, item.ts_ns);
 		if (++items % FLUSH_CHECK_ITEMS == 0)

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/capture_dnstap.h"
 #include "capture/capture_jsonl.h"
 #include "capture/capture_pcap.h"
 #include "capture/decompress.h"
+#include "capture/framestream.h"
 #include "lib/errmsg.h"
 #include "capture/merge.h"
 
@@ -29,6 +31,7 @@ struct input {
 	enum merge_input_kind kind;
 	struct pcap_source *pcap;
 	struct jsonl_source *jsonl;
+	struct dnstap_source *dnstap;
 	struct merge_item head; /* valid while the input is in the heap or just returned */
 	const struct decompress *dc; /* a compressed input's decompressor, else NULL */
 	bool dc_reported; /* its damage was reported */
@@ -62,6 +65,7 @@ void merge_free(struct merge *m)
 	for (int i = 0; i < m->n; i++) {
 		pcap_source_close(m->in[i].pcap);
 		jsonl_source_close(m->in[i].jsonl);
+		dnstap_source_close(m->in[i].dnstap);
 	}
 	free(m->in);
 	free(m->heap);
@@ -196,6 +200,12 @@ static bool looks_like_jsonl(const unsigned char *b, size_t len)
 	return false;
 }
 
+/* Frame Streams files begin with a control frame: a zero length. */
+static bool starts_with_escape(const unsigned char *b)
+{
+	return !b[0] && !b[1] && !b[2] && !b[3];
+}
+
 /* Not a merge_input_kind: detect() saw a compressed stream. */
 #define KIND_COMPRESSED 100
 
@@ -208,22 +218,31 @@ static int detect(struct byte_source *s, unsigned char *buf, size_t *len,
 {
 	*len = 0;
 	while (*len < PEEK_MAX) {
-		ssize_t got = source_read(s, buf + *len, *len < 4 ? 4 - *len : PEEK_MAX - *len);
+		size_t want = *len < 4 ? 4 - *len : PEEK_MAX - *len;
+		ssize_t got;
+
+		if (*len >= 4 && *len < FS_START_PEEK && starts_with_escape(buf))
+			want = FS_START_PEEK - *len; /* a Frame Streams escape: its START frame next */
+		got = source_read(s, buf + *len, want);
 
 		if (got <= 0)
 			break; /* the end (or a read error, which the reader will meet too) */
 		*len += (size_t)got;
-		if (*len < 4)
+		if (*len < 4 || (starts_with_escape(buf) && *len < FS_START_PEEK))
 			continue;
 		if ((*ckind = decompress_detect(buf, *len)) != DECOMPRESS_NONE)
 			return KIND_COMPRESSED;
 		if (pcap_magic(buf, *len))
 			return MERGE_PCAP;
+		if (fs_looks_like_start(buf, *len))
+			return MERGE_DNSTAP;
 		if (looks_like_jsonl(buf, *len))
 			return MERGE_JSONL;
 	}
 	if (*len == 0 || looks_like_jsonl(buf, *len))
 		return MERGE_JSONL; /* empty: JSON Lines without a line */
+	if (fs_looks_like_start(buf, *len))
+		return MERGE_DNSTAP;
 	return pcap_magic(buf, *len) ? MERGE_PCAP : -1;
 }
 
@@ -307,8 +326,8 @@ static FILE *open_detect(const char *path, const char *name, int *kind,
 	*kind = detect_through_compression(s, err, errlen, name);
 	if (*kind == -1)
 		set_err(err, errlen,
-			"dnssnoop: cannot read %s: unknown file format (not pcap, pcapng or "
-			"dnssnoop's JSON Lines, plain or compressed with gzip, zstd, xz or lz4)",
+			"dnssnoop: cannot read %s: unknown file format (not pcap, pcapng, dnstap "
+			"or dnssnoop's JSON Lines, plain or compressed with gzip, zstd, xz or lz4)",
 			name);
 	if (*kind < 0) {
 		source_free(s);
@@ -375,21 +394,24 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 	in->kind = kind;
 	in->dc = dc;
 	snprintf(in->name, sizeof(in->name), "%s", name);
-	if (kind == MERGE_JSONL && m->cfg.filter) {
+	if (kind != MERGE_PCAP && m->cfg.filter) {
 		set_err(err, errlen,
-			"dnssnoop: %s is JSON Lines: a filter expression applies to pcap input "
-			"only",
-			name);
+			"dnssnoop: %s is %s: a filter expression applies to pcap input only", name,
+			kind == MERGE_JSONL ? "JSON Lines" : "dnstap");
 		fclose(f);
 		return -1;
 	}
 	if (kind == MERGE_PCAP)
 		in->pcap = pcap_source_fopen(f, name, m->cfg.filter, m->cfg.ports, m->cfg.nports,
 					     err, errlen);
+	else if (kind == MERGE_DNSTAP)
+		in->dnstap = dnstap_source_fopen(f, name, err, errlen);
 	else
 		in->jsonl = jsonl_source_fopen(f, name, err, errlen);
-	if (!in->pcap && !in->jsonl)
+	if (!in->pcap && !in->jsonl && !in->dnstap)
 		return -1;
+	if (in->dnstap)
+		dnstap_source_set_stop(in->dnstap, m->cfg.stop);
 	if (in->pcap)
 		pcap_source_set_stop(in->pcap, m->cfg.stop);
 	if (in->jsonl) {
@@ -421,8 +443,19 @@ static int read_source(struct input *in, char *err, size_t errlen)
 {
 	struct merge_item *h = &in->head;
 	const struct jsonl_record *rec;
+	const struct dnstap_packet *dp;
 	int rc;
 
+	if (in->kind == MERGE_DNSTAP) {
+		rc = dnstap_source_next(in->dnstap, &dp, err, errlen);
+		if (rc == 1) {
+			h->meta = &dp->meta;
+			h->payload = dp->msg;
+			h->caplen = dp->len;
+			h->ts_ns = dp->meta.ts_ns;
+		}
+		return rc;
+	}
 	if (in->kind == MERGE_PCAP) {
 		rc = pcap_source_next(in->pcap, &h->meta, &h->payload, &h->caplen, err, errlen);
 		if (rc == 1)
@@ -523,7 +556,17 @@ void merge_describe(const struct merge *m, int i, char *buf, size_t len)
 	const struct input *in = &m->in[i];
 	struct pcap_source_stats ps;
 	struct jsonl_source_stats js;
+	struct dnstap_stats ds;
 
+	if (in->kind == MERGE_DNSTAP) {
+		dnstap_source_get_stats(in->dnstap, &ds);
+		snprintf(buf, len,
+			 "dnssnoop: %s: dnstap, %llu frames, %llu messages used, %llu without "
+			 "their DNS message, %llu bad",
+			 in->name, (unsigned long long)ds.frames, (unsigned long long)ds.messages,
+			 (unsigned long long)ds.no_message, (unsigned long long)ds.bad);
+		return;
+	}
 	if (in->kind == MERGE_PCAP) {
 		pcap_source_get_stats(in->pcap, &ps);
 		snprintf(buf, len,

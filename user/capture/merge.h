@@ -3,8 +3,9 @@
  * The offline inputs (-r), merged into one stream in time order.
  *
  * Each input is told apart by its first bytes, not its name: a pcap or
- * pcapng magic number makes it a capture (capture_pcap), a first line
- * starting with '{' makes it JSON Lines written by dnssnoop (capture_jsonl).
+ * pcapng magic number makes it a capture (capture_pcap), a Frame Streams
+ * START frame a dnstap log (capture_dnstap), a first line starting with
+ * '{' JSON Lines written by dnssnoop (capture_jsonl).
  * Standard input ("-") is peeked without losing the bytes looked at.
  *
  * Both sources are pulled one item at a time (a packet, or an
@@ -24,7 +25,11 @@
 #include "lib/packet.h"
 #include "lib/obs.h"
 
-enum merge_input_kind { MERGE_PCAP, MERGE_JSONL };
+/*
+ * MERGE_DNSTAP items are whole DNS messages with their meta (no TCP
+ * segments): the pipeline takes them with pipeline_message().
+ */
+enum merge_input_kind { MERGE_PCAP, MERGE_JSONL, MERGE_DNSTAP };
 
 /* How long a read from a pipe waits before it looks at the stop flag again. */
 #define MERGE_POLL_MS 100
@@ -47,7 +52,7 @@ struct merge_item {
 	enum merge_input_kind kind;
 	uint64_t ts_ns; /* its place in time: packet time, or the record's order_ns */
 	int input; /* which input, counting merge_add() calls that succeeded from 0 */
-	const struct pkt_meta *meta; /* MERGE_PCAP: the packet */
+	const struct pkt_meta *meta; /* MERGE_PCAP: the packet; MERGE_DNSTAP: the message */
 	const uint8_t *payload;
 	size_t caplen;
 	const struct dns_obs *obs; /* MERGE_JSONL: the observation */

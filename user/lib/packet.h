@@ -34,6 +34,20 @@ struct pkt_tunnel {
 	uint8_t saddr[16], daddr[16];
 };
 
+/*
+ * Where a message was seen when no packet was: a DNS server's own log
+ * (dnstap) of what it received or sent. Its strings stay valid as long
+ * as the source that made it, so a pkt_meta copy (pending queries) can
+ * keep the pointer.
+ */
+struct pkt_vantage {
+	const char *source; /* "dnstap" */
+	const char *type; /* the dnstap message type: "CLIENT_QUERY", ... */
+	const char *transport; /* "udp", "tcp", "dot", "doh", ... as the log said; NULL: not said */
+	const char *identity; /* the server's name for itself; NULL: not said */
+	const char *version; /* its version string; NULL: not said */
+};
+
 struct pkt_meta {
 	uint64_t ts_ns; /* wall clock, ns since the Unix epoch */
 	uint64_t cookie; /* socket cookie; 0 when unknown (offline) */
@@ -48,6 +62,7 @@ struct pkt_meta {
 	uint16_t sport, dport; /* host byte order */
 	uint8_t saddr[16], daddr[16];
 	struct pkt_tunnel tunnel; /* tunnel.type 0: none */
+	const struct pkt_vantage *vantage; /* NULL: a packet (live or pcap) */
 };
 
 /* How a capture source hands each packet (metadata + L4 payload) on. */

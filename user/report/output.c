@@ -186,6 +186,32 @@ static char *put_dir_proto(char *p, const struct pkt_meta *m)
 	return JPUT(p, ",\"proto\":null");
 }
 
+/* Only for a message a server logged: where it was seen (see packet.h). */
+static char *put_vantage(char *p, const struct pkt_vantage *v)
+{
+	p = JPUT(p, ",\"source\":");
+	p = put_word_or_null(p, v->source);
+	p = JPUT(p, ",\"dnstap\":{\"type\":");
+	p = put_word_or_null(p, v->type);
+	p = JPUT(p, ",\"transport\":");
+	p = put_word_or_null(p, v->transport);
+	p = JPUT(p, ",\"identity\":");
+	p = put_str_or_null(p, v->identity, v->identity ? strlen(v->identity) : 0);
+	p = JPUT(p, ",\"version\":");
+	p = put_str_or_null(p, v->version, v->version ? strlen(v->version) : 0);
+	*p = '}';
+	return p + 1;
+}
+
+/* Room for the vantage's strings from outside. */
+static size_t vantage_room(const struct pkt_vantage *v)
+{
+	if (!v)
+		return 0;
+	return (v->identity ? JPUT_STR_MAX(strlen(v->identity)) : 0) +
+	       (v->version ? JPUT_STR_MAX(strlen(v->version)) : 0);
+}
+
 static char *put_packet(char *p, const struct pkt_meta *m)
 {
 	p = put_dir_proto(p, m);
@@ -201,6 +227,8 @@ static char *put_packet(char *p, const struct pkt_meta *m)
 	p = jput_u64(p, m->dport);
 	if (m->tunnel.type)
 		p = put_tunnel(p, &m->tunnel);
+	if (m->vantage)
+		p = put_vantage(p, m->vantage);
 	return p;
 }
 
@@ -310,7 +338,7 @@ static void json_dns_head(struct output *o, const struct dns_record *rec)
 	const char *cgroup = cgroup_of(o, m);
 	size_t room = HEAD_FIXED_MAX + o->host_json.len + JPUT_STR_MAX(sizeof(m->owner.comm)) +
 		      JPUT_STR_MAX(sizeof(rec->msg->qname)) +
-		      (cgroup ? JPUT_STR_MAX(strlen(cgroup)) : 0);
+		      (cgroup ? JPUT_STR_MAX(strlen(cgroup)) : 0) + vantage_room(m->vantage);
 	char *p = jbuf_room(&o->lines, room);
 
 	if (!p)
@@ -731,6 +759,11 @@ static void text_dns(struct output *o, const struct dns_record *rec)
 		fmt_text_safe(j, m->owner.comm, comm_len(m), true);
 		jbuf_append_char(j, '(');
 		jbuf_append_u64(j, m->owner.tgid);
+		jbuf_append_char(j, ')');
+	} else if (m->vantage) {
+		jbuf_append_str(j, m->vantage->source);
+		jbuf_append_char(j, '(');
+		jbuf_append_str(j, m->vantage->type);
 		jbuf_append_char(j, ')');
 	} else {
 		jbuf_append_char(j, '-');

@@ -44,6 +44,12 @@ static void usage(FILE *f)
 		"                          1048576)\n"
 		"  -w, --write FILE        live: also save every captured packet as "
 		"pcap\n"
+		"      --dnstap-socket PATH  collect dnstap from DNS servers on this unix "
+		"socket\n"
+		"                          (mode 0600) instead of the kernel; -d ends it\n"
+		"      --dnstap-out FILE|unix:PATH  also write every message as dnstap, to "
+		"a file\n"
+		"                          or a collector's socket\n"
 		"      --summary           print per-process, per-peer, per-name and "
 		"pair\n"
 		"                          statistics at the end (and every --interval)\n"
@@ -231,6 +237,8 @@ enum long_only {
 	OPT_RETAIN,
 	OPT_REPORT,
 	OPT_SINCE,
+	OPT_DNSTAP_SOCKET,
+	OPT_DNSTAP_OUT,
 };
 
 static const struct option long_options[] = {
@@ -252,6 +260,8 @@ static const struct option long_options[] = {
 	{"read", required_argument, NULL, 'r'},
 	{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE_BYTES},
 	{"write", required_argument, NULL, 'w'},
+	{"dnstap-socket", required_argument, NULL, OPT_DNSTAP_SOCKET},
+	{"dnstap-out", required_argument, NULL, OPT_DNSTAP_OUT},
 	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{"no-events", no_argument, NULL, OPT_NO_EVENTS},
 	{"interval", required_argument, NULL, OPT_INTERVAL},
@@ -565,7 +575,7 @@ static void check_state_options(struct options *o, bool no_state)
 	 * as root with the detectors (decided in session.c, which knows);
 	 * -r never does: a capture read twice would be counted twice.
 	 */
-	o->state_default = !o->state_path && !o->nread;
+	o->state_default = !o->state_path && !o->nread && !o->dnstap_socket;
 }
 
 /* tc and xdp see interfaces, not sockets: no process to filter on. */
@@ -589,7 +599,7 @@ static void check_hook_options(const struct options *o)
 
 void cli_parse(int argc, char **argv, struct options *o)
 {
-	int c, live_only = 0;
+	int c, live_only = 0, live_only_but_d = 0;
 	bool no_state = false;
 
 	*o = (struct options){
@@ -607,6 +617,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:vVh", long_options, NULL)) != -1) {
 		if (!live_only && is_live_only(c))
 			live_only = c;
+		if (!live_only_but_d && is_live_only(c) && c != 'd')
+			live_only_but_d = c;
 		switch (c) {
 		case 'd':
 			o->duration_ns = parse_seconds("-d", optarg);
@@ -674,6 +686,19 @@ void cli_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'w':
 			o->write_path = optarg;
+			break;
+		case OPT_DNSTAP_SOCKET:
+			if (o->dnstap_socket)
+				die_usage("--dnstap-socket: one socket only (got another: %s)",
+					  optarg);
+			o->dnstap_socket = optarg;
+			break;
+		case OPT_DNSTAP_OUT:
+			if (!*optarg || !strcmp(optarg, "-") || !strcmp(optarg, "unix:"))
+				die_usage("--dnstap-out: '%s': give a file, or unix:PATH of a "
+					  "collector's socket",
+					  optarg);
+			o->dnstap_out = optarg;
 			break;
 		case OPT_SUMMARY:
 			o->summary = true;
@@ -751,8 +776,9 @@ void cli_parse(int argc, char **argv, struct options *o)
 			  argv[optind]);
 	if (optind < argc)
 		o->filter = join_args(argc - optind, argv + optind);
-	if (o->nread)
-		check_read_options(o, live_only);
+	/* A collector runs for -d like a live session; the rest stays live only. */
+	if (o->nread || o->dnstap_socket)
+		check_read_options(o, o->dnstap_socket ? live_only_but_d : live_only);
 	if (o->comm && strlen(o->comm) >= DNSSNOOP_COMM_LEN)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);

@@ -43,6 +43,8 @@ struct options {
 	int nread;
 	uint64_t max_line_bytes; /* --max-line-bytes: JSON Lines input */
 	const char *write_path; /* -w */
+	const char *dnstap_socket; /* --dnstap-socket: collect dnstap here */
+	const char *dnstap_out; /* --dnstap-out: a file, or unix:PATH */
 	char *filter; /* tcpdump filter expression for -r (owned) */
 	struct detect_config detect; /* --detect and its thresholds */
 	const char *user; /* -Z, NULL: the default (docs/security.md) */

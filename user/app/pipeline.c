@@ -15,6 +15,7 @@
 #include "app/pipeline.h"
 #include "analysis/summary.h"
 #include "proto/tcpreasm.h"
+#include "report/dnstap_writer.h"
 #include "lib/units.h"
 
 /* TCP flows without traffic for this long are forgotten. */
@@ -156,6 +157,8 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 	}
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
+	if (p->cfg.dnstap)
+		dnstap_writer_message(p->cfg.dnstap, &rec, bytes, len);
 	p->emitted++;
 }
 
@@ -245,6 +248,14 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
 		p->cfg.source_stats(p->cfg.source_ctx, st);
 	tcp_reasm_get_stats(p->tcp, &ts);
 	st->tcp_gaps = ts.gaps;
+	if (p->cfg.dnstap) {
+		struct dnstap_writer_stats ds;
+
+		dnstap_writer_get_stats(p->cfg.dnstap, &ds);
+		st->has_dnstap_out = true;
+		st->dnstap_written = ds.written;
+		st->dnstap_dropped = ds.dropped;
+	}
 }
 
 bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)

@@ -22,6 +22,7 @@
 #include "report/output.h"
 
 struct summary;
+struct dnstap_writer;
 
 /* A source's own counters for capture_stats (the kernel's, live), into st. */
 typedef void (*source_stats_fn)(void *ctx, struct capture_stats *st);
@@ -42,6 +43,7 @@ struct pipeline_config {
 	 * reported unanswered.
 	 */
 	bool one_direction;
+	struct dnstap_writer *dnstap; /* --dnstap-out: every message decoded; NULL: none */
 	source_stats_fn source_stats; /* NULL: no counters of the source's own */
 	void *source_ctx;
 };

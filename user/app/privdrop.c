@@ -80,6 +80,11 @@ static const char *const allowed_clsact[] = {
 	"getsockopt",
 };
 
+/* Only with --dnstap-out unix:PATH: the I/O thread's connection (socket() below). */
+static const char *const allowed_unix_client[] = {
+	"connect", "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg",
+};
+
 #ifdef SANITIZER_BUILD
 static const char *const allowed_sanitizer[] = {
 	"clone", "clone3", "ptrace", "prctl", "sched_yield", "sigaltstack", "getrlimit",
@@ -287,6 +292,15 @@ static int build_filter(scmp_filter_ctx ctx, bool netlink)
 	return 0;
 }
 
+static int add_unix_client(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp unix_only = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX};
+
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_only) < 0)
+		return -1;
+	return add_rules(ctx, SCMP_ACT_ALLOW, allowed_unix_client, NELEM(allowed_unix_client));
+}
+
 static int install_seccomp(const struct privdrop_config *cfg, char *err, size_t errlen)
 {
 	uint32_t dflt = cfg->seccomp == PRIVDROP_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
@@ -297,7 +311,8 @@ static int install_seccomp(const struct privdrop_config *cfg, char *err, size_t 
 		set_err(err, errlen, "dnssnoop: seccomp: out of memory");
 		return -1;
 	}
-	if (build_filter(ctx, cfg->keep_net_admin) < 0) {
+	if (build_filter(ctx, cfg->keep_net_admin) < 0 ||
+	    (cfg->unix_client && add_unix_client(ctx) < 0)) {
 		seccomp_release(ctx);
 		set_err(err, errlen, "dnssnoop: internal error: the seccomp filter does not build");
 		return -1;

@@ -31,6 +31,11 @@ struct privdrop_config {
 	 * so the tracer can remove them itself should its guard be gone.
 	 */
 	bool keep_net_admin;
+	/*
+	 * --dnstap-out unix:PATH: libfstrm's I/O thread connects (and
+	 * reconnects) to the collector after the drop: unix sockets allowed.
+	 */
+	bool unix_client;
 	bool verbose; /* say what was kept */
 	privdrop_degrade_fn degrade;
 	void *degrade_ctx;

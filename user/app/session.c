@@ -30,6 +30,7 @@
 #include "lib/outfile.h"
 #include "lib/units.h"
 #include "report/output.h"
+#include "report/dnstap_writer.h"
 #include "report/pcap_writer.h"
 
 #define POLL_MS 100
@@ -60,6 +61,8 @@ struct session {
 	struct live_capture *live; /* live mode */
 	struct merge *inputs; /* offline mode: the -r inputs, merged by time */
 	struct pcap_writer *writer; /* -w */
+	struct dnstap_writer *dnstap; /* --dnstap-out */
+	int dnstap_fd; /* --dnstap-out's file, until the writer takes it over */
 	struct pipeline *pipe;
 	struct summary *summary;
 	struct output *out;
@@ -127,6 +130,17 @@ static int run_live(struct session *s)
 	return 0;
 }
 
+/* CLOCK_MONOTONIC after duration_ns from now; 0 for 0 (no end). */
+static uint64_t deadline(uint64_t duration_ns)
+{
+	struct timespec t;
+
+	if (!duration_ns)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * NS_PER_SEC + (uint64_t)t.tv_nsec + duration_ns;
+}
+
 /*
  * Offline: open every -r input, reporting each that cannot be opened
  * (missing, unreadable, of an unknown format). Returns 0, 1 when an input
@@ -154,6 +168,12 @@ static int open_offline(struct session *s)
 			fprintf(stderr, "%s\n", err);
 			rc = 1;
 		}
+	}
+	if (o->dnstap_socket && merge_add_dnstap_socket(s->inputs, o->dnstap_socket,
+							deadline(o->duration_ns), err,
+							sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		rc = 1;
 	}
 	return rc;
 }
@@ -235,6 +255,13 @@ static int empty_file(int fd, const char *path, char *err, size_t errlen)
 	return -1;
 }
 
+/* --dnstap-out names a file (not a collector's socket). */
+static bool dnstap_out_file(const struct options *o)
+{
+	return o->dnstap_out && strncmp(o->dnstap_out, DNSTAP_UNIX_PREFIX,
+					strlen(DNSTAP_UNIX_PREFIX)) != 0;
+}
+
 /*
  * The outputs of -o and -w (lib/outfile.h) that are standard output
  * (early) or files (!early). Standard output is checked before anything
@@ -249,6 +276,10 @@ static int open_outputs(struct session *s, bool early)
 
 	if (o->write_path && is_stdout(o->write_path) == early &&
 	    (s->write_fd = outfile_open(o->write_path, err, sizeof(err))) < 0)
+		goto fail;
+	if (!early && dnstap_out_file(o) &&
+	    ((s->dnstap_fd = outfile_open(o->dnstap_out, err, sizeof(err))) < 0 ||
+	     empty_file(s->dnstap_fd, o->dnstap_out, err, sizeof(err))))
 		goto fail;
 	if (is_stdout(o->output_path) == early &&
 	    (s->out_fd = outfile_open(early ? "-" : o->output_path, err, sizeof(err))) < 0)
@@ -315,6 +346,29 @@ static int fold_state(struct session *s, int rc)
 	return rc > SESSION_EXIT_STATE ? rc : SESSION_EXIT_STATE; /* the highest applies */
 }
 
+/* --dnstap-out's writer (its file already open); -1 when it cannot be made (said). */
+static int open_dnstap_out(struct session *s, const char *host)
+{
+	struct dnstap_writer_config cfg = {
+		.target = s->opt->dnstap_out,
+		.fd = s->dnstap_fd,
+		.identity = host,
+		.version = "dnssnoop " DNSSNOOP_VERSION,
+		.cgroup_path = s->live ? live_cgroup_path : NULL,
+		.cgroup_ctx = s->live,
+	};
+	char err[512];
+
+	if (!s->opt->dnstap_out)
+		return 0;
+	s->dnstap = dnstap_writer_new(&cfg, err, sizeof(err));
+	s->dnstap_fd = -1; /* the writer's now, or closed */
+	if (s->dnstap)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
 /* Output, statistics and pipeline, wired the same for every source. */
 static int open_stages(struct session *s, const char *host)
 {
@@ -352,6 +406,7 @@ static int open_stages(struct session *s, const char *host)
 	if (!s->out)
 		return -1;
 	pcfg.out = s->out;
+	pcfg.dnstap = s->dnstap;
 	s->reports = (struct report_sink){
 		.out = s->out,
 		.top_n = o->top_n,
@@ -383,6 +438,7 @@ static int drop_privileges(struct session *s)
 		.user = s->opt->user,
 		.seccomp = s->opt->seccomp,
 		.keep_net_admin = live_uses_clsact(s->live),
+		.unix_client = s->opt->dnstap_out && !dnstap_out_file(s->opt),
 		.verbose = s->opt->verbose,
 		.degrade = degrade_live,
 		.degrade_ctx = s->live,
@@ -568,6 +624,9 @@ static void close_session(struct session *s)
 	merge_free(s->inputs);
 	output_free(s->out);
 	pcap_writer_close(s->writer);
+	dnstap_writer_close(s->dnstap);
+	if (s->dnstap_fd >= 0)
+		close(s->dnstap_fd);
 	live_close(s->live);
 	if (s->out_fd >= 0)
 		close(s->out_fd);
@@ -598,6 +657,11 @@ static int close_outputs(struct session *s, int rc)
 		s->writer = NULL;
 		status |= write_status(s->opt->write_path, err, s->write_to_pipe);
 	}
+	if (s->dnstap) {
+		err = dnstap_writer_close(s->dnstap);
+		s->dnstap = NULL;
+		status |= write_status(s->opt->dnstap_out, err, false);
+	}
 	return status ? status : rc;
 }
 
@@ -612,9 +676,15 @@ static void offline_window(const struct session *s, uint64_t *start_ns, uint64_t
 	*start_ns = *end_ns = (uint64_t)now.tv_sec * NS_PER_SEC + (uint64_t)now.tv_nsec;
 }
 
+/* Inputs other than the kernel: -r files, a dnstap collector socket. */
+static bool offline(const struct options *o)
+{
+	return o->nread || o->dnstap_socket;
+}
+
 int session_run(struct options *o)
 {
-	struct session s = {.opt = o, .out_fd = -1, .write_fd = -1};
+	struct session s = {.opt = o, .out_fd = -1, .write_fd = -1, .dnstap_fd = -1};
 	char host[256] = "unknown";
 	uint64_t start_ns, end_ns;
 	int rc, open_rc = 0;
@@ -631,17 +701,17 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
 	}
-	if (!o->nread && open_live(&s) < 0) {
+	if (!offline(o) && open_live(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}
-	if (o->nread && (open_rc = open_offline(&s)) != 0) {
+	if (offline(o) && (open_rc = open_offline(&s)) != 0) {
 		if (open_rc < 0)
 			fprintf(stderr, "dnssnoop: out of memory opening the inputs\n");
 		close_session(&s);
 		return 1;
 	}
-	if (open_outputs(&s, false) < 0) {
+	if (open_outputs(&s, false) < 0 || open_dnstap_out(&s, host) < 0) {
 		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
 	}

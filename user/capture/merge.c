@@ -16,6 +16,7 @@
 #include "capture/capture_jsonl.h"
 #include "capture/capture_pcap.h"
 #include "capture/decompress.h"
+#include "capture/dnstap_socket.h"
 #include "capture/framestream.h"
 #include "lib/errmsg.h"
 #include "capture/merge.h"
@@ -32,6 +33,7 @@ struct input {
 	struct pcap_source *pcap;
 	struct jsonl_source *jsonl;
 	struct dnstap_source *dnstap;
+	struct dnstap_socket *sock; /* MERGE_DNSTAP from a collector socket */
 	struct merge_item head; /* valid while the input is in the heap or just returned */
 	const struct decompress *dc; /* a compressed input's decompressor, else NULL */
 	bool dc_reported; /* its damage was reported */
@@ -66,6 +68,7 @@ void merge_free(struct merge *m)
 		pcap_source_close(m->in[i].pcap);
 		jsonl_source_close(m->in[i].jsonl);
 		dnstap_source_close(m->in[i].dnstap);
+		dnstap_socket_close(m->in[i].sock);
 	}
 	free(m->in);
 	free(m->heap);
@@ -425,6 +428,29 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 	return kind;
 }
 
+int merge_add_dnstap_socket(struct merge *m, const char *path, uint64_t deadline_ns, char *err,
+			    size_t errlen)
+{
+	struct input *in;
+
+	if (m->n == m->cap && !grow(m)) {
+		set_err(err, errlen, "dnssnoop: out of memory opening %s", path);
+		return -1;
+	}
+	in = &m->in[m->n];
+	memset(in, 0, sizeof(*in));
+	in->sock = dnstap_socket_listen(path, err, errlen);
+	if (!in->sock)
+		return -1;
+	dnstap_socket_set_end(in->sock, m->cfg.stop, deadline_ns);
+	in->kind = MERGE_DNSTAP;
+	snprintf(in->name, sizeof(in->name), "%s", path);
+	in->head.kind = MERGE_DNSTAP;
+	in->head.input = m->n;
+	schedule_first_pull(m, m->n++);
+	return MERGE_DNSTAP;
+}
+
 bool merge_has(const struct merge *m, enum merge_input_kind kind)
 {
 	for (int i = 0; i < m->n; i++)
@@ -447,7 +473,8 @@ static int read_source(struct input *in, char *err, size_t errlen)
 	int rc;
 
 	if (in->kind == MERGE_DNSTAP) {
-		rc = dnstap_source_next(in->dnstap, &dp, err, errlen);
+		rc = in->sock ? dnstap_socket_next(in->sock, &dp, err, errlen)
+			      : dnstap_source_next(in->dnstap, &dp, err, errlen);
 		if (rc == 1) {
 			h->meta = &dp->meta;
 			h->payload = dp->msg;
@@ -556,8 +583,21 @@ void merge_describe(const struct merge *m, int i, char *buf, size_t len)
 	const struct input *in = &m->in[i];
 	struct pcap_source_stats ps;
 	struct jsonl_source_stats js;
+	struct dnstap_socket_stats ss = {0};
 	struct dnstap_stats ds;
 
+	if (in->sock) {
+		dnstap_socket_get_stats(in->sock, &ss);
+		ds = ss.msgs;
+		snprintf(buf, len,
+			 "dnssnoop: %s: dnstap socket, %llu connections (%llu dropped), %llu "
+			 "frames, %llu messages used, %llu without their DNS message, %llu bad",
+			 in->name, (unsigned long long)ss.connections,
+			 (unsigned long long)ss.refused, (unsigned long long)ds.frames,
+			 (unsigned long long)ds.messages, (unsigned long long)ds.no_message,
+			 (unsigned long long)ds.bad);
+		return;
+	}
 	if (in->kind == MERGE_DNSTAP) {
 		dnstap_source_get_stats(in->dnstap, &ds);
 		snprintf(buf, len,

@@ -71,6 +71,15 @@ void merge_free(struct merge *m);
  */
 int merge_add(struct merge *m, const char *path, char *err, size_t errlen);
 
+/*
+ * A dnstap collector socket at path (capture/dnstap_socket.h) as the next
+ * input, read until the stop flag or CLOCK_MONOTONIC deadline_ns (0:
+ * none). Its messages come in arrival order, so merged with files it
+ * waits for each. Returns MERGE_DNSTAP, or -1 with err.
+ */
+int merge_add_dnstap_socket(struct merge *m, const char *path, uint64_t deadline_ns, char *err,
+			    size_t errlen);
+
 /* Inputs of this kind were added. */
 bool merge_has(const struct merge *m, enum merge_input_kind kind);
 

@@ -100,6 +100,9 @@ struct capture_stats {
 	const char *const *degraded; /* live: features missing on this kernel */
 	int ndegraded;
 	bool interval; /* the counts of one --interval, not of the session */
+	/* --dnstap-out: messages written (or queued), and dropped (full queue); session totals */
+	bool has_dnstap_out;
+	uint64_t dnstap_written, dnstap_dropped;
 };
 
 #endif

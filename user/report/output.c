@@ -656,6 +656,13 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 			jbuf_word(j, st->degraded[i], strlen(st->degraded[i]));
 		jbuf_arr_end(j);
 	}
+	if (st->has_dnstap_out) {
+		JBUF_KEY(j, "dnstap_out");
+		jbuf_obj_begin(j);
+		JBUF_KV_U64(j, "written", st->dnstap_written);
+		JBUF_KV_U64(j, "dropped", st->dnstap_dropped);
+		jbuf_obj_end(j);
+	}
 	jbuf_obj_end(j);
 }
 

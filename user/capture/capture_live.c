@@ -754,6 +754,7 @@ static void event_to_meta(const struct live_capture *lc, const struct dnssnoop_e
 	m->dport = ev->dport;
 	memcpy(m->saddr, ev->saddr, sizeof(m->saddr));
 	memcpy(m->daddr, ev->daddr, sizeof(m->daddr));
+	m->vantage = NULL; /* a packet */
 }
 
 static int on_event(void *ctx, void *data, size_t size)

@@ -49,10 +49,10 @@ SKEL      := $(BUILD)/dnssnoop.skel.h
 # user/STAGE/*.c; the live capture is the one object that needs the BPF
 # skeleton, and unit tests do without it (so they need no BPF toolchain).
 # protoc-c's code for the dnstap schema, generated into $(BUILD)/gen and
-# compiled with the stage objects (as gen/dnstap.pb-c).
+# compiled with the stage objects (as gen/capture/dnstap.pb-c).
 PROTO     := user/capture/dnstap.proto
-GEN_C     := $(BUILD)/gen/dnstap.pb-c.c
-GEN_H     := $(BUILD)/gen/dnstap.pb-c.h
+GEN_C     := $(BUILD)/gen/capture/dnstap.pb-c.c
+GEN_H     := $(BUILD)/gen/capture/dnstap.pb-c.h
 USER_SRCS := $(wildcard user/*/*.c) $(GEN_C)
 MAIN_SRC  := user/app/dnssnoop.c user/app/session.c
 LIVE_SRC  := user/capture/capture_live.c
@@ -110,7 +110,7 @@ vmlinux:
 # -MMD dependencies say which ones include it).
 $(GEN_C) $(GEN_H) &: $(PROTO)
 	@mkdir -p $(@D)
-	protoc-c --proto_path=$(dir $(PROTO)) --c_out=$(BUILD)/gen $(PROTO)
+	protoc-c --proto_path=$(dir $(PROTO)) --c_out=$(BUILD)/gen/capture $(PROTO)
 
 $(BUILD)/obj/capture/capture_live.o: $(SKEL)
 
@@ -195,7 +195,7 @@ FUZZ_OBJS_pcapng   := capture/pcapng
 FUZZ_OBJS_jsonl    := capture/capture_jsonl proto/dns proto/dns_text proto/dns_rdata \
 		      proto/dns_textbuf lib/fmt lib/json lib/numparse
 FUZZ_LIBS_jsonl    := -ljson-c
-FUZZ_OBJS_dnstap   := capture/capture_dnstap capture/framestream gen/dnstap.pb-c
+FUZZ_OBJS_dnstap   := capture/capture_dnstap capture/framestream gen/capture/dnstap.pb-c
 FUZZ_LIBS_dnstap   := -lfstrm -lprotobuf-c
 FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/decompress \
 		      capture/ipfrag capture/netparse \

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dnstap.pb-c.h"
+#include "capture/dnstap.pb-c.h"
 
 #include "capture/capture_dnstap.h"
 #include "capture/framestream.h"

@@ -10,7 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dnstap.pb-c.h"
+#include "capture/dnstap.pb-c.h"
 
 #include "capture/framestream.h"
 #include "lib/errmsg.h"

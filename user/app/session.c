@@ -133,12 +133,7 @@ static int run_live(struct session *s)
 /* CLOCK_MONOTONIC after duration_ns from now; 0 for 0 (no end). */
 static uint64_t deadline(uint64_t duration_ns)
 {
-	struct timespec t;
-
-	if (!duration_ns)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS_PER_SEC + (uint64_t)t.tv_nsec + duration_ns;
+	return duration_ns ? monotonic_ns() + duration_ns : 0;
 }
 
 /*

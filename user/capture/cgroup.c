@@ -40,14 +40,6 @@ struct cgroup_names {
 	unsigned int walks;
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- /proc/self/mountinfo ---- */
 
 /* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */

@@ -50,14 +50,6 @@ struct dnstap_socket {
 	struct dnstap_socket_stats st;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS_PER_SEC + (uint64_t)t.tv_nsec;
-}
-
 /* A socket file left by an earlier run goes; anything else at path is kept. */
 static int clear_path(const char *path, char *err, size_t errlen)
 {
@@ -281,7 +273,7 @@ static int buffered(struct dnstap_socket *ds, char *err, size_t errlen)
 
 static bool ended(const struct dnstap_socket *ds)
 {
-	return (ds->stop && *ds->stop) || (ds->deadline_ns && mono_ns() >= ds->deadline_ns);
+	return (ds->stop && *ds->stop) || (ds->deadline_ns && monotonic_ns() >= ds->deadline_ns);
 }
 
 /* Wait for a connection or bytes; -1 with err when a connection closed badly. */

@@ -584,27 +584,22 @@ void merge_describe(const struct merge *m, int i, char *buf, size_t len)
 	struct pcap_source_stats ps;
 	struct jsonl_source_stats js;
 	struct dnstap_socket_stats ss = {0};
-	struct dnstap_stats ds;
+	char conns[96] = "";
 
-	if (in->sock) {
-		dnstap_socket_get_stats(in->sock, &ss);
-		ds = ss.msgs;
-		snprintf(buf, len,
-			 "dnssnoop: %s: dnstap socket, %llu connections (%llu dropped), %llu "
-			 "frames, %llu messages used, %llu without their DNS message, %llu bad",
-			 in->name, (unsigned long long)ss.connections,
-			 (unsigned long long)ss.refused, (unsigned long long)ds.frames,
-			 (unsigned long long)ds.messages, (unsigned long long)ds.no_message,
-			 (unsigned long long)ds.bad);
-		return;
-	}
 	if (in->kind == MERGE_DNSTAP) {
-		dnstap_source_get_stats(in->dnstap, &ds);
+		if (in->sock) {
+			dnstap_socket_get_stats(in->sock, &ss);
+			snprintf(conns, sizeof(conns), " socket, %llu connections (%llu dropped),",
+				 (unsigned long long)ss.connections, (unsigned long long)ss.refused);
+		} else {
+			dnstap_source_get_stats(in->dnstap, &ss.msgs);
+		}
 		snprintf(buf, len,
-			 "dnssnoop: %s: dnstap, %llu frames, %llu messages used, %llu without "
+			 "dnssnoop: %s: dnstap%s %llu frames, %llu messages used, %llu without "
 			 "their DNS message, %llu bad",
-			 in->name, (unsigned long long)ds.frames, (unsigned long long)ds.messages,
-			 (unsigned long long)ds.no_message, (unsigned long long)ds.bad);
+			 in->name, conns[0] ? conns : ",", (unsigned long long)ss.msgs.frames,
+			 (unsigned long long)ss.msgs.messages, (unsigned long long)ss.msgs.no_message,
+			 (unsigned long long)ss.msgs.bad);
 		return;
 	}
 	if (in->kind == MERGE_PCAP) {

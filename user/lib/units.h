@@ -9,4 +9,16 @@
 #define NS_PER_HOUR  (3600ULL * NS_PER_SEC)
 #define SECS_PER_DAY 86400ULL
 
+#include <stdint.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC now: for deadlines and durations, which wall-clock steps must not move. */
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 #endif

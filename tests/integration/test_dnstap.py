@@ -435,9 +435,33 @@ def test_socket_bad_clients(lab):
     check(not os.path.exists(sock), "the socket file is left behind")
 
 
+def test_same_findings_as_the_capture(lab):
+    """A scenario with planted patterns, as a capture and as dnstap: the same
+    statistics, findings and cases (dnstap messages are packets to them)."""
+    pcap = os.path.join(lab.tmp, "scenario.pcap")
+    fstrm = os.path.join(lab.tmp, "scenario.fstrm")
+    subprocess.run(["python3", os.path.join(labmod.REPO, "tools", "gen-scenario"), "--out", pcap,
+                    "--key", pcap + ".key", "--weeks", "2", "--clients", "20", "--names", "150",
+                    "--seed", "2"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    rc, from_pcap, err = run_tracer(["-r", pcap, "--no-events", "--dnstap-out", fstrm])
+    check(rc == 0, "-r pcap: %s", err)
+    rc, from_dnstap, err = run_tracer(["-r", fstrm, "--no-events"])
+    check(rc == 0, "-r dnstap: %s", err)
+    a = [json.loads(x) for x in from_pcap.splitlines()]
+    b = [json.loads(x) for x in from_dnstap.splitlines()]
+    findings = [r for r in a if r["type"] == "finding"]
+    check(any("planted-example.com" in json.dumps(r) for r in findings),
+          "the planted exclusive name is not among %d findings", len(findings))
+    strip = lambda recs: [r for r in recs if r["type"] != "capture_stats"]
+    check(strip(a) == strip(b), "dnstap gives other records than the capture: %s",
+          [(x["type"], y["type"]) for x, y in zip(strip(a), strip(b)) if x != y][:5])
+
+
 CASES = [test_unbound_client_side_matches_kernel, test_unbound_resolver_side_matches_kernel,
          test_collected_dnstap_out_read_back, test_dnstap_out_to_fstrm_capture,
-         test_live_dnstap_out_names_the_process, test_bad_files, test_socket_bad_clients]
+         test_live_dnstap_out_names_the_process, test_bad_files, test_socket_bad_clients,
+         test_same_findings_as_the_capture]
 
 
 def main(argv):

@@ -34,6 +34,8 @@
 #include "report/pcap_writer.h"
 
 #define POLL_MS 100
+/* How late a dnstap writer's messages may come (see run_offline). */
+#define DNSTAP_WRITER_LAG_NS (2 * NS_PER_SEC)
 /* Items merged between checks that the reader of the output is still there. */
 #define FLUSH_CHECK_ITEMS 65536
 
@@ -130,6 +132,14 @@ static int run_live(struct session *s)
 	return 0;
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * NS_PER_SEC + (uint64_t)now.tv_nsec;
+}
+
 /* CLOCK_MONOTONIC after duration_ns from now; 0 for 0 (no end). */
 static uint64_t deadline(uint64_t duration_ns)
 {
@@ -187,6 +197,15 @@ static int run_offline(struct session *s)
 		n = merge_next(s->inputs, &item, err, sizeof(err));
 		if (n == 0)
 			break;
+		if (n == MERGE_IDLE) {
+			/*
+			 * A quiet collector socket: wall-clock time expires queries
+			 * and closes intervals, less what writers may still hold
+			 * (libfstrm's writers flush every second).
+			 */
+			pipeline_tick(s->pipe, realtime_ns() - DNSTAP_WRITER_LAG_NS);
+			continue;
+		}
 		if (n < 0) {
 			fprintf(stderr, "%s\n", err);
 			rc = 1;
@@ -663,12 +682,9 @@ static int close_outputs(struct session *s, int rc)
 /* Offline: the inputs' time span, or now when no input said what time it was. */
 static void offline_window(const struct session *s, uint64_t *start_ns, uint64_t *end_ns)
 {
-	struct timespec now;
-
 	if (pipeline_time_seen(s->pipe, start_ns, end_ns))
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	*start_ns = *end_ns = (uint64_t)now.tv_sec * NS_PER_SEC + (uint64_t)now.tv_nsec;
+	*start_ns = *end_ns = realtime_ns();
 }
 
 /* Inputs other than the kernel: -r files, a dnstap collector socket. */

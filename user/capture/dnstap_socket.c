@@ -276,7 +276,10 @@ static bool ended(const struct dnstap_socket *ds)
 	return (ds->stop && *ds->stop) || (ds->deadline_ns && monotonic_ns() >= ds->deadline_ns);
 }
 
-/* Wait for a connection or bytes; -1 with err when a connection closed badly. */
+/*
+ * Wait for a connection or bytes: 0 when some came, DNSTAP_SOCKET_IDLE when
+ * none did, -1 with err when a connection closed badly.
+ */
 static int wait_and_read(struct dnstap_socket *ds, char *err, size_t errlen)
 {
 	struct pollfd pfd[MAX_CONNS + 1];
@@ -290,7 +293,7 @@ static int wait_and_read(struct dnstap_socket *ds, char *err, size_t errlen)
 		pfd[n++] = (struct pollfd){.fd = ds->conns[i].fd, .events = POLLIN};
 	}
 	if (poll(pfd, (nfds_t)n, POLL_MS) <= 0)
-		return 0;
+		return DNSTAP_SOCKET_IDLE;
 	if (pfd[0].revents)
 		accept_conns(ds);
 	for (int k = 1; k < n; k++)
@@ -313,8 +316,9 @@ int dnstap_socket_next(struct dnstap_socket *ds, const struct dnstap_packet **pk
 			return rc;
 		if (ended(ds))
 			return 0;
-		if (wait_and_read(ds, err, errlen) < 0)
-			return -1;
+		rc = wait_and_read(ds, err, errlen);
+		if (rc != 0)
+			return rc;
 	}
 }
 

@@ -36,10 +36,14 @@ struct dnstap_socket *dnstap_socket_listen(const char *path, char *err, size_t e
 /* Reading ends once *stop is set, or at CLOCK_MONOTONIC deadline_ns (0: never). */
 void dnstap_socket_set_end(struct dnstap_socket *ds, volatile sig_atomic_t *stop,
 			   uint64_t deadline_ns);
+/* dnstap_socket_next(): nothing came for a while (100 ms). */
+#define DNSTAP_SOCKET_IDLE 2
+
 /*
  * The next message: 1 with *pkt set (valid until the next call), 0 when
- * reading has ended, -1 with err about one connection (which is dropped;
- * the others and the socket go on).
+ * reading has ended, DNSTAP_SOCKET_IDLE when nothing came for a while (so
+ * the caller's timers can run), -1 with err about one connection (which is
+ * dropped; the others and the socket go on).
  */
 int dnstap_socket_next(struct dnstap_socket *ds, const struct dnstap_packet **pkt, char *err,
 		       size_t errlen);

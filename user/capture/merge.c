@@ -564,8 +564,8 @@ int merge_next(struct merge *m, struct merge_item *item, char *err, size_t errle
 	while (m->npull) {
 		int rc = read_head(&m->in[m->pull[m->npull - 1]], err, errlen);
 
-		if (rc < 0)
-			return -1; /* the input stays to be pulled: it may go on */
+		if (rc < 0 || rc == DNSTAP_SOCKET_IDLE)
+			return rc < 0 ? -1 : MERGE_IDLE; /* the input stays to be pulled */
 		i = m->pull[--m->npull];
 		if (rc == 1)
 			heap_push(m, i);

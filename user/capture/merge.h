@@ -83,11 +83,15 @@ int merge_add_dnstap_socket(struct merge *m, const char *path, uint64_t deadline
 /* Inputs of this kind were added. */
 bool merge_has(const struct merge *m, enum merge_input_kind kind);
 
+/* merge_next(): a socket input had nothing for a while; no item. */
+#define MERGE_IDLE 2
+
 /*
  * The next item in time order: 1 with *item set (its pointers valid until
- * the next call), 0 when every input has ended, -1 with a message in err
- * about one input (a damaged pcap, which ends there; a bad JSON line,
- * after which reading goes on); call again to go on.
+ * the next call), 0 when every input has ended, MERGE_IDLE when a socket
+ * input waits for its writers (time passes: run the timers), -1 with a
+ * message in err about one input (a damaged pcap, which ends there; a bad
+ * JSON line, after which reading goes on); call again to go on.
  */
 int merge_next(struct merge *m, struct merge_item *item, char *err, size_t errlen);
 

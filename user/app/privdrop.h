@@ -31,6 +31,13 @@ struct privdrop_config {
 	 * so the tracer can remove them itself should its guard be gone.
 	 */
 	bool keep_net_admin;
+	/*
+	 * --metrics: a listening socket is open and its responder thread
+	 * starts after the drop: allow accepting, sending, receiving and
+	 * shutting down on sockets, and starting a thread (clone with
+	 * CLONE_THREAD only), nothing more (app/metrics_http.h).
+	 */
+	bool serve_sockets;
 	bool verbose; /* say what was kept */
 	privdrop_degrade_fn degrade;
 	void *degrade_ctx;

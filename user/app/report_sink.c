@@ -12,6 +12,8 @@ static void write_findings(void *ctx, struct detect *d, bool interval)
 		detect_report_new(d, rs->out);
 	else
 		detect_report(d, rs->out);
+	if (rs->metrics)
+		metrics_findings(rs->metrics, d);
 }
 
 static void write_tables(void *ctx, const struct stats *st, bool interval, uint64_t start_ns,

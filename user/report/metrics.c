@@ -288,14 +288,20 @@ static void put_double(struct jbuf *out, bool labels, double v)
 /* One family's labels for key; the "other" series gives key NULL. */
 typedef void (*labels_fn)(const struct metrics *m, struct jbuf *out, const uint8_t *key);
 
-static void qtype_labels(const struct metrics *m, struct jbuf *out, const uint8_t *key)
+/* first: qtype is the first label (dnssnoop_queries_total) or follows rcode. */
+static void put_qtype(struct jbuf *out, const uint8_t *key, bool first)
 {
 	struct qtype_key k = {0};
 	char buf[16];
 
 	if (key)
 		memcpy(&k, key, sizeof(k));
-	put_label_str(out, "qtype", key ? dns_type_str(k.qtype, buf) : "other", true);
+	put_label_str(out, "qtype", key ? dns_type_str(k.qtype, buf) : "other", first);
+}
+
+static void qtype_labels(const struct metrics *m, struct jbuf *out, const uint8_t *key)
+{
+	put_qtype(out, key, true);
 }
 
 static void rcode_qtype_labels(const struct metrics *m, struct jbuf *out, const uint8_t *key)
@@ -306,7 +312,7 @@ static void rcode_qtype_labels(const struct metrics *m, struct jbuf *out, const 
 	if (key)
 		memcpy(&k, key, sizeof(k));
 	put_label_str(out, "rcode", key ? dns_rcode_str(k.rcode, buf) : "other", true);
-	qtype_labels(m, out, key);
+	put_qtype(out, key, false);
 }
 
 /* A process: comm, uid and cgroup path; with_rcode: and the response's rcode. */

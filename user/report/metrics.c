@@ -285,6 +285,16 @@ static void put_double(struct jbuf *out, bool labels, double v)
 	jbuf_append_char(out, '\n');
 }
 
+/* ns as exact decimal seconds: a double's 17 digits would round a long session's sum. */
+static void put_seconds(struct jbuf *out, uint64_t ns)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), " %llu.%09llu\n", (unsigned long long)(ns / NS_PER_SEC),
+		 (unsigned long long)(ns % NS_PER_SEC));
+	jbuf_append_str(out, num);
+}
+
 /* One family's labels for key; the "other" series gives key NULL. */
 typedef void (*labels_fn)(const struct metrics *m, struct jbuf *out, const uint8_t *key);
 
@@ -418,7 +428,7 @@ static void render_latency(const struct metrics *m, struct jbuf *out)
 	}
 	jbuf_append_str(out, name);
 	jbuf_append_str(out, "_sum");
-	put_double(out, false, (double)m->latency_sum_ns / (double)NS_PER_SEC);
+	put_seconds(out, m->latency_sum_ns);
 	jbuf_append_str(out, name);
 	jbuf_append_str(out, "_count");
 	put_u64(out, false, m->latency_count);

@@ -22,6 +22,9 @@ Cases:
                              a port in use fails the start clearly
   other_series_bound         --max-entries 16 and 20 programs: 16 series and
                              an "other" one with the rest, totals add up
+  responder_thread_unprivileged  the responder thread, started after the
+                             privilege drop, has no capability, the dropped
+                             uid and the seccomp filter
 Needs root (BPF, namespaces, cgroups).
 """
 
@@ -303,8 +306,31 @@ def test_other_series_bound(lab):
     check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
 
 
+def thread_status(pid):
+    """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            out[tid] = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    return out
+
+
+def test_responder_thread_unprivileged(lab):
+    """The responder thread runs as the dropped user, with no capability, under seccomp."""
+    t, port = tracer_with_metrics(lab)
+    check(http_get(port)[0] == 200, "no scrape")
+    threads = thread_status(t.proc.pid)
+    check(len(threads) >= 2, "no responder thread: %s", list(threads))
+    for tid, st in threads.items():
+        check(st["Uid"].split()[0] != "0" and int(st["CapEff"], 16) == 0 and
+              int(st["CapPrm"], 16) == 0 and st["Seccomp"] == "2",
+              "thread %s: Uid %s CapEff %s CapPrm %s Seccomp %s", tid, st["Uid"], st["CapEff"],
+              st["CapPrm"], st["Seccomp"])
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
+
+
 CASES = [test_prometheus_counts_dig, test_promtool_checks_exposition, test_hostile_clients,
-         test_bad_metrics_value, test_other_series_bound]
+         test_bad_metrics_value, test_other_series_bound, test_responder_thread_unprivileged]
 
 
 def main(argv):

@@ -25,7 +25,8 @@ struct rig {
 
 static void rig_open(struct rig *r, size_t max_series)
 {
-	struct metrics_config cfg = {.max_series = max_series, .max_pending = 64, .max_entries = 16};
+	struct metrics_config cfg = {
+		.max_series = max_series, .max_pending = 64, .max_entries = 16};
 
 	memset(r, 0, sizeof(*r));
 	r->m = metrics_new(&cfg);
@@ -64,10 +65,9 @@ static void feed(struct rig *r, const char *comm, enum obs_kind kind, uint16_t q
 		 uint16_t rcode, int64_t latency_ns)
 {
 	bool resp = kind == OBS_RESPONSE;
-	struct pkt_meta meta = resp ? meta_v4(1, DNSSNOOP_INGRESS, "10.0.0.53", 53, "10.0.0.1",
-					      40000, 40)
-				    : meta_v4(1, DNSSNOOP_EGRESS, "10.0.0.1", 40000, "10.0.0.53",
-					      53, 40);
+	struct pkt_meta meta =
+		resp ? meta_v4(1, DNSSNOOP_INGRESS, "10.0.0.53", 53, "10.0.0.1", 40000, 40)
+		     : meta_v4(1, DNSSNOOP_EGRESS, "10.0.0.1", 40000, "10.0.0.53", 53, 40);
 	struct dns_msg msg = {.qtype = qtype, .rcode = rcode, .has_question = true};
 	struct summary_msg sm = {.kind = kind, .meta = &meta, .msg = &msg};
 
@@ -96,8 +96,9 @@ static void test_label_escaping(void **unused)
 
 	rig_open(&r, 0);
 	feed(&r, "x\"y\\z", OBS_QUERY, 1, 0, -1);
-	assert_line(render(&r),
-		    "dnssnoop_process_queries_total{comm=\"x\\\"y\\\\z\",uid=\"1000\",cgroup=\"\"} 1");
+	assert_line(
+		render(&r),
+		"dnssnoop_process_queries_total{comm=\"x\\\"y\\\\z\",uid=\"1000\",cgroup=\"\"} 1");
 	rig_close(&r);
 }
 

@@ -61,7 +61,8 @@ static int parse_port(const char *text, const char *p, struct metrics_listen *l,
 	uint64_t port;
 
 	if (!num_parse_uint(p, strlen(p), 65535, &port) || port == 0) {
-		set_err(err, errlen, "--metrics: '%s': '%s' is not a port from 1 to 65535", text, p);
+		set_err(err, errlen, "--metrics: '%s': '%s' is not a port from 1 to 65535", text,
+			p);
 		return -1;
 	}
 	if (l->addr.ss_family == AF_INET)
@@ -217,8 +218,8 @@ static uint64_t now_ms(void)
 /* The response of status (with the snapshot when 200), ready to send. */
 static void client_respond(struct metrics_http *h, struct client *c, int status)
 {
-	static const char *const reasons[] = {[0] = "OK", [1] = "Bad Request", [2] = "Not Found",
-					      [3] = "Method Not Allowed"};
+	static const char *const reasons[] = {
+		[0] = "OK", [1] = "Bad Request", [2] = "Not Found", [3] = "Method Not Allowed"};
 	const char *reason = reasons[status == 200 ? 0 : status == 400 ? 1 : status == 404 ? 2 : 3];
 	char head[256];
 	size_t body_len, head_len;
@@ -234,7 +235,7 @@ static void client_respond(struct metrics_http *h, struct client *c, int status)
 	c->out = malloc(head_len + body_len + 1);
 	if (c->out) {
 		memcpy(c->out, head, head_len);
-		if (status == 200)
+		if (status == 200 && body_len)
 			memcpy(c->out + head_len, h->text, body_len);
 		else
 			sprintf(c->out + head_len, "%s\n", reason);
@@ -408,8 +409,7 @@ static int fill_pollfds(struct metrics_http *h, struct pollfd *fds, int *slot, i
 	return n;
 }
 
-static void serve_clients(struct metrics_http *h, const struct pollfd *fds, const int *slot,
-			  int n)
+static void serve_clients(struct metrics_http *h, const struct pollfd *fds, const int *slot, int n)
 {
 	uint64_t now = now_ms();
 

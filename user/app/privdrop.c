@@ -287,8 +287,10 @@ static int add_restricted(scmp_filter_ctx ctx, bool netlink)
 static int add_thread_start(scmp_filter_ctx ctx)
 {
 #ifndef SANITIZER_BUILD
-	struct scmp_arg_cmp thread = {
-		.arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
+	struct scmp_arg_cmp thread = {.arg = 0,
+				      .op = SCMP_CMP_MASKED_EQ,
+				      .datum_a = CLONE_THREAD,
+				      .datum_b = CLONE_THREAD};
 
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, thread) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)

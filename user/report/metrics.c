@@ -63,10 +63,10 @@ static const struct {
 	uint64_t ns;
 	const char *le;
 } latency_buckets[] = {
-	{500 * NS_PER_USEC, "0.0005"}, {1 * NS_PER_MSEC, "0.001"},   {2500 * NS_PER_USEC, "0.0025"},
-	{5 * NS_PER_MSEC, "0.005"},    {10 * NS_PER_MSEC, "0.01"},   {25 * NS_PER_MSEC, "0.025"},
-	{50 * NS_PER_MSEC, "0.05"},    {100 * NS_PER_MSEC, "0.1"},   {250 * NS_PER_MSEC, "0.25"},
-	{500 * NS_PER_MSEC, "0.5"},    {1 * NS_PER_SEC, "1"},	      {2500 * NS_PER_MSEC, "2.5"},
+	{500 * NS_PER_USEC, "0.0005"}, {1 * NS_PER_MSEC, "0.001"}, {2500 * NS_PER_USEC, "0.0025"},
+	{5 * NS_PER_MSEC, "0.005"},    {10 * NS_PER_MSEC, "0.01"}, {25 * NS_PER_MSEC, "0.025"},
+	{50 * NS_PER_MSEC, "0.05"},    {100 * NS_PER_MSEC, "0.1"}, {250 * NS_PER_MSEC, "0.25"},
+	{500 * NS_PER_MSEC, "0.5"},    {1 * NS_PER_SEC, "1"},	   {2500 * NS_PER_MSEC, "2.5"},
 	{5 * NS_PER_SEC, "5"},
 };
 
@@ -75,7 +75,8 @@ static const struct {
 struct metrics {
 	struct metrics_config cfg;
 	struct family fam[F_N];
-	uint64_t latency[NBUCKETS + 1]; /* per bucket (the last: above 5 s); cumulated when rendered */
+	/* Per bucket, the last one above 5 s; cumulated when rendered. */
+	uint64_t latency[NBUCKETS + 1];
 	uint64_t latency_sum_ns, latency_count;
 	bool judged; /* metrics_findings ran */
 	uint64_t findings[DETECT_NKINDS], cases[DETECT_NKINDS];
@@ -145,9 +146,10 @@ static void count(struct metrics *m, enum family_id f, const void *key)
 {
 	uint8_t k[KEY_MAX] = {0};
 
-	memcpy(k, key, f == F_PEER_QUERIES	 ? sizeof(struct peer_key)
-		       : f >= F_PROC_QUERIES ? sizeof(struct proc_key)
-					     : sizeof(struct qtype_key));
+	memcpy(k, key,
+	       f == F_PEER_QUERIES   ? sizeof(struct peer_key)
+	       : f >= F_PROC_QUERIES ? sizeof(struct proc_key)
+				     : sizeof(struct qtype_key));
 	(*family_counter(&m->fam[f], k))++;
 }
 
@@ -383,8 +385,8 @@ static const struct {
 } families[F_N] = {
 	[F_QUERIES] = {"dnssnoop_queries_total", "DNS queries seen, by question type.",
 		       qtype_labels},
-	[F_RESPONSES] = {"dnssnoop_responses_total", "DNS responses seen, by rcode and question type.",
-			 rcode_qtype_labels},
+	[F_RESPONSES] = {"dnssnoop_responses_total",
+			 "DNS responses seen, by rcode and question type.", rcode_qtype_labels},
 	[F_PROC_QUERIES] = {"dnssnoop_process_queries_total",
 			    "DNS queries sent or received by a local process.", proc_query_labels},
 	[F_PROC_RESPONSES] = {"dnssnoop_process_responses_total",
@@ -481,19 +483,22 @@ static void render_gauge(struct jbuf *out, const char *name, const char *help, d
 
 /* The label of each statistics table (the names of stats.h's enum). */
 static const char *const table_names[STATS_NTABLES] = {
-	[STATS_PROCESS] = "process",	     [STATS_COMM] = "comm",
-	[STATS_PEER] = "peer",		     [STATS_NAME] = "name",
-	[STATS_CLIENT] = "client",	     [STATS_PROC_PEER] = "process_peer",
-	[STATS_PROC_NAME] = "process_name", [STATS_CLIENT_NAME] = "client_name",
+	[STATS_PROCESS] = "process",
+	[STATS_COMM] = "comm",
+	[STATS_PEER] = "peer",
+	[STATS_NAME] = "name",
+	[STATS_CLIENT] = "client",
+	[STATS_PROC_PEER] = "process_peer",
+	[STATS_PROC_NAME] = "process_name",
+	[STATS_CLIENT_NAME] = "client_name",
 };
 
-static void render_tables(const struct metrics *m, const struct metrics_gauges *g,
-			  struct jbuf *out)
+static void render_tables(const struct metrics *m, const struct metrics_gauges *g, struct jbuf *out)
 {
 	static const char name[] = "dnssnoop_table_entries";
 
-	render_gauge(out, "dnssnoop_table_max_entries", "Bound on each statistics table (--max-entries).",
-		     (double)m->cfg.max_entries);
+	render_gauge(out, "dnssnoop_table_max_entries",
+		     "Bound on each statistics table (--max-entries).", (double)m->cfg.max_entries);
 	put_header(out, name, "gauge", "Entries in each statistics table of the session.");
 	for (int t = 0; t < STATS_NTABLES; t++) {
 		jbuf_append_str(out, name);
@@ -515,13 +520,12 @@ static void render_kinds(struct jbuf *out, const char *name, const char *help, c
 	}
 }
 
-static void render_gauges(const struct metrics *m, const struct metrics_gauges *g,
-			  struct jbuf *out)
+static void render_gauges(const struct metrics *m, const struct metrics_gauges *g, struct jbuf *out)
 {
 	render_gauge(out, "dnssnoop_pending_queries", "Queries waiting for their response.",
 		     (double)g->pending);
-	render_gauge(out, "dnssnoop_pending_queries_max", "Bound on waiting queries (--max-pending).",
-		     (double)m->cfg.max_pending);
+	render_gauge(out, "dnssnoop_pending_queries_max",
+		     "Bound on waiting queries (--max-pending).", (double)m->cfg.max_pending);
 	if (g->has_ring)
 		render_gauge(out, "dnssnoop_ring_fill_ratio",
 			     "Share of the kernel ring buffer holding events not read yet.",
@@ -532,8 +536,8 @@ static void render_gauges(const struct metrics *m, const struct metrics_gauges *
 		return;
 	render_kinds(out, "dnssnoop_findings", "Findings by kind at the latest report.",
 		     m->findings);
-	render_kinds(out, "dnssnoop_cases", "Cases by the kind of their lead finding at the latest report.",
-		     m->cases);
+	render_kinds(out, "dnssnoop_cases",
+		     "Cases by the kind of their lead finding at the latest report.", m->cases);
 }
 
 int metrics_render(const struct metrics *m, const struct metrics_gauges *g, struct jbuf *out)

@@ -22,6 +22,8 @@ Cases:
                              a port in use fails the start clearly
   other_series_bound         --max-entries 16 and 20 programs: 16 series and
                              an "other" one with the rest, totals add up
+  ipv6_and_default_address   [::1]:PORT serves on IPv6; :PORT listens on
+                             127.0.0.1 only
   responder_thread_unprivileged  the responder thread, started after the
                              privilege drop, has no capability, the dropped
                              uid and the seccomp filter
@@ -306,6 +308,22 @@ def test_other_series_bound(lab):
     check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
 
 
+def test_ipv6_and_default_address(lab):
+    """[::1]:PORT listens on IPv6 loopback; :PORT on 127.0.0.1 only."""
+    port = free_port()
+    t = lab.tracer(["--cgroup", lab.cgroup, "-o", "/dev/null", "--metrics", "[::1]:%d" % port])
+    with urllib.request.urlopen("http://[::1]:%d/metrics" % port, timeout=5) as r:
+        check(r.status == 200 and b"dnssnoop_messages_total" in r.read(), "no IPv6 scrape")
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
+    port = free_port()
+    t = lab.tracer(["--cgroup", lab.cgroup, "-o", "/dev/null", "--metrics", ":%d" % port])
+    with open("/proc/net/tcp") as f:
+        listening = [line.split()[1] for line in f if line.split()[3] == "0A"]
+    check("0100007F:%04X" % port in listening, ":%d is not listening on 127.0.0.1: %s", port,
+          [a for a in listening if a.endswith(":%04X" % port)])
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
+
+
 def thread_status(pid):
     """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
     out = {}
@@ -330,7 +348,8 @@ def test_responder_thread_unprivileged(lab):
 
 
 CASES = [test_prometheus_counts_dig, test_promtool_checks_exposition, test_hostile_clients,
-         test_bad_metrics_value, test_other_series_bound, test_responder_thread_unprivileged]
+         test_bad_metrics_value, test_other_series_bound, test_responder_thread_unprivileged,
+         test_ipv6_and_default_address]
 
 
 def main(argv):

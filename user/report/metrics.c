@@ -29,10 +29,12 @@ struct family {
 	uint32_t *index; /* 0: empty slot; else position in v plus one */
 	uint32_t mask;
 	size_t n, max;
+	size_t keylen; /* bytes of a key hashed and compared (the rest stays 0) */
+	uint64_t secret[2]; /* hash_fast's, random: peers and names cannot aim at one chain */
 	uint64_t other; /* the label sets that came after max */
 };
 
-/* The keys: zeroed, then filled, so padding compares equal. */
+/* The keys: initialized whole (no padding but the explicit one), so equal keys compare equal. */
 struct qtype_key {
 	uint16_t qtype;
 	uint16_t rcode; /* responses only */
@@ -54,6 +56,12 @@ struct peer_key {
 _Static_assert(sizeof(struct proc_key) <= KEY_MAX, "a key fits a series");
 
 enum family_id { F_QUERIES, F_RESPONSES, F_PROC_QUERIES, F_PROC_RESPONSES, F_PEER_QUERIES, F_N };
+
+static const size_t key_len[F_N] = {
+	[F_QUERIES] = sizeof(struct qtype_key),	    [F_RESPONSES] = sizeof(struct qtype_key),
+	[F_PROC_QUERIES] = sizeof(struct proc_key), [F_PROC_RESPONSES] = sizeof(struct proc_key),
+	[F_PEER_QUERIES] = sizeof(struct peer_key),
+};
 
 /*
  * Fixed buckets, the same on every host, so that sum by (le) over many
@@ -82,11 +90,13 @@ struct metrics {
 	uint64_t findings[DETECT_NKINDS], cases[DETECT_NKINDS];
 };
 
-static int family_init(struct family *f, size_t max)
+static int family_init(struct family *f, size_t max, size_t keylen)
 {
 	uint32_t slots = hash_roundup_pow2((uint32_t)max * 2);
 
 	f->max = max;
+	f->keylen = keylen;
+	hash_fast_secrets(f->secret, hash_random_seed(f));
 	f->mask = slots - 1;
 	f->v = calloc(max, sizeof(*f->v));
 	f->index = calloc(slots, sizeof(*f->index));
@@ -99,17 +109,17 @@ static int family_init(struct family *f, size_t max)
  */
 static uint64_t *family_counter(struct family *f, const void *key)
 {
-	uint32_t i = (uint32_t)hash_bytes(key, KEY_MAX, 0) & f->mask;
+	uint32_t i = (uint32_t)hash_fast(key, f->keylen, f->secret) & f->mask;
 
 	for (; f->index[i]; i = (i + 1) & f->mask) {
 		struct series *s = &f->v[f->index[i] - 1];
 
-		if (!memcmp(s->key, key, KEY_MAX))
+		if (!memcmp(s->key, key, f->keylen))
 			return &s->n;
 	}
 	if (f->n == f->max)
 		return &f->other;
-	memcpy(f->v[f->n].key, key, KEY_MAX);
+	memcpy(f->v[f->n].key, key, f->keylen);
 	f->index[i] = (uint32_t)++f->n;
 	return &f->v[f->n - 1].n;
 }
@@ -124,7 +134,7 @@ struct metrics *metrics_new(const struct metrics_config *cfg)
 	if (!m->cfg.max_series || m->cfg.max_series > METRICS_MAX_SERIES)
 		m->cfg.max_series = METRICS_MAX_SERIES;
 	for (int i = 0; i < F_N; i++)
-		if (family_init(&m->fam[i], m->cfg.max_series) < 0) {
+		if (family_init(&m->fam[i], m->cfg.max_series, key_len[i]) < 0) {
 			metrics_free(m);
 			return NULL;
 		}
@@ -144,13 +154,7 @@ void metrics_free(struct metrics *m)
 
 static void count(struct metrics *m, enum family_id f, const void *key)
 {
-	uint8_t k[KEY_MAX] = {0};
-
-	memcpy(k, key,
-	       f == F_PEER_QUERIES   ? sizeof(struct peer_key)
-	       : f >= F_PROC_QUERIES ? sizeof(struct proc_key)
-				     : sizeof(struct qtype_key));
-	(*family_counter(&m->fam[f], k))++;
+	(*family_counter(&m->fam[f], key))++;
 }
 
 static void count_latency(struct metrics *m, uint64_t ns)

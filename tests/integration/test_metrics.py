@@ -24,6 +24,9 @@ Cases:
                              an "other" one with the rest, totals add up
   ipv6_and_default_address   [::1]:PORT serves on IPv6; :PORT listens on
                              127.0.0.1 only
+  findings_gauge_at_interval  with --interval, a finding (test_detect_live's
+                             lonely program) shows in dnssnoop_findings and
+                             dnssnoop_cases after a close
   responder_thread_unprivileged  the responder thread, started after the
                              privilege drop, has no capability, the dropped
                              uid and the seccomp filter
@@ -324,6 +327,31 @@ def test_ipv6_and_default_address(lab):
     check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
 
 
+def test_findings_gauge_at_interval(lab):
+    """--interval: the lonely program of test_detect_live makes an
+    exclusive_target (or mutual) finding; its gauge shows it after a close."""
+    import test_detect_live as dl
+    t, port = tracer_with_metrics(lab, ["--no-events", "--interval", "2"])
+    procs = [dl.client(lab, c, ["www.lab.test,A,6", "mail.lab.test,MX,4", "txt.lab.test,TXT,2"],
+                       0.11) for c in dl.ORDINARY]
+    procs.append(dl.client(lab, dl.LONELY, ["%s,A,%d" % (dl.SECRET, dl.LONELY_LOOKUPS)], 0.06))
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0 and "timeouts 0" in out, "client failed: %s %s", out, err)
+    deadline = time.monotonic() + 10
+    got = {}
+    while time.monotonic() < deadline:
+        got = samples(http_get(port)[2], "dnssnoop_findings")
+        if got.get('{kind="exclusive_target"}', 0) + got.get('{kind="mutual"}', 0) >= 1:
+            break
+        time.sleep(0.5)
+    check(got.get('{kind="exclusive_target"}', 0) + got.get('{kind="mutual"}', 0) >= 1,
+          "no exclusive_target/mutual finding in the gauge: %s", got)
+    cases = samples(http_get(port)[2], "dnssnoop_cases")
+    check(sum(cases.values()) >= 1, "no case in the gauge: %s", cases)
+    check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
+
+
 def thread_status(pid):
     """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
     out = {}
@@ -349,7 +377,7 @@ def test_responder_thread_unprivileged(lab):
 
 CASES = [test_prometheus_counts_dig, test_promtool_checks_exposition, test_hostile_clients,
          test_bad_metrics_value, test_other_series_bound, test_responder_thread_unprivileged,
-         test_ipv6_and_default_address]
+         test_ipv6_and_default_address, test_findings_gauge_at_interval]
 
 
 def main(argv):

@@ -22,7 +22,7 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # Debian packages the build, the tests and the lab need.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
 	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler
-TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time \
+TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time prometheus \
 	      unbound fstrm-bin dnstap-ldns
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop

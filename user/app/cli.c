@@ -142,6 +142,9 @@ static void usage(FILE *f)
 		"                          its findings and cases; captures nothing\n"
 		"      --since DURATION    --report: only the last DURATION of the history\n"
 		"                          (seconds, or a number with s, m, h, d or w)\n"
+		"      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+		"                          while the session runs (127.0.0.1:9153,\n"
+		"                          [::1]:9153; :PORT is 127.0.0.1:PORT)\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
@@ -239,6 +242,7 @@ enum long_only {
 	OPT_SINCE,
 	OPT_DNSTAP_SOCKET,
 	OPT_DNSTAP_OUT,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -288,6 +292,7 @@ static const struct option long_options[] = {
 	{"retain", required_argument, NULL, OPT_RETAIN},
 	{"report", no_argument, NULL, OPT_REPORT},
 	{"since", required_argument, NULL, OPT_SINCE},
+	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -597,6 +602,15 @@ static void check_hook_options(const struct options *o)
 			  "-p/--comm/--cgroup");
 }
 
+/* --metrics ADDR:PORT; --report measures nothing (checked once all flags are read). */
+static void parse_metrics(struct options *o, const char *arg)
+{
+	char err[256];
+
+	if (metrics_http_parse(arg, &o->metrics, err, sizeof(err)) < 0)
+		die_usage("%s", err);
+}
+
 void cli_parse(int argc, char **argv, struct options *o)
 {
 	int c, live_only = 0, live_only_but_d = 0;
@@ -757,6 +771,9 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_SINCE:
 			o->since_ns = parse_duration("--since", optarg);
 			break;
+		case OPT_METRICS:
+			parse_metrics(o, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -783,6 +800,9 @@ void cli_parse(int argc, char **argv, struct options *o)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);
 	check_state_options(o, no_state);
+	if (o->report && o->metrics.text)
+		die_usage("%s: --report judges the stored history; there is nothing to measure",
+			  "--metrics");
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }

@@ -8,6 +8,7 @@
 
 #include "analysis/detect.h"
 #include "analysis/state.h"
+#include "app/metrics_http.h"
 #include "app/privdrop.h"
 #include "capture/capture_live.h"
 #include "report/output.h"
@@ -54,6 +55,7 @@ struct options {
 	uint64_t retain_days; /* --retain */
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */
+	struct metrics_listen metrics; /* --metrics; text NULL: none */
 };
 
 /*

@@ -89,6 +89,8 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 
 	if (p->cfg.summary)
 		summary_message(p->cfg.summary, &m);
+	if (p->cfg.metrics)
+		metrics_message(p->cfg.metrics, &m);
 }
 
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
@@ -277,6 +279,27 @@ void pipeline_interval(void *ctx, uint64_t start_ns, uint64_t end_ns)
 	d.end_ns = end_ns;
 	d.interval = true;
 	output_capture_stats(p->cfg.out, &d);
+}
+
+int pipeline_render_metrics(struct pipeline *p, struct jbuf *out)
+{
+	struct capture_stats st;
+	struct matcher_stats ms;
+	struct metrics_gauges g = {.st = &st};
+
+	pipeline_get_stats(p, &st);
+	matcher_get_stats(p->matcher, &ms);
+	g.pending = ms.pending;
+	g.has_ring = st.has_ring_fill;
+	g.ring_fill = st.ring_fill;
+	if (p->cfg.summary) {
+		const struct stats *t = summary_totals(p->cfg.summary);
+
+		g.has_tables = true;
+		for (int i = 0; i < STATS_NTABLES; i++)
+			g.table_entries[i] = stats_entries(t, i);
+	}
+	return metrics_render(p->cfg.metrics, &g, out);
 }
 
 void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns)

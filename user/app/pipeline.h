@@ -17,8 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/json.h"
 #include "lib/obs.h"
 #include "lib/packet.h"
+#include "report/metrics.h"
 #include "report/output.h"
 
 struct summary;
@@ -46,6 +48,7 @@ struct pipeline_config {
 	struct dnstap_writer *dnstap; /* --dnstap-out: every message decoded; NULL: none */
 	source_stats_fn source_stats; /* NULL: no counters of the source's own */
 	void *source_ctx;
+	struct metrics *metrics; /* --metrics: fed every query and response; NULL: none */
 };
 
 struct pipeline;
@@ -79,6 +82,8 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st);
 bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns);
 /* An --interval closed: write capture_stats with that interval's counts. */
 void pipeline_interval(void *p, uint64_t start_ns, uint64_t end_ns);
+/* --metrics: the exposition of everything counted so far, appended to out (0 or -ENOMEM). */
+int pipeline_render_metrics(struct pipeline *p, struct jbuf *out);
 /* The session's capture_stats record, for [start_ns, end_ns]. */
 void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns);
 

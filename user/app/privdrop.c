@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,9 +81,23 @@ static const char *const allowed_clsact[] = {
 	"getsockopt",
 };
 
-/* Only with --dnstap-out unix:PATH: the I/O thread's connection (socket() below). */
+/*
+ * Only with --dnstap-out unix:PATH: libfstrm's I/O thread, started after
+ * the drop, connects (and reconnects) to the collector (socket() of
+ * AF_UNIX only, below) and starts as a thread does (as with --metrics).
+ */
 static const char *const allowed_unix_client[] = {
-	"connect", "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg",
+	"connect", "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg", "set_robust_list",
+	"rseq",
+};
+
+/*
+ * Only with --metrics: its responder's sockets (the listener was made
+ * before the drop) and what a new thread does as it starts (robust futex
+ * list, restartable sequences; both optional to glibc, but harmless).
+ */
+static const char *const allowed_serve[] = {
+	"accept4", "accept", "recvfrom", "sendto", "shutdown", "set_robust_list", "rseq",
 };
 
 #ifdef SANITIZER_BUILD
@@ -274,8 +289,39 @@ static int add_restricted(scmp_filter_ctx ctx, bool netlink)
 	return ret;
 }
 
-static int build_filter(scmp_filter_ctx ctx, bool netlink)
+/*
+ * A thread, but no process: clone only with CLONE_THREAD. clone3 passes
+ * its flags in memory, which a filter cannot read: it fails with ENOSYS,
+ * and glibc falls back to clone. The sanitizer build allows both already.
+ */
+static int add_thread_start(scmp_filter_ctx ctx)
 {
+#ifndef SANITIZER_BUILD
+	struct scmp_arg_cmp thread = {.arg = 0,
+				      .op = SCMP_CMP_MASKED_EQ,
+				      .datum_a = CLONE_THREAD,
+				      .datum_b = CLONE_THREAD};
+
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, thread) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
+		return -1;
+#endif
+	return 0;
+}
+
+static int add_unix_client(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp unix_only = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX};
+
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_only) < 0)
+		return -1;
+	return add_rules(ctx, SCMP_ACT_ALLOW, allowed_unix_client, NELEM(allowed_unix_client));
+}
+
+static int build_filter(scmp_filter_ctx ctx, const struct privdrop_config *cfg)
+{
+	bool netlink = cfg->keep_net_admin;
+
 #ifdef SANITIZER_BUILD
 	/* A report starts the symbolizer with fork and execve: allowed, not killed. */
 	if (add_rules(ctx, SCMP_ACT_ALLOW, allowed_sanitizer, NELEM(allowed_sanitizer)) < 0)
@@ -289,16 +335,14 @@ static int build_filter(scmp_filter_ctx ctx, bool netlink)
 		return -1;
 	if (netlink && add_rules(ctx, SCMP_ACT_ALLOW, allowed_clsact, NELEM(allowed_clsact)) < 0)
 		return -1;
-	return 0;
-}
-
-static int add_unix_client(scmp_filter_ctx ctx)
-{
-	struct scmp_arg_cmp unix_only = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX};
-
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_only) < 0)
+	if (cfg->serve_sockets &&
+	    add_rules(ctx, SCMP_ACT_ALLOW, allowed_serve, NELEM(allowed_serve)) < 0)
 		return -1;
-	return add_rules(ctx, SCMP_ACT_ALLOW, allowed_unix_client, NELEM(allowed_unix_client));
+	if (cfg->unix_client && add_unix_client(ctx) < 0)
+		return -1;
+	if ((cfg->serve_sockets || cfg->unix_client) && add_thread_start(ctx) < 0)
+		return -1;
+	return 0;
 }
 
 static int install_seccomp(const struct privdrop_config *cfg, char *err, size_t errlen)
@@ -311,8 +355,7 @@ static int install_seccomp(const struct privdrop_config *cfg, char *err, size_t 
 		set_err(err, errlen, "dnssnoop: seccomp: out of memory");
 		return -1;
 	}
-	if (build_filter(ctx, cfg->keep_net_admin) < 0 ||
-	    (cfg->unix_client && add_unix_client(ctx) < 0)) {
+	if (build_filter(ctx, cfg) < 0) {
 		seccomp_release(ctx);
 		set_err(err, errlen, "dnssnoop: internal error: the seccomp filter does not build");
 		return -1;

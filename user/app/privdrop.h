@@ -32,10 +32,18 @@ struct privdrop_config {
 	 */
 	bool keep_net_admin;
 	/*
-	 * --dnstap-out unix:PATH: libfstrm's I/O thread connects (and
-	 * reconnects) to the collector after the drop: unix sockets allowed.
+	 * --dnstap-out unix:PATH: libfstrm's I/O thread starts after the
+	 * drop and connects (and reconnects) to the collector: unix sockets
+	 * and starting a thread allowed.
 	 */
 	bool unix_client;
+	/*
+	 * --metrics: a listening socket is open and its responder thread
+	 * starts after the drop: allow accepting, sending, receiving and
+	 * shutting down on sockets, and starting a thread (clone with
+	 * CLONE_THREAD only), nothing more (app/metrics_http.h).
+	 */
+	bool serve_sockets;
 	bool verbose; /* say what was kept */
 	privdrop_degrade_fn degrade;
 	void *degrade_ctx;

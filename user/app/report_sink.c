@@ -12,6 +12,12 @@ static void write_findings(void *ctx, struct detect *d, bool interval)
 		detect_report_new(d, rs->out);
 	else
 		detect_report(d, rs->out);
+	/*
+	 * Judged again for the gauges, at an interval close only: at the end
+	 * the responder closes right after, and nobody would see them.
+	 */
+	if (rs->metrics && interval)
+		metrics_findings(rs->metrics, d);
 }
 
 static void write_tables(void *ctx, const struct stats *st, bool interval, uint64_t start_ns,

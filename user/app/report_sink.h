@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "analysis/summary.h"
+#include "report/metrics.h"
 #include "report/output.h"
 
 struct report_sink {
@@ -22,6 +23,7 @@ struct report_sink {
 	/* An --interval closes, before its tables; may be NULL. */
 	void (*interval)(void *ctx, uint64_t start_ns, uint64_t end_ns);
 	void *interval_ctx;
+	struct metrics *metrics; /* --metrics: findings and cases counted at each report; or NULL */
 };
 
 /* A summary_sink that writes through rs (rs must outlive the summary). */

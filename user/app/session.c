@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/metrics_http.h"
 #include "app/pipeline.h"
 #include "app/privdrop.h"
 #include "app/report_sink.h"
@@ -27,8 +28,10 @@
 #include "report/detect_report.h"
 #include "capture/capture_live.h"
 #include "capture/merge.h"
+#include "lib/json.h"
 #include "lib/outfile.h"
 #include "lib/units.h"
+#include "report/metrics.h"
 #include "report/output.h"
 #include "report/dnstap_writer.h"
 #include "report/pcap_writer.h"
@@ -38,6 +41,13 @@
 #define DNSTAP_WRITER_LAG_NS (2 * NS_PER_SEC)
 /* Items merged between checks that the reader of the output is still there. */
 #define FLUSH_CHECK_ITEMS 65536
+/*
+ * --metrics: a new snapshot this often, or this soon after the last when
+ * a scrape came (so that one scraping every few seconds gets fresh
+ * counts). Checked at every poll (live) or item (offline).
+ */
+#define METRICS_EVERY_NS   NS_PER_SEC
+#define METRICS_SOONEST_NS (100 * NS_PER_MSEC)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -76,7 +86,69 @@ struct session {
 	struct state *state; /* --state: history in, this session's counts out */
 	bool state_failed; /* a fold at an --interval close failed (said once) */
 	char state_default_path[PATH_MAX]; /* the default file's path, when used */
+	struct metrics_http *http; /* --metrics: the responder */
+	struct metrics *metrics; /* --metrics: the counters */
+	struct jbuf metrics_text; /* the last rendering, reused */
+	uint64_t metrics_at_ns; /* CLOCK_MONOTONIC of the last rendering */
 };
+
+/* The coarse clock (a few ms, from the vDSO without reading the TSC): cheap per item. */
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * --metrics: render and hand over a snapshot when one is due (force: now).
+ * Rendering is the only cost on the capture's thread, once a second.
+ */
+static void publish_metrics(struct session *s, bool force)
+{
+	uint64_t now, since;
+
+	if (!s->http)
+		return;
+	now = coarse_ns();
+	since = now - s->metrics_at_ns;
+	if (!force && (since < METRICS_SOONEST_NS ||
+		       (since < METRICS_EVERY_NS && !metrics_http_wanted(s->http))))
+		return;
+	s->metrics_at_ns = now;
+	jbuf_reset(&s->metrics_text);
+	if (pipeline_render_metrics(s->pipe, &s->metrics_text) == 0)
+		metrics_http_publish(s->http, s->metrics_text.buf, s->metrics_text.len);
+}
+
+/* --metrics: listen before anything is attached, so that a port in use fails the start early. */
+static int open_metrics(struct session *s)
+{
+	char err[512];
+
+	if (!s->opt->metrics.text)
+		return 0;
+	s->http = metrics_http_open(&s->opt->metrics, err, sizeof(err));
+	if (s->http)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+/* --metrics: serve from now on (live: after the privilege drop, which the thread inherits). */
+static int start_metrics(struct session *s)
+{
+	char err[512];
+
+	if (!s->http)
+		return 0;
+	publish_metrics(s, true);
+	if (metrics_http_start(s->http, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
 
 static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *payload, size_t caplen)
 {
@@ -120,6 +192,7 @@ static int run_live(struct session *s)
 			return 1;
 		}
 		pipeline_tick(s->pipe, now);
+		publish_metrics(s, false);
 		if (output_flush(s->out) < 0 || s->write_err)
 			return 0; /* stopped; reported (or not: EPIPE from a pipe) at the end */
 		if (end && now >= end)
@@ -204,6 +277,7 @@ static int run_offline(struct session *s)
 			 * (libfstrm's writers flush every second).
 			 */
 			pipeline_tick(s->pipe, realtime_ns() - DNSTAP_WRITER_LAG_NS);
+			publish_metrics(s, false);
 			continue;
 		}
 		if (n < 0) {
@@ -219,6 +293,7 @@ static int run_offline(struct session *s)
 			pipeline_observation(s->pipe, item.obs, item.ts_ns);
 		if (++items % FLUSH_CHECK_ITEMS == 0)
 			output_flush(s->out); /* an error stops the loop */
+		publish_metrics(s, false);
 	}
 	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
 		merge_describe(s->inputs, i, err, sizeof(err));
@@ -383,6 +458,37 @@ static int open_dnstap_out(struct session *s, const char *host)
 	return -1;
 }
 
+/*
+ * --dnstap-out unix:PATH: its I/O thread, started after the drop (a thread
+ * keeps the capabilities it was created with; see privdrop.h).
+ */
+static int start_dnstap_out(struct session *s)
+{
+	char err[512];
+
+	if (!s->dnstap || dnstap_writer_start(s->dnstap, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+/* --metrics: label sets per family bounded by --max-entries (report/metrics.h). */
+static int open_metrics_counters(struct session *s, const struct output_config *ocfg)
+{
+	const struct options *o = s->opt;
+	struct metrics_config mcfg = {
+		.max_series = o->max_entries,
+		.cgroup_path = ocfg->cgroup_path,
+		.cgroup_ctx = ocfg->cgroup_ctx,
+		.max_pending = o->max_pending,
+		.max_entries = o->max_entries,
+	};
+
+	s->metrics = metrics_new(&mcfg);
+	s->reports.metrics = s->metrics;
+	return s->metrics && jbuf_init(&s->metrics_text, 65536) == 0 ? 0 : -1;
+}
+
 /* Output, statistics and pipeline, wired the same for every source. */
 static int open_stages(struct session *s, const char *host)
 {
@@ -434,7 +540,10 @@ static int open_stages(struct session *s, const char *host)
 		if (!s->summary)
 			return -1;
 	}
+	if (s->http && open_metrics_counters(s, &ocfg) < 0)
+		return -1;
 	pcfg.summary = s->summary;
+	pcfg.metrics = s->metrics;
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;
@@ -453,6 +562,7 @@ static int drop_privileges(struct session *s)
 		.seccomp = s->opt->seccomp,
 		.keep_net_admin = live_uses_clsact(s->live),
 		.unix_client = s->opt->dnstap_out && !dnstap_out_file(s->opt),
+		.serve_sockets = s->http != NULL,
 		.verbose = s->opt->verbose,
 		.degrade = degrade_live,
 		.degrade_ctx = s->live,
@@ -632,8 +742,11 @@ out:
 
 static void close_session(struct session *s)
 {
+	metrics_http_close(s->http); /* the thread first: it reads nothing else, but ends here */
 	state_close(s->state);
 	pipeline_free(s->pipe);
+	metrics_free(s->metrics);
+	jbuf_free(&s->metrics_text);
 	summary_free(s->summary);
 	merge_free(s->inputs);
 	output_free(s->out);
@@ -712,6 +825,10 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
 	}
+	if (open_metrics(&s) < 0) {
+		close_session(&s);
+		return 1;
+	}
 	if (!offline(o) && open_live(&s) < 0) {
 		close_session(&s);
 		return 1;
@@ -738,7 +855,8 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_STATE;
 	}
-	if (s.live && drop_privileges(&s) < 0) {
+	if ((s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
+	    start_dnstap_out(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}

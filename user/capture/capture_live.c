@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,14 @@ static const struct optional_prog {
 struct live_capture {
 	struct dnssnoop_bpf *skel;
 	struct ring_buffer *ring;
+	/*
+	 * The ring's consumer and producer positions (its first two pages,
+	 * mapped read-only: the kernel allows that), for the fill gauge of
+	 * --metrics; NULL: not mapped.
+	 */
+	const uint8_t *ring_pos;
+	size_t ring_pos_len;
+	uint32_t ring_bytes;
 	struct cgroup_names *cgroups;
 	struct bpf_link *links[MAX_BPF_LINKS];
 	int nlinks;
@@ -847,6 +856,34 @@ static int attach_cgroup(struct live_capture *lc, const struct live_config *cfg,
 	return 0;
 }
 
+/* A ring that cannot be mapped once more costs the fill gauge only. */
+static void map_ring_positions(struct live_capture *lc, int fd, uint32_t bytes)
+{
+	size_t len = 2 * (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	lc->ring_pos = p;
+	lc->ring_pos_len = len;
+	lc->ring_bytes = bytes;
+}
+
+/* Bytes written and not consumed yet, over the ring's size. */
+static void ring_fill(const struct live_capture *lc, struct capture_stats *st)
+{
+	const uint64_t *cons = (const uint64_t *)lc->ring_pos;
+	const uint64_t *prod = (const uint64_t *)(lc->ring_pos + lc->ring_pos_len / 2);
+	uint64_t c, p;
+
+	if (!lc->ring_pos)
+		return;
+	c = __atomic_load_n(cons, __ATOMIC_ACQUIRE);
+	p = __atomic_load_n(prod, __ATOMIC_ACQUIRE);
+	st->has_ring_fill = true;
+	st->ring_fill = p > c ? (double)(p - c) / (double)lc->ring_bytes : 0;
+}
+
 static int start(struct live_capture *lc, const struct live_config *cfg, char *err, size_t errlen)
 {
 	uint32_t rb_bytes = ringbuf_bytes(cfg->ringbuf_mb);
@@ -880,6 +917,7 @@ static int start(struct live_capture *lc, const struct live_config *cfg, char *e
 		set_err(err, errlen, "dnssnoop: cannot map the ring buffer: %s", strerror(errno));
 		return -1;
 	}
+	map_ring_positions(lc, bpf_map__fd(lc->skel->maps.rb), rb_bytes);
 	lc->ncpus = libbpf_num_possible_cpus();
 	if (lc->ncpus <= 0) {
 		set_err(err, errlen, "dnssnoop: cannot count CPUs");
@@ -996,6 +1034,7 @@ void live_stats(void *ctx, struct capture_stats *st)
 	st->events_lost = kc.lost;
 	st->degraded = lc->degraded;
 	st->ndegraded = lc->ndegraded;
+	ring_fill(lc, st);
 }
 
 void live_degrade(struct live_capture *lc, const char *name, const char *why, const char *cost)
@@ -1042,6 +1081,8 @@ void live_close(struct live_capture *lc)
 		return;
 	live_detach(lc);
 	ring_buffer__free(lc->ring);
+	if (lc->ring_pos)
+		munmap((void *)lc->ring_pos, lc->ring_pos_len);
 	dnssnoop_bpf__destroy(lc->skel);
 	if (lc->cgroup_fd >= 0)
 		close(lc->cgroup_fd);

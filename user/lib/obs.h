@@ -97,6 +97,8 @@ struct capture_stats {
 	uint64_t retransmits; /* queries the matcher already had pending */
 	uint64_t tcp_gaps;
 	uint64_t filtered; /* messages dropped by -p/--comm */
+	bool has_ring_fill; /* live: ring_fill is known */
+	double ring_fill; /* live: share of the ring buffer holding unread events, now */
 	const char *const *degraded; /* live: features missing on this kernel */
 	int ndegraded;
 	bool interval; /* the counts of one --interval, not of the session */

@@ -170,25 +170,39 @@ static int open_socket(struct dnstap_writer *w, const char *path)
 	return w->queue ? 0 : -1;
 }
 
+static bool is_socket(const char *target)
+{
+	return !strncmp(target, DNSTAP_UNIX_PREFIX, strlen(DNSTAP_UNIX_PREFIX));
+}
+
 struct dnstap_writer *dnstap_writer_new(const struct dnstap_writer_config *cfg, char *err,
 					size_t errlen)
 {
 	struct dnstap_writer *w = calloc(1, sizeof(*w));
-	const char *t = cfg->target;
-	size_t plen = strlen(DNSTAP_UNIX_PREFIX);
 	int rc = -1;
 
 	if (w && !jbuf_init(&w->extra, 256)) {
 		w->cfg = *cfg;
-		rc = strncmp(t, DNSTAP_UNIX_PREFIX, plen) ? open_file(w) : open_socket(w, t + plen);
+		rc = is_socket(cfg->target) ? 0 : open_file(w);
 	}
 	if (rc == 0)
 		return w;
-	set_err(err, errlen, "dnssnoop: --dnstap-out %s: cannot open it as a dnstap output", t);
+	set_err(err, errlen, "dnssnoop: --dnstap-out %s: cannot open it as a dnstap output",
+		cfg->target);
 	if (w)
 		w->cfg.fd = cfg->fd; /* closed below, whatever happened */
 	dnstap_writer_close(w);
 	return NULL;
+}
+
+int dnstap_writer_start(struct dnstap_writer *w, char *err, size_t errlen)
+{
+	if (!is_socket(w->cfg.target) ||
+	    open_socket(w, w->cfg.target + strlen(DNSTAP_UNIX_PREFIX)) == 0)
+		return 0;
+	set_err(err, errlen, "dnssnoop: --dnstap-out %s: libfstrm's writer cannot start",
+		w->cfg.target);
+	return -1;
 }
 
 /* ---- one message ---- */
@@ -360,7 +374,7 @@ void dnstap_writer_message(struct dnstap_writer *w, const struct dns_record *rec
 	n = dnstap__dnstap__get_packed_size(&t);
 	if (w->iothr)
 		submit(w, &t, n);
-	else
+	else if (w->file)
 		write_file(w, &t, n);
 }
 

@@ -50,9 +50,18 @@ struct dnstap_writer_stats {
 
 struct dnstap_writer;
 
-/* NULL with err naming the target when it cannot be opened. */
+/*
+ * NULL with err naming the target when it cannot be opened. A file is
+ * ready; a socket's I/O thread starts with dnstap_writer_start().
+ */
 struct dnstap_writer *dnstap_writer_new(const struct dnstap_writer_config *cfg, char *err,
 					size_t errlen);
+/*
+ * A socket's I/O thread started (called after the privilege drop: the
+ * thread keeps the credentials it was created with); nothing for a file.
+ * 0, or -1 with err.
+ */
+int dnstap_writer_start(struct dnstap_writer *w, char *err, size_t errlen);
 /* rec's message, whose wire bytes are msg[0..len). */
 void dnstap_writer_message(struct dnstap_writer *w, const struct dns_record *rec,
 			   const uint8_t *msg, size_t len);

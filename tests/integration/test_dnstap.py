@@ -27,11 +27,13 @@ case failed.
 import collections
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -164,7 +166,13 @@ def unbound_conf(lab, sock):
         ""])
 
 
-def start_unbound(lab, sock):
+PROBE = "ns.lab.test"
+
+
+def start_unbound(lab, sock, collector=None):
+    """unbound, answering; with collector (a Tracer on sock), once its dnstap
+    reaches the collector too (unbound connects to it in the background and
+    drops what it logs before)."""
     conf = os.path.join(lab.tmp, "unbound.conf")
     with open(conf, "w") as f:
         f.write(unbound_conf(lab, sock))
@@ -175,10 +183,13 @@ def start_unbound(lab, sock):
     def answers():
         if p.poll() is not None:
             raise AssertionError("unbound exited with %d" % p.returncode)
-        r = lab.dig(["www.lab.test", "+short", "+tries=1", "+timeout=1"], server="127.0.0.1",
+        r = lab.dig([PROBE, "+short", "+tries=1", "+timeout=1"], server="127.0.0.1",
                     ns=lab.srv)
-        return r.rc == 0 and r.out.strip()
-    wait_for(answers, "unbound answering", 20)
+        if not (r.rc == 0 and r.out.strip()):
+            return False
+        time.sleep(0.3)
+        return collector is None or PROBE in open(collector.out_path).read()
+    wait_for(answers, "unbound answering, its dnstap collected", 30)
     return p
 
 
@@ -198,7 +209,7 @@ class UnboundSession:
                                wait=False)
         wait_for(lambda: os.path.exists(self.sock), "the collector's socket")
         kernel = lab.tracer(["--cgroup", lab.cgroup])
-        unbound = start_unbound(lab, self.sock)
+        unbound = start_unbound(lab, self.sock, collector)
         self.digs = [lab.dig([name, qtype, "+tries=1", "+timeout=3"], server="127.0.0.1",
                              ns=lab.srv) for name, qtype in NAMES]
         # unbound's dnstap thread sends what it holds every second (libfstrm's
@@ -358,6 +369,55 @@ def test_live_dnstap_out_names_the_process(lab):
     check(types == {"SQ", "SR", "CQ", "CR"}, "types of the two vantages: %s", types)
 
 
+def thread_status(pid):
+    """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            out[tid] = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    return out
+
+
+def test_live_dnstap_out_socket_after_the_drop(lab):
+    """A live session feeds fstrm_capture through libfstrm's I/O thread: that
+    thread runs as the dropped user, without capabilities, under seccomp, and
+    connects as that user (the collector's socket is made writable for it)."""
+    # The dropped user must reach the socket: a directory it may search.
+    opened = tempfile.mkdtemp(prefix="dnssnoop-dnstap-")
+    os.chmod(opened, 0o711)
+    try:
+        live_socket_case(lab, os.path.join(opened, "collector.sock"))
+    finally:
+        shutil.rmtree(opened, ignore_errors=True)
+
+
+def live_socket_case(lab, sock):
+    out = os.path.join(lab.tmp, "live-collector.out")
+    cap = lab.register(subprocess.Popen(
+        ["fstrm_capture", "-t", "protobuf:dnstap.Dnstap", "-u", sock, "-w", out],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    wait_for(lambda: os.path.exists(sock), "fstrm_capture's socket")
+    os.chmod(sock, 0o666)
+    t = lab.tracer(["--cgroup", lab.cgroup, "--dnstap-out", "unix:" + sock])
+    threads = thread_status(t.proc.pid)
+    d = lab.dig(["mail.lab.test", "MX", "+tries=1", "+timeout=3"])
+    time.sleep(1.5)  # the I/O thread flushes every second
+    t.stop()
+    stop(cap, signal.SIGINT)
+    check(t.returncode == 0, "tracer rc %s: %s", t.returncode, t.stderr[-1000:])
+    check(len(threads) >= 2, "no I/O thread: %s", list(threads))
+    for tid, st in threads.items():
+        check(st["Uid"].split()[0] != "0" and int(st["CapEff"], 16) == 0 and
+              int(st["CapPrm"], 16) == 0 and st["Seccomp"] == "2",
+              "thread %s: Uid %s CapEff %s CapPrm %s Seccomp %s", tid, st["Uid"], st["CapEff"],
+              st["CapPrm"], st["Seccomp"])
+    lines = [ln for ln in ldns_quiet(out) if "mail.lab.test" in ln]
+    check(len(lines) == 4 and d.rc == 0, "the collector got %s", lines)
+    stats = [r for r in t.records() if r.get("type") == "capture_stats"][-1]
+    check(stats["dnstap_out"]["dropped"] == 0 and stats["dnstap_out"]["written"] >= 4,
+          "dnstap_out %s", stats["dnstap_out"])
+
+
 def dnstap_file(lab):
     path = os.path.join(lab.tmp, "fixture.fstrm")
     if not os.path.exists(path):
@@ -461,7 +521,7 @@ def test_same_findings_as_the_capture(lab):
 CASES = [test_unbound_client_side_matches_kernel, test_unbound_resolver_side_matches_kernel,
          test_collected_dnstap_out_read_back, test_dnstap_out_to_fstrm_capture,
          test_live_dnstap_out_names_the_process, test_bad_files, test_socket_bad_clients,
-         test_same_findings_as_the_capture]
+         test_same_findings_as_the_capture, test_live_dnstap_out_socket_after_the_drop]
 
 
 def main(argv):

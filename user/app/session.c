@@ -278,6 +278,7 @@ static int run_offline(struct session *s)
 			 */
 			pipeline_tick(s->pipe, realtime_ns() - DNSTAP_WRITER_LAG_NS);
 			publish_metrics(s, false);
+			output_flush(s->out); /* what came is written while it is quiet */
 			continue;
 		}
 		if (n < 0) {

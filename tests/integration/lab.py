@@ -94,6 +94,15 @@ def process_tree(pid):
     return out
 
 
+def thread_status(pid):
+    """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            out[tid] = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    return out
+
+
 def cgroup2_mount():
     """Where the cgroup v2 hierarchy is mounted (from /proc/self/mountinfo)."""
     with open("/proc/self/mountinfo") as f:

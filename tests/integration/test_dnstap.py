@@ -369,15 +369,6 @@ def test_live_dnstap_out_names_the_process(lab):
     check(types == {"SQ", "SR", "CQ", "CR"}, "types of the two vantages: %s", types)
 
 
-def thread_status(pid):
-    """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            out[tid] = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
-    return out
-
-
 def test_live_dnstap_out_socket_after_the_drop(lab):
     """A live session feeds fstrm_capture through libfstrm's I/O thread: that
     thread runs as the dropped user, without capabilities, under seccomp, and
@@ -399,7 +390,7 @@ def live_socket_case(lab, sock):
     wait_for(lambda: os.path.exists(sock), "fstrm_capture's socket")
     os.chmod(sock, 0o666)
     t = lab.tracer(["--cgroup", lab.cgroup, "--dnstap-out", "unix:" + sock])
-    threads = thread_status(t.proc.pid)
+    threads = labmod.thread_status(t.proc.pid)
     d = lab.dig(["mail.lab.test", "MX", "+tries=1", "+timeout=3"])
     time.sleep(1.5)  # the I/O thread flushes every second
     t.stop()

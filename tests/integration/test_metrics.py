@@ -352,20 +352,11 @@ def test_findings_gauge_at_interval(lab):
     check(t.stop() == 0, "tracer exit status %s: %s", t.returncode, t.stderr[-1500:])
 
 
-def thread_status(pid):
-    """{tid: {field: value}} of /proc/pid/task/*/status (Uid, CapEff, Seccomp...)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            out[tid] = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
-    return out
-
-
 def test_responder_thread_unprivileged(lab):
     """The responder thread runs as the dropped user, with no capability, under seccomp."""
     t, port = tracer_with_metrics(lab)
     check(http_get(port)[0] == 200, "no scrape")
-    threads = thread_status(t.proc.pid)
+    threads = labmod.thread_status(t.proc.pid)
     check(len(threads) >= 2, "no responder thread: %s", list(threads))
     for tid, st in threads.items():
         check(st["Uid"].split()[0] != "0" and int(st["CapEff"], 16) == 0 and

@@ -199,7 +199,7 @@ FUZZ_OBJS_dnstap   := capture/capture_dnstap capture/framestream gen/capture/dns
 FUZZ_LIBS_dnstap   := -lfstrm -lprotobuf-c
 FUZZ_OBJS_pcap     := capture/merge capture/capture_pcap capture/pcapng capture/decompress \
 		      capture/ipfrag capture/netparse \
-		      $(FUZZ_OBJS_jsonl) $(FUZZ_OBJS_dnstap)
+		      capture/dnstap_socket $(FUZZ_OBJS_jsonl) $(FUZZ_OBJS_dnstap)
 FUZZ_LIBS_pcap     := -lpcap -ljson-c -lz -lzstd -llzma -llz4 $(FUZZ_LIBS_dnstap)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 

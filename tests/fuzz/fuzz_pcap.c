@@ -3,8 +3,9 @@
  * libFuzzer target for the offline input path of `dnssnoop -r FILE`: the
  * input is the file (held in a memfd, opened by its /proc/self/fd path),
  * which merge_add() tells apart by its first bytes and hands to the pcap
- * source (libpcap reading pcap or pcapng; netparse, ipfrag) or, when it
- * looks like JSON Lines, to the JSON Lines source; merge_next() then
+ * source (libpcap reading pcap or pcapng; netparse, ipfrag), to the dnstap
+ * source (Frame Streams, protobuf-c) or, when it looks like JSON Lines, to
+ * the JSON Lines source; merge_next() then
  * pulls every packet or observation, going on after errors as the
  * pipeline's reader does. Ports 53 and 15353 (that of the captures in
  * tests/fixtures/pcap) are the DNS ports.
@@ -45,6 +46,12 @@ static void check_item(const struct merge_item *it)
 		CHECK(it->caplen <= m->orig_len);
 		CHECK(it->payload != NULL || it->caplen == 0);
 		fuzz_touch(it->payload, it->caplen);
+	} else if (it->kind == MERGE_DNSTAP) {
+		/* A server's log: a whole message, any ports, the vantage said. */
+		CHECK(it->meta != NULL && it->meta->vantage != NULL);
+		CHECK(it->ts_ns == it->meta->ts_ns);
+		CHECK(it->caplen > 0 && it->caplen == it->meta->orig_len);
+		fuzz_touch(it->payload, it->caplen);
 	} else {
 		CHECK(it->kind == MERGE_JSONL);
 		CHECK(it->obs != NULL);
@@ -77,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		merge_free(m);
 		return 0;
 	}
-	CHECK(kind == MERGE_PCAP || kind == MERGE_JSONL);
+	CHECK(kind == MERGE_PCAP || kind == MERGE_JSONL || kind == MERGE_DNSTAP);
 	CHECK(merge_has(m, kind));
 	for (int n = 0; n < MAX_ITEMS; n++) {
 		int rc = merge_next(m, &item, err, sizeof(err));

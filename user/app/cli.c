@@ -243,6 +243,15 @@ enum long_only {
 	OPT_DNSTAP_SOCKET,
 	OPT_DNSTAP_OUT,
 	OPT_METRICS,
+	OPT_NAME,
+	OPT_RCODE,
+	OPT_QTYPE,
+	OPT_DIR,
+	OPT_SLOWER_THAN,
+	OPT_CLIENT,
+	OPT_SERVER,
+	OPT_UNANSWERED,
+	OPT_FILTER_STATS,
 };
 
 static const struct option long_options[] = {
@@ -293,6 +302,15 @@ static const struct option long_options[] = {
 	{"report", no_argument, NULL, OPT_REPORT},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"rcode", required_argument, NULL, OPT_RCODE},
+	{"qtype", required_argument, NULL, OPT_QTYPE},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"slower-than", required_argument, NULL, OPT_SLOWER_THAN},
+	{"client", required_argument, NULL, OPT_CLIENT},
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
+	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -301,9 +319,9 @@ static const struct option long_options[] = {
 
 /* What only a live capture has: refused with -r rather than ignored. */
 static const int live_only_options[] = {
-	'd',	    'w',	 'p',		'i',	     OPT_COMM,
-	OPT_CGROUP, OPT_HOOK,	 OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
-	'Z',	    OPT_SECCOMP,
+	'd',	     'p',	    'i',	 OPT_COMM,	 OPT_CGROUP,
+	OPT_HOOK,    OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB, 'Z',
+	OPT_SECCOMP,
 };
 
 static bool is_live_only(int c)
@@ -602,6 +620,34 @@ static void check_hook_options(const struct options *o)
 			  "-p/--comm/--cgroup");
 }
 
+/* The display filters' flags (report/msgfilter.h); false for another option. */
+static bool parse_filter_option(struct options *o, int c, const char *arg)
+{
+	static const struct {
+		int opt;
+		enum msgfilter_flag flag;
+	} flags[] = {
+		{OPT_NAME, MSGFILTER_NAME},	     {OPT_RCODE, MSGFILTER_RCODE},
+		{OPT_QTYPE, MSGFILTER_QTYPE},	     {OPT_DIR, MSGFILTER_DIR},
+		{OPT_SLOWER_THAN, MSGFILTER_SLOWER}, {OPT_CLIENT, MSGFILTER_CLIENT},
+		{OPT_SERVER, MSGFILTER_SERVER},
+	};
+	char err[256];
+
+	if (c == OPT_UNANSWERED) {
+		msgfilter_add_unanswered(&o->msgfilter);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (flags[i].opt != c)
+			continue;
+		if (msgfilter_add(&o->msgfilter, flags[i].flag, arg, err, sizeof(err)) < 0)
+			die_usage("%s", err);
+		return true;
+	}
+	return false;
+}
+
 /* --metrics ADDR:PORT; --report measures nothing (checked once all flags are read). */
 static void parse_metrics(struct options *o, const char *arg)
 {
@@ -774,6 +820,19 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_METRICS:
 			parse_metrics(o, optarg);
 			break;
+		case OPT_FILTER_STATS:
+			o->filter_stats = true;
+			break;
+		case OPT_NAME:
+		case OPT_RCODE:
+		case OPT_QTYPE:
+		case OPT_DIR:
+		case OPT_SLOWER_THAN:
+		case OPT_CLIENT:
+		case OPT_SERVER:
+		case OPT_UNANSWERED:
+			parse_filter_option(o, c, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -800,6 +859,10 @@ void cli_parse(int argc, char **argv, struct options *o)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);
 	check_state_options(o, no_state);
+	if (o->filter_stats && !msgfilter_active(&o->msgfilter))
+		die_usage("%s: needs a display filter (--name, --rcode, --qtype, --dir, "
+			  "--unanswered, --slower-than, --client or --server)",
+			  "--filter-stats");
 	if (o->report && o->metrics.text)
 		die_usage("%s: --report judges the stored history; there is nothing to measure",
 			  "--metrics");

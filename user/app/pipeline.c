@@ -16,6 +16,8 @@
 #include "analysis/summary.h"
 #include "proto/tcpreasm.h"
 #include "report/dnstap_writer.h"
+#include "report/msgfilter.h"
+#include "report/pcap_writer.h"
 #include "lib/units.h"
 
 /* TCP flows without traffic for this long are forgotten. */
@@ -34,6 +36,7 @@ struct pipeline {
 	uint64_t first_ns, last_ns; /* item time seen; 0: none yet */
 	struct dns_msg msg; /* scratch: the message being processed */
 	struct dns_msg query; /* scratch: an unanswered query, re-decoded */
+	int pcap_err; /* cfg.pcap's first write error */
 };
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg)
@@ -93,6 +96,46 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 		metrics_message(p->cfg.metrics, &m);
 }
 
+/* Display filters: does rec get written? Without any, one pointer test. */
+static bool pipeline_shows(const struct pipeline *p, const struct dns_record *rec)
+{
+	return !p->cfg.msgfilter || msgfilter_match(p->cfg.msgfilter, rec);
+}
+
+/* The statistics count every message, or with --filter-stats what is shown. */
+static bool pipeline_counts(const struct pipeline *p, bool shown)
+{
+	return shown || !p->cfg.filter_stats;
+}
+
+/* -w with display filters: a message that passed, as a packet of its own. */
+static void write_pcap(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+		       size_t len)
+{
+	int err;
+
+	if (rec->meta->vantage || p->pcap_err)
+		return; /* a message a server logged was never a packet */
+	err = pcap_writer_write_message(p->cfg.pcap, rec->meta, bytes, len, rec->wire_len);
+	if (err)
+		p->pcap_err = err;
+}
+
+/*
+ * An unanswered query that passes is written now, unless it passed as a
+ * query when it was seen (and was written then): a filter on anything
+ * but unansweredness judges the two alike.
+ */
+static void write_unanswered_pcap(struct pipeline *p, const struct dns_record *rec,
+				  const uint8_t *query, size_t len)
+{
+	struct dns_record as_query = *rec;
+
+	as_query.kind = RECORD_DNS;
+	if (!msgfilter_match(p->cfg.msgfilter, &as_query))
+		write_pcap(p, rec, query, len);
+}
+
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
 			      size_t len, bool truncated, uint64_t waited_ns)
 {
@@ -105,13 +148,43 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 		.wire_len = len,
 		.waited_ns = waited_ns,
 	};
+	bool shown;
 
 	p->st.unanswered++;
 	if (dns_parse(query, len, &p->query) == DNS_ERR_SHORT)
 		return; /* cannot happen: only parsed queries are pending */
-	count_message(p, &rec, OBS_UNANSWERED, false);
+	shown = pipeline_shows(p, &rec);
+	if (pipeline_counts(p, shown))
+		count_message(p, &rec, OBS_UNANSWERED, false);
+	if (!shown)
+		return;
+	if (p->cfg.pcap)
+		write_unanswered_pcap(p, &rec, query, len);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
+}
+
+/*
+ * A decoded message with a question through the matcher: a query
+ * pending (true when it retransmits one), a response's latency in rec.
+ */
+static bool match_message(struct pipeline *p, struct dns_record *rec)
+{
+	const struct dns_msg *msg = rec->msg;
+	bool retransmit = false;
+
+	if (p->cfg.one_direction) {
+		/* no partner to match with: counted as seen */
+	} else if (!dns_is_response(msg)) {
+		retransmit = matcher_query(p->matcher, rec->meta, msg, report_unanswered, p);
+		p->st.retransmits += retransmit;
+	} else if (matcher_response(p->matcher, rec->meta, msg, &rec->latency_ns)) {
+		rec->has_latency = true;
+		p->st.responses_matched++;
+	} else {
+		p->st.responses_unmatched++;
+	}
+	return retransmit;
 }
 
 /* One whole (or snap-truncated) DNS message, from UDP or from a TCP stream. */
@@ -127,7 +200,7 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		.truncated_capture = truncated,
 		.wire_len = wire_len,
 	};
-	bool retransmit = false;
+	bool retransmit = false, question, shown;
 	int rc;
 
 	if (!pipeline_wants(p, meta)) {
@@ -143,20 +216,16 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 	if (rc == DNS_ERR_SHORT)
 		return; /* not even a header: nothing to show */
 
-	if (rc == DNS_OK && msg->has_question) {
-		if (p->cfg.one_direction) {
-			/* no partner to match with: counted as seen */
-		} else if (!dns_is_response(msg)) {
-			retransmit = matcher_query(p->matcher, meta, msg, report_unanswered, p);
-			p->st.retransmits += retransmit;
-		} else if (matcher_response(p->matcher, meta, msg, &rec.latency_ns)) {
-			rec.has_latency = true;
-			p->st.responses_matched++;
-		} else {
-			p->st.responses_unmatched++;
-		}
+	question = rc == DNS_OK && msg->has_question;
+	if (question)
+		retransmit = match_message(p, &rec);
+	shown = pipeline_shows(p, &rec);
+	if (question && pipeline_counts(p, shown))
 		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY, retransmit);
-	}
+	if (!shown)
+		return;
+	if (p->cfg.pcap)
+		write_pcap(p, &rec, bytes, len);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
 	if (p->cfg.dnstap)
@@ -258,6 +327,11 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
 		st->dnstap_written = ds.written;
 		st->dnstap_dropped = ds.dropped;
 	}
+}
+
+int pipeline_pcap_error(const struct pipeline *p)
+{
+	return p->pcap_err;
 }
 
 bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)

@@ -25,6 +25,8 @@
 
 struct summary;
 struct dnstap_writer;
+struct msgfilter;
+struct pcap_writer;
 
 /* A source's own counters for capture_stats (the kernel's, live), into st. */
 typedef void (*source_stats_fn)(void *ctx, struct capture_stats *st);
@@ -49,6 +51,19 @@ struct pipeline_config {
 	source_stats_fn source_stats; /* NULL: no counters of the source's own */
 	void *source_ctx;
 	struct metrics *metrics; /* --metrics: fed every query and response; NULL: none */
+	/*
+	 * Display filters: only records that pass are written (events,
+	 * pcap, dnstap); the statistics and metrics count every message
+	 * unless filter_stats. NULL: none, everything passes.
+	 */
+	const struct msgfilter *msgfilter;
+	bool filter_stats;
+	/*
+	 * -w with display filters: the packets of the messages that pass
+	 * (pcap_writer_write_message), an unanswered query's when it is
+	 * given up on; NULL: the session writes every packet itself.
+	 */
+	struct pcap_writer *pcap;
 };
 
 struct pipeline;
@@ -84,6 +99,8 @@ bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *
 void pipeline_interval(void *p, uint64_t start_ns, uint64_t end_ns);
 /* --metrics: the exposition of everything counted so far, appended to out (0 or -ENOMEM). */
 int pipeline_render_metrics(struct pipeline *p, struct jbuf *out);
+/* The first error writing cfg->pcap (-errno), or 0. */
+int pipeline_pcap_error(const struct pipeline *p);
 /* The session's capture_stats record, for [start_ns, end_ns]. */
 void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns);
 

@@ -122,18 +122,22 @@ static void write_pcap(struct pipeline *p, const struct dns_record *rec, const u
 }
 
 /*
- * An unanswered query that passes is written now, unless it passed as a
- * query when it was seen (and was written then): a filter on anything
- * but unansweredness judges the two alike.
+ * An unanswered query that passes goes to -w and --dnstap-out now, unless
+ * it passed as a query when it was seen (and went then): a filter on
+ * anything but unansweredness judges the two alike.
  */
-static void write_unanswered_pcap(struct pipeline *p, const struct dns_record *rec,
-				  const uint8_t *query, size_t len)
+static void copy_unanswered(struct pipeline *p, const struct dns_record *rec, const uint8_t *query,
+			    size_t len)
 {
 	struct dns_record as_query = *rec;
 
 	as_query.kind = RECORD_DNS;
-	if (!msgfilter_match(p->cfg.msgfilter, &as_query))
+	if (msgfilter_match(p->cfg.msgfilter, &as_query))
+		return;
+	if (p->cfg.pcap)
 		write_pcap(p, rec, query, len);
+	if (p->cfg.dnstap)
+		dnstap_writer_message(p->cfg.dnstap, rec, query, len);
 }
 
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
@@ -158,8 +162,8 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 		count_message(p, &rec, OBS_UNANSWERED, false);
 	if (!shown)
 		return;
-	if (p->cfg.pcap)
-		write_unanswered_pcap(p, &rec, query, len);
+	if (p->cfg.msgfilter)
+		copy_unanswered(p, &rec, query, len);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
 }

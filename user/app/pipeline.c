@@ -36,7 +36,6 @@ struct pipeline {
 	uint64_t first_ns, last_ns; /* item time seen; 0: none yet */
 	struct dns_msg msg; /* scratch: the message being processed */
 	struct dns_msg query; /* scratch: an unanswered query, re-decoded */
-	int pcap_err; /* cfg.pcap's first write error */
 };
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg)
@@ -114,11 +113,11 @@ static void write_pcap(struct pipeline *p, const struct dns_record *rec, const u
 {
 	int err;
 
-	if (rec->meta->vantage || p->pcap_err)
+	if (rec->meta->vantage || *p->cfg.pcap_err)
 		return; /* a message a server logged was never a packet */
 	err = pcap_writer_write_message(p->cfg.pcap, rec->meta, bytes, len, rec->wire_len);
 	if (err)
-		p->pcap_err = err;
+		*p->cfg.pcap_err = err;
 }
 
 /*
@@ -191,6 +190,41 @@ static bool match_message(struct pipeline *p, struct dns_record *rec)
 	return retransmit;
 }
 
+static enum obs_kind obs_kind_of(const struct dns_msg *msg)
+{
+	return dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY;
+}
+
+/* A message shown: its record, its dnstap copy; -c counts it. */
+static void emit_message(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+			 size_t len)
+{
+	if (p->cfg.events)
+		output_dns(p->cfg.out, rec);
+	if (p->cfg.dnstap)
+		dnstap_writer_message(p->cfg.dnstap, rec, bytes, len);
+	p->emitted++;
+}
+
+/*
+ * With display filters: counted unless --filter-stats leaves it out, and
+ * shown (-w included) if it passes. Kept apart so that a session without
+ * filters pays one pointer test per message.
+ */
+static void filter_message(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+			   size_t len, bool question, bool retransmit)
+{
+	bool shown = msgfilter_match(p->cfg.msgfilter, rec);
+
+	if (question && pipeline_counts(p, shown))
+		count_message(p, rec, obs_kind_of(rec->msg), retransmit);
+	if (!shown)
+		return;
+	if (p->cfg.pcap)
+		write_pcap(p, rec, bytes, len);
+	emit_message(p, rec, bytes, len);
+}
+
 /* One whole (or snap-truncated) DNS message, from UDP or from a TCP stream. */
 static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t *bytes, size_t len,
 			   size_t wire_len, bool truncated)
@@ -204,7 +238,7 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		.truncated_capture = truncated,
 		.wire_len = wire_len,
 	};
-	bool retransmit = false, question, shown;
+	bool retransmit = false, question;
 	int rc;
 
 	if (!pipeline_wants(p, meta)) {
@@ -223,18 +257,13 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 	question = rc == DNS_OK && msg->has_question;
 	if (question)
 		retransmit = match_message(p, &rec);
-	shown = pipeline_shows(p, &rec);
-	if (question && pipeline_counts(p, shown))
-		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY, retransmit);
-	if (!shown)
+	if (p->cfg.msgfilter) {
+		filter_message(p, &rec, bytes, len, question, retransmit);
 		return;
-	if (p->cfg.pcap)
-		write_pcap(p, &rec, bytes, len);
-	if (p->cfg.events)
-		output_dns(p->cfg.out, &rec);
-	if (p->cfg.dnstap)
-		dnstap_writer_message(p->cfg.dnstap, &rec, bytes, len);
-	p->emitted++;
+	}
+	if (question)
+		count_message(p, &rec, obs_kind_of(msg), retransmit);
+	emit_message(p, &rec, bytes, len);
 }
 
 static void note_time(struct pipeline *p, uint64_t ts_ns)
@@ -331,11 +360,6 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
 		st->dnstap_written = ds.written;
 		st->dnstap_dropped = ds.dropped;
 	}
-}
-
-int pipeline_pcap_error(const struct pipeline *p)
-{
-	return p->pcap_err;
 }
 
 bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)

@@ -64,6 +64,7 @@ struct pipeline_config {
 	 * given up on; NULL: the session writes every packet itself.
 	 */
 	struct pcap_writer *pcap;
+	int *pcap_err; /* with pcap: where its first error (-errno) goes; the session stops */
 };
 
 struct pipeline;
@@ -99,8 +100,6 @@ bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *
 void pipeline_interval(void *p, uint64_t start_ns, uint64_t end_ns);
 /* --metrics: the exposition of everything counted so far, appended to out (0 or -ENOMEM). */
 int pipeline_render_metrics(struct pipeline *p, struct jbuf *out);
-/* The first error writing cfg->pcap (-errno), or 0. */
-int pipeline_pcap_error(const struct pipeline *p);
 /* The session's capture_stats record, for [start_ns, end_ns]. */
 void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns);
 

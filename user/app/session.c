@@ -161,8 +161,6 @@ static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *pay
 	    (err = pcap_writer_write(s->writer, meta, payload, caplen)))
 		s->write_err = err; /* reported at the end, with the exit status */
 	pipeline_packet(s->pipe, meta, payload, caplen);
-	if (s->filtered && !s->write_err)
-		s->write_err = pipeline_pcap_error(s->pipe); /* the pipeline wrote what passed */
 	if (pipeline_done(s->pipe))
 		stop_requested = 1; /* -c reached: the sources stop reading */
 }
@@ -554,6 +552,7 @@ static int open_stages(struct session *s, const char *host)
 		pcfg.msgfilter = &o->msgfilter;
 		pcfg.filter_stats = o->filter_stats;
 		pcfg.pcap = s->writer;
+		pcfg.pcap_err = &s->write_err;
 	}
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */

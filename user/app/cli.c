@@ -42,8 +42,8 @@ static void usage(FILE *f)
 		"      --max-line-bytes N  -r JSON Lines: longer lines are skipped "
 		"(default\n"
 		"                          1048576)\n"
-		"  -w, --write FILE        live: also save every captured packet as "
-		"pcap\n"
+		"  -w, --write FILE        also save every packet captured or read as pcap\n"
+		"                          (with display filters: the messages that pass)\n"
 		"      --dnstap-socket PATH  collect dnstap from DNS servers on this unix "
 		"socket\n"
 		"                          (mode 0600) instead of the kernel; -d ends it\n"
@@ -109,6 +109,17 @@ static void usage(FILE *f)
 		"                          TCX (default auto)\n"
 		"  -i, --interface IFACE   tc/xdp: interface to watch (repeatable, up "
 		"to %d)\n"
+		"Display filters (records, -w and --dnstap-out; flags AND, repeats OR):\n"
+		"      --name GLOB         question name matches (fnmatch, any case)\n"
+		"      --rcode NAME        responses with this rcode (none: unanswered)\n"
+		"      --qtype TYPE        question type (A, AAAA, ..., TYPEn)\n"
+		"      --dir egress|ingress  messages seen in this direction\n"
+		"      --unanswered        only unanswered records\n"
+		"      --slower-than DURATION  responses slower than this (100ms, 2s,\n"
+		"                          1500us), and unanswered queries\n"
+		"      --client PREFIX     the query's sender in ADDRESS[/BITS]\n"
+		"      --server PREFIX     the query's receiver in ADDRESS[/BITS]\n"
+		"      --filter-stats      the statistics count only what passes too\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
 		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
@@ -243,6 +254,15 @@ enum long_only {
 	OPT_DNSTAP_SOCKET,
 	OPT_DNSTAP_OUT,
 	OPT_METRICS,
+	OPT_NAME,
+	OPT_RCODE,
+	OPT_QTYPE,
+	OPT_DIR,
+	OPT_SLOWER_THAN,
+	OPT_CLIENT,
+	OPT_SERVER,
+	OPT_UNANSWERED,
+	OPT_FILTER_STATS,
 };
 
 static const struct option long_options[] = {
@@ -293,6 +313,15 @@ static const struct option long_options[] = {
 	{"report", no_argument, NULL, OPT_REPORT},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"rcode", required_argument, NULL, OPT_RCODE},
+	{"qtype", required_argument, NULL, OPT_QTYPE},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"slower-than", required_argument, NULL, OPT_SLOWER_THAN},
+	{"client", required_argument, NULL, OPT_CLIENT},
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
+	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -301,9 +330,9 @@ static const struct option long_options[] = {
 
 /* What only a live capture has: refused with -r rather than ignored. */
 static const int live_only_options[] = {
-	'd',	    'w',	 'p',		'i',	     OPT_COMM,
-	OPT_CGROUP, OPT_HOOK,	 OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB,
-	'Z',	    OPT_SECCOMP,
+	'd',	     'p',	    'i',	 OPT_COMM,	 OPT_CGROUP,
+	OPT_HOOK,    OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB, 'Z',
+	OPT_SECCOMP,
 };
 
 static bool is_live_only(int c)
@@ -602,6 +631,34 @@ static void check_hook_options(const struct options *o)
 			  "-p/--comm/--cgroup");
 }
 
+/* The display filters' flags (report/msgfilter.h); false for another option. */
+static bool parse_filter_option(struct options *o, int c, const char *arg)
+{
+	static const struct {
+		int opt;
+		enum msgfilter_flag flag;
+	} flags[] = {
+		{OPT_NAME, MSGFILTER_NAME},	     {OPT_RCODE, MSGFILTER_RCODE},
+		{OPT_QTYPE, MSGFILTER_QTYPE},	     {OPT_DIR, MSGFILTER_DIR},
+		{OPT_SLOWER_THAN, MSGFILTER_SLOWER}, {OPT_CLIENT, MSGFILTER_CLIENT},
+		{OPT_SERVER, MSGFILTER_SERVER},
+	};
+	char err[256];
+
+	if (c == OPT_UNANSWERED) {
+		msgfilter_add_unanswered(&o->msgfilter);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (flags[i].opt != c)
+			continue;
+		if (msgfilter_add(&o->msgfilter, flags[i].flag, arg, err, sizeof(err)) < 0)
+			die_usage("%s", err);
+		return true;
+	}
+	return false;
+}
+
 /* --metrics ADDR:PORT; --report measures nothing (checked once all flags are read). */
 static void parse_metrics(struct options *o, const char *arg)
 {
@@ -774,6 +831,19 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_METRICS:
 			parse_metrics(o, optarg);
 			break;
+		case OPT_FILTER_STATS:
+			o->filter_stats = true;
+			break;
+		case OPT_NAME:
+		case OPT_RCODE:
+		case OPT_QTYPE:
+		case OPT_DIR:
+		case OPT_SLOWER_THAN:
+		case OPT_CLIENT:
+		case OPT_SERVER:
+		case OPT_UNANSWERED:
+			parse_filter_option(o, c, optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -800,6 +870,10 @@ void cli_parse(int argc, char **argv, struct options *o)
 		die_usage("--comm: '%s' is longer than a process name can be (15 bytes)", o->comm);
 	check_hook_options(o);
 	check_state_options(o, no_state);
+	if (o->filter_stats && !msgfilter_active(&o->msgfilter))
+		die_usage("%s: needs a display filter (--name, --rcode, --qtype, --dir, "
+			  "--unanswered, --slower-than, --client or --server)",
+			  "--filter-stats");
 	if (o->report && o->metrics.text)
 		die_usage("%s: --report judges the stored history; there is nothing to measure",
 			  "--metrics");

@@ -11,6 +11,7 @@
 #include "app/metrics_http.h"
 #include "app/privdrop.h"
 #include "capture/capture_live.h"
+#include "report/msgfilter.h"
 #include "report/output.h"
 
 #define DNSSNOOP_VERSION "0.1.0"
@@ -56,6 +57,8 @@ struct options {
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */
 	struct metrics_listen metrics; /* --metrics; text NULL: none */
+	struct msgfilter msgfilter; /* --name, --rcode, ...: which records are written */
+	bool filter_stats; /* --filter-stats: the statistics count only what passes too */
 };
 
 /*

@@ -16,6 +16,8 @@
 #include "analysis/summary.h"
 #include "proto/tcpreasm.h"
 #include "report/dnstap_writer.h"
+#include "report/msgfilter.h"
+#include "report/pcap_writer.h"
 #include "lib/units.h"
 
 /* TCP flows without traffic for this long are forgotten. */
@@ -93,6 +95,50 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 		metrics_message(p->cfg.metrics, &m);
 }
 
+/* Display filters: does rec get written? Without any, one pointer test. */
+static bool pipeline_shows(const struct pipeline *p, const struct dns_record *rec)
+{
+	return !p->cfg.msgfilter || msgfilter_match(p->cfg.msgfilter, rec);
+}
+
+/* The statistics count every message, or with --filter-stats what is shown. */
+static bool pipeline_counts(const struct pipeline *p, bool shown)
+{
+	return shown || !p->cfg.filter_stats;
+}
+
+/* -w with display filters: a message that passed, as a packet of its own. */
+static void write_pcap(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+		       size_t len)
+{
+	int err;
+
+	if (rec->meta->vantage || *p->cfg.pcap_err)
+		return; /* a message a server logged was never a packet */
+	err = pcap_writer_write_message(p->cfg.pcap, rec->meta, bytes, len, rec->wire_len);
+	if (err)
+		*p->cfg.pcap_err = err;
+}
+
+/*
+ * An unanswered query that passes goes to -w and --dnstap-out now, unless
+ * it passed as a query when it was seen (and went then): a filter on
+ * anything but unansweredness judges the two alike.
+ */
+static void copy_unanswered(struct pipeline *p, const struct dns_record *rec, const uint8_t *query,
+			    size_t len)
+{
+	struct dns_record as_query = *rec;
+
+	as_query.kind = RECORD_DNS;
+	if (msgfilter_match(p->cfg.msgfilter, &as_query))
+		return;
+	if (p->cfg.pcap)
+		write_pcap(p, rec, query, len);
+	if (p->cfg.dnstap)
+		dnstap_writer_message(p->cfg.dnstap, rec, query, len);
+}
+
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
 			      size_t len, bool truncated, uint64_t waited_ns)
 {
@@ -105,13 +151,78 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 		.wire_len = len,
 		.waited_ns = waited_ns,
 	};
+	bool shown;
 
 	p->st.unanswered++;
 	if (dns_parse(query, len, &p->query) == DNS_ERR_SHORT)
 		return; /* cannot happen: only parsed queries are pending */
-	count_message(p, &rec, OBS_UNANSWERED, false);
+	shown = pipeline_shows(p, &rec);
+	if (pipeline_counts(p, shown))
+		count_message(p, &rec, OBS_UNANSWERED, false);
+	if (!shown)
+		return;
+	if (p->cfg.msgfilter)
+		copy_unanswered(p, &rec, query, len);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
+}
+
+/*
+ * A decoded message with a question through the matcher: a query
+ * pending (true when it retransmits one), a response's latency in rec.
+ */
+static bool match_message(struct pipeline *p, struct dns_record *rec)
+{
+	const struct dns_msg *msg = rec->msg;
+	bool retransmit = false;
+
+	if (p->cfg.one_direction) {
+		/* no partner to match with: counted as seen */
+	} else if (!dns_is_response(msg)) {
+		retransmit = matcher_query(p->matcher, rec->meta, msg, report_unanswered, p);
+		p->st.retransmits += retransmit;
+	} else if (matcher_response(p->matcher, rec->meta, msg, &rec->latency_ns)) {
+		rec->has_latency = true;
+		p->st.responses_matched++;
+	} else {
+		p->st.responses_unmatched++;
+	}
+	return retransmit;
+}
+
+static enum obs_kind obs_kind_of(const struct dns_msg *msg)
+{
+	return dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY;
+}
+
+/* A message shown: its record, its dnstap copy; -c counts it. */
+static void emit_message(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+			 size_t len)
+{
+	if (p->cfg.events)
+		output_dns(p->cfg.out, rec);
+	if (p->cfg.dnstap)
+		dnstap_writer_message(p->cfg.dnstap, rec, bytes, len);
+	p->emitted++;
+}
+
+/*
+ * With display filters: counted unless --filter-stats leaves it out, and
+ * shown (-w included) if it passes. Kept apart so that a session without
+ * filters pays one pointer test per message.
+ */
+static void filter_message(struct pipeline *p, const struct dns_record *rec, const uint8_t *bytes,
+			   size_t len, bool question, bool retransmit)
+{
+	bool shown = msgfilter_match(p->cfg.msgfilter, rec);
+
+	if (question && pipeline_counts(p, shown))
+		count_message(p, rec, obs_kind_of(rec->msg), retransmit);
+	if (!shown)
+		return;
+	if (p->cfg.pcap)
+		write_pcap(p, rec, bytes, len);
+	emit_message(p, rec, bytes, len);
 }
 
 /* One whole (or snap-truncated) DNS message, from UDP or from a TCP stream. */
@@ -127,7 +238,7 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 		.truncated_capture = truncated,
 		.wire_len = wire_len,
 	};
-	bool retransmit = false;
+	bool retransmit = false, question;
 	int rc;
 
 	if (!pipeline_wants(p, meta)) {
@@ -143,25 +254,16 @@ static void handle_message(void *ctx, const struct pkt_meta *meta, const uint8_t
 	if (rc == DNS_ERR_SHORT)
 		return; /* not even a header: nothing to show */
 
-	if (rc == DNS_OK && msg->has_question) {
-		if (p->cfg.one_direction) {
-			/* no partner to match with: counted as seen */
-		} else if (!dns_is_response(msg)) {
-			retransmit = matcher_query(p->matcher, meta, msg, report_unanswered, p);
-			p->st.retransmits += retransmit;
-		} else if (matcher_response(p->matcher, meta, msg, &rec.latency_ns)) {
-			rec.has_latency = true;
-			p->st.responses_matched++;
-		} else {
-			p->st.responses_unmatched++;
-		}
-		count_message(p, &rec, dns_is_response(msg) ? OBS_RESPONSE : OBS_QUERY, retransmit);
+	question = rc == DNS_OK && msg->has_question;
+	if (question)
+		retransmit = match_message(p, &rec);
+	if (p->cfg.msgfilter) {
+		filter_message(p, &rec, bytes, len, question, retransmit);
+		return;
 	}
-	if (p->cfg.events)
-		output_dns(p->cfg.out, &rec);
-	if (p->cfg.dnstap)
-		dnstap_writer_message(p->cfg.dnstap, &rec, bytes, len);
-	p->emitted++;
+	if (question)
+		count_message(p, &rec, obs_kind_of(msg), retransmit);
+	emit_message(p, &rec, bytes, len);
 }
 
 static void note_time(struct pipeline *p, uint64_t ts_ns)

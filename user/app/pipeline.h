@@ -25,6 +25,8 @@
 
 struct summary;
 struct dnstap_writer;
+struct msgfilter;
+struct pcap_writer;
 
 /* A source's own counters for capture_stats (the kernel's, live), into st. */
 typedef void (*source_stats_fn)(void *ctx, struct capture_stats *st);
@@ -49,6 +51,20 @@ struct pipeline_config {
 	source_stats_fn source_stats; /* NULL: no counters of the source's own */
 	void *source_ctx;
 	struct metrics *metrics; /* --metrics: fed every query and response; NULL: none */
+	/*
+	 * Display filters: only records that pass are written (events,
+	 * pcap, dnstap); the statistics and metrics count every message
+	 * unless filter_stats. NULL: none, everything passes.
+	 */
+	const struct msgfilter *msgfilter;
+	bool filter_stats;
+	/*
+	 * -w with display filters: the packets of the messages that pass
+	 * (pcap_writer_write_message), an unanswered query's when it is
+	 * given up on; NULL: the session writes every packet itself.
+	 */
+	struct pcap_writer *pcap;
+	int *pcap_err; /* with pcap: where its first error (-errno) goes; the session stops */
 };
 
 struct pipeline;

@@ -34,6 +34,7 @@
 #include "report/metrics.h"
 #include "report/output.h"
 #include "report/dnstap_writer.h"
+#include "report/msgfilter.h"
 #include "report/pcap_writer.h"
 
 #define POLL_MS 100
@@ -73,6 +74,7 @@ struct session {
 	struct live_capture *live; /* live mode */
 	struct merge *inputs; /* offline mode: the -r inputs, merged by time */
 	struct pcap_writer *writer; /* -w */
+	bool filtered; /* display filters: -w writes what passes, from the pipeline */
 	struct dnstap_writer *dnstap; /* --dnstap-out */
 	int dnstap_fd; /* --dnstap-out's file, until the writer takes it over */
 	struct pipeline *pipe;
@@ -155,7 +157,7 @@ static void on_packet(void *ctx, const struct pkt_meta *meta, const uint8_t *pay
 	struct session *s = ctx;
 	int err;
 
-	if (s->writer && !s->write_err &&
+	if (s->writer && !s->filtered && !s->write_err &&
 	    (err = pcap_writer_write(s->writer, meta, payload, caplen)))
 		s->write_err = err; /* reported at the end, with the exit status */
 	pipeline_packet(s->pipe, meta, payload, caplen);
@@ -545,6 +547,13 @@ static int open_stages(struct session *s, const char *host)
 		return -1;
 	pcfg.summary = s->summary;
 	pcfg.metrics = s->metrics;
+	if (msgfilter_active(&o->msgfilter)) {
+		s->filtered = true;
+		pcfg.msgfilter = &o->msgfilter;
+		pcfg.filter_stats = o->filter_stats;
+		pcfg.pcap = s->writer;
+		pcfg.pcap_err = &s->write_err;
+	}
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;

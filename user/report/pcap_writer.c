@@ -322,6 +322,24 @@ int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const 
 	return account(w, ph.caplen);
 }
 
+int pcap_writer_write_message(struct pcap_writer *w, const struct pkt_meta *meta,
+			      const uint8_t *msg, size_t len, size_t wire_len)
+{
+	uint8_t seg[2 + 65535];
+	struct pkt_meta m;
+
+	if (meta->proto != IPPROTO_TCP)
+		return pcap_writer_write(w, meta, msg, len);
+	if (wire_len > 65535 || len > wire_len)
+		return -EINVAL;
+	m = *meta;
+	m.tcp_flags = DNSSNOOP_TCP_FIN;
+	m.orig_len = (uint32_t)(2 + wire_len);
+	put_be16(seg, (uint32_t)wire_len);
+	memcpy(seg + 2, msg, len);
+	return pcap_writer_write(w, &m, seg, 2 + len);
+}
+
 int pcap_writer_close(struct pcap_writer *w)
 {
 	int rc;

@@ -33,6 +33,17 @@ struct pcap_writer *pcap_writer_open(const char *path, char *err, size_t errlen)
  */
 int pcap_writer_write(struct pcap_writer *w, const struct pkt_meta *meta, const uint8_t *payload,
 		      size_t caplen);
+/*
+ * Append one DNS message as a packet of its own, for a writer that keeps
+ * only some messages (display filters): a UDP message is its datagram as
+ * captured; a TCP message (len bytes captured of wire_len) becomes one
+ * segment holding its length prefix and itself, the headers of meta (the
+ * segment that completed it) with FIN set, so that a reader's reassembly
+ * takes it whole and alone whatever segments around it were left out.
+ * Returns as pcap_writer_write.
+ */
+int pcap_writer_write_message(struct pcap_writer *w, const struct pkt_meta *meta,
+			      const uint8_t *msg, size_t len, size_t wire_len);
 /* Flush and close; returns 0 or -errno. */
 int pcap_writer_close(struct pcap_writer *w);
 

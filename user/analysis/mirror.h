@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/obs.h"
+
 /*
  * One exchange, oriented as its query travels (client -> server): the same
  * for the client's copy and the server's. Addresses are 16 bytes, IPv4 in
@@ -44,6 +46,13 @@ void mirror_note_query(struct mirror_set *ms, const struct mirror_exchange *ex, 
  * exchange the second copy of one whose client copy was noted?
  */
 bool mirror_is_mirror(struct mirror_set *ms, const struct mirror_exchange *ex);
+
+/*
+ * Note o if it is a local client's query; true if it is the server's copy
+ * (ingress query, egress response) of an exchange noted before. Needs
+ * observations in time order.
+ */
+bool mirror_observe(struct mirror_set *ms, const struct dns_obs *o);
 
 /* Forget queries noted more than ttl_ns before now_ns. */
 void mirror_expire(struct mirror_set *ms, uint64_t now_ns);

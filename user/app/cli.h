@@ -56,6 +56,8 @@ struct options {
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */
 	struct metrics_listen metrics; /* --metrics; text NULL: none */
+	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
+	bool pace; /* --pace: -r replayed at the speed its packets' times say */
 };
 
 /*

@@ -91,6 +91,8 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 		summary_message(p->cfg.summary, &m);
 	if (p->cfg.metrics)
 		metrics_message(p->cfg.metrics, &m);
+	if (p->cfg.toplive)
+		toplive_message(p->cfg.toplive, &m);
 }
 
 static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint8_t *query,
@@ -218,6 +220,8 @@ void pipeline_observation(struct pipeline *p, const struct dns_obs *obs, uint64_
 		pipeline_tick(p, at_ns);
 	if (p->cfg.summary)
 		summary_observation(p->cfg.summary, obs);
+	if (p->cfg.toplive)
+		toplive_observation(p->cfg.toplive, obs);
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)

@@ -22,6 +22,7 @@
 #include "lib/packet.h"
 #include "report/metrics.h"
 #include "report/output.h"
+#include "report/toplive.h"
 
 struct summary;
 struct dnstap_writer;
@@ -49,6 +50,7 @@ struct pipeline_config {
 	source_stats_fn source_stats; /* NULL: no counters of the source's own */
 	void *source_ctx;
 	struct metrics *metrics; /* --metrics: fed every query and response; NULL: none */
+	struct toplive *toplive; /* --top-live: fed every query, response and record; NULL: none */
 };
 
 struct pipeline;

@@ -314,8 +314,9 @@ static int add_thread_start(scmp_filter_ctx ctx)
 /* The terminal's modes and size, nothing else ioctl can do. */
 static int add_terminal(scmp_filter_ctx ctx)
 {
-	static const unsigned long requests[] = {TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ,
-						 FIONREAD};
+	static const unsigned long requests[] = {
+		TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONREAD,
+	};
 
 	for (size_t i = 0; i < NELEM(requests); i++) {
 		struct scmp_arg_cmp req = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = requests[i]};

@@ -938,19 +938,18 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_STATE;
 	}
-	if ((s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
+	/*
+	 * The view first: the terminal's database is read before the system
+	 * calls are confined; its first draw takes the screen over.
+	 */
+	if (start_view(&s) < 0 || (s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
 	    start_dnstap_out(&s) < 0) {
-		close_session(&s);
-		return 1;
-	}
-	if (s.live)
-		fprintf(stderr, "dnssnoop: attached\n");
-	if (start_view(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}
 	if (s.live) {
 		start_ns = live_now_ns(s.live);
+		fprintf(stderr, "dnssnoop: attached\n");
 		rc = run_live(&s);
 		end_ns = live_now_ns(s.live);
 	} else {

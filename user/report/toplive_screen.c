@@ -94,6 +94,11 @@ struct toplive_screen *toplive_screen_open(const struct toplive *t, char *err, s
 	nodelay(stdscr, TRUE);
 	keypad(stdscr, TRUE);
 	curs_set(0);
+	/*
+	 * Back to the shell's modes until the first draw (which resumes the
+	 * modes set above): what the start still says on stderr stays visible.
+	 */
+	endwin();
 	open_screen = s;
 	if (!handler)
 		handler = atexit(restore_at_exit) == 0;

@@ -25,7 +25,10 @@ struct toplive_screen;
 /* Standard input and output are a terminal the view can use. */
 bool toplive_screen_possible(void);
 
-/* The terminal in full-screen mode, drawing t. NULL: err says why. */
+/*
+ * A view of t on the terminal (its database read now), which it takes
+ * over at the first toplive_screen_service(). NULL: err says why.
+ */
 struct toplive_screen *toplive_screen_open(const struct toplive *t, char *err, size_t errlen);
 
 /*

@@ -124,9 +124,11 @@ def dig_n(lab, name, n):
 
 
 def start_live(lab, stty_file):
-    t = Tmux(view_command(["--top-live", "--cgroup", lab.cgroup, "--no-state"], stty_file))
+    return Tmux(view_command(["--top-live", "--cgroup", lab.cgroup, "--no-state"], stty_file))
+
+
+def wait_view(t):
     t.wait_for(lambda s: "dnssnoop --top-live" in s, "the view")
-    return t
 
 
 def check_table_switching(t, lab):
@@ -181,6 +183,7 @@ def test_live_tables_and_keys(lab):
     stty_file = os.path.join(lab.tmp, "stty-live")
     t = start_live(lab, stty_file)
     try:
+        wait_view(t)
         dig_n(lab, "www.lab.test", 5)
         dig_n(lab, "nope.lab.test", 3)
         check_table_switching(t, lab)
@@ -197,6 +200,7 @@ def test_sigterm_restores(lab):
     stty_file = os.path.join(lab.tmp, "stty-term")
     t = start_live(lab, stty_file)
     try:
+        wait_view(t)
         kids = labmod.children_of(t.pane_pid())
         check(len(kids) == 1, "want dnssnoop as the shell's one child: %s", kids)
         os.kill(kids[0], signal.SIGTERM)
@@ -221,7 +225,7 @@ def test_replay_shows_top_name(lab):
     stty_file = os.path.join(lab.tmp, "stty-replay")
     t = Tmux(view_command(["--top-live", "--pace", "-r", one, "-r", many], stty_file))
     try:
-        t.wait_for(lambda s: "dnssnoop --top-live" in s, "the view")
+        wait_view(t)
         t.keys("2")
         s = t.wait_for(lambda s: "[2 Names]" in s and (queries(s, "name0.bench.test") or 0) >= 60,
                        "name0.bench.test counted")

@@ -3,7 +3,6 @@
  * Mirror detection: a bounded set of recent egress queries, keyed by the
  * exchange's addresses, ports, transport and DNS id. See mirror.h.
  */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,46 +86,4 @@ void mirror_expire(struct mirror_set *ms, uint64_t now_ns)
 	while ((i = slots_oldest(&ms->slots)) != SLOTS_NIL &&
 	       ms->queries[i].ts_ns + ms->ttl_ns < now_ns)
 		slots_release(&ms->slots, i);
-}
-
-/*
- * The exchange an observation belongs to, oriented as its query travels
- * (client -> server), in the form the mirror set keys: the same for the
- * client's and the server's copy, and without the host, so that a client
- * on one host and its server on another (fleet input) also make one
- * exchange.
- */
-static void exchange_of(const struct dns_obs *o, struct mirror_exchange *ex)
-{
-	size_t alen = o->family == AF_INET ? 4 : 16; /* ignore bytes past IPv4 */
-
-	memset(ex, 0, sizeof(*ex));
-	memcpy(ex->client, o->client_addr, alen);
-	memcpy(ex->server, o->server_addr, alen);
-	ex->client_port = o->client_port;
-	ex->server_port = o->server_port;
-	ex->id = o->id;
-	ex->family = o->family;
-	ex->proto = o->proto;
-}
-
-/*
- * A query leaving a client socket is remembered; a server's copy of a
- * remembered exchange (ingress query, egress response) is a mirror. Needs
- * observations in time order, which every source delivers (offline inputs
- * are merged by time).
- */
-bool mirror_observe(struct mirror_set *ms, const struct dns_obs *o)
-{
-	struct mirror_exchange ex;
-
-	if (o->kind == OBS_QUERY && o->dir == DNSSNOOP_EGRESS) {
-		exchange_of(o, &ex);
-		mirror_note_query(ms, &ex, o->ts_ns);
-		return false;
-	}
-	if (!obs_server_vantage(o))
-		return false;
-	exchange_of(o, &ex);
-	return mirror_is_mirror(ms, &ex);
 }

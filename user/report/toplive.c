@@ -93,14 +93,14 @@ struct toplive *toplive_new(const struct toplive_config *cfg)
 {
 	struct toplive *t = calloc(1, sizeof(*t));
 	size_t max = cfg->max_entries;
+	bool ok;
 
 	if (!t)
 		return NULL;
 	if (!max || max > TOPLIVE_MAX_ENTRIES)
 		max = TOPLIVE_MAX_ENTRIES;
 	t->mirrors = mirror_new(MIRROR_CAPACITY, MIRROR_TTL_NS);
-	bool ok = t->mirrors != NULL;
-
+	ok = t->mirrors != NULL;
 	for (int i = 0; i < T_N; i++)
 		ok = table_init(&t->tab[i], max) == 0 && ok;
 	if (ok)

@@ -633,6 +633,8 @@ static void check_view_options(const struct options *o)
 	if (o->report)
 		die_usage("%s: --report writes the stored history's findings; nothing to view",
 			  "--top-live");
+	if (o->write_path && !strcmp(o->write_path, "-"))
+		die_usage("%s: the view owns standard output; -w needs a file", "--top-live");
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		die_usage("%s: needs a terminal on standard input and output (for a report "
 			  "without one: --summary, --interval)",

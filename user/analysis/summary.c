@@ -124,48 +124,6 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
 	}
 }
 
-/*
- * The exchange an observation belongs to, oriented as its query travels
- * (client -> server), in the form the mirror set keys: the same for the
- * client's and the server's copy, and without the host, so that a client
- * on one host and its server on another (fleet input) also make one
- * exchange.
- */
-static void exchange_of(const struct dns_obs *o, struct mirror_exchange *ex)
-{
-	size_t alen = o->family == AF_INET ? 4 : 16; /* ignore bytes past IPv4 */
-
-	memset(ex, 0, sizeof(*ex));
-	memcpy(ex->client, o->client_addr, alen);
-	memcpy(ex->server, o->server_addr, alen);
-	ex->client_port = o->client_port;
-	ex->server_port = o->server_port;
-	ex->id = o->id;
-	ex->family = o->family;
-	ex->proto = o->proto;
-}
-
-/*
- * A query leaving a client socket is remembered; a server's copy of a
- * remembered exchange (ingress query, egress response) is a mirror. Needs
- * observations in time order, which every source delivers (offline inputs
- * are merged by time).
- */
-static bool is_mirror(struct summary *s, const struct dns_obs *o)
-{
-	struct mirror_exchange ex;
-
-	if (o->kind == OBS_QUERY && o->dir == DNSSNOOP_EGRESS) {
-		exchange_of(o, &ex);
-		mirror_note_query(s->mirrors, &ex, o->ts_ns);
-		return false;
-	}
-	if (!obs_server_vantage(o))
-		return false;
-	exchange_of(o, &ex);
-	return mirror_is_mirror(s->mirrors, &ex);
-}
-
 static void close_finished_intervals(struct summary *s, uint64_t now_ns);
 
 /*
@@ -175,7 +133,7 @@ static void close_finished_intervals(struct summary *s, uint64_t now_ns);
  */
 static void observe(struct summary *s, struct dns_obs *o)
 {
-	o->mirror = is_mirror(s, o);
+	o->mirror = mirror_observe(s->mirrors, o);
 	start_window(s, o->ts_ns);
 	close_finished_intervals(s, o->ts_ns);
 	stats_add(s->current, o);

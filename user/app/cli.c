@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/cli.h"
 #include "analysis/state.h"
@@ -156,6 +157,10 @@ static void usage(FILE *f)
 		"      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                          while the session runs (127.0.0.1:9153,\n"
 		"                          [::1]:9153; :PORT is 127.0.0.1:PORT)\n"
+		"      --top-live          a full-screen view of the busiest processes, names,\n"
+		"                          servers, failing and slowest names, redrawn every\n"
+		"                          second (needs a terminal; records go to -o only)\n"
+		"      --pace              -r: replay at the speed of the packets' times\n"
 		"  -v, --verbose           show libbpf's messages\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n",
@@ -263,6 +268,8 @@ enum long_only {
 	OPT_SERVER,
 	OPT_UNANSWERED,
 	OPT_FILTER_STATS,
+	OPT_TOP_LIVE,
+	OPT_PACE,
 };
 
 static const struct option long_options[] = {
@@ -322,6 +329,8 @@ static const struct option long_options[] = {
 	{"server", required_argument, NULL, OPT_SERVER},
 	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
 	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
+	{"top-live", no_argument, NULL, OPT_TOP_LIVE},
+	{"pace", no_argument, NULL, OPT_PACE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -668,6 +677,27 @@ static void parse_metrics(struct options *o, const char *arg)
 		die_usage("%s", err);
 }
 
+/*
+ * --top-live draws on the terminal and reads its keys: both ends must be
+ * one. --pace times a replay, so it needs -r.
+ */
+static void check_view_options(const struct options *o)
+{
+	if (o->pace && !o->nread)
+		die_usage("%s: replays -r inputs; there is none", "--pace");
+	if (!o->top_live)
+		return;
+	if (o->report)
+		die_usage("%s: --report writes the stored history's findings; nothing to view",
+			  "--top-live");
+	if (o->write_path && !strcmp(o->write_path, "-"))
+		die_usage("%s: the view owns standard output; -w needs a file", "--top-live");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		die_usage("%s: needs a terminal on standard input and output (for a report "
+			  "without one: --summary, --interval)",
+			  "--top-live");
+}
+
 void cli_parse(int argc, char **argv, struct options *o)
 {
 	int c, live_only = 0, live_only_but_d = 0;
@@ -844,6 +874,12 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_UNANSWERED:
 			parse_filter_option(o, c, optarg);
 			break;
+		case OPT_TOP_LIVE:
+			o->top_live = true;
+			break;
+		case OPT_PACE:
+			o->pace = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -877,6 +913,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 	if (o->report && o->metrics.text)
 		die_usage("%s: --report judges the stored history; there is nothing to measure",
 			  "--metrics");
+	check_view_options(o);
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }

@@ -59,6 +59,8 @@ struct options {
 	struct metrics_listen metrics; /* --metrics; text NULL: none */
 	struct msgfilter msgfilter; /* --name, --rcode, ...: which records are written */
 	bool filter_stats; /* --filter-stats: the statistics count only what passes too */
+	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
+	bool pace; /* --pace: -r replayed at the speed its packets' times say */
 };
 
 /*

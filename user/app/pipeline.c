@@ -93,6 +93,8 @@ static void count_message(struct pipeline *p, const struct dns_record *rec, enum
 		summary_message(p->cfg.summary, &m);
 	if (p->cfg.metrics)
 		metrics_message(p->cfg.metrics, &m);
+	if (p->cfg.toplive)
+		toplive_message(p->cfg.toplive, &m);
 }
 
 /* Display filters: does rec get written? Without any, one pointer test. */
@@ -320,6 +322,8 @@ void pipeline_observation(struct pipeline *p, const struct dns_obs *obs, uint64_
 		pipeline_tick(p, at_ns);
 	if (p->cfg.summary)
 		summary_observation(p->cfg.summary, obs);
+	if (p->cfg.toplive)
+		toplive_observation(p->cfg.toplive, obs);
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)

@@ -22,6 +22,7 @@
 #include "lib/packet.h"
 #include "report/metrics.h"
 #include "report/output.h"
+#include "report/toplive.h"
 
 struct summary;
 struct dnstap_writer;
@@ -65,6 +66,7 @@ struct pipeline_config {
 	 */
 	struct pcap_writer *pcap;
 	int *pcap_err; /* with pcap: where its first error (-errno) goes; the session stops */
+	struct toplive *toplive; /* --top-live: fed every query, response and record; NULL: none */
 };
 
 struct pipeline;

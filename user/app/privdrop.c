@@ -20,7 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -309,6 +311,22 @@ static int add_thread_start(scmp_filter_ctx ctx)
 	return 0;
 }
 
+/* The terminal's modes and size, nothing else ioctl can do. */
+static int add_terminal(scmp_filter_ctx ctx)
+{
+	static const unsigned long requests[] = {
+		TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONREAD,
+	};
+
+	for (size_t i = 0; i < NELEM(requests); i++) {
+		struct scmp_arg_cmp req = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = requests[i]};
+
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, req) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int add_unix_client(scmp_filter_ctx ctx)
 {
 	struct scmp_arg_cmp unix_only = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX};
@@ -339,6 +357,8 @@ static int build_filter(scmp_filter_ctx ctx, const struct privdrop_config *cfg)
 	    add_rules(ctx, SCMP_ACT_ALLOW, allowed_serve, NELEM(allowed_serve)) < 0)
 		return -1;
 	if (cfg->unix_client && add_unix_client(ctx) < 0)
+		return -1;
+	if (cfg->terminal && add_terminal(ctx) < 0)
 		return -1;
 	if ((cfg->serve_sockets || cfg->unix_client) && add_thread_start(ctx) < 0)
 		return -1;

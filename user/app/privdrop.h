@@ -44,6 +44,12 @@ struct privdrop_config {
 	 * CLONE_THREAD only), nothing more (app/metrics_http.h).
 	 */
 	bool serve_sockets;
+	/*
+	 * --top-live: the terminal's modes are read and set (cbreak while
+	 * the view runs, restored at its end) and its size read: ioctl with
+	 * those requests only.
+	 */
+	bool terminal;
 	bool verbose; /* say what was kept */
 	privdrop_degrade_fn degrade;
 	void *degrade_ctx;

@@ -36,6 +36,8 @@
 #include "report/dnstap_writer.h"
 #include "report/msgfilter.h"
 #include "report/pcap_writer.h"
+#include "report/toplive.h"
+#include "report/toplive_screen.h"
 
 #define POLL_MS 100
 /* How late a dnstap writer's messages may come (see run_offline). */
@@ -92,6 +94,9 @@ struct session {
 	struct metrics *metrics; /* --metrics: the counters */
 	struct jbuf metrics_text; /* the last rendering, reused */
 	uint64_t metrics_at_ns; /* CLOCK_MONOTONIC of the last rendering */
+	struct toplive *top; /* --top-live: the counts */
+	struct toplive_screen *screen; /* --top-live: the terminal, once the session runs */
+	uint64_t pace_wall_ns, pace_item_ns; /* --pace: when the first item came, and its time */
 };
 
 /* The coarse clock (a few ms, from the vDSO without reading the TSC): cheap per item. */
@@ -101,6 +106,13 @@ static uint64_t coarse_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* --top-live: keys read and the screen drawn when due; q ends the session as a signal does. */
+static void serve_view(struct session *s)
+{
+	if (s->screen && !toplive_screen_service(s->screen, coarse_ns()))
+		stop_requested = 1;
 }
 
 /*
@@ -195,6 +207,10 @@ static int run_live(struct session *s)
 		}
 		pipeline_tick(s->pipe, now);
 		publish_metrics(s, false);
+		if (s->top) {
+			toplive_tick(s->top, now); /* rates fall while nothing comes */
+			serve_view(s);
+		}
 		if (output_flush(s->out) < 0 || s->write_err)
 			return 0; /* stopped; reported (or not: EPIPE from a pipe) at the end */
 		if (end && now >= end)
@@ -258,6 +274,26 @@ static int open_offline(struct session *s)
 	return rc;
 }
 
+/*
+ * --pace: an item waits until as much wall time has passed since the first
+ * item as its time is past the first's, the view served meanwhile.
+ */
+static void pace(struct session *s, uint64_t ts_ns)
+{
+	const struct timespec nap = {.tv_nsec = 20 * NS_PER_MSEC};
+
+	if (!s->pace_wall_ns) {
+		s->pace_wall_ns = coarse_ns();
+		s->pace_item_ns = ts_ns;
+		return;
+	}
+	while (!stop_requested && ts_ns > s->pace_item_ns &&
+	       ts_ns - s->pace_item_ns > coarse_ns() - s->pace_wall_ns) {
+		serve_view(s);
+		nanosleep(&nap, NULL);
+	}
+}
+
 /* Offline: every input's packets and records, merged by time; problems are
  * reported, the rest read. */
 static int run_offline(struct session *s)
@@ -280,6 +316,7 @@ static int run_offline(struct session *s)
 			 */
 			pipeline_tick(s->pipe, realtime_ns() - DNSTAP_WRITER_LAG_NS);
 			publish_metrics(s, false);
+			serve_view(s);
 			output_flush(s->out); /* what came is written while it is quiet */
 			continue;
 		}
@@ -288,6 +325,8 @@ static int run_offline(struct session *s)
 			rc = 1;
 			continue;
 		}
+		if (s->opt->pace)
+			pace(s, item.ts_ns);
 		if (item.kind == MERGE_PCAP)
 			on_packet(s, item.meta, item.payload, item.caplen);
 		else if (item.kind == MERGE_DNSTAP)
@@ -297,6 +336,7 @@ static int run_offline(struct session *s)
 		if (++items % FLUSH_CHECK_ITEMS == 0)
 			output_flush(s->out); /* an error stops the loop */
 		publish_metrics(s, false);
+		serve_view(s);
 	}
 	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
 		merge_describe(s->inputs, i, err, sizeof(err));
@@ -355,6 +395,23 @@ static bool dnstap_out_file(const struct options *o)
 }
 
 /*
+ * The records' file; --top-live owns the terminal, so records meant for
+ * standard output go nowhere (-o FILE still gets them).
+ */
+static int open_records(const struct options *o, bool early, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!o->top_live || !is_stdout(o->output_path))
+		return outfile_open(early ? "-" : o->output_path, err, errlen);
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(err, errlen, "dnssnoop: --top-live: cannot open /dev/null: %s",
+			 strerror(errno));
+	return fd;
+}
+
+/*
  * The outputs of -o and -w (lib/outfile.h) that are standard output
  * (early) or files (!early). Standard output is checked before anything
  * else is opened (a closed one's number would go to the next file opened);
@@ -374,7 +431,7 @@ static int open_outputs(struct session *s, bool early)
 	     empty_file(s->dnstap_fd, o->dnstap_out, err, sizeof(err))))
 		goto fail;
 	if (is_stdout(o->output_path) == early &&
-	    (s->out_fd = outfile_open(early ? "-" : o->output_path, err, sizeof(err))) < 0)
+	    (s->out_fd = open_records(o, early, err, sizeof(err))) < 0)
 		goto fail;
 	if (early)
 		return 0;
@@ -513,7 +570,8 @@ static int open_stages(struct session *s, const char *host)
 		.sink = report_sink(&s->reports),
 	};
 	struct pipeline_config pcfg = {
-		.events = o->events,
+		/* Under the view, records are written only to -o FILE. */
+		.events = o->events && !(o->top_live && is_stdout(o->output_path)),
 		.timeout_ns = o->timeout_ns,
 		.max_pending = o->max_pending,
 		.max_tcp_flows = 4096,
@@ -545,6 +603,11 @@ static int open_stages(struct session *s, const char *host)
 	}
 	if (s->http && open_metrics_counters(s, &ocfg) < 0)
 		return -1;
+	if (o->top_live) {
+		s->top = toplive_new(&(struct toplive_config){.max_entries = o->max_entries});
+		if (!s->top)
+			return -1;
+	}
 	pcfg.summary = s->summary;
 	pcfg.metrics = s->metrics;
 	if (msgfilter_active(&o->msgfilter)) {
@@ -554,6 +617,7 @@ static int open_stages(struct session *s, const char *host)
 		pcfg.pcap = s->writer;
 		pcfg.pcap_err = &s->write_err;
 	}
+	pcfg.toplive = s->top;
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;
@@ -573,6 +637,7 @@ static int drop_privileges(struct session *s)
 		.keep_net_admin = live_uses_clsact(s->live),
 		.unix_client = s->opt->dnstap_out && !dnstap_out_file(s->opt),
 		.serve_sockets = s->http != NULL,
+		.terminal = s->opt->top_live,
 		.verbose = s->opt->verbose,
 		.degrade = degrade_live,
 		.degrade_ctx = s->live,
@@ -750,14 +815,31 @@ out:
 	return rc;
 }
 
+/* --top-live: the terminal taken over, once nothing is left to say on it before the session. */
+static int start_view(struct session *s)
+{
+	char err[256];
+
+	if (!s->top)
+		return 0;
+	s->screen = toplive_screen_open(s->top, err, sizeof(err));
+	if (s->screen)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
 static void close_session(struct session *s)
 {
+	toplive_screen_close(s->screen); /* the terminal back before anything else is said */
+	s->screen = NULL;
 	metrics_http_close(s->http); /* the thread first: it reads nothing else, but ends here */
 	state_close(s->state);
 	pipeline_free(s->pipe);
 	metrics_free(s->metrics);
 	jbuf_free(&s->metrics_text);
 	summary_free(s->summary);
+	toplive_free(s->top);
 	merge_free(s->inputs);
 	output_free(s->out);
 	pcap_writer_close(s->writer);
@@ -865,7 +947,11 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_STATE;
 	}
-	if ((s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
+	/*
+	 * The view first: the terminal's database is read before the system
+	 * calls are confined; its first draw takes the screen over.
+	 */
+	if (start_view(&s) < 0 || (s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
 	    start_dnstap_out(&s) < 0) {
 		close_session(&s);
 		return 1;
@@ -879,6 +965,8 @@ int session_run(struct options *o)
 		rc = run_offline(&s);
 		offline_window(&s, &start_ns, &end_ns);
 	}
+	toplive_screen_close(s.screen); /* before what the end of the session may say */
+	s.screen = NULL;
 	pipeline_finish(s.pipe, end_ns);
 	pipeline_write_stats(s.pipe, start_ns, end_ns);
 	rc = close_outputs(&s, rc);

@@ -122,12 +122,13 @@ static const struct cgroup_ident *test_cgroup_ident(void *ctx, uint64_t id)
 
 	if (ctx != CGROUP_CTX || (id != 42 && id != 44))
 		return NULL;
-	cgroup_ident_parse(id == 42 ? "/system.slice/nsd.service"
-				    : "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-"
-				      "pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice/cri-containerd-"
-				      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-				      ".scope",
-			   &ident);
+	cgroup_ident_parse(
+		id == 42 ? "/system.slice/nsd.service"
+			 : "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-"
+			   "pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice/cri-containerd-"
+			   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			   ".scope",
+		&ident);
 	if (id == 44) {
 		strcpy(ident.pod_name, "web-\"0\"");
 		strcpy(ident.pod_namespace, "default");
@@ -173,7 +174,8 @@ static void test_dns_response_record(void **state)
 		"r = recs[0]\n"
 		"eq(list(r), ['type','v','ts','host','dir','proto','ifindex','saddr','sport',"
 		"'daddr','dport','pid','tid','comm','uid','cgroup','unit','container','pod',"
-		"'cookie','id','qr','opcode','rcode','flags','qname','qtype','qclass','qdcount','ancount','nscount','arcount',"
+		"'cookie','id','qr','opcode','rcode','flags','qname','qtype','qclass','qdcount',"
+		"'ancount','nscount','arcount',"
 		"'answers','authority','additional','edns','len','truncated_capture',"
 		"'latency_ns','decode_status'])\n"
 		"eq(r['type'], 'dns'); eq(r['v'], 1)\n"

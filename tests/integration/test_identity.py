@@ -64,18 +64,8 @@ class Demo:
         return self
 
     def __exit__(self, *exc):
-        deadline = time.monotonic() + 5  # exited processes leave it asynchronously
-        for path in self.made:
-            while True:
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+        errors = labmod.rmdir_cgroups(self.made)
+        check(not errors, "; ".join(errors))
         return False
 
 

@@ -112,6 +112,8 @@ static const char *test_cgroup_path(void *ctx, uint64_t id)
 		return "/odd/\xff\x01\"q\\";
 	if (id == 44)
 		return "/kubepods.slice/...";
+	if (id == 45 || id == 46)
+		return "/docker/...";
 	return NULL;
 }
 
@@ -120,6 +122,18 @@ static const struct cgroup_ident *test_cgroup_ident(void *ctx, uint64_t id)
 {
 	static struct cgroup_ident ident;
 
+	static struct cgroup_ident a, b;
+
+	if (ctx == CGROUP_CTX && (id == 45 || id == 46)) {
+		/* Two identities of the cache whose serials share a slot of the writer's memo. */
+		cgroup_ident_parse(
+			"/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			id == 45 ? &a : &b);
+		strcpy(id == 45 ? a.container_name : b.container_name, id == 45 ? "a" : "b");
+		a.serial = 1;
+		b.serial = 65;
+		return id == 45 ? &a : &b;
+	}
 	if (ctx != CGROUP_CTX || (id != 42 && id != 44))
 		return NULL;
 	cgroup_ident_parse(
@@ -250,6 +264,27 @@ static void test_identity_container_pod(void **state)
 		     " 'name': None})\n"
 		     "eq(r['pod'], {'uid': '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',"
 		     " 'name': 'web-\"0\"', 'namespace': 'default'})\n");
+	sink_close(&s);
+}
+
+/* Identities rendered once per serial: each record still gets its own. */
+static void test_identity_memo(void **state)
+{
+	static const uint64_t ids[] = {45, 46, 45, 45, 46};
+	struct sink s;
+	struct dns_msg msg;
+	struct wire wire_msg;
+	struct pkt_meta m = meta_v4(T0_NS, DNSSNOOP_EGRESS, "10.0.0.1", 40000, "10.0.0.2", 53, 51);
+	struct dns_record rec = {.kind = RECORD_DNS, .meta = &m, .msg = &msg};
+
+	parse_hex(q_ecs_hex, &wire_msg, &msg);
+	sink_open(&s, OUTPUT_JSON, "h");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		set_owner(&m, 77, 78, 0, ids[i], "curl", 4);
+		output_dns(s.out, &rec);
+	}
+	check_py(&s, "eq([r['container']['name'] for r in recs], ['a', 'b', 'a', 'a', 'b'])\n"
+		     "eq({r['container']['runtime'] for r in recs}, {'docker'})\n");
 	sink_close(&s);
 }
 
@@ -1009,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_dns_response_record),
 		cmocka_unit_test(test_dns_query_record_with_ecs),
 		cmocka_unit_test(test_identity_container_pod),
+		cmocka_unit_test(test_identity_memo),
 		cmocka_unit_test(test_authority_additional_and_escaping),
 		cmocka_unit_test(test_weird_names_comm_cgroup),
 		cmocka_unit_test(test_no_question_and_status),

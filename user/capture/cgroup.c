@@ -358,15 +358,19 @@ static void walk_tree(struct cgroup_names *cn, uint64_t now_ns)
 
 /* ---- identities ---- */
 
+static struct cgroup_slot *slot_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns);
+
 /* Unit, container and pod of a path, with their names; NULL: out of memory. */
 static struct cgroup_ident *ident_new(const char *path)
 {
+	static uint64_t serial;
 	struct cgroup_ident *id = malloc(sizeof(*id));
 
 	if (!id)
 		return NULL;
 	cgroup_ident_parse(path, id);
 	cgroup_ident_names(id, "");
+	id->serial = ++serial;
 	return id;
 }
 
@@ -437,11 +441,8 @@ const struct cgroup_ident *cgroup_names_ident_by_path(struct cgroup_names *cn, c
 const struct cgroup_ident *cgroup_names_ident_at(struct cgroup_names *cn, uint64_t id,
 						 uint64_t now_ns)
 {
-	struct cgroup_slot *s;
+	struct cgroup_slot *s = slot_at(cn, id, now_ns);
 
-	if (!cgroup_names_lookup_at(cn, id, now_ns))
-		return NULL;
-	s = table_find(cn, id);
 	return s ? slot_ident(s) : NULL;
 }
 
@@ -565,19 +566,24 @@ int cgroup_names_open(const struct cgroup_names *cn, const char *arg, char *err,
 	return fd;
 }
 
-const char *cgroup_names_lookup_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
+/* The slot of id, after a (rate-limited) re-walk when it is not known. */
+static struct cgroup_slot *slot_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
 {
 	struct cgroup_slot *s;
 
 	if (!id)
 		return NULL;
 	s = table_find(cn, id);
-	if (s)
-		return s->path;
-	if (now_ns - cn->last_walk_ns < REWALK_INTERVAL_NS)
-		return NULL;
+	if (s || now_ns - cn->last_walk_ns < REWALK_INTERVAL_NS)
+		return s;
 	walk_tree(cn, now_ns);
-	s = table_find(cn, id);
+	return table_find(cn, id);
+}
+
+const char *cgroup_names_lookup_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
+{
+	struct cgroup_slot *s = slot_at(cn, id, now_ns);
+
 	return s ? s->path : NULL;
 }
 

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CGROUP_IDENT_UNIT_MAX 256 /* systemd's UNIT_NAME_MAX, NUL included */
 #define CGROUP_IDENT_ID_MAX   65 /* 64 hex digits */
@@ -35,6 +36,12 @@ struct cgroup_ident {
 	char pod_uid[CGROUP_IDENT_UID_MAX]; /* "" when not a pod */
 	char pod_name[CGROUP_IDENT_NAME_MAX]; /* "" when unknown */
 	char pod_namespace[CGROUP_IDENT_NS_MAX];
+	/*
+	 * Set by the cache of cgroup.h: one number per identity resolved,
+	 * never reused, so a writer may keep what it made of one by this key;
+	 * 0 (cgroup_ident_parse) is none.
+	 */
+	uint64_t serial;
 };
 
 /* Fill id from a cgroup path below the cgroup2 mount ("/system.slice/x.service"). */

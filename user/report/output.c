@@ -30,6 +30,7 @@
 #define OUTPUT_RDATA_CAP   8192 /* longer rdata text is cut with "..." */
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
+#define IDENTITY_MEMO	   64 /* identities kept rendered, by serial (power of two) */
 
 struct output {
 	int fd;
@@ -47,6 +48,12 @@ struct output {
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
 	struct fmt_time_memo time_memo; /* the last second of a record's "ts" */
+	/* Rendered identities (put_identity), direct-mapped by their serial. */
+	struct identity_memo {
+		uint64_t serial; /* 0: empty */
+		char *json;
+		size_t len;
+	} identity_memo[IDENTITY_MEMO];
 };
 
 /* ---- shared field helpers ---- */
@@ -281,6 +288,30 @@ static char *put_identity(char *p, const struct cgroup_ident *id)
 	return p;
 }
 
+/*
+ * put_identity() of a cached identity once per serial: a cgroup's records
+ * copy the same bytes, so they are rendered (escaped) once, not per record.
+ */
+static char *put_identity_memo(struct output *o, char *p, const struct cgroup_ident *id)
+{
+	struct identity_memo *m;
+	char *end;
+
+	if (!id || !id->serial)
+		return put_identity(p, id);
+	m = &o->identity_memo[id->serial & (IDENTITY_MEMO - 1)];
+	if (m->serial == id->serial)
+		return jput(p, m->json, m->len);
+	end = put_identity(p, id);
+	free(m->json);
+	m->len = (size_t)(end - p);
+	m->json = malloc(m->len);
+	m->serial = m->json ? id->serial : 0;
+	if (m->json)
+		memcpy(m->json, p, m->len);
+	return end;
+}
+
 void output_json_identity(struct output *o, struct jbuf *j, const char *path)
 {
 	const struct cgroup_ident *id = NULL;
@@ -295,10 +326,10 @@ void output_json_identity(struct output *o, struct jbuf *j, const char *path)
 	}
 	p = jbuf_room(j, identity_room(id));
 	if (p)
-		jbuf_commit(j, put_identity(p, id));
+		jbuf_commit(j, put_identity_memo(o, p, id));
 }
 
-static char *put_owner(char *p, const struct pkt_meta *m, const char *cgroup,
+static char *put_owner(struct output *o, char *p, const struct pkt_meta *m, const char *cgroup,
 		       const struct cgroup_ident *id)
 {
 	if (!pkt_has_owner(m))
@@ -314,7 +345,7 @@ static char *put_owner(char *p, const struct pkt_meta *m, const char *cgroup,
 	p = jput_u64(p, m->owner.uid);
 	p = JPUT(p, ",\"cgroup\":");
 	p = put_str_or_null(p, cgroup, cgroup ? strlen(cgroup) : 0);
-	return put_identity(p, id);
+	return put_identity_memo(o, p, id);
 }
 
 /* The names of the flags set in bits, as the items of a JSON array. */
@@ -423,7 +454,7 @@ static void json_dns_head(struct output *o, const struct dns_record *rec)
 	p = JPUT(p, ",\"host\":");
 	p = jput(p, o->host_json.buf, o->host_json.len);
 	p = put_packet(p, m);
-	p = put_owner(p, m, cgroup, id);
+	p = put_owner(o, p, m, cgroup, id);
 	p = JPUT(p, ",\"cookie\":");
 	p = jput_u64(p, m->cookie);
 	p = put_header(p, rec->msg);
@@ -1046,6 +1077,8 @@ void output_free(struct output *o)
 	output_flush(o);
 	jbuf_free(&o->lines);
 	jbuf_free(&o->host_json);
+	for (size_t i = 0; i < IDENTITY_MEMO; i++)
+		free(o->identity_memo[i].json);
 	free(o->host);
 	free(o);
 }

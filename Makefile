@@ -19,11 +19,12 @@ PREFIX    ?= /usr/local
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
-# Debian packages the build, the tests and the lab need.
+# Debian packages the build, the tests and the lab need (podman, runc and
+# busybox-static: the container of tests/integration/test_identity.py).
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
 	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libncurses-dev
 TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time prometheus \
-	      unbound fstrm-bin dnstap-ldns tmux
+	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
 # make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,

@@ -122,6 +122,26 @@ def own_cgroup():
     raise LabError("no cgroup v2 entry in /proc/self/cgroup")
 
 
+def rmdir_cgroups(paths, timeout=5):
+    """Remove cgroup directories, children first, waiting up to timeout for the
+    processes that exited to leave them (asynchronously); returns the errors."""
+    errors = []
+    deadline = time.monotonic() + timeout
+    for path in paths:
+        while True:
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    errors.append("rmdir %s: %s" % (path, e))
+                    break
+                time.sleep(0.05)
+    return errors
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -494,19 +514,7 @@ class Lab:
                     f.write("%d\n" % os.getpid())
         except OSError as e:
             errors.append("leave cgroup: %s" % e)
-        deadline = time.monotonic() + 5  # exited processes leave it asynchronously
-        for path in self._sub_cgroups + [self._cgroup_dir]:
-            while True:
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError as e:
-                    if time.monotonic() > deadline:
-                        errors.append("rmdir %s: %s" % (path, e))
-                        break
-                    time.sleep(0.05)
+        errors.extend(rmdir_cgroups(self._sub_cgroups + [self._cgroup_dir]))
 
     def _sysctl(self, ns, key, value):
         run(["ip", "netns", "exec", ns, "sh", "-c",

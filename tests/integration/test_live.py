@@ -51,7 +51,8 @@ BIG_TXT = [{"name": "big.lab.test", "type": "TXT", "class": "IN", "ttl": 300,
 TEXT_A = [{"name": "text.lab.test", "type": "A", "class": "IN", "ttl": 60, "data": "192.0.2.12"}]
 
 DNS_KEYS = ("type", "v", "ts", "host", "dir", "proto", "ifindex", "saddr", "sport",
-            "daddr", "dport", "pid", "tid", "comm", "uid", "cgroup", "cookie", "id",
+            "daddr", "dport", "pid", "tid", "comm", "uid", "cgroup", "unit", "container",
+            "pod", "cookie", "id",
             "qr", "opcode", "flags", "qname", "qtype", "qclass", "qdcount", "ancount",
             "nscount", "arcount", "answers", "authority", "additional", "edns", "len",
             "truncated_capture", "decode_status")

@@ -47,7 +47,7 @@ DIG = ["+qr", "+tries=1", "+timeout=2"]
 SNAPLEN = 4096
 # What a file cannot know: the process, the socket, the interface, the direction.
 # dnssnoop -w writes Linux cooked v2, which keeps the direction and the interface.
-UNKNOWABLE = ("pid", "tid", "comm", "uid", "cgroup", "cookie")
+UNKNOWABLE = ("pid", "tid", "comm", "uid", "cgroup", "unit", "container", "pod", "cookie")
 # Compared separately (a response's latency).
 LATENCY = "latency_ns"
 KEY = ("ts", "saddr", "sport", "daddr", "dport", "proto", "id", "qr")

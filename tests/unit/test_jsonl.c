@@ -231,6 +231,42 @@ static void test_lab_responses(void **state)
 	jsonl_parser_free(ps.p);
 }
 
+/*
+ * The identity fields after cgroup (null, or a container's and a pod's
+ * objects) are read past: the observation is the one without them.
+ */
+static void test_identity_fields(void **state)
+{
+	static const char *const idents[] = {
+		"\"unit\":null,\"container\":null,\"pod\":null",
+		"\"unit\":\"session-1.scope\",\"container\":{\"runtime\":\"podman\",\"id\":"
+		"\"3f2a9c1b7e4d5a6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7\",\"name\":"
+		"\"dnsprobe\"},\"pod\":{\"uid\":\"6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\",\"name\""
+		":\"web-0\",\"namespace\":null}",
+	};
+	struct parsed ps = {0};
+	const struct dns_obs *o = &ps.rec.obs;
+
+	for (size_t i = 0; i < sizeof(idents) / sizeof(idents[0]); i++) {
+		char to[512];
+		char *line;
+
+		snprintf(to, sizeof(to), "\"cookie\":8193,%s,", idents[i]);
+		line = with(DOC_QUERY, "\"cookie\":8193,", to);
+		assert_int_equal(parse(&ps, line), JSONL_OBSERVATION);
+		assert_string_equal(o->cgroup, "/user.slice/user-0.slice/session-1.scope");
+		assert_int_equal(o->owner->tgid, 4242);
+		assert_string_equal(o->owner->comm, "dig");
+		assert_int_equal(o->id, 4660);
+		free(line);
+		line = with(DOC_UNANSWERED, "\"cookie\":8193,", to);
+		assert_int_equal(parse(&ps, line), JSONL_OBSERVATION);
+		assert_null(o->owner);
+		free(line);
+	}
+	jsonl_parser_free(ps.p);
+}
+
 static void test_owner_and_direction(void **state)
 {
 	struct parsed ps = {0};
@@ -873,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_lab_query),
 		cmocka_unit_test(test_lab_responses),
 		cmocka_unit_test(test_owner_and_direction),
+		cmocka_unit_test(test_identity_fields),
 		cmocka_unit_test(test_unanswered_order),
 		cmocka_unit_test(test_raw_bytes),
 		cmocka_unit_test(test_not_observations),

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "capture/cgroup_ident.h"
 #include "proto/dns.h"
 #include "report/output.h"
 #include "testutil.h"
@@ -109,7 +110,44 @@ static const char *test_cgroup_path(void *ctx, uint64_t id)
 		return "/system.slice/nsd.service";
 	if (id == 43)
 		return "/odd/\xff\x01\"q\\";
+	if (id == 44)
+		return "/kubepods.slice/...";
+	if (id == 45 || id == 46)
+		return "/docker/...";
 	return NULL;
+}
+
+/* The identity of id 42 from its path; 44: a pod's container with names, one of them odd. */
+static const struct cgroup_ident *test_cgroup_ident(void *ctx, uint64_t id)
+{
+	static struct cgroup_ident ident;
+
+	static struct cgroup_ident a, b;
+
+	if (ctx == CGROUP_CTX && (id == 45 || id == 46)) {
+		/* Two identities of the cache whose serials share a slot of the writer's memo. */
+		cgroup_ident_parse(
+			"/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			id == 45 ? &a : &b);
+		strcpy(id == 45 ? a.container_name : b.container_name, id == 45 ? "a" : "b");
+		a.serial = 1;
+		b.serial = 65;
+		return id == 45 ? &a : &b;
+	}
+	if (ctx != CGROUP_CTX || (id != 42 && id != 44))
+		return NULL;
+	cgroup_ident_parse(
+		id == 42 ? "/system.slice/nsd.service"
+			 : "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-"
+			   "pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice/cri-containerd-"
+			   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			   ".scope",
+		&ident);
+	if (id == 44) {
+		strcpy(ident.pod_name, "web-\"0\"");
+		strcpy(ident.pod_namespace, "default");
+	}
+	return &ident;
 }
 
 static void sink_open(struct sink *s, enum output_format format, const char *host)
@@ -118,6 +156,7 @@ static void sink_open(struct sink *s, enum output_format format, const char *hos
 				 .format = format,
 				 .host = host,
 				 .cgroup_path = test_cgroup_path,
+				 .cgroup_ident = test_cgroup_ident,
 				 .cgroup_ctx = CGROUP_CTX,
 			 });
 }
@@ -148,8 +187,9 @@ static void test_dns_response_record(void **state)
 		"eq(len(recs), 1)\n"
 		"r = recs[0]\n"
 		"eq(list(r), ['type','v','ts','host','dir','proto','ifindex','saddr','sport',"
-		"'daddr','dport','pid','tid','comm','uid','cgroup','cookie','id','qr','opcode',"
-		"'rcode','flags','qname','qtype','qclass','qdcount','ancount','nscount','arcount',"
+		"'daddr','dport','pid','tid','comm','uid','cgroup','unit','container','pod',"
+		"'cookie','id','qr','opcode','rcode','flags','qname','qtype','qclass','qdcount',"
+		"'ancount','nscount','arcount',"
 		"'answers','authority','additional','edns','len','truncated_capture',"
 		"'latency_ns','decode_status'])\n"
 		"eq(r['type'], 'dns'); eq(r['v'], 1)\n"
@@ -159,6 +199,7 @@ static void test_dns_response_record(void **state)
 		"eq(r['daddr'], '10.0.0.1'); eq(r['dport'], 45321)\n"
 		"eq(r['pid'], 4242); eq(r['tid'], 4243); eq(r['comm'], 'dig'); eq(r['uid'], 1000)\n"
 		"eq(r['cgroup'], '/system.slice/nsd.service'); eq(r['cookie'], 8193)\n"
+		"eq(r['unit'], 'nsd.service'); eq(r['container'], None); eq(r['pod'], None)\n"
 		"eq(r['id'], 0x1234); eq(r['qr'], 'response'); eq(r['opcode'], 'QUERY')\n"
 		"eq(r['rcode'], 'NOERROR'); eq(r['flags'], ['rd', 'ra'])\n"
 		"eq(r['qname'], 'www.example.com'); eq(r['qtype'], 'A'); eq(r['qclass'], 'IN')\n"
@@ -192,11 +233,58 @@ static void test_dns_query_record_with_ecs(void **state)
 		     "eq(r['qr'], 'query'); eq(r['flags'], ['rd', 'ad'])\n"
 		     "eq(r['qname'], 'example.org'); eq(r['qtype'], 'AAAA'); eq(r['id'], 0xbeef)\n"
 		     "eq(r['cgroup'], None)  # the callback does not know id 999\n"
+		     "eq([r[k] for k in ('unit','container','pod')], [None] * 3)\n"
 		     "eq(r['comm'], 'resolver'); eq(r['uid'], 0); eq(r['len'], 51)\n"
 		     "eq(r['edns'], {'udp_size': 4096, 'version': 0, 'do': True, 'ext_rcode': 0,"
 		     " 'options': 'ECS 192.0.2.0/24/0', 'ecs': {'family': 1, 'source_prefix': 24,"
 		     " 'scope_prefix': 0, 'address': '192.0.2.0'}})\n"
 		     "eq(list(r)[-4:], ['edns', 'len', 'truncated_capture', 'decode_status'])\n");
+	sink_close(&s);
+}
+
+/* A pod's container: both objects, the names escaped as any string from outside. */
+static void test_identity_container_pod(void **state)
+{
+	struct sink s;
+	struct dns_msg msg;
+	struct wire wire_msg;
+	struct pkt_meta m = meta_v4(T0_NS, DNSSNOOP_EGRESS, "10.0.0.1", 40000, "10.0.0.2", 53, 51);
+	struct dns_record rec = {.kind = RECORD_UNANSWERED, .meta = &m, .msg = &msg};
+
+	set_owner(&m, 77, 78, 0, 44, "curl", 4);
+	parse_hex(q_ecs_hex, &wire_msg, &msg);
+	sink_open(&s, OUTPUT_JSON, "h");
+	output_dns(s.out, &rec);
+	check_py(&s, "r = recs[0]\n"
+		     "eq(r['type'], 'unanswered')\n"
+		     "k = list(r); eq(k[k.index('cgroup'):k.index('cgroup') + 5],"
+		     " ['cgroup', 'unit', 'container', 'pod', 'cookie'])\n"
+		     "eq(r['unit'], 'cri-containerd-' + '0123456789abcdef' * 4 + '.scope')\n"
+		     "eq(r['container'], {'runtime': 'containerd', 'id': '0123456789abcdef' * 4,"
+		     " 'name': None})\n"
+		     "eq(r['pod'], {'uid': '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',"
+		     " 'name': 'web-\"0\"', 'namespace': 'default'})\n");
+	sink_close(&s);
+}
+
+/* Identities rendered once per serial: each record still gets its own. */
+static void test_identity_memo(void **state)
+{
+	static const uint64_t ids[] = {45, 46, 45, 45, 46};
+	struct sink s;
+	struct dns_msg msg;
+	struct wire wire_msg;
+	struct pkt_meta m = meta_v4(T0_NS, DNSSNOOP_EGRESS, "10.0.0.1", 40000, "10.0.0.2", 53, 51);
+	struct dns_record rec = {.kind = RECORD_DNS, .meta = &m, .msg = &msg};
+
+	parse_hex(q_ecs_hex, &wire_msg, &msg);
+	sink_open(&s, OUTPUT_JSON, "h");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		set_owner(&m, 77, 78, 0, ids[i], "curl", 4);
+		output_dns(s.out, &rec);
+	}
+	check_py(&s, "eq([r['container']['name'] for r in recs], ['a', 'b', 'a', 'a', 'b'])\n"
+		     "eq({r['container']['runtime'] for r in recs}, {'docker'})\n");
 	sink_close(&s);
 }
 
@@ -220,7 +308,8 @@ static void test_authority_additional_and_escaping(void **state)
 		 "eq(r['additional'], [{'name': 'example.com', 'type': 'TXT', 'class': 'IN', 'ttl': 60,"
 		 " 'data': r'\"a\\\"b\\\\c\\010\"'}])\n"
 		 "# no owner: all five owner fields null\n"
-		 "eq([r[k] for k in ('pid','tid','comm','uid','cgroup')], [None] * 5)\n");
+		 "eq([r[k] for k in ('pid','tid','comm','uid','cgroup','unit','container','pod')],"
+		 " [None] * 8)\n");
 	sink_close(&s);
 }
 
@@ -954,6 +1043,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dns_response_record),
 		cmocka_unit_test(test_dns_query_record_with_ecs),
+		cmocka_unit_test(test_identity_container_pod),
+		cmocka_unit_test(test_identity_memo),
 		cmocka_unit_test(test_authority_additional_and_escaping),
 		cmocka_unit_test(test_weird_names_comm_cgroup),
 		cmocka_unit_test(test_no_question_and_status),

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "capture/cgroup_ident.h"
 #include "lib/json.h"
 #include "report/output.h"
 #include "analysis/stats.h"
@@ -239,7 +240,8 @@ static void test_json_reference_figures(void **state)
 	      /* dig: 4 queries, 3 responses, 1 unanswered; 7 UDP messages. */
 	      "d = entries('process_stats', 'pid')[0]\n"
 	      "eq(list(d), ['type','v','host','window_start','window_end','scope','by','others',\n"
-	      "  'rank','pid','comm','uid','cgroup','queries','queries_error','responses',\n"
+	      "  'rank','pid','comm','uid','cgroup','unit','container','pod','queries',\n"
+	      "  'queries_error','responses',\n"
 	      "  "
 	      "'unanswered','retransmits','rcodes','qtypes','udp','tcp','truncated','bytes_query',"
 	      "\n"
@@ -248,6 +250,8 @@ static void test_json_reference_figures(void **state)
 	      "eq(d['others'], False); eq(d['rank'], 1)\n"
 	      "eq((d['pid'], d['comm'], d['uid'], d['cgroup']), (4242, 'dig', 1000,\n"
 	      "   '/user.slice/user-1000.slice/session-1.scope'))\n"
+	      /* Without a live source, what the path says (docs/output.md). */
+	      "eq((d['unit'], d['container'], d['pod']), ('session-1.scope', None, None))\n"
 	      "eq((d['queries'], d['queries_error'], d['responses'], d['unanswered']), (4, 0, 3, "
 	      "1))\n"
 	      "eq(d['rcodes'], {'NOERROR': 2, 'NXDOMAIN': 1, 'SERVFAIL': 0, 'REFUSED': 0, 'other': "
@@ -267,6 +271,7 @@ static void test_json_reference_figures(void **state)
 	      "c = entries('process_stats', 'pid')[1]\n"
 	      "eq((c['rank'], c['pid'], c['comm'], c['uid'], c['cgroup']),\n"
 	      "   (2, 777, 'curl', 0, '/system.slice/cron.service'))\n"
+	      "eq(c['unit'], 'cron.service')\n"
 	      "eq((c['queries'], c['responses'], c['unanswered'], c['udp'], c['tcp']), (2, 2, 0, "
 	      "0, 4))\n"
 	      "eq(c['rcodes'], {'NOERROR': 0, 'NXDOMAIN': 0, 'SERVFAIL': 1, 'REFUSED': 1, 'other': "
@@ -291,6 +296,8 @@ static void test_json_reference_figures(void **state)
 	      "b = entries('process_stats', 'comm')\n"
 	      "eq([(r['rank'], r['comm'], r['cgroup'], r['queries']) for r in b],\n"
 	      "   [(1, 'dig', d['cgroup'], 4), (2, 'curl', c['cgroup'], 2)])\n"
+	      "eq([(r['unit'], r['container'], r['pod']) for r in b],\n"
+	      "   [(d['unit'], None, None), (c['unit'], None, None)])\n"
 	      "assert 'pid' not in b[0] and 'uid' not in b[0]\n"
 	      "eq(b[0]['latency'], d['latency']); eq(b[1]['rcodes'], c['rcodes'])\n"
 	      /* Peers: the resolver over UDP and over TCP. */
@@ -538,6 +545,59 @@ static void test_json_pair_without_process(void **state)
 		  "eq((pp[11]['comm'], pp[11]['uid'], pp[11]['cgroup'], pp[11]['peer']),\n"
 		  "   (None, None, None, '10.0.0.1'))\n"
 		  "eq((pp[12]['comm'], pp[12]['uid'], pp[12]['cgroup']), ('c', 3, '/c'))\n");
+	sink_close(&k);
+	stats_free(s);
+}
+
+#define PODMAN_CGROUP "/machine.slice/libpod-" PODMAN_ID ".scope/container"
+#define PODMAN_ID     "3f2a9c1b7e4d5a6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
+
+/* A live source's identity of PODMAN_CGROUP, with the name from its state. */
+static const struct cgroup_ident *podman_ident(void *ctx, const char *path)
+{
+	static struct cgroup_ident id;
+
+	if (strcmp(path, PODMAN_CGROUP) != 0)
+		return NULL;
+	cgroup_ident_parse(path, &id);
+	strcpy(id.container_name, "dnsprobe");
+	return &id;
+}
+
+/*
+ * The identity of the live source where it knows the cgroup (names
+ * included), the path's alone for one it does not: in the process tables
+ * and the pairs with a process.
+ */
+static void test_json_identity_of_live_source(void **state)
+{
+	struct stats *s = new_stats(MAXENT);
+	struct stats_report_opts opts = opts_for(20, STATS_SCOPE_INTERVAL);
+	struct proc a = make_proc(40, 0, "probe", PODMAN_CGROUP);
+	struct proc b = make_proc(41, 0, "dig", "/system.slice/docker-" PODMAN_ID ".scope");
+	struct dns_obs oa = make_obs(OBS_QUERY, T0_NS, &a, IPPROTO_UDP, 5353, "a.example", 1, 28);
+	struct dns_obs ob = make_obs(OBS_QUERY, T0_NS, &b, IPPROTO_UDP, 5354, "b.example", 1, 28);
+	struct sink k;
+
+	stats_add(s, &oa);
+	stats_add(s, &ob);
+	sink_open_cfg(&k, (struct output_config){.format = OUTPUT_JSON,
+						 .host = "h",
+						 .cgroup_ident_by_path = podman_ident});
+	stats_report(s, k.out, &opts);
+	check(&k,
+	      "want = {'probe': ('libpod-" PODMAN_ID
+	      ".scope', {'runtime': 'podman', 'id': '" PODMAN_ID "', 'name': 'dnsprobe'}),\n"
+	      "        'dig': ('docker-" PODMAN_ID
+	      ".scope', {'runtime': 'docker', 'id': '" PODMAN_ID "', 'name': None})}\n"
+	      "for t, g in (('process_stats', 'pid'), ('process_stats', 'comm'),\n"
+	      "             ('pair_stats', 'process_peer'), ('pair_stats', 'process_name')):\n"
+	      "    rs = entries(t, g); eq(len(rs), 2)\n"
+	      "    for r in rs:\n"
+	      "        eq((r['unit'], r['container']), want[r['comm']]); eq(r['pod'], None)\n"
+	      "for t, g in (('peer_stats', None), ('name_stats', None), ('client_stats', None),\n"
+	      "             ('pair_stats', 'client_name')):\n"
+	      "    assert 'unit' not in entries(t, g)[0]\n");
 	sink_close(&k);
 	stats_free(s);
 }
@@ -1022,6 +1082,7 @@ int main(void)
 		cmocka_unit_test(test_json_eviction_error_bound),
 		cmocka_unit_test(test_json_pair_without_process),
 		cmocka_unit_test(test_json_key_host_and_ipv6),
+		cmocka_unit_test(test_json_identity_of_live_source),
 		cmocka_unit_test(test_text_reference_tables),
 		cmocka_unit_test(test_text_top_cut_others_row),
 		cmocka_unit_test(test_text_empty_tables),

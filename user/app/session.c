@@ -558,6 +558,8 @@ static int open_stages(struct session *s, const char *host)
 		.format = o->format,
 		.host = host,
 		.cgroup_path = s->live ? live_cgroup_path : NULL,
+		.cgroup_ident = s->live ? live_cgroup_ident : NULL,
+		.cgroup_ident_by_path = s->live ? live_cgroup_ident_by_path : NULL,
 		.cgroup_ctx = s->live,
 	};
 	struct summary_config scfg = {

@@ -1059,6 +1059,20 @@ const char *live_cgroup_path(void *lc, uint64_t cgroup_id)
 	return l && l->cgroups ? cgroup_names_lookup(l->cgroups, cgroup_id) : NULL;
 }
 
+const struct cgroup_ident *live_cgroup_ident(void *lc, uint64_t cgroup_id)
+{
+	struct live_capture *l = lc;
+
+	return l && l->cgroups ? cgroup_names_ident(l->cgroups, cgroup_id) : NULL;
+}
+
+const struct cgroup_ident *live_cgroup_ident_by_path(void *lc, const char *path)
+{
+	struct live_capture *l = lc;
+
+	return l && l->cgroups ? cgroup_names_ident_by_path(l->cgroups, path) : NULL;
+}
+
 uint64_t live_now_ns(const struct live_capture *lc)
 {
 	return clock_ns(CLOCK_BOOTTIME) + lc->realtime_offset_ns;

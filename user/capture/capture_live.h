@@ -85,6 +85,10 @@ bool live_uses_clsact(const struct live_capture *lc);
 uint64_t live_delivered(const struct live_capture *lc);
 /* Resolve a cgroup id to its path below the cgroup2 mount ("/" is the root). */
 const char *live_cgroup_path(void *lc, uint64_t cgroup_id);
+/* Its unit, container and pod (capture/cgroup_ident.h), by id or by that path. */
+struct cgroup_ident;
+const struct cgroup_ident *live_cgroup_ident(void *lc, uint64_t cgroup_id);
+const struct cgroup_ident *live_cgroup_ident_by_path(void *lc, const char *path);
 /* Wall-clock ns now, on the same clock as pkt_meta.ts_ns. */
 uint64_t live_now_ns(const struct live_capture *lc);
 /*

@@ -4,6 +4,8 @@
  * cgroup ids to paths. See cgroup.h.
  */
 #include "capture/cgroup.h"
+#include "capture/cgroup_ident.h"
+#include "lib/hash.h"
 #include "lib/units.h"
 
 #include <dirent.h>
@@ -28,6 +30,7 @@
 struct cgroup_slot {
 	uint64_t id; /* 0: empty */
 	char *path;
+	struct cgroup_ident *ident; /* NULL: not resolved yet */
 };
 
 struct cgroup_names {
@@ -36,6 +39,7 @@ struct cgroup_names {
 	struct cgroup_slot *slots;
 	size_t nslots; /* power of two */
 	size_t count;
+	size_t *by_path; /* nslots entries: slot index + 1 by path hash; NULL: not built */
 	uint64_t last_walk_ns;
 	unsigned int walks;
 };
@@ -180,14 +184,19 @@ static size_t slot_of(uint64_t id, size_t nslots)
 	return (size_t)id & (nslots - 1);
 }
 
-static void table_clear(struct cgroup_names *cn)
+static void slots_free(struct cgroup_slot *slots, size_t nslots)
 {
-	for (size_t i = 0; i < cn->nslots; i++) {
-		free(cn->slots[i].path);
-		cn->slots[i].path = NULL;
-		cn->slots[i].id = 0;
+	for (size_t i = 0; i < nslots; i++) {
+		free(slots[i].path);
+		free(slots[i].ident);
 	}
-	cn->count = 0;
+	free(slots);
+}
+
+static void drop_path_index(struct cgroup_names *cn)
+{
+	free(cn->by_path);
+	cn->by_path = NULL;
 }
 
 static struct cgroup_slot *table_find(const struct cgroup_names *cn, uint64_t id)
@@ -211,6 +220,7 @@ static int table_grow(struct cgroup_names *cn)
 
 	if (!slots)
 		return -ENOMEM;
+	drop_path_index(cn);
 	cn->slots = slots;
 	cn->nslots = nslots;
 	for (size_t i = 0; i < oldn; i++) {
@@ -303,18 +313,151 @@ static void walk_dir(struct cgroup_names *cn, int dirfd, char *path, size_t len,
 	closedir(d);
 }
 
+/*
+ * Identities resolved before carry over to the new table when the id still
+ * names the same path: names are read from disk once per cgroup, not once
+ * per walk.
+ */
+static void keep_idents(struct cgroup_names *cn, struct cgroup_slot *old, size_t oldn)
+{
+	for (size_t i = 0; i < oldn; i++) {
+		struct cgroup_slot *s = old[i].ident ? table_find(cn, old[i].id) : NULL;
+
+		if (s && !s->ident && strcmp(s->path, old[i].path) == 0) {
+			s->ident = old[i].ident;
+			old[i].ident = NULL;
+		}
+	}
+}
+
 static void walk_tree(struct cgroup_names *cn, uint64_t now_ns)
 {
 	char path[PATH_MAX] = "";
 	int fd = open(cn->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct cgroup_slot *old = cn->slots;
+	size_t oldn = cn->nslots;
 
 	cn->last_walk_ns = now_ns;
 	cn->walks++;
 	if (fd < 0)
 		return;
 	/* Start afresh so removed cgroups go and the table stays bounded. */
-	table_clear(cn);
+	cn->slots = NULL;
+	cn->nslots = 0;
+	cn->count = 0;
+	if (table_grow(cn) < 0) {
+		cn->slots = old;
+		cn->nslots = oldn;
+		close(fd);
+		return;
+	}
 	walk_dir(cn, fd, path, 0, 0);
+	keep_idents(cn, old, oldn);
+	slots_free(old, oldn);
+}
+
+/* ---- identities ---- */
+
+static struct cgroup_slot *slot_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns);
+
+/* Unit, container and pod of a path, with their names; NULL: out of memory. */
+static struct cgroup_ident *ident_new(const char *path)
+{
+	static uint64_t serial;
+	struct cgroup_ident *id = malloc(sizeof(*id));
+
+	if (!id)
+		return NULL;
+	cgroup_ident_parse(path, id);
+	cgroup_ident_names(id, "");
+	id->serial = ++serial;
+	return id;
+}
+
+static const struct cgroup_ident *slot_ident(struct cgroup_slot *s)
+{
+	if (!s->ident)
+		s->ident = ident_new(s->path);
+	return s->ident;
+}
+
+/*
+ * The runtimes' state is readable by root only: resolve the containers
+ * and pods already there while the tracer still runs as root (before the
+ * privilege drop). Other cgroups are resolved when first asked for.
+ */
+static void resolve_containers(struct cgroup_names *cn)
+{
+	for (size_t i = 0; i < cn->nslots; i++) {
+		struct cgroup_ident id;
+
+		if (!cn->slots[i].id)
+			continue;
+		cgroup_ident_parse(cn->slots[i].path, &id);
+		if (cgroup_ident_is_container(&id) || cgroup_ident_is_pod(&id))
+			slot_ident(&cn->slots[i]);
+	}
+}
+
+static size_t path_slot_of(const char *path, size_t nslots)
+{
+	return (size_t)hash_bytes(path, strlen(path), 0) & (nslots - 1);
+}
+
+/* The path -> slot index, built on first use after each walk. */
+static int build_path_index(struct cgroup_names *cn)
+{
+	cn->by_path = calloc(cn->nslots, sizeof(*cn->by_path));
+	if (!cn->by_path)
+		return -ENOMEM;
+	for (size_t i = 0; i < cn->nslots; i++) {
+		size_t j;
+
+		if (!cn->slots[i].id)
+			continue;
+		j = path_slot_of(cn->slots[i].path, cn->nslots);
+		while (cn->by_path[j])
+			j = (j + 1) & (cn->nslots - 1);
+		cn->by_path[j] = i + 1;
+	}
+	return 0;
+}
+
+const struct cgroup_ident *cgroup_names_ident_by_path(struct cgroup_names *cn, const char *path)
+{
+	size_t j;
+
+	if (!cn->by_path && build_path_index(cn) < 0)
+		return NULL;
+	for (j = path_slot_of(path, cn->nslots); cn->by_path[j]; j = (j + 1) & (cn->nslots - 1)) {
+		struct cgroup_slot *s = &cn->slots[cn->by_path[j] - 1];
+
+		if (strcmp(s->path, path) == 0)
+			return slot_ident(s);
+	}
+	return NULL;
+}
+
+const struct cgroup_ident *cgroup_names_ident_at(struct cgroup_names *cn, uint64_t id,
+						 uint64_t now_ns)
+{
+	struct cgroup_slot *s = slot_at(cn, id, now_ns);
+
+	return s ? slot_ident(s) : NULL;
+}
+
+const struct cgroup_ident *cgroup_names_ident(struct cgroup_names *cn, uint64_t id)
+{
+	return cgroup_names_ident_at(cn, id, monotonic_ns());
+}
+
+size_t cgroup_names_idents(const struct cgroup_names *cn)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cn->nslots; i++)
+		n += cn->slots[i].ident != NULL;
+	return n;
 }
 
 /* ---- mounting ---- */
@@ -378,6 +521,7 @@ struct cgroup_names *cgroup_names_new(const char *root, char *err, size_t errlen
 		return NULL;
 	}
 	walk_tree(cn, monotonic_ns());
+	resolve_containers(cn);
 	return cn;
 }
 
@@ -385,9 +529,8 @@ void cgroup_names_free(struct cgroup_names *cn)
 {
 	if (!cn)
 		return;
-	if (cn->slots)
-		table_clear(cn);
-	free(cn->slots);
+	slots_free(cn->slots, cn->nslots);
+	drop_path_index(cn);
 	if (cn->private_mount && umount2(cn->root, MNT_DETACH) == 0)
 		rmdir(cn->root);
 	free(cn);
@@ -423,19 +566,24 @@ int cgroup_names_open(const struct cgroup_names *cn, const char *arg, char *err,
 	return fd;
 }
 
-const char *cgroup_names_lookup_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
+/* The slot of id, after a (rate-limited) re-walk when it is not known. */
+static struct cgroup_slot *slot_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
 {
 	struct cgroup_slot *s;
 
 	if (!id)
 		return NULL;
 	s = table_find(cn, id);
-	if (s)
-		return s->path;
-	if (now_ns - cn->last_walk_ns < REWALK_INTERVAL_NS)
-		return NULL;
+	if (s || now_ns - cn->last_walk_ns < REWALK_INTERVAL_NS)
+		return s;
 	walk_tree(cn, now_ns);
-	s = table_find(cn, id);
+	return table_find(cn, id);
+}
+
+const char *cgroup_names_lookup_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns)
+{
+	struct cgroup_slot *s = slot_at(cn, id, now_ns);
+
 	return s ? s->path : NULL;
 }
 

@@ -61,6 +61,24 @@ const char *cgroup_names_lookup(struct cgroup_names *cn, uint64_t id);
 /* The same with an explicit CLOCK_MONOTONIC time for the rate limit. */
 const char *cgroup_names_lookup_at(struct cgroup_names *cn, uint64_t id, uint64_t now_ns);
 
+struct cgroup_ident; /* cgroup_ident.h */
+
+/*
+ * Unit, container and pod of a cgroup (cgroup_ident.h), or NULL when the
+ * id is unknown (as cgroup_names_lookup) or memory ran out. Resolved on
+ * the first call for a cgroup (state files read then, never again while
+ * the cgroup lives); those of containers and pods present at
+ * cgroup_names_new() are resolved there, while the process is still root.
+ * Valid until the next lookup or cgroup_names_free.
+ */
+const struct cgroup_ident *cgroup_names_ident(struct cgroup_names *cn, uint64_t id);
+const struct cgroup_ident *cgroup_names_ident_at(struct cgroup_names *cn, uint64_t id,
+						 uint64_t now_ns);
+/* The same for a path as cgroup_names_lookup returns it; NULL: no such cgroup now. */
+const struct cgroup_ident *cgroup_names_ident_by_path(struct cgroup_names *cn, const char *path);
+/* Identities resolved so far (each read the state files once). */
+size_t cgroup_names_idents(const struct cgroup_names *cn);
+
 /* Number of cgroups known, and of tree walks done so far. */
 size_t cgroup_names_count(const struct cgroup_names *cn);
 unsigned int cgroup_names_walks(const struct cgroup_names *cn);

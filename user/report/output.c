@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "capture/cgroup_ident.h"
 #include "lib/json.h"
 #include "lib/outfile.h"
 #include "report/output.h"
@@ -29,11 +30,14 @@
 #define OUTPUT_RDATA_CAP   8192 /* longer rdata text is cut with "..." */
 #define TEXT_ANSWERS_MAX   160 /* text format: answer data cut after this */
 #define HMS_LEN		   15 /* "14:05:01.123456" */
+#define IDENTITY_MEMO	   64 /* identities kept rendered, by serial (power of two) */
 
 struct output {
 	int fd;
 	enum output_format format;
 	cgroup_path_fn cgroup_path;
+	cgroup_ident_fn cgroup_ident;
+	cgroup_ident_path_fn cgroup_ident_by_path;
 	void *cgroup_ctx;
 	char *host; /* NULL: unknown */
 	struct jbuf host_json; /* host as an encoded JSON value */
@@ -44,6 +48,12 @@ struct output {
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
 	struct fmt_time_memo time_memo; /* the last second of a record's "ts" */
+	/* Rendered identities (put_identity), direct-mapped by their serial. */
+	struct identity_memo {
+		uint64_t serial; /* 0: empty */
+		char *json;
+		size_t len;
+	} identity_memo[IDENTITY_MEMO];
 };
 
 /* ---- shared field helpers ---- */
@@ -71,6 +81,13 @@ static const char *cgroup_of(const struct output *o, const struct pkt_meta *m)
 	if (!pkt_has_owner(m) || !o->cgroup_path)
 		return NULL;
 	return o->cgroup_path(o->cgroup_ctx, m->owner.cgroup_id);
+}
+
+static const struct cgroup_ident *identity_of(const struct output *o, const struct pkt_meta *m)
+{
+	if (!pkt_has_owner(m) || !o->cgroup_ident)
+		return NULL;
+	return o->cgroup_ident(o->cgroup_ctx, m->owner.cgroup_id);
 }
 
 /*
@@ -232,11 +249,92 @@ static char *put_packet(char *p, const struct pkt_meta *m)
 	return p;
 }
 
-static char *put_owner(char *p, const struct pkt_meta *m, const char *cgroup)
+/* A string of the identity: "" is unknown. */
+static char *put_ident_str(char *p, const char *s)
+{
+	return put_str_or_null(p, *s ? s : NULL, strlen(s));
+}
+
+/* Room put_identity() may take. */
+static size_t identity_room(const struct cgroup_ident *id)
+{
+	static const char keys[] = ",\"unit\":,\"container\":{\"runtime\":\"\",\"id\":\"\","
+				   "\"name\":},\"pod\":{\"uid\":\"\",\"name\":,\"namespace\":}";
+
+	return sizeof(keys) + 5 * 4 + (id ? JPUT_STR_MAX(sizeof(*id)) : 0);
+}
+
+/* ,"unit":..,"container":{..}|null,"pod":{..}|null (docs/output.md). */
+static char *put_identity(char *p, const struct cgroup_ident *id)
+{
+	if (!id)
+		return JPUT(p, ",\"unit\":null,\"container\":null,\"pod\":null");
+	p = put_ident_str(JPUT(p, ",\"unit\":"), id->unit);
+	if (cgroup_ident_is_container(id)) {
+		p = jput_str(JPUT(p, ",\"container\":{\"runtime\":"), id->runtime,
+			     strlen(id->runtime));
+		p = jput_str(JPUT(p, ",\"id\":"), id->container_id, strlen(id->container_id));
+		p = put_ident_str(JPUT(p, ",\"name\":"), id->container_name);
+		*p++ = '}';
+	} else {
+		p = JPUT(p, ",\"container\":null");
+	}
+	if (!cgroup_ident_is_pod(id))
+		return JPUT(p, ",\"pod\":null");
+	p = jput_str(JPUT(p, ",\"pod\":{\"uid\":"), id->pod_uid, strlen(id->pod_uid));
+	p = put_ident_str(JPUT(p, ",\"name\":"), id->pod_name);
+	p = put_ident_str(JPUT(p, ",\"namespace\":"), id->pod_namespace);
+	*p++ = '}';
+	return p;
+}
+
+/*
+ * put_identity() of a cached identity once per serial: a cgroup's records
+ * copy the same bytes, so they are rendered (escaped) once, not per record.
+ */
+static char *put_identity_memo(struct output *o, char *p, const struct cgroup_ident *id)
+{
+	struct identity_memo *m;
+	char *end;
+
+	if (!id || !id->serial)
+		return put_identity(p, id);
+	m = &o->identity_memo[id->serial & (IDENTITY_MEMO - 1)];
+	if (m->serial == id->serial)
+		return jput(p, m->json, m->len);
+	end = put_identity(p, id);
+	free(m->json);
+	m->len = (size_t)(end - p);
+	m->json = malloc(m->len);
+	m->serial = m->json ? id->serial : 0;
+	if (m->json)
+		memcpy(m->json, p, m->len);
+	return end;
+}
+
+void output_json_identity(struct output *o, struct jbuf *j, const char *path)
+{
+	const struct cgroup_ident *id = NULL;
+	struct cgroup_ident parsed;
+	char *p;
+
+	if (path && o->cgroup_ident_by_path)
+		id = o->cgroup_ident_by_path(o->cgroup_ctx, path);
+	if (path && !id) {
+		cgroup_ident_parse(path, &parsed);
+		id = &parsed;
+	}
+	p = jbuf_room(j, identity_room(id));
+	if (p)
+		jbuf_commit(j, put_identity_memo(o, p, id));
+}
+
+static char *put_owner(struct output *o, char *p, const struct pkt_meta *m, const char *cgroup,
+		       const struct cgroup_ident *id)
 {
 	if (!pkt_has_owner(m))
 		return JPUT(p, ",\"pid\":null,\"tid\":null,\"comm\":null,\"uid\":null,"
-			       "\"cgroup\":null");
+			       "\"cgroup\":null,\"unit\":null,\"container\":null,\"pod\":null");
 	p = JPUT(p, ",\"pid\":");
 	p = jput_u64(p, m->owner.tgid);
 	p = JPUT(p, ",\"tid\":");
@@ -246,7 +344,8 @@ static char *put_owner(char *p, const struct pkt_meta *m, const char *cgroup)
 	p = JPUT(p, ",\"uid\":");
 	p = jput_u64(p, m->owner.uid);
 	p = JPUT(p, ",\"cgroup\":");
-	return put_str_or_null(p, cgroup, cgroup ? strlen(cgroup) : 0);
+	p = put_str_or_null(p, cgroup, cgroup ? strlen(cgroup) : 0);
+	return put_identity_memo(o, p, id);
 }
 
 /* The names of the flags set in bits, as the items of a JSON array. */
@@ -336,9 +435,11 @@ static void json_dns_head(struct output *o, const struct dns_record *rec)
 {
 	const struct pkt_meta *m = rec->meta;
 	const char *cgroup = cgroup_of(o, m);
+	const struct cgroup_ident *id = cgroup ? identity_of(o, m) : NULL;
 	size_t room = HEAD_FIXED_MAX + o->host_json.len + JPUT_STR_MAX(sizeof(m->owner.comm)) +
 		      JPUT_STR_MAX(sizeof(rec->msg->qname)) +
-		      (cgroup ? JPUT_STR_MAX(strlen(cgroup)) : 0) + vantage_room(m->vantage);
+		      (cgroup ? JPUT_STR_MAX(strlen(cgroup)) : 0) + vantage_room(m->vantage) +
+		      identity_room(id);
 	char *p = jbuf_room(&o->lines, room);
 
 	if (!p)
@@ -353,7 +454,7 @@ static void json_dns_head(struct output *o, const struct dns_record *rec)
 	p = JPUT(p, ",\"host\":");
 	p = jput(p, o->host_json.buf, o->host_json.len);
 	p = put_packet(p, m);
-	p = put_owner(p, m, cgroup);
+	p = put_owner(o, p, m, cgroup, id);
 	p = JPUT(p, ",\"cookie\":");
 	p = jput_u64(p, m->cookie);
 	p = put_header(p, rec->msg);
@@ -948,6 +1049,8 @@ struct output *output_new(const struct output_config *cfg)
 	o->fd = cfg->fd;
 	o->format = cfg->format;
 	o->cgroup_path = cfg->cgroup_path;
+	o->cgroup_ident = cfg->cgroup_ident;
+	o->cgroup_ident_by_path = cfg->cgroup_ident_by_path;
 	o->cgroup_ctx = cfg->cgroup_ctx;
 	if (jbuf_init(&o->lines, OUTPUT_INITIAL_CAP) || jbuf_init(&o->host_json, 64))
 		goto fail;
@@ -974,6 +1077,8 @@ void output_free(struct output *o)
 	output_flush(o);
 	jbuf_free(&o->lines);
 	jbuf_free(&o->host_json);
+	for (size_t i = 0; i < IDENTITY_MEMO; i++)
+		free(o->identity_memo[i].json);
 	free(o->host);
 	free(o);
 }

@@ -19,17 +19,25 @@
 #define OUTPUT_SCHEMA_VERSION 1
 
 struct jbuf; /* json.h */
+struct cgroup_ident; /* capture/cgroup_ident.h */
 
 enum output_format { OUTPUT_JSON, OUTPUT_TEXT };
 
-/* Maps a cgroup id to its path (e.g. "/system.slice/nsd.service"), or NULL. */
+/*
+ * A live source's identity (unit, container, pod) of a cgroup, by id or
+ * by the path cgroup_path_fn gave; NULL: unknown.
+ */
+typedef const struct cgroup_ident *(*cgroup_ident_fn)(void *ctx, uint64_t cgroup_id);
+typedef const struct cgroup_ident *(*cgroup_ident_path_fn)(void *ctx, const char *path);
 
 struct output_config {
 	int fd; /* where records go; not closed by output_free */
 	enum output_format format;
 	const char *host; /* this host's name, in every record */
-	cgroup_path_fn cgroup_path; /* may be NULL */
-	void *cgroup_ctx;
+	cgroup_path_fn cgroup_path; /* may be NULL, and so may the two below */
+	cgroup_ident_fn cgroup_ident;
+	cgroup_ident_path_fn cgroup_ident_by_path;
+	void *cgroup_ctx; /* the three's */
 };
 
 enum record_kind { RECORD_DNS, RECORD_UNANSWERED };
@@ -87,6 +95,14 @@ enum output_format output_format_of(const struct output *o);
  */
 struct jbuf *output_begin_record(struct output *o, const char *type);
 void output_end_record(struct output *o);
+
+/*
+ * Into the open object j: "unit", "container" and "pod" of a process in
+ * the cgroup at path (NULL: unknown, all three null), as the dns records
+ * write them. Without a live source (cgroup_ident_by_path NULL, or the
+ * cgroup gone), what the path alone says, without names.
+ */
+void output_json_identity(struct output *o, struct jbuf *j, const char *path);
 
 /*
  * Text format: one whole line of the caller's text ('\n' is added; pass

@@ -249,7 +249,8 @@ static void json_window(struct jbuf *j, const struct report *r)
 		jbuf_kv_str(j, r->d->group_field, r->d->group);
 }
 
-static void json_process_key(struct jbuf *j, unsigned int keys, const struct stats_key *k)
+static void json_process_key(struct output *o, struct jbuf *j, unsigned int keys,
+			     const struct stats_key *k)
 {
 	/* A pair whose process entry is gone has no comm, so no uid either (not 0: root). */
 	bool known = key_has_pid(k), attrs = known && k->comm;
@@ -266,14 +267,15 @@ static void json_process_key(struct jbuf *j, unsigned int keys, const struct sta
 	}
 	JBUF_KEY(j, "cgroup");
 	jbuf_strn_or_null(j, k->cgroup, k->cgroup ? strlen(k->cgroup) : 0);
+	output_json_identity(o, j, k->cgroup);
 }
 
-static void json_key(struct jbuf *j, unsigned int keys, const struct stats_key *k)
+static void json_key(struct output *o, struct jbuf *j, unsigned int keys, const struct stats_key *k)
 {
 	if (k->host)
 		jbuf_kv_str(j, "key_host", k->host);
 	if (keys & (KEY_PID | KEY_COMM))
-		json_process_key(j, keys, k);
+		json_process_key(o, j, keys, k);
 	if (keys & KEY_PEER) {
 		const char *proto = fmt_proto_name(k->proto);
 
@@ -383,7 +385,7 @@ static void json_entry(void *ctx, const struct stats_key *key, const struct stat
 	json_window(j, r);
 	JBUF_KV_BOOL(j, "others", false);
 	JBUF_KV_U64(j, "rank", r->rank);
-	json_key(j, r->d->keys, key);
+	json_key(r->o, j, r->d->keys, key);
 	json_figures(j, r->d->keys, fig);
 	output_end_record(r->o);
 }

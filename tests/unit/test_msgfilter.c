@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "capture/cgroup_ident.h"
 #include "report/msgfilter.h"
 
 /* A record to judge: a message, its packet and what the matcher said. */
@@ -239,6 +240,97 @@ static void test_bad_values(void **state)
 	assert_true(msgfilter_active(&f));
 }
 
+/* The fake resolver's cgroups: 7 a unit, 8 a podman container, 9 no identity. */
+static int lookups;
+
+static const struct cgroup_ident *fake_ident(void *ctx, uint64_t cgroup_id)
+{
+	static struct cgroup_ident unit = {.unit = "nginx.service"};
+	static struct cgroup_ident ctr = {
+		.unit = "libpod-0123abcd.scope",
+		.runtime = "podman",
+		.container_id = "0123abcdef4567890123abcdef4567890123abcdef4567890123abcdef456789",
+		.container_name = "web-1",
+	};
+
+	(void)ctx;
+	lookups++;
+	return cgroup_id == 7 ? &unit : cgroup_id == 8 ? &ctr : NULL;
+}
+
+/* Does a query of the process in cgroup_id pass f (owner: tgid 0 is none)? */
+static bool owner_passes(struct msgfilter *f, uint32_t tgid, uint64_t cgroup_id)
+{
+	struct rec x;
+
+	make(&x, RECORD_DNS, false, "10.0.0.1", "10.0.0.2", "a.example", 1, 0);
+	x.meta.owner.tgid = tgid;
+	x.meta.owner.cgroup_id = cgroup_id;
+	return msgfilter_match(f, &x.r);
+}
+
+static void test_unit(void **state)
+{
+	struct msgfilter f = {0};
+
+	add(&f, MSGFILTER_UNIT, "*.scope");
+	add(&f, MSGFILTER_UNIT, "nginx.service");
+	assert_false(owner_passes(&f, 1, 7)); /* no resolver: never */
+	msgfilter_set_ident(&f, fake_ident, NULL);
+	lookups = 0;
+	assert_true(owner_passes(&f, 1, 7));
+	assert_int_equal(lookups, 1); /* once per message */
+	assert_true(owner_passes(&f, 1, 8)); /* libpod-....scope */
+	assert_false(owner_passes(&f, 1, 9)); /* no identity */
+	assert_false(owner_passes(&f, 0, 7)); /* no owner */
+	assert_int_equal(lookups, 3); /* no owner: not looked up */
+}
+
+static void test_container(void **state)
+{
+	struct msgfilter f = {0};
+
+	msgfilter_set_ident(&f, fake_ident, NULL);
+	add(&f, MSGFILTER_CONTAINER, "web-*");
+	assert_true(owner_passes(&f, 1, 8));
+	assert_false(owner_passes(&f, 1, 7)); /* a unit, not a container */
+	memset(&f.containers, 0, sizeof(f.containers));
+	add(&f, MSGFILTER_CONTAINER, "0123abcdef45"); /* a short id */
+	assert_true(owner_passes(&f, 1, 8));
+	memset(&f.containers, 0, sizeof(f.containers));
+	add(&f, MSGFILTER_CONTAINER, "123abc"); /* not its start */
+	add(&f, MSGFILTER_CONTAINER, "web"); /* a glob, whole name */
+	assert_false(owner_passes(&f, 1, 8));
+	add(&f, MSGFILTER_UNIT, "nginx.service"); /* AND: a container and the unit */
+	add(&f, MSGFILTER_CONTAINER, "web-1");
+	assert_false(owner_passes(&f, 1, 8));
+	assert_false(owner_passes(&f, 1, 7));
+}
+
+static void test_unit_and_others(void **state)
+{
+	struct msgfilter f = {0};
+	char err[256];
+
+	assert_int_equal(msgfilter_add(&f, MSGFILTER_UNIT, "", err, sizeof(err)), -1);
+	assert_string_equal(err, "--unit: '' is not a unit glob");
+	assert_int_equal(msgfilter_add(&f, MSGFILTER_CONTAINER, "", err, sizeof(err)), -1);
+	assert_false(msgfilter_wants_ident(&f));
+	msgfilter_set_ident(&f, fake_ident, NULL);
+	add(&f, MSGFILTER_QTYPE, "A");
+	lookups = 0;
+	assert_true(owner_passes(&f, 1, 7)); /* no identity flag: none looked up */
+	assert_false(msgfilter_wants_ident(&f));
+	assert_int_equal(lookups, 0);
+	f = (struct msgfilter){0};
+	msgfilter_set_ident(&f, fake_ident, NULL);
+	add(&f, MSGFILTER_UNIT, "nginx.*");
+	add(&f, MSGFILTER_QTYPE, "AAAA");
+	assert_true(msgfilter_wants_ident(&f));
+	assert_false(owner_passes(&f, 1, 7)); /* an A query */
+	assert_int_equal(lookups, 0); /* the cheap conditions first */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +342,9 @@ int main(void)
 		cmocka_unit_test(test_client_and_server),
 		cmocka_unit_test(test_combined_and_repeated),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_unit),
+		cmocka_unit_test(test_container),
+		cmocka_unit_test(test_unit_and_others),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

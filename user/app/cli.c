@@ -120,6 +120,10 @@ static void usage(FILE *f)
 		"                          1500us), and unanswered queries\n"
 		"      --client PREFIX     the query's sender in ADDRESS[/BITS]\n"
 		"      --server PREFIX     the query's receiver in ADDRESS[/BITS]\n"
+		"      --unit GLOB         the process's systemd unit matches (e.g.\n"
+		"                          nginx.service, '*.scope'; live only)\n"
+		"      --container PATTERN the process's container: its name matches the\n"
+		"                          glob, or its id starts with PATTERN (live only)\n"
 		"      --filter-stats      the statistics count only what passes too\n"
 		"  -p, --pid PID           only messages of process PID\n"
 		"      --comm NAME         only messages of processes named NAME\n"
@@ -266,6 +270,8 @@ enum long_only {
 	OPT_SLOWER_THAN,
 	OPT_CLIENT,
 	OPT_SERVER,
+	OPT_UNIT,
+	OPT_CONTAINER,
 	OPT_UNANSWERED,
 	OPT_FILTER_STATS,
 	OPT_TOP_LIVE,
@@ -327,6 +333,8 @@ static const struct option long_options[] = {
 	{"slower-than", required_argument, NULL, OPT_SLOWER_THAN},
 	{"client", required_argument, NULL, OPT_CLIENT},
 	{"server", required_argument, NULL, OPT_SERVER},
+	{"unit", required_argument, NULL, OPT_UNIT},
+	{"container", required_argument, NULL, OPT_CONTAINER},
 	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
 	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
 	{"top-live", no_argument, NULL, OPT_TOP_LIVE},
@@ -638,6 +646,9 @@ static void check_hook_options(const struct options *o)
 	if (o->pid || o->comm || o->cgroup)
 		die_usage("%s: a tc or xdp hook cannot know which process a packet belongs to",
 			  "-p/--comm/--cgroup");
+	if (msgfilter_wants_ident(&o->msgfilter))
+		die_usage("%s: a tc or xdp hook cannot know which process a packet belongs to",
+			  "--unit/--container");
 }
 
 /* The display filters' flags (report/msgfilter.h); false for another option. */
@@ -647,10 +658,11 @@ static bool parse_filter_option(struct options *o, int c, const char *arg)
 		int opt;
 		enum msgfilter_flag flag;
 	} flags[] = {
-		{OPT_NAME, MSGFILTER_NAME},	     {OPT_RCODE, MSGFILTER_RCODE},
-		{OPT_QTYPE, MSGFILTER_QTYPE},	     {OPT_DIR, MSGFILTER_DIR},
-		{OPT_SLOWER_THAN, MSGFILTER_SLOWER}, {OPT_CLIENT, MSGFILTER_CLIENT},
-		{OPT_SERVER, MSGFILTER_SERVER},
+		{OPT_NAME, MSGFILTER_NAME},	      {OPT_RCODE, MSGFILTER_RCODE},
+		{OPT_QTYPE, MSGFILTER_QTYPE},	      {OPT_DIR, MSGFILTER_DIR},
+		{OPT_SLOWER_THAN, MSGFILTER_SLOWER},  {OPT_CLIENT, MSGFILTER_CLIENT},
+		{OPT_SERVER, MSGFILTER_SERVER},	      {OPT_UNIT, MSGFILTER_UNIT},
+		{OPT_CONTAINER, MSGFILTER_CONTAINER},
 	};
 	char err[256];
 
@@ -871,6 +883,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_SLOWER_THAN:
 		case OPT_CLIENT:
 		case OPT_SERVER:
+		case OPT_UNIT:
+		case OPT_CONTAINER:
 		case OPT_UNANSWERED:
 			parse_filter_option(o, c, optarg);
 			break;

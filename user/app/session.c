@@ -606,13 +606,19 @@ static int open_stages(struct session *s, const char *host)
 	if (s->http && open_metrics_counters(s, &ocfg) < 0)
 		return -1;
 	if (o->top_live) {
-		s->top = toplive_new(&(struct toplive_config){.max_entries = o->max_entries});
+		s->top = toplive_new(&(struct toplive_config){
+			.max_entries = o->max_entries,
+			.cgroup_ident = ocfg.cgroup_ident,
+			.cgroup_ctx = ocfg.cgroup_ctx,
+		});
 		if (!s->top)
 			return -1;
 	}
 	pcfg.summary = s->summary;
 	pcfg.metrics = s->metrics;
 	if (msgfilter_active(&o->msgfilter)) {
+		/* the output's resolver: one cache, the same identity in the record */
+		msgfilter_set_ident(&s->opt->msgfilter, ocfg.cgroup_ident, ocfg.cgroup_ctx);
 		s->filtered = true;
 		pcfg.msgfilter = &o->msgfilter;
 		pcfg.filter_stats = o->filter_stats;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture/cgroup_ident.h"
 #include "lib/numparse.h"
 #include "lib/units.h"
 #include "report/msgfilter.h"
@@ -13,10 +14,11 @@
 #define MAX_DURATION_UNITS 1000000000u /* --slower-than: at most 1e9 of its unit */
 
 static const char *const flag_names[] = {
-	[MSGFILTER_NAME] = "--name",	      [MSGFILTER_RCODE] = "--rcode",
-	[MSGFILTER_QTYPE] = "--qtype",	      [MSGFILTER_DIR] = "--dir",
-	[MSGFILTER_SLOWER] = "--slower-than", [MSGFILTER_CLIENT] = "--client",
-	[MSGFILTER_SERVER] = "--server",
+	[MSGFILTER_NAME] = "--name",	       [MSGFILTER_RCODE] = "--rcode",
+	[MSGFILTER_QTYPE] = "--qtype",	       [MSGFILTER_DIR] = "--dir",
+	[MSGFILTER_SLOWER] = "--slower-than",  [MSGFILTER_CLIENT] = "--client",
+	[MSGFILTER_SERVER] = "--server",       [MSGFILTER_UNIT] = "--unit",
+	[MSGFILTER_CONTAINER] = "--container",
 };
 
 static const char *const flag_wants[] = {
@@ -27,6 +29,8 @@ static const char *const flag_wants[] = {
 	[MSGFILTER_SLOWER] = "is not a duration (e.g. 100ms, 2s, 1500us; ns, us, ms or s)",
 	[MSGFILTER_CLIENT] = "is not an address or a prefix (IPv4 or IPv6, ADDRESS/BITS)",
 	[MSGFILTER_SERVER] = "is not an address or a prefix (IPv4 or IPv6, ADDRESS/BITS)",
+	[MSGFILTER_UNIT] = "is not a unit glob",
+	[MSGFILTER_CONTAINER] = "is not a container name glob or id prefix",
 };
 
 static void set_bit(uint64_t *set, unsigned int v)
@@ -142,11 +146,12 @@ static bool add_dir(struct msgfilter *f, const char *arg)
 	return true;
 }
 
-static bool add_name(struct msgfilter *f, const char *arg)
+/* An empty glob would match nothing but an empty name: refused as a mistake. */
+static bool add_glob(struct msgfilter_globs *g, const char *arg)
 {
 	if (!*arg)
 		return false;
-	f->names[f->nnames++] = arg;
+	g->v[g->n++] = arg;
 	return true;
 }
 
@@ -154,7 +159,7 @@ static bool add_value(struct msgfilter *f, enum msgfilter_flag flag, const char 
 {
 	switch (flag) {
 	case MSGFILTER_NAME:
-		return add_name(f, arg);
+		return add_glob(&f->names, arg);
 	case MSGFILTER_RCODE:
 		return add_rcode(f, arg);
 	case MSGFILTER_QTYPE:
@@ -167,6 +172,10 @@ static bool add_value(struct msgfilter *f, enum msgfilter_flag flag, const char 
 		return add_prefix(&f->clients, arg);
 	case MSGFILTER_SERVER:
 		return add_prefix(&f->servers, arg);
+	case MSGFILTER_UNIT:
+		return add_glob(&f->units, arg);
+	case MSGFILTER_CONTAINER:
+		return add_glob(&f->containers, arg);
 	}
 	return false;
 }
@@ -176,7 +185,11 @@ static bool full(const struct msgfilter *f, enum msgfilter_flag flag)
 {
 	switch (flag) {
 	case MSGFILTER_NAME:
-		return f->nnames == MSGFILTER_MAX_VALUES;
+		return f->names.n == MSGFILTER_MAX_VALUES;
+	case MSGFILTER_UNIT:
+		return f->units.n == MSGFILTER_MAX_VALUES;
+	case MSGFILTER_CONTAINER:
+		return f->containers.n == MSGFILTER_MAX_VALUES;
 	case MSGFILTER_CLIENT:
 		return f->clients.n == MSGFILTER_MAX_VALUES;
 	case MSGFILTER_SERVER:
@@ -207,6 +220,17 @@ void msgfilter_add_unanswered(struct msgfilter *f)
 	f->unanswered = true;
 }
 
+void msgfilter_set_ident(struct msgfilter *f, cgroup_ident_fn fn, void *ctx)
+{
+	f->ident = fn;
+	f->ident_ctx = ctx;
+}
+
+bool msgfilter_wants_ident(const struct msgfilter *f)
+{
+	return f->conds & (1u << MSGFILTER_UNIT | 1u << MSGFILTER_CONTAINER);
+}
+
 bool msgfilter_active(const struct msgfilter *f)
 {
 	return f->conds || f->unanswered;
@@ -222,14 +246,19 @@ static bool is_response(const struct dns_record *rec)
 	return rec->kind == RECORD_DNS && dns_is_response(rec->msg);
 }
 
+static bool globs_match(const struct msgfilter_globs *g, const char *s, int flags)
+{
+	for (int i = 0; i < g->n; i++)
+		if (fnmatch(g->v[i], s, flags) == 0)
+			return true;
+	return false;
+}
+
 static bool name_passes(const struct msgfilter *f, const struct dns_record *rec)
 {
 	if (!has_question(rec))
 		return false;
-	for (int i = 0; i < f->nnames; i++)
-		if (fnmatch(f->names[i], rec->msg->qname, FNM_CASEFOLD) == 0)
-			return true;
-	return false;
+	return globs_match(&f->names, rec->msg->qname, FNM_CASEFOLD);
 }
 
 static bool rcode_passes(const struct msgfilter *f, const struct dns_record *rec)
@@ -273,6 +302,32 @@ static bool given(const struct msgfilter *f, enum msgfilter_flag flag)
 	return f->conds & 1u << flag;
 }
 
+/* A container by its name (a glob) or by the start of its id (a runtime's short id). */
+static bool container_passes(const struct msgfilter_globs *g, const struct cgroup_ident *id)
+{
+	if (!cgroup_ident_is_container(id))
+		return false;
+	for (int i = 0; i < g->n; i++)
+		if (!strncmp(id->container_id, g->v[i], strlen(g->v[i])))
+			return true;
+	return id->container_name[0] && globs_match(g, id->container_name, 0);
+}
+
+/* --unit and --container: the owner's identity, looked up once for both. */
+static bool ident_passes(const struct msgfilter *f, const struct dns_record *rec)
+{
+	const struct cgroup_ident *id;
+
+	if (!f->ident || !pkt_has_owner(rec->meta))
+		return false;
+	id = f->ident(f->ident_ctx, rec->meta->owner.cgroup_id);
+	if (!id)
+		return false;
+	if (given(f, MSGFILTER_UNIT) && !(id->unit[0] && globs_match(&f->units, id->unit, 0)))
+		return false;
+	return !given(f, MSGFILTER_CONTAINER) || container_passes(&f->containers, id);
+}
+
 /* The conditions that cost a compare each come first, the globs last. */
 bool msgfilter_match(const struct msgfilter *f, const struct dns_record *rec)
 {
@@ -288,6 +343,8 @@ bool msgfilter_match(const struct msgfilter *f, const struct dns_record *rec)
 	if (given(f, MSGFILTER_SLOWER) && !slower_passes(f, rec))
 		return false;
 	if (!ends_pass(f, rec))
+		return false;
+	if (msgfilter_wants_ident(f) && !ident_passes(f, rec))
 		return false;
 	return !given(f, MSGFILTER_NAME) || name_passes(f, rec);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Display filters (--name, --rcode, --qtype, --dir, --unanswered,
- * --slower-than, --client, --server): which dns and unanswered records a
+ * --slower-than, --client, --server, --unit, --container): which dns and unanswered records a
  * session writes, to the records, -w and --dnstap-out (and, with
  * --filter-stats, to the statistics). Each flag given is one condition,
  * all of which must hold; repeats of a flag are alternatives, any of
@@ -23,6 +23,14 @@
  *            bound, or an unanswered record
  *   client / server  the query's sender / its receiver in one of the
  *            prefixes (of a response: its receiver / its sender)
+ *   unit     sent or received by a process whose systemd unit matches one
+ *            of the globs (fnmatch(3), case-sensitive)
+ *   container  ... whose container's name matches one of the globs, or
+ *            whose container id starts with one of them
+ * The last two need the owner's identity: the resolver given with
+ * msgfilter_set_ident() (the live source's cache), asked once per message
+ * only when one of them is given. Without one, or for a message without
+ * an owner (or one outside any unit or container), they never pass.
  */
 #ifndef DNSSNOOP_MSGFILTER_H
 #define DNSSNOOP_MSGFILTER_H
@@ -32,6 +40,8 @@
 #include <stdint.h>
 
 #include "report/output.h"
+
+struct cgroup_ident;
 
 #define MSGFILTER_MAX_VALUES 32 /* per flag */
 
@@ -43,12 +53,20 @@ enum msgfilter_flag {
 	MSGFILTER_SLOWER,
 	MSGFILTER_CLIENT,
 	MSGFILTER_SERVER,
+	MSGFILTER_UNIT,
+	MSGFILTER_CONTAINER,
 };
 
 struct msgfilter_prefix {
 	uint8_t family; /* AF_INET / AF_INET6 */
 	uint8_t bits; /* prefix length */
 	uint8_t addr[16];
+};
+
+/* Globs (or id prefixes) as given; the caller keeps the strings. */
+struct msgfilter_globs {
+	int n;
+	const char *v[MSGFILTER_MAX_VALUES];
 };
 
 struct msgfilter_prefixes {
@@ -59,14 +77,15 @@ struct msgfilter_prefixes {
 struct msgfilter {
 	uint32_t conds; /* 1 << enum msgfilter_flag for each flag given */
 	bool unanswered; /* --unanswered */
-	int nnames;
-	const char *names[MSGFILTER_MAX_VALUES]; /* globs; the caller keeps them */
+	struct msgfilter_globs names, units, containers;
 	bool rcode_none; /* --rcode none: unanswered records */
 	uint64_t rcodes[4096 / 64]; /* 12-bit extended rcodes */
 	uint64_t qtypes[65536 / 64];
 	uint8_t dirs; /* 1 << enum dnssnoop_dir */
 	uint64_t slower_ns;
 	struct msgfilter_prefixes clients, servers;
+	cgroup_ident_fn ident; /* --unit, --container: an owner's identity; may be NULL */
+	void *ident_ctx;
 };
 
 /*
@@ -77,6 +96,10 @@ int msgfilter_add(struct msgfilter *f, enum msgfilter_flag flag, const char *arg
 		  size_t errlen);
 /* --unanswered. */
 void msgfilter_add_unanswered(struct msgfilter *f);
+/* Where --unit and --container learn a cgroup's identity (fn may be NULL). */
+void msgfilter_set_ident(struct msgfilter *f, cgroup_ident_fn fn, void *ctx);
+/* Is --unit or --container given (they need a process to judge)? */
+bool msgfilter_wants_ident(const struct msgfilter *f);
 /* Was any condition given? */
 bool msgfilter_active(const struct msgfilter *f);
 /* Does rec pass every condition given? */

@@ -3,7 +3,7 @@
  * The counts behind --top-live: see toplive.h. A table is a chained hash
  * over entries that also sit on a recency list (most recent first), so
  * that a full table gives up its least recently seen entry in O(1). Keys
- * are byte strings: a process is 'p', its tgid and comm (or 'c' and the
+ * are byte strings: a process is 'p', its tgid, comm and cgroup id (or 'c' and the
  * client's address when no process is known: captures read back); a
  * server is its family and address; a name is its case-folded text.
  */
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analysis/mirror.h"
+#include "capture/cgroup_ident.h"
 #include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/units.h"
@@ -61,6 +62,8 @@ struct table {
 struct toplive {
 	struct table tab[T_N];
 	struct mirror_set *mirrors;
+	cgroup_ident_fn cgroup_ident;
+	void *cgroup_ctx;
 	uint64_t now_ns, first_ns;
 	/* All processes' queries, for the header: one bucket per second. */
 	uint64_t total_sec[TOPLIVE_WINDOW];
@@ -99,6 +102,8 @@ struct toplive *toplive_new(const struct toplive_config *cfg)
 		return NULL;
 	if (!max || max > TOPLIVE_MAX_ENTRIES)
 		max = TOPLIVE_MAX_ENTRIES;
+	t->cgroup_ident = cfg->cgroup_ident;
+	t->cgroup_ctx = cfg->cgroup_ctx;
 	t->mirrors = mirror_new(MIRROR_CAPACITY, MIRROR_TTL_NS);
 	ok = t->mirrors != NULL;
 	for (int i = 0; i < T_N; i++)
@@ -260,14 +265,19 @@ static void count_into(struct table *tb, const uint8_t *key, size_t len, uint64_
 		c->lat[b]++;
 }
 
-/* The process's key, or the client's address when no process is known. */
+/*
+ * The process's key, or the client's address when no process is known.
+ * The cgroup id is kept for the row's unit or container, resolved only
+ * when the screen is drawn.
+ */
 static size_t process_key(const struct dns_obs *o, uint8_t *k)
 {
 	if (o->owner && o->owner->tgid) {
 		k[0] = 'p';
 		memcpy(k + 1, &o->owner->tgid, 4);
 		memcpy(k + 5, o->owner->comm, DNSSNOOP_COMM_LEN);
-		return 5 + DNSSNOOP_COMM_LEN;
+		memcpy(k + 5 + DNSSNOOP_COMM_LEN, &o->owner->cgroup_id, 8);
+		return 5 + DNSSNOOP_COMM_LEN + 8;
 	}
 	k[0] = 'c';
 	k[1] = o->family;
@@ -446,6 +456,36 @@ static void key_text(enum table_id id, const struct entry *e, char *out)
 		 pid);
 }
 
+/* What names a process best: its container's name or id, else its unit. */
+static const char *owner_label(const struct cgroup_ident *ident)
+{
+	if (!ident)
+		return "-";
+	if (ident->container_name[0])
+		return ident->container_name;
+	if (cgroup_ident_is_container(ident))
+		return ident->container_id;
+	return ident->unit[0] ? ident->unit : "-";
+}
+
+/* A process entry's unit or container (toplive_row.owner); "" for other tables. */
+static void owner_text(const struct toplive *t, enum table_id id, const struct entry *e, char *out)
+{
+	const struct cgroup_ident *ident = NULL;
+	uint64_t cgroup_id;
+
+	*out = 0;
+	if (id != T_PROCESSES)
+		return;
+	if (e->key[0] == 'p' && t->cgroup_ident) {
+		memcpy(&cgroup_id, e->key + 5 + DNSSNOOP_COMM_LEN, 8);
+		ident = t->cgroup_ident(t->cgroup_ctx, cgroup_id);
+	}
+	snprintf(out, TOPLIVE_OWNER_TEXT, "%.*s", TOPLIVE_OWNER_TEXT - 1, owner_label(ident));
+	if (ident && !ident->container_name[0] && cgroup_ident_is_container(ident))
+		out[12] = 0; /* a short id, as the runtimes show it */
+}
+
 /* e's counts over the window into r (its key not yet). */
 static void sum_window(const struct toplive *t, const struct entry *e, struct toplive_row *r)
 {
@@ -487,9 +527,9 @@ static bool row_wanted(enum toplive_view v, const struct toplive_row *r)
 
 /* Case-folded substring: names are shown folded, and a filter typed in capitals still finds them.
  */
-static bool key_matches(const char *key, const char *filter)
+static bool key_matches(const struct toplive_row *r, const char *filter)
 {
-	return !filter || !*filter || strcasestr(key, filter);
+	return !filter || !*filter || strcasestr(r->key, filter) || strcasestr(r->owner, filter);
 }
 
 static enum toplive_sort sort_by; /* qsort has no context argument */
@@ -548,7 +588,8 @@ size_t toplive_rows(const struct toplive *t, enum toplive_view v, enum toplive_s
 		if (!row_wanted(v, &all[n]))
 			continue;
 		key_text(id, e, all[n].key);
-		if (key_matches(all[n].key, filter))
+		owner_text(t, id, e, all[n].owner);
+		if (key_matches(&all[n], filter))
 			n++;
 	}
 	sort_by = sort;

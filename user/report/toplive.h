@@ -25,10 +25,12 @@
 
 #include "analysis/summary.h"
 #include "lib/obs.h"
+#include "report/output.h"
 
 #define TOPLIVE_WINDOW	    10 /* seconds the rates and percentiles cover */
 #define TOPLIVE_MAX_ENTRIES 4096 /* per table, whatever --max-entries says (about 2 KiB each) */
 #define TOPLIVE_KEY_TEXT    256 /* a row's key as shown, NUL included */
+#define TOPLIVE_OWNER_TEXT  64 /* a process's unit or container as shown, NUL included */
 
 enum toplive_view {
 	TOPLIVE_PROCESSES,
@@ -61,6 +63,11 @@ enum toplive_rcode {
 /* One row of a view, over the window. */
 struct toplive_row {
 	char key[TOPLIVE_KEY_TEXT];
+	/*
+	 * Processes: the container's name, else its id's first 12 digits,
+	 * else the systemd unit, else "-"; other views: "".
+	 */
+	char owner[TOPLIVE_OWNER_TEXT];
 	double qps; /* queries per second */
 	uint64_t queries, responses;
 	uint64_t rc[TOPLIVE_NRC];
@@ -71,6 +78,9 @@ struct toplive_row {
 
 struct toplive_config {
 	size_t max_entries; /* per table; 0 or above TOPLIVE_MAX_ENTRIES: that */
+	/* live: a process's identity, asked only when rows are made; NULL: "-" */
+	cgroup_ident_fn cgroup_ident;
+	void *cgroup_ctx;
 };
 
 struct toplive;
@@ -93,8 +103,8 @@ double toplive_total_qps(const struct toplive *t);
 size_t toplive_entries(const struct toplive *t, enum toplive_view v);
 
 /*
- * The first max rows of view v whose key contains filter (case-folded;
- * NULL or "": every row), sorted by sort. Returns how many were written.
+ * The first max rows of view v whose key (or owner) contains filter
+ * (case-folded; NULL or "": every row), sorted by sort. Returns how many were written.
  */
 size_t toplive_rows(const struct toplive *t, enum toplive_view v, enum toplive_sort sort,
 		    const char *filter, struct toplive_row *rows, size_t max);

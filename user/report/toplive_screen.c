@@ -24,6 +24,7 @@
 #define KEY_ESC	      27
 #define NUM_WIDTH     76 /* the numeric columns' width, after the key column */
 #define MIN_KEY_WIDTH 16
+#define OWNER_WIDTH   20 /* processes: the unit or container, inside the key column */
 
 struct toplive_screen {
 	const struct toplive *t;
@@ -142,6 +143,22 @@ static int key_width(void)
 	return COLS - NUM_WIDTH > MIN_KEY_WIDTH ? COLS - NUM_WIDTH : MIN_KEY_WIDTH;
 }
 
+/*
+ * The key column at line y; the processes view gives the last OWNER_WIDTH
+ * of it to the unit or container, so that the numbers stay where they are.
+ */
+static void print_key(int y, enum toplive_view v, const char *key, const char *owner)
+{
+	int w = key_width() - 1;
+
+	if (v != TOPLIVE_PROCESSES) {
+		mvprintw(y, 0, "%-*.*s ", w, w, key);
+		return;
+	}
+	w = w - OWNER_WIDTH - 1 > MIN_KEY_WIDTH / 2 ? w - OWNER_WIDTH - 1 : MIN_KEY_WIDTH / 2;
+	mvprintw(y, 0, "%-*.*s %-*.*s ", w, w, key, OWNER_WIDTH, OWNER_WIDTH, owner);
+}
+
 static void draw_status(struct toplive_screen *s)
 {
 	char hms[32] = "--:--:--";
@@ -192,26 +209,28 @@ static void draw_header(struct toplive_screen *s)
 	title(p50, sizeof(p50), "P50", by == TOPLIVE_SORT_P50);
 	title(p99, sizeof(p99), "P99", by == TOPLIVE_SORT_P99);
 	attron(A_UNDERLINE);
-	mvprintw(3, 0, "%-*.*s %8s %7s %7s %8s %8s %6s %6s %8s %8s", key_width() - 1,
-		 key_width() - 1, k, q, "QUERIES", "NOERROR", "NXDOMAIN", "SERVFAIL", "OTHER", f,
-		 p50, p99);
+	print_key(3, s->view, k, "UNIT/CONTAINER");
+	printw("%8s %7s %7s %8s %8s %6s %6s %8s %8s", q, "QUERIES", "NOERROR", "NXDOMAIN",
+	       "SERVFAIL", "OTHER", f, p50, p99);
 	attroff(A_UNDERLINE);
 }
 
-static void draw_row(int y, const struct toplive_row *r)
+static void draw_row(int y, enum toplive_view v, const struct toplive_row *r)
 {
-	char key[TOPLIVE_KEY_TEXT], p50[16], p99[16];
+	char key[TOPLIVE_KEY_TEXT], owner[TOPLIVE_OWNER_TEXT], p50[16], p99[16];
 
 	memcpy(key, r->key, sizeof(key));
+	memcpy(owner, r->owner, sizeof(owner));
 	printable(key);
+	printable(owner);
 	fmt_latency(p50, sizeof(p50), r->timed, r->p50_ns);
 	fmt_latency(p99, sizeof(p99), r->timed, r->p99_ns);
-	mvprintw(y, 0, "%-*.*s %8.1f %7llu %7llu %8llu %8llu %6llu %6llu %8s %8s", key_width() - 1,
-		 key_width() - 1, key, r->qps, (unsigned long long)r->queries,
-		 (unsigned long long)r->rc[TOPLIVE_NOERROR],
-		 (unsigned long long)r->rc[TOPLIVE_NXDOMAIN],
-		 (unsigned long long)r->rc[TOPLIVE_SERVFAIL],
-		 (unsigned long long)r->rc[TOPLIVE_OTHER], (unsigned long long)r->fails, p50, p99);
+	print_key(y, v, key, owner);
+	printw("%8.1f %7llu %7llu %8llu %8llu %6llu %6llu %8s %8s", r->qps,
+	       (unsigned long long)r->queries, (unsigned long long)r->rc[TOPLIVE_NOERROR],
+	       (unsigned long long)r->rc[TOPLIVE_NXDOMAIN],
+	       (unsigned long long)r->rc[TOPLIVE_SERVFAIL],
+	       (unsigned long long)r->rc[TOPLIVE_OTHER], (unsigned long long)r->fails, p50, p99);
 }
 
 static void draw_footer(struct toplive_screen *s, size_t shown)
@@ -241,7 +260,7 @@ static void draw(struct toplive_screen *s)
 	draw_tabs(s);
 	draw_header(s);
 	for (size_t i = 0; i < n; i++)
-		draw_row(4 + (int)i, &s->rows[i]);
+		draw_row(4 + (int)i, s->view, &s->rows[i]);
 	draw_footer(s, n);
 	refresh();
 }

@@ -14,6 +14,10 @@ build/dnssnoop with its real BPF programs, and processes in real cgroups.
   the tracer is still root), and for one started later by a tracer run with
   -Z root; a tracer that dropped to its own user cannot read podman's state
   (root only), so it knows the runtime and id of the later one, not its name.
+- The display filters --unit and --container (docs/output.md, "Display
+  filters"): with dig in demo.service, the container asking and a dig of
+  no unit, each filtered tracer writes only its owner's messages, some,
+  and fewer than an unfiltered one.
 
 Usage: python3 tests/integration/test_identity.py [CASE-SUBSTRING...]
 Prints PASS/FAIL/SKIP per case and "cases: P passed, F failed, S skipped";
@@ -215,8 +219,60 @@ def test_podman_container_after_tracer(lab):
     check_container(dropped.records(), qname, c, None)
 
 
+# ---------------------------------------------------------------- filters
+
+def messages(t):
+    return [r for r in t.records() if r["type"] in ("dns", "unanswered")]
+
+
+def check_only(t, what, keep, everything):
+    """t wrote some messages, each one keep() accepts, and fewer than everything."""
+    check(t.returncode == 0, "%s: tracer exit %s: %s", what, t.returncode, t.stderr[-2000:])
+    mine = messages(t)
+    check(mine, "%s wrote no message", what)
+    check(all(keep(r) for r in mine), "%s let others through: %s", what,
+          [brief(r) for r in mine if not keep(r)][:5])
+    check(len(mine) < len(everything), "%s: %d messages, unfiltered %d", what, len(mine),
+          len(everything))
+
+
+def test_filter_unit_and_container(lab):
+    """--unit demo.service, --container NAME or a short id: their owners' messages only."""
+    image(lab)
+    qname = "filter-%d.identity.test" % os.getpid()
+    c = Container(lab, "filter", qname)
+    try:
+        with Demo():
+            tracers = {
+                "all": lab.tracer([]),
+                "unit": lab.tracer(["--unit", "demo.service"]),
+                "glob": lab.tracer(["--unit", "demo.*", "--unit", "nginx.service"]),
+                "name": lab.tracer(["--container", c.name]),
+                "id": lab.tracer(["--container", c.id[:12]]),
+                "both": lab.tracer(["--unit", "demo.service", "--container", c.name]),
+            }
+            d = lab.dig(DIG + ["www.lab.test", "A"], cgroup=DEMO)
+            check(d.rc == 0, "dig failed (%d): %s", d.rc, d.err)
+            d = lab.dig(DIG + ["mail.lab.test", "MX"])
+            check(d.rc == 0, "dig failed (%d): %s", d.rc, d.err)
+            c.ask()
+            for t in tracers.values():
+                t.stop()
+    finally:
+        c.remove()
+    everything = messages(tracers["all"])
+    for what in ("unit", "glob"):
+        check_only(tracers[what], what, lambda r: r.get("unit") == "demo.service" and
+                   r["qname"] == "www.lab.test", everything)
+    for what in ("name", "id"):
+        check_only(tracers[what], what, lambda r: (r.get("container") or {}).get("name") ==
+                   c.name and r["qname"] == qname, everything)
+    check(not messages(tracers["both"]), "a unit AND a container: no process is both: %s",
+          [brief(r) for r in messages(tracers["both"])][:5])
+
+
 CASES = [test_systemd_unit, test_podman_container_before_tracer,
-         test_podman_container_after_tracer]
+         test_podman_container_after_tracer, test_filter_unit_and_container]
 
 
 def main(argv):

@@ -23,6 +23,10 @@ Cases:
                           ends the view and restores the terminal
   no_terminal_exits_2     standard output or input not a terminal: exit 2
                           with the message, nothing drawn
+  process_unit            dig in the cgroup /system.slice/demo.service
+                          (test_identity.py's): its processes row says
+                          demo.service under UNIT/CONTAINER, and the
+                          filter / finds the row by it
 Needs root (BPF, namespaces, cgroups) and tmux.
 """
 
@@ -36,6 +40,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab as labmod  # noqa: E402
 from runner import REPO, TRACER, check  # noqa: E402
+from test_identity import DEMO, Demo  # noqa: E402
 
 TMUX = "/usr/bin/tmux"
 DIG = ["+tries=1", "+timeout=2", "+short"]
@@ -88,14 +93,24 @@ def view_command(args, stty_file):
             % (TRACER, " ".join(args), stty_file))
 
 
-def rows(screen):
-    """{key: [columns]} of the table rows on screen (a key, then the numeric columns)."""
-    out = {}
+def table(screen):
+    """(key, owner, [columns]) of each table row on screen: a key, the
+    processes' UNIT/CONTAINER (None in the other tables), the numeric columns."""
     for line in screen.splitlines()[4:-1]:
         f = line.split()
+        owner = f.pop(1) if len(f) == 2 + NUM_COLUMNS else None
         if len(f) == 1 + NUM_COLUMNS and re.match(r"^[0-9.]+$", f[1]):
-            out[f[0]] = f[1:]
-    return out
+            yield f[0], owner, f[1:]
+
+
+def rows(screen):
+    """{key: [columns]} of the table rows on screen."""
+    return {key: cols for key, _, cols in table(screen)}
+
+
+def owners(screen):
+    """{key: UNIT/CONTAINER} of the processes' rows on screen."""
+    return {key: owner for key, owner, _ in table(screen)}
 
 
 def first_row(screen):
@@ -246,8 +261,31 @@ def test_no_terminal_exits_2(lab):
         check(p.stdout == b"", "something written to standard output: %r", p.stdout[:200])
 
 
+def test_process_unit(lab):
+    """dig in demo.service: its row's UNIT/CONTAINER is the unit; / finds it by that."""
+    stty_file = os.path.join(lab.tmp, "stty-unit")
+    with Demo():
+        t = Tmux(view_command(["--top-live", "--cgroup", DEMO, "--no-state"], stty_file))
+        try:
+            wait_view(t)
+            d = lab.dig(DIG + ["www.lab.test", "A"], cgroup=DEMO)
+            key = "dig(%d)" % d.pid
+            s = t.wait_for(lambda s: owners(s).get(key) == "demo.service", "demo.service on dig")
+            check("UNIT/CONTAINER" in s, "no UNIT/CONTAINER column:\n%s", s)
+            t.keys("/")
+            t.keys("demo.serv", literal=True)
+            t.keys("Enter")
+            s = t.wait_for(lambda s: "filter: demo.serv" in s and "_" not in s.splitlines()[-1],
+                           "the filter applied")
+            check(key in rows(s), "the filter on the unit hides its row:\n%s", s)
+            t.keys("q")
+            check_restored(t, stty_file, 0)
+        finally:
+            t.kill()
+
+
 CASES = [test_live_tables_and_keys, test_sigterm_restores, test_replay_shows_top_name,
-         test_no_terminal_exits_2]
+         test_no_terminal_exits_2, test_process_unit]
 
 
 def main(argv):

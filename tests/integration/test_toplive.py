@@ -25,8 +25,9 @@ Cases:
                           with the message, nothing drawn
   process_unit            dig in the cgroup /system.slice/demo.service
                           (test_identity.py's): its processes row says
-                          demo.service under UNIT/CONTAINER, and the
-                          filter / finds the row by it
+                          demo.service under UNIT/CONTAINER, the
+                          filter / finds the row by it, and u groups the
+                          table: a row demo.service of 1 process
 Needs root (BPF, namespaces, cgroups) and tmux.
 """
 
@@ -278,6 +279,11 @@ def test_process_unit(lab):
             s = t.wait_for(lambda s: "filter: demo.serv" in s and "_" not in s.splitlines()[-1],
                            "the filter applied")
             check(key in rows(s), "the filter on the unit hides its row:\n%s", s)
+            t.keys("u")
+            s = t.wait_for(lambda s: "by unit/container" in s and
+                           re.search(r"^demo\.service +1 process +[0-9.]+ +1 ", s, re.M),
+                           "the row of demo.service, grouped")
+            check(key not in s, "grouped, yet the process's row is shown:\n%s", s)
             t.keys("q")
             check_restored(t, stty_file, 0)
         finally:

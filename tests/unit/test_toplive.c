@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/cgroup_ident.h"
 #include "report/toplive.h"
 
 #define SEC 1000000000ULL
@@ -218,6 +219,64 @@ static void test_mirror_counts_once(void **state)
 	toplive_free(t);
 }
 
+/* The fake resolver's cgroups: 7 a unit, 8 a named container, 9 an unnamed one, else none. */
+static const struct cgroup_ident *fake_ident(void *ctx, uint64_t cgroup_id)
+{
+	static struct cgroup_ident unit = {.unit = "nginx.service"};
+	static struct cgroup_ident named = {.unit = "libpod-0123.scope",
+					    .runtime = "podman",
+					    .container_id = "0123456789abcdef0123",
+					    .container_name = "web-1"};
+	static struct cgroup_ident unnamed = {.runtime = "docker",
+					      .container_id = "fedcba9876543210fedc"};
+
+	(void)ctx;
+	return cgroup_id == 7 ? &unit : cgroup_id == 8 ? &named : cgroup_id == 9 ? &unnamed : NULL;
+}
+
+static void answer_as(struct toplive *t, uint32_t tgid, uint64_t cgroup_id, int64_t lat)
+{
+	struct dnssnoop_owner o = {
+		.tgid = tgid, .pid = tgid, .comm = "app", .cgroup_id = cgroup_id};
+
+	feed(t, T0, "www.example", 0, lat, &o, DNSSNOOP_INGRESS, 1);
+}
+
+static void test_owner_and_grouping(void **state)
+{
+	struct toplive *t = toplive_new(&(struct toplive_config){.cgroup_ident = fake_ident});
+	struct toplive_row rows[8];
+	const struct toplive_row *r;
+	size_t n;
+
+	(void)state;
+	answer_as(t, 1, 7, 1 * MS);
+	answer_as(t, 2, 7, 1 * MS);
+	answer_as(t, 2, 7, 400 * MS);
+	answer_as(t, 3, 8, -1);
+	answer_as(t, 4, 9, -1);
+	answer_as(t, 5, 1, -1);
+	n = toplive_rows(t, TOPLIVE_PROCESSES, TOPLIVE_SORT_KEY, NULL, rows, 8);
+	assert_int_equal(n, 5);
+	assert_string_equal(find(rows, n, "app(1)")->owner, "nginx.service");
+	assert_string_equal(find(rows, n, "app(3)")->owner, "web-1"); /* name before unit */
+	assert_string_equal(find(rows, n, "app(4)")->owner, "fedcba987654"); /* a short id */
+	assert_string_equal(find(rows, n, "app(5)")->owner, "-");
+	assert_int_equal(toplive_rows(t, TOPLIVE_PROCESSES, TOPLIVE_SORT_KEY, "NGINX", rows, 8), 2);
+	n = toplive_unit_rows(t, TOPLIVE_SORT_RATE, NULL, rows, 8);
+	assert_int_equal(n, 4);
+	r = find(rows, n, "nginx.service");
+	assert_non_null(r);
+	assert_string_equal(r->owner, "2 processes");
+	assert_int_equal(r->responses, 3);
+	assert_int_equal(r->timed, 3);
+	assert_true(r->p99_ns >= 400 * MS); /* of the processes' latencies together */
+	assert_string_equal(find(rows, n, "web-1")->owner, "1 process");
+	assert_string_equal(rows[0].key, "nginx.service"); /* the most responses */
+	assert_int_equal(toplive_unit_rows(t, TOPLIVE_SORT_RATE, "web", rows, 8), 1);
+	toplive_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_bound_evicts_least_recent),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_mirror_counts_once),
+		cmocka_unit_test(test_owner_and_grouping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

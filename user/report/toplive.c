@@ -486,13 +486,23 @@ static void owner_text(const struct toplive *t, enum table_id id, const struct e
 		out[12] = 0; /* a short id, as the runtimes show it */
 }
 
-/* e's counts over the window into r (its key not yet). */
-static void sum_window(const struct toplive *t, const struct entry *e, struct toplive_row *r)
+/*
+ * A row being made: its counts and latency histogram summed over the
+ * window (and, grouped, over the processes of one unit or container,
+ * whose percentiles come from the summed histogram).
+ */
+struct item {
+	struct toplive_row r;
+	uint32_t lat[LAT_BUCKETS];
+	unsigned int members; /* entries summed */
+};
+
+/* e's counts over the window added to it. */
+static void add_window(const struct toplive *t, const struct entry *e, struct item *it)
 {
 	uint64_t now_sec = t->now_ns / NS_PER_SEC;
-	uint32_t lat[LAT_BUCKETS] = {0};
+	struct toplive_row *r = &it->r;
 
-	memset(r, 0, sizeof(*r));
 	for (int i = 0; i < TOPLIVE_WINDOW; i++) {
 		const struct sec_counts *c = &e->win[i];
 
@@ -503,15 +513,23 @@ static void sum_window(const struct toplive *t, const struct entry *e, struct to
 		for (int k = 0; k < TOPLIVE_NRC; k++)
 			r->rc[k] += c->rc[k];
 		for (int b = 0; b < LAT_BUCKETS; b++)
-			lat[b] += c->lat[b];
+			it->lat[b] += c->lat[b];
 	}
+	it->members++;
+}
+
+/* The figures made of the sums: failures, rate, percentiles. */
+static void finish_row(const struct toplive *t, struct item *it)
+{
+	struct toplive_row *r = &it->r;
+
 	for (int b = 0; b < LAT_BUCKETS; b++)
-		r->timed += lat[b];
+		r->timed += it->lat[b];
 	r->fails = r->responses - r->rc[TOPLIVE_NOERROR];
 	r->qps = (double)r->queries / window_secs(t);
 	if (r->timed) {
-		r->p50_ns = percentile(lat, r->timed, 0.50);
-		r->p99_ns = percentile(lat, r->timed, 0.99);
+		r->p50_ns = percentile(it->lat, r->timed, 0.50);
+		r->p99_ns = percentile(it->lat, r->timed, 0.99);
 	}
 }
 
@@ -567,38 +585,119 @@ static int cmp_rows(const void *pa, const void *pb)
 	return c ? c : strcmp(a->key, b->key);
 }
 
+/* Every entry of table id with something in the window, summed; how many. */
+static size_t collect(const struct toplive *t, enum table_id id, struct item *items)
+{
+	size_t n = 0;
+
+	for (const struct entry *e = t->tab[id].newest; e; e = e->older) {
+		struct item *it = &items[n];
+
+		memset(it, 0, sizeof(*it));
+		add_window(t, e, it);
+		if (!it->r.queries && !it->r.responses)
+			continue;
+		key_text(id, e, it->r.key);
+		owner_text(t, id, e, it->r.owner);
+		n++;
+	}
+	return n;
+}
+
+static int cmp_items(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+
+	return cmp_rows(&a->r, &b->r);
+}
+
+static int cmp_owners(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+
+	return strcmp(a->r.owner, b->r.owner);
+}
+
+static void merge(struct item *into, const struct item *from)
+{
+	into->r.queries += from->r.queries;
+	into->r.responses += from->r.responses;
+	for (int k = 0; k < TOPLIVE_NRC; k++)
+		into->r.rc[k] += from->r.rc[k];
+	for (int b = 0; b < LAT_BUCKETS; b++)
+		into->lat[b] += from->lat[b];
+	into->members += from->members;
+}
+
 /*
- * Every wanted entry's row, sorted, the first max copied out. The rows
- * are made in one array (entries * 400 bytes at most, once a second).
+ * Processes merged by their unit or container: a row keyed by it, its
+ * owner column the number of processes. Sorted by owner, then merged in place.
  */
-size_t toplive_rows(const struct toplive *t, enum toplive_view v, enum toplive_sort sort,
-		    const char *filter, struct toplive_row *rows, size_t max)
+static size_t group_by_owner(struct item *items, size_t n)
+{
+	size_t m = 0;
+
+	qsort(items, n, sizeof(*items), cmp_owners);
+	for (size_t i = 0; i < n; i++) {
+		if (m && !strcmp(items[m - 1].r.owner, items[i].r.owner)) {
+			merge(&items[m - 1], &items[i]);
+			continue;
+		}
+		if (m != i)
+			items[m] = items[i];
+		memcpy(items[m].r.key, items[m].r.owner, sizeof(items[m].r.owner));
+		m++;
+	}
+	for (size_t i = 0; i < m; i++)
+		snprintf(items[i].r.owner, sizeof(items[i].r.owner), "%u process%s",
+			 items[i].members, items[i].members == 1 ? "" : "es");
+	return m;
+}
+
+/*
+ * Every wanted entry's row (grouped: every unit's or container's), sorted,
+ * the first max copied out. Made once a second in one array of
+ * entries * 800 bytes at most.
+ */
+static size_t make_rows(const struct toplive *t, enum toplive_view v, bool grouped,
+			enum toplive_sort sort, const char *filter, struct toplive_row *rows,
+			size_t max)
 {
 	enum table_id id = v == TOPLIVE_PROCESSES ? T_PROCESSES
 			   : v == TOPLIVE_SERVERS ? T_SERVERS
 						  : T_NAMES;
-	const struct table *tb = &t->tab[id];
-	struct toplive_row *all = malloc((tb->n + 1) * sizeof(*all));
-	size_t n = 0;
+	struct item *items = malloc((t->tab[id].n + 1) * sizeof(*items));
+	size_t n, kept = 0;
 
-	if (!all)
+	if (!items)
 		return 0;
-	for (const struct entry *e = tb->newest; e; e = e->older) {
-		sum_window(t, e, &all[n]);
-		if (!row_wanted(v, &all[n]))
-			continue;
-		key_text(id, e, all[n].key);
-		owner_text(t, id, e, all[n].owner);
-		if (key_matches(&all[n], filter))
-			n++;
+	n = collect(t, id, items);
+	if (grouped)
+		n = group_by_owner(items, n);
+	for (size_t i = 0; i < n; i++) {
+		finish_row(t, &items[i]);
+		if (row_wanted(v, &items[i].r) && key_matches(&items[i].r, filter))
+			items[kept++] = items[i];
 	}
 	sort_by = sort;
-	qsort(all, n, sizeof(*all), cmp_rows);
-	if (n > max)
-		n = max;
-	memcpy(rows, all, n * sizeof(*all));
-	free(all);
+	qsort(items, kept, sizeof(*items), cmp_items);
+	n = kept < max ? kept : max;
+	for (size_t i = 0; i < n; i++)
+		rows[i] = items[i].r;
+	free(items);
 	return n;
+}
+
+size_t toplive_rows(const struct toplive *t, enum toplive_view v, enum toplive_sort sort,
+		    const char *filter, struct toplive_row *rows, size_t max)
+{
+	return make_rows(t, v, false, sort, filter, rows, max);
+}
+
+size_t toplive_unit_rows(const struct toplive *t, enum toplive_sort sort, const char *filter,
+			 struct toplive_row *rows, size_t max)
+{
+	return make_rows(t, TOPLIVE_PROCESSES, true, sort, filter, rows, max);
 }
 
 enum toplive_sort toplive_default_sort(enum toplive_view v)

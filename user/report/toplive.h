@@ -109,6 +109,15 @@ size_t toplive_entries(const struct toplive *t, enum toplive_view v);
 size_t toplive_rows(const struct toplive *t, enum toplive_view v, enum toplive_sort sort,
 		    const char *filter, struct toplive_row *rows, size_t max);
 
+/*
+ * The processes table grouped (key 'u' of the view): a row per unit or
+ * container (toplive_row.owner of its processes, "-" for those of none),
+ * its owner "N processes", its figures those of its processes together
+ * (percentiles of their latencies together). As toplive_rows() otherwise.
+ */
+size_t toplive_unit_rows(const struct toplive *t, enum toplive_sort sort, const char *filter,
+			 struct toplive_row *rows, size_t max);
+
 /* The sort a view starts with. */
 enum toplive_sort toplive_default_sort(enum toplive_view v);
 

@@ -32,6 +32,7 @@ struct toplive_screen {
 	enum toplive_view view;
 	enum toplive_sort sort[TOPLIVE_NVIEWS];
 	bool paused;
+	bool grouped; /* 'u': processes by unit or container */
 	bool editing; /* '/' typed: keys go to the filter until Enter or Esc */
 	char filter[FILTER_MAX + 1]; /* applied */
 	char edit[FILTER_MAX + 1]; /* being typed */
@@ -188,6 +189,8 @@ static void draw_tabs(struct toplive_screen *s)
 		addch(' ');
 	}
 	printw("  sort: %s", sort_names[s->sort[s->view]]);
+	if (s->grouped && s->view == TOPLIVE_PROCESSES)
+		printw("  by unit/container");
 	if (s->filter[0])
 		printw("  filter: %s", s->filter);
 }
@@ -209,7 +212,12 @@ static void draw_header(struct toplive_screen *s)
 	title(p50, sizeof(p50), "P50", by == TOPLIVE_SORT_P50);
 	title(p99, sizeof(p99), "P99", by == TOPLIVE_SORT_P99);
 	attron(A_UNDERLINE);
-	print_key(3, s->view, k, "UNIT/CONTAINER");
+	if (s->grouped && s->view == TOPLIVE_PROCESSES) {
+		title(k, sizeof(k), "UNIT/CONTAINER", by == TOPLIVE_SORT_KEY);
+		print_key(3, s->view, k, "PROCESSES");
+	} else {
+		print_key(3, s->view, k, "UNIT/CONTAINER");
+	}
 	printw("%8s %7s %7s %8s %8s %6s %6s %8s %8s", q, "QUERIES", "NOERROR", "NXDOMAIN",
 	       "SERVFAIL", "OTHER", f, p50, p99);
 	attroff(A_UNDERLINE);
@@ -241,7 +249,8 @@ static void draw_footer(struct toplive_screen *s, size_t shown)
 		printw("filter: %s_   (Enter applies, Esc clears)", s->edit);
 		return;
 	}
-	printw("%zu of %zu entries   Tab/1-5 table  s sort  p pause  / filter  Esc clear  q quit",
+	printw("%zu of %zu entries   Tab/1-5 table  s sort  u by unit  p pause  / filter  "
+	       "Esc clear  q quit",
 	       shown, toplive_entries(s->t, s->view));
 }
 
@@ -254,7 +263,10 @@ static void draw(struct toplive_screen *s)
 		room = 0;
 	if (room > MAX_ROWS)
 		room = MAX_ROWS;
-	n = toplive_rows(s->t, s->view, s->sort[s->view], s->filter, s->rows, (size_t)room);
+	if (s->grouped && s->view == TOPLIVE_PROCESSES)
+		n = toplive_unit_rows(s->t, s->sort[s->view], s->filter, s->rows, (size_t)room);
+	else
+		n = toplive_rows(s->t, s->view, s->sort[s->view], s->filter, s->rows, (size_t)room);
 	erase();
 	draw_status(s);
 	draw_tabs(s);
@@ -304,6 +316,8 @@ static bool view_key(struct toplive_screen *s, int c, bool *redraw)
 		s->sort[s->view] = (s->sort[s->view] + 1) % TOPLIVE_NSORTS;
 	else if (c == 'p')
 		s->paused = !s->paused;
+	else if (c == 'u')
+		s->grouped = !s->grouped;
 	else if (c == '/') {
 		s->editing = true;
 		memcpy(s->edit, s->filter, sizeof(s->edit));

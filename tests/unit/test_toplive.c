@@ -3,8 +3,10 @@
  * The counts behind --top-live (user/report/toplive.c): the 10 s window of
  * one-second buckets, rcode classes and the failing view, latency
  * percentiles (upper edge of a bucket, at most 25 % high), the bound on
- * entries (least recent out), the filter and the sorts, and a local
- * server's copy of an exchange counted for its process only.
+ * entries (least recent out), the filter and the sorts, a local
+ * server's copy of an exchange counted for its process only, and a
+ * process's unit or container (with a fake resolver) and the rows grouped
+ * by it.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "app/version.h"
 #include "analysis/state.h"
 #include "capture/capture_jsonl.h"
 #include "lib/numparse.h"
@@ -167,7 +168,8 @@ static void usage(FILE *f)
 		"                          second (needs a terminal; records go to -o only)\n"
 		"      --pace              -r: replay at the speed of the packets' times\n"
 		"  -v, --verbose           show libbpf's messages\n"
-		"  -V, --version           print the version\n"
+		"  -V, --version           print the version, the git revision and the\n"
+		"                          libraries' versions\n"
 		"  -h, --help              this help\n",
 		LIVE_MAX_IFACES, DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
 		DNSSNOOP_DEFAULT_SNAPLEN);
@@ -899,7 +901,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->verbose = true;
 			break;
 		case 'V':
-			printf("dnssnoop %s\n", DNSSNOOP_VERSION);
+			version_print(stdout);
 			exit(0);
 		case 'h':
 			usage(stdout);

@@ -14,8 +14,7 @@
 #include "report/msgfilter.h"
 #include "report/output.h"
 
-#define DNSSNOOP_VERSION "0.1.0"
-#define MAX_READ_FILES	 256
+#define MAX_READ_FILES 256
 
 struct options {
 	uint64_t duration_ns; /* -d, 0 = until interrupted */

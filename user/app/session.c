@@ -23,6 +23,7 @@
 #include "app/privdrop.h"
 #include "app/report_sink.h"
 #include "app/session.h"
+#include "app/version.h"
 #include "analysis/state.h"
 #include "analysis/summary.h"
 #include "report/detect_report.h"

@@ -60,6 +60,7 @@ struct options {
 	bool filter_stats; /* --filter-stats: the statistics count only what passes too */
 	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
 	bool pace; /* --pace: -r replayed at the speed its packets' times say */
+	bool quiet; /* -q: no progress line for -r on a terminal */
 };
 
 /*

@@ -20,11 +20,12 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # FUZZ_SECONDS (per fuzz target) is unset: fuzz-smoke and fuzz have their own defaults.
 
 # Debian packages the build, the tests and the lab need (podman, runc and
-# busybox-static: the container of tests/integration/test_identity.py).
+# busybox-static: the container of tests/integration/test_identity.py; man-db
+# and groff-base: test_manpage.py renders man/dnssnoop.8).
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
 	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libncurses-dev
 TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time prometheus \
-	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static
+	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
 # make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,
@@ -259,6 +260,7 @@ mutate:
 
 install: $(BUILD)/dnssnoop
 	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop
+	install -D -m 0644 man/dnssnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/dnssnoop.8
 
 format:
 	clang-format -i user/*/*.c user/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c

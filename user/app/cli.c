@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "app/version.h"
 #include "analysis/state.h"
 #include "capture/capture_jsonl.h"
 #include "lib/numparse.h"
@@ -166,8 +167,11 @@ static void usage(FILE *f)
 		"                          servers, failing and slowest names, redrawn every\n"
 		"                          second (needs a terminal; records go to -o only)\n"
 		"      --pace              -r: replay at the speed of the packets' times\n"
+		"  -q, --quiet             -r: no progress line on a terminal's standard\n"
+		"                          error\n"
 		"  -v, --verbose           show libbpf's messages\n"
-		"  -V, --version           print the version\n"
+		"  -V, --version           print the version, the git revision and the\n"
+		"                          libraries' versions\n"
 		"  -h, --help              this help\n",
 		LIVE_MAX_IFACES, DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
 		DNSSNOOP_DEFAULT_SNAPLEN);
@@ -340,6 +344,7 @@ static const struct option long_options[] = {
 	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
 	{"top-live", no_argument, NULL, OPT_TOP_LIVE},
 	{"pace", no_argument, NULL, OPT_PACE},
+	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -728,7 +733,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 		.retain_days = STATE_DEFAULT_RETAIN,
 	};
 	detect_config_default(&o->detect);
-	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:qvVh", long_options, NULL)) != -1) {
 		if (!live_only && is_live_only(c))
 			live_only = c;
 		if (!live_only_but_d && is_live_only(c) && c != 'd')
@@ -895,11 +900,14 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_PACE:
 			o->pace = true;
 			break;
+		case 'q':
+			o->quiet = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
 		case 'V':
-			printf("dnssnoop %s\n", DNSSNOOP_VERSION);
+			version_print(stdout);
 			exit(0);
 		case 'h':
 			usage(stdout);

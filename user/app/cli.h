@@ -14,8 +14,7 @@
 #include "report/msgfilter.h"
 #include "report/output.h"
 
-#define DNSSNOOP_VERSION "0.1.0"
-#define MAX_READ_FILES	 256
+#define MAX_READ_FILES 256
 
 struct options {
 	uint64_t duration_ns; /* -d, 0 = until interrupted */
@@ -61,6 +60,7 @@ struct options {
 	bool filter_stats; /* --filter-stats: the statistics count only what passes too */
 	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
 	bool pace; /* --pace: -r replayed at the speed its packets' times say */
+	bool quiet; /* -q: no progress line for -r on a terminal */
 };
 
 /*

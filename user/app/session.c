@@ -21,8 +21,10 @@
 #include "app/metrics_http.h"
 #include "app/pipeline.h"
 #include "app/privdrop.h"
+#include "app/progress.h"
 #include "app/report_sink.h"
 #include "app/session.h"
+#include "app/version.h"
 #include "analysis/state.h"
 #include "analysis/summary.h"
 #include "report/detect_report.h"
@@ -97,6 +99,7 @@ struct session {
 	struct toplive *top; /* --top-live: the counts */
 	struct toplive_screen *screen; /* --top-live: the terminal, once the session runs */
 	uint64_t pace_wall_ns, pace_item_ns; /* --pace: when the first item came, and its time */
+	struct progress progress; /* -r on a terminal: the progress line */
 };
 
 /* The coarse clock (a few ms, from the vDSO without reading the TSC): cheap per item. */
@@ -294,6 +297,39 @@ static void pace(struct session *s, uint64_t ts_ns)
 	}
 }
 
+static bool is_stdout(const char *path)
+{
+	return !path || !strcmp(path, "-");
+}
+
+/*
+ * -r with standard error on a terminal: a progress line there, unless -q,
+ * or the records go to that terminal too (they would tear the line), or an
+ * input has no size to measure against (a pipe, a collector socket), or
+ * --top-live owns the screen.
+ */
+static void start_progress(struct session *s)
+{
+	const struct options *o = s->opt;
+	uint64_t done, total;
+	bool on = !o->quiet && !o->top_live && isatty(STDERR_FILENO) &&
+		  (!is_stdout(o->output_path) || !isatty(STDOUT_FILENO)) &&
+		  merge_progress(s->inputs, &done, &total);
+	bool packets = !merge_has(s->inputs, MERGE_JSONL) && !merge_has(s->inputs, MERGE_DNSTAP);
+
+	progress_init(&s->progress, on ? STDERR_FILENO : -1, packets ? "packets" : "records",
+		      coarse_ns());
+}
+
+/* One more item read; the line redrawn when due (the offsets read only then). */
+static void count_progress(struct session *s)
+{
+	uint64_t now = coarse_ns(), done, total;
+
+	if (progress_item(&s->progress, now) && merge_progress(s->inputs, &done, &total))
+		progress_show(&s->progress, now, done, total);
+}
+
 /* Offline: every input's packets and records, merged by time; problems are
  * reported, the rest read. */
 static int run_offline(struct session *s)
@@ -303,6 +339,7 @@ static int run_offline(struct session *s)
 	uint64_t items = 0;
 	int rc = 0, n;
 
+	start_progress(s);
 	while (!stop_requested && !pipeline_done(s->pipe) && !output_error(s->out) &&
 	       !s->write_err) {
 		n = merge_next(s->inputs, &item, err, sizeof(err));
@@ -321,6 +358,7 @@ static int run_offline(struct session *s)
 			continue;
 		}
 		if (n < 0) {
+			progress_clear(&s->progress); /* redrawn when due */
 			fprintf(stderr, "%s\n", err);
 			rc = 1;
 			continue;
@@ -337,7 +375,9 @@ static int run_offline(struct session *s)
 			output_flush(s->out); /* an error stops the loop */
 		publish_metrics(s, false);
 		serve_view(s);
+		count_progress(s);
 	}
+	progress_clear(&s->progress);
 	for (int i = 0; s->opt->verbose && i < merge_inputs(s->inputs); i++) {
 		merge_describe(s->inputs, i, err, sizeof(err));
 		fprintf(stderr, "%s\n", err);
@@ -369,11 +409,6 @@ static int open_live(struct session *s)
 		return -1;
 	}
 	return 0;
-}
-
-static bool is_stdout(const char *path)
-{
-	return !path || !strcmp(path, "-");
 }
 
 /* A named output file is emptied; standard output is written where it stands. */

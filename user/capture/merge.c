@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/capture_dnstap.h"
@@ -37,6 +38,14 @@ struct input {
 	struct merge_item head; /* valid while the input is in the heap or just returned */
 	const struct decompress *dc; /* a compressed input's decompressor, else NULL */
 	bool dc_reported; /* its damage was reported */
+	/*
+	 * A regular file's descriptor, a dup() of the one read: it shares the
+	 * file offset, which says how far reading got (through a decompressor:
+	 * in the compressed bytes) even after the reader closed its own. -1:
+	 * not a regular file (standard input, a pipe, a socket).
+	 */
+	int pos_fd;
+	uint64_t size; /* the regular file's size when opened */
 	char name[256];
 };
 
@@ -69,6 +78,8 @@ void merge_free(struct merge *m)
 		jsonl_source_close(m->in[i].jsonl);
 		dnstap_source_close(m->in[i].dnstap);
 		dnstap_socket_close(m->in[i].sock);
+		if (m->in[i].pos_fd >= 0)
+			close(m->in[i].pos_fd);
 	}
 	free(m->in);
 	free(m->heap);
@@ -297,14 +308,26 @@ static int detect_through_compression(struct byte_source *s, char *err, size_t e
 	return kind;
 }
 
+/* A regular file's offset, for merge_progress(): see struct input. */
+static int position_fd(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	*size = (uint64_t)st.st_size;
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 /*
  * Opens path, tells its kind into *kind and returns a stream from its
  * first byte, decompressed when it is compressed (*dc then says whether
- * the compressed data was damaged, until the stream is closed).
+ * the compressed data was damaged, until the stream is closed). in->pos_fd
+ * and in->size are set for a regular file.
  */
 static FILE *open_detect(const char *path, const char *name, int *kind,
-			 const struct decompress **dc, volatile sig_atomic_t *stop, char *err,
-			 size_t errlen)
+			 const struct decompress **dc, struct input *in,
+			 volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	bool is_stdin = !strcmp(path, "-");
 	struct byte_source *s = calloc(1, sizeof(*s));
@@ -326,6 +349,7 @@ static FILE *open_detect(const char *path, const char *name, int *kind,
 		return NULL;
 	}
 	start = lseek(s->fd, 0, SEEK_CUR);
+	in->pos_fd = position_fd(s->fd, &in->size);
 	*kind = detect_through_compression(s, err, errlen, name);
 	if (*kind == -1)
 		set_err(err, errlen,
@@ -341,6 +365,14 @@ static FILE *open_detect(const char *path, const char *name, int *kind,
 }
 
 /* ---- inputs ---- */
+
+/* An input left out keeps no descriptor. */
+static void drop_position(struct input *in)
+{
+	if (in->pos_fd >= 0)
+		close(in->pos_fd);
+	in->pos_fd = -1;
+}
 
 static bool grow(struct merge *m)
 {
@@ -388,12 +420,15 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "dnssnoop: out of memory opening %s", name);
 		return -1;
 	}
-	f = open_detect(path, name, &kind, &dc, m->cfg.stop, err, errlen);
-	if (!f)
-		return -1;
-	m->stdin_taken |= is_stdin;
 	in = &m->in[m->n];
 	memset(in, 0, sizeof(*in));
+	in->pos_fd = -1;
+	f = open_detect(path, name, &kind, &dc, in, m->cfg.stop, err, errlen);
+	if (!f) {
+		drop_position(in);
+		return -1;
+	}
+	m->stdin_taken |= is_stdin;
 	in->kind = kind;
 	in->dc = dc;
 	snprintf(in->name, sizeof(in->name), "%s", name);
@@ -402,6 +437,7 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 			"dnssnoop: %s is %s: a filter expression applies to pcap input only", name,
 			kind == MERGE_JSONL ? "JSON Lines" : "dnstap");
 		fclose(f);
+		drop_position(in);
 		return -1;
 	}
 	if (kind == MERGE_PCAP)
@@ -411,8 +447,10 @@ int merge_add(struct merge *m, const char *path, char *err, size_t errlen)
 		in->dnstap = dnstap_source_fopen(f, name, err, errlen);
 	else
 		in->jsonl = jsonl_source_fopen(f, name, err, errlen);
-	if (!in->pcap && !in->jsonl && !in->dnstap)
+	if (!in->pcap && !in->jsonl && !in->dnstap) {
+		drop_position(in);
 		return -1;
+	}
 	if (in->dnstap)
 		dnstap_source_set_stop(in->dnstap, m->cfg.stop);
 	if (in->pcap)
@@ -439,6 +477,7 @@ int merge_add_dnstap_socket(struct merge *m, const char *path, uint64_t deadline
 	}
 	in = &m->in[m->n];
 	memset(in, 0, sizeof(*in));
+	in->pos_fd = -1;
 	in->sock = dnstap_socket_listen(path, err, errlen);
 	if (!in->sock)
 		return -1;
@@ -462,6 +501,23 @@ bool merge_has(const struct merge *m, enum merge_input_kind kind)
 int merge_inputs(const struct merge *m)
 {
 	return m->n;
+}
+
+bool merge_progress(const struct merge *m, uint64_t *done, uint64_t *total)
+{
+	*done = *total = 0;
+	for (int i = 0; i < m->n; i++) {
+		off_t pos;
+
+		if (m->in[i].pos_fd < 0)
+			return false;
+		pos = lseek(m->in[i].pos_fd, 0, SEEK_CUR);
+		*total += m->in[i].size;
+		/* A file that grew while read counts as read up to its first size. */
+		if (pos > 0)
+			*done += (uint64_t)pos < m->in[i].size ? (uint64_t)pos : m->in[i].size;
+	}
+	return m->n > 0;
 }
 
 /* Read input i's next item into its head: 1, 0 at its end, -1 a message. */

@@ -99,4 +99,13 @@ int merge_next(struct merge *m, struct merge_item *item, char *err, size_t errle
 void merge_describe(const struct merge *m, int i, char *buf, size_t len);
 int merge_inputs(const struct merge *m);
 
+/*
+ * How far reading the inputs got: bytes read of every input's size (a
+ * compressed input's compressed bytes), for a progress report. The
+ * offsets run ahead of the items returned by what readers buffer (a few
+ * KiB to a decompressor's block). false (and no total) when an input is
+ * not a regular file: standard input, a pipe, a collector socket.
+ */
+bool merge_progress(const struct merge *m, uint64_t *done, uint64_t *total);
+
 #endif

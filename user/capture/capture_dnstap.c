@@ -350,7 +350,6 @@ struct dnstap_source {
 	struct fs_buf fb;
 	struct dnstap_decoder *dec;
 	struct dnstap_packet pkt;
-	bool started; /* inside START ... STOP */
 	bool ended; /* the end of the file, or damage */
 	volatile sig_atomic_t *stop;
 };
@@ -390,23 +389,20 @@ static bool fill(struct dnstap_source *ds)
 	return got > 0;
 }
 
-/* What a control frame means for a file: START of dnstap begins, STOP ends. */
+/*
+ * What a control frame means for a file: a START must name dnstap's
+ * content type (or none); STOP needs nothing, as another stream may follow
+ * (files put end to end).
+ */
 static int on_control(struct dnstap_source *ds, const struct fs_frame *fr, char *err,
 		      size_t errlen)
 {
-	if (fr->control == FS_START) {
-		if (!fr->dnstap && !fr->no_type) {
-			set_err(err, errlen,
-				"dnssnoop: %s: Frame Streams of another content type than dnstap's",
-				ds->name);
-			ds->ended = true;
-			return -1;
-		}
-		ds->started = true;
-	} else if (fr->control == FS_STOP) {
-		ds->started = false; /* another stream may follow (files put end to end) */
-	}
-	return 0;
+	if (fr->control != FS_START || fr->dnstap || fr->no_type)
+		return 0;
+	set_err(err, errlen, "dnssnoop: %s: Frame Streams of another content type than dnstap's",
+		ds->name);
+	ds->ended = true;
+	return -1;
 }
 
 static int end_of_file(struct dnstap_source *ds, char *err, size_t errlen)

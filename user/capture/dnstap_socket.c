@@ -65,7 +65,7 @@ static int clear_path(const char *path, char *err, size_t errlen)
 	return unlink(path);
 }
 
-static int bind_listen(struct dnstap_socket *ds, char *err, size_t errlen)
+static int bind_listen(struct dnstap_socket *ds)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	mode_t old;
@@ -80,7 +80,6 @@ static int bind_listen(struct dnstap_socket *ds, char *err, size_t errlen)
 	umask(old);
 	if (rc < 0 || listen(ds->listen_fd, 16) < 0)
 		return -1;
-	(void)err, (void)errlen;
 	return 0;
 }
 
@@ -103,7 +102,7 @@ struct dnstap_socket *dnstap_socket_listen(const char *path, char *err, size_t e
 	}
 	strcpy(ds->path, path);
 	err[0] = '\0';
-	if (clear_path(path, err, errlen) < 0 || bind_listen(ds, err, errlen) < 0) {
+	if (clear_path(path, err, errlen) < 0 || bind_listen(ds) < 0) {
 		if (!err[0])
 			set_err(err, errlen, "dnssnoop: --dnstap-socket %s: %s", path,
 				strerror(errno));

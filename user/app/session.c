@@ -537,7 +537,7 @@ static int open_dnstap_out(struct session *s, const char *host)
 		.target = s->opt->dnstap_out,
 		.fd = s->dnstap_fd,
 		.identity = host,
-		.version = "dnssnoop " DNSSNOOP_VERSION,
+		.version = version_name(),
 		.cgroup_path = s->live ? live_cgroup_path : NULL,
 		.cgroup_ctx = s->live,
 	};

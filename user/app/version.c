@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * --version. The git revision and libbpf's full version come from the
- * Makefile through app/buildinfo.h, generated at build time and rewritten
- * only when they change, so that only this object is rebuilt for a new
- * commit.
+ * --version. The version number, the git revision and libbpf's full
+ * version come from the Makefile through app/buildinfo.h, generated at
+ * build time and rewritten only when they change, so that only this object
+ * is rebuilt for a new commit. The number is the top entry of
+ * debian/changelog, so that the binary and its Debian package cannot
+ * disagree.
  */
 /* libbpf.h and pcap.h both define struct bpf_insn: only the version macros. */
 #include <bpf/libbpf_version.h>
@@ -26,6 +28,9 @@
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
+#ifndef DNSSNOOP_VERSION
+#error "app/buildinfo.h has no DNSSNOOP_VERSION: build with the Makefile"
+#endif
 #ifndef DNSSNOOP_GIT
 #define DNSSNOOP_GIT "unknown"
 #endif
@@ -53,6 +58,11 @@ static void print_seccomp(FILE *f)
 
 	if (v)
 		fprintf(f, "libseccomp %u.%u.%u\n", v->major, v->minor, v->micro);
+}
+
+const char *version_name(void)
+{
+	return "dnssnoop " DNSSNOOP_VERSION;
 }
 
 void version_print(FILE *f)

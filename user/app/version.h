@@ -5,12 +5,16 @@
 
 #include <stdio.h>
 
-#define DNSSNOOP_VERSION "0.1.0"
-
 /*
  * "dnssnoop VERSION (git REV)", then one "LIBRARY VERSION" line per
  * library: what a bug report needs to say which build misbehaved.
  */
 void version_print(FILE *f);
+
+/*
+ * "dnssnoop VERSION": how the tracer names itself to other programs (the
+ * version field of the dnstap it writes).
+ */
+const char *version_name(void);
 
 #endif

@@ -28,8 +28,10 @@ TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb ut
 	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
-# make deb: debhelper and dpkg-dev build the package, lintian checks it.
-DEB_PKGS   := debhelper dpkg-dev lintian
+# make deb: debhelper and dpkg-dev build the package, lintian checks it;
+# tests/integration/test_package.py checks the unit with systemd-analyze
+# (systemd) and the system calls of its sandbox with strace.
+DEB_PKGS   := debhelper dpkg-dev lintian systemd strace
 # make test-kernels: qemu boots the kernels; the guest's initramfs is busybox,
 # the tracer, nsd, dig and bpftool (cpio packs it, xz unpacks kernel modules).
 KERNEL_PKGS := qemu-system-x86 busybox-static cpio xz-utils

@@ -7,6 +7,8 @@ Needs no root and never skips.
     uncommitted changes), so a bug report names the build exactly.
   - One "LIBRARY VERSION" line per library follows, libbpf and libpcap
     among them; -V says the same; nothing on stderr, exit 0.
+  - X.Y.Z is the version of the top entry of debian/changelog (as
+    dpkg-parsechangelog reads it), which the Debian package carries.
 
 Usage: python3 tests/integration/test_version.py [CASE-SUBSTRING...]
 """
@@ -60,11 +62,23 @@ def test_short_flag_says_the_same(tmp):
     check(version_lines("-V") == version_lines("--version"), "-V and --version differ")
 
 
-CASES = [test_first_line_names_the_revision, test_library_lines, test_short_flag_says_the_same]
+def test_version_is_the_changelogs(tmp):
+    changelog = os.path.join(REPO, "debian", "changelog")
+    p = subprocess.run(["dpkg-parsechangelog", "-l", changelog, "-S", "Version"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(p.returncode == 0 and p.stdout.strip(), "dpkg-parsechangelog: %s", p.stderr)
+    first = version_lines("--version")[0]
+    check(first.split()[1] == p.stdout.strip(), "--version %r, debian/changelog %r", first,
+          p.stdout.strip())
+
+
+CASES = [test_first_line_names_the_revision, test_library_lines, test_short_flag_says_the_same,
+         test_version_is_the_changelogs]
 
 
 def main(argv):
-    return runner.run_offline_tests(argv, CASES, "dnssnoop-version-")
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-version-",
+                                    tools=("dpkg-parsechangelog",))
 
 
 if __name__ == "__main__":

@@ -734,8 +734,9 @@ static void scan_sockets(struct live_capture *lc, const struct live_config *cfg)
 	} else if (res.procs_unreadable || res.netns_unentered) {
 		/* Started without root: partly, which costs the same for what it missed. */
 		snprintf(why, sizeof(why),
-			 "%u processes' descriptors unreadable without CAP_SYS_PTRACE, %u network "
-			 "namespaces not entered without CAP_SYS_ADMIN",
+			 "%u processes' descriptors unreadable without CAP_SYS_PTRACE and "
+			 "CAP_DAC_READ_SEARCH, %u network namespaces not entered without "
+			 "CAP_SYS_ADMIN",
 			 res.procs_unreadable, res.netns_unentered);
 		degrade_feature(lc, FEAT_SOCK_SCAN, why);
 	}

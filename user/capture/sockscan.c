@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -32,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/dnssnoop.h"
+#include "lib/caps.h"
 #include "lib/errmsg.h"
 
 #ifndef SYS_pidfd_open
@@ -69,6 +71,7 @@ struct scan {
 	int netns_fd[MAX_NETNS]; /* [0] is this process's own */
 	unsigned int nnetns;
 	uint32_t seq;
+	bool may_ptrace; /* CAP_SYS_PTRACE: a refused link is not ours to count */
 };
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t size)
@@ -174,7 +177,19 @@ static int add_holder(struct scan *sc, uint64_t inode, uint32_t proc, int fd)
 	return 0;
 }
 
-/* The sockets in /proc/PID/fd; the process becomes a proc_owner if it has any. */
+static bool refused(int err)
+{
+	return err == EACCES || err == EPERM;
+}
+
+/*
+ * The sockets in /proc/PID/fd; the process becomes a proc_owner if it has any.
+ * Another user's process takes two privileges: listing the directory is a
+ * permission check (CAP_DAC_READ_SEARCH), reading its links a ptrace check
+ * (CAP_SYS_PTRACE). Either refusal counts the process as unreadable once; a
+ * link refused despite CAP_SYS_PTRACE (a security module's, or a process
+ * of another user namespace) is not what the degradation line is about.
+ */
 static int scan_fds(struct scan *sc, int pid)
 {
 	char path[PATH_LEN], link[64];
@@ -184,7 +199,7 @@ static int scan_fds(struct scan *sc, int pid)
 
 	snprintf(path, sizeof(path), "%s/%d/fd", sc->cfg->proc, pid);
 	d = opendir(path);
-	if (!d && (errno == EACCES || errno == EPERM))
+	if (!d && refused(errno))
 		sc->res->procs_unreadable++; /* another user's, and we may not look */
 	if (!d)
 		return 0; /* gone, or a kernel thread */
@@ -196,6 +211,10 @@ static int scan_fds(struct scan *sc, int pid)
 			continue;
 		snprintf(path, sizeof(path), "%s/%d/fd/%s", sc->cfg->proc, pid, de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0 && refused(errno) && !sc->may_ptrace) {
+			sc->res->procs_unreadable++;
+			break;
+		}
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
@@ -440,6 +459,7 @@ int sockscan_run(const struct sockscan_config *cfg, struct sockscan_result *res,
 	}
 	sc->cfg = cfg;
 	sc->res = res;
+	sc->may_ptrace = caps_permitted() & CAPS_BIT(CAP_SYS_PTRACE);
 	snprintf(self, sizeof(self), "%s/self/ns/net", cfg->proc);
 	note_netns(sc, self);
 	if (sc->nnetns == 0 || walk_proc(sc) < 0) {

@@ -37,7 +37,7 @@ struct sockscan_result {
 	unsigned int sockets; /* UDP/TCP sockets sock_diag listed */
 	unsigned int owned; /* of those, held by a process: owners recorded */
 	unsigned int listeners; /* TCP listeners on traced ports given an owner */
-	/* Without CAP_SYS_PTRACE (or CAP_DAC_READ_SEARCH): other users' processes */
+	/* Without CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE: other users' processes */
 	unsigned int procs_unreadable;
 	/* Without CAP_SYS_ADMIN: network namespaces that could not be entered */
 	unsigned int netns_unentered;

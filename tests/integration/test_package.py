@@ -4,8 +4,9 @@
   1. `make deb` builds build/deb/dnssnoop_VERSION_ARCH.deb (lintian, run by
      make deb, reports no error and no warning) with the version of
      debian/changelog;
-  2. `dpkg -i`: dpkg -L lists the binary, the man page, the unit, the
-     default file, the documents and the copyright, and every one exists;
+  2. `dpkg -i`: dpkg -L lists the binary, the man page, the bash
+     completion, the unit, the default file, the documents and the
+     copyright, and every one exists;
      the service is neither enabled nor started;
   3. the installed /usr/sbin/dnssnoop --version names the package's version;
      `man dnssnoop` finds the installed page and renders it without warnings;
@@ -384,6 +385,7 @@ def test_install(pkg):
     check(package_status() == "installed", "status %s", package_status())
     pkg.installed_paths = run(["dpkg", "-L", PACKAGE]).stdout.split()
     for want in (BINARY, UNIT, DEFAULTS, "/usr/share/man/man8/dnssnoop.8.gz",
+                 "/usr/share/bash-completion/completions/dnssnoop",
                  "/usr/share/doc/dnssnoop/copyright", "/usr/share/doc/dnssnoop/changelog.gz",
                  "/usr/share/doc/dnssnoop/README.md.gz",
                  "/usr/share/doc/dnssnoop/security.md.gz"):

@@ -198,10 +198,10 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
 # The man page and the bash completion, made from the option table
 # (user/app/cli_options.c) by tools/cli-doc, so that neither keeps a flag
 # list by hand.
-# The page's version is VERSION, given on the command line (debian/changelog,
-# where it comes from, is a prerequisite so that a new version remakes it).
-$(CLI_DOC): tools/cli-doc.c $(BUILD)/obj/app/cli_options.o debian/changelog
-	$(CC) $(CPPFLAGS) -DDNSSNOOP_VERSION='"$(VERSION)"' $(CFLAGS) $(WARN) -o $@ $(filter-out debian/%,$^)
+# The page's version is --version's, from the build facts (buildinfo.h,
+# rewritten when VERSION changes).
+$(CLI_DOC): tools/cli-doc.c $(BUILD)/obj/app/cli_options.o $(BUILDINFO)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter-out %.h,$^)
 $(MAN_PAGE): man/dnssnoop.8.in $(CLI_DOC)
 	$(CLI_DOC) man $< > $@
 $(COMPLETION): $(CLI_DOC)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "app/cli_options.h"
-#include "app/version.h"
+#include "app/buildinfo.h" /* DNSSNOOP_VERSION */
 
 /* Text as roff reads it back: \ and - escaped, no control character first. */
 static void roff_text(const char *s)

@@ -52,6 +52,12 @@ static void usage(FILE *f)
 		"      --dnstap-out FILE|unix:PATH  also write every message as dnstap, to "
 		"a file\n"
 		"                          or a collector's socket\n"
+		"      --clickhouse URL    also insert every record into ClickHouse\n"
+		"                          (http://[USER[:PASS]@]HOST[:PORT]/?database=DB)\n"
+		"      --clickhouse-spool DIR  batches the server did not take yet "
+		"(default:\n"
+		"                          STATE_DIR/clickhouse-spool)\n"
+		"      --clickhouse-spool-mb N  bound on the spool (default 1024)\n"
 		"      --summary           print per-process, per-peer, per-name and "
 		"pair\n"
 		"                          statistics at the end (and every --interval)\n"
@@ -289,6 +295,9 @@ enum long_only {
 	OPT_FILTER_STATS,
 	OPT_TOP_LIVE,
 	OPT_PACE,
+	OPT_CLICKHOUSE,
+	OPT_CLICKHOUSE_SPOOL,
+	OPT_CLICKHOUSE_SPOOL_MB,
 };
 
 static const struct option long_options[] = {
@@ -353,6 +362,9 @@ static const struct option long_options[] = {
 	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
 	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
 	{"top-live", no_argument, NULL, OPT_TOP_LIVE},
+	{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
+	{"clickhouse-spool", required_argument, NULL, OPT_CLICKHOUSE_SPOOL},
+	{"clickhouse-spool-mb", required_argument, NULL, OPT_CLICKHOUSE_SPOOL_MB},
 	{"pace", no_argument, NULL, OPT_PACE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -927,6 +939,16 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_PACE:
 			o->pace = true;
 			break;
+		case OPT_CLICKHOUSE:
+			o->clickhouse = optarg;
+			break;
+		case OPT_CLICKHOUSE_SPOOL:
+			o->clickhouse_spool = optarg;
+			break;
+		case OPT_CLICKHOUSE_SPOOL_MB:
+			o->clickhouse_spool_mb =
+				parse_uint("--clickhouse-spool-mb", optarg, 1, UINT32_MAX);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -964,6 +986,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 		die_usage("%s: --report judges the stored history; there is nothing to measure",
 			  "--metrics");
 	check_view_options(o);
+	if ((o->clickhouse_spool || o->clickhouse_spool_mb) && !o->clickhouse)
+		die_usage("%s: the spool of --clickhouse; there is none", "--clickhouse-spool");
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }

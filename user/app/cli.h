@@ -63,6 +63,9 @@ struct options {
 	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
 	bool pace; /* --pace: -r replayed at the speed its packets' times say */
 	bool quiet; /* -q: no progress line for -r on a terminal */
+	const char *clickhouse; /* --clickhouse URL; NULL: none */
+	const char *clickhouse_spool; /* --clickhouse-spool; NULL: the default */
+	uint64_t clickhouse_spool_mb; /* --clickhouse-spool-mb; 0: the default */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/clickhouse_feed.h"
 #include "app/metrics_http.h"
 #include "app/pipeline.h"
 #include "app/privdrop.h"
@@ -102,6 +103,7 @@ struct session {
 	struct toplive_screen *screen; /* --top-live: the terminal, once the session runs */
 	uint64_t pace_wall_ns, pace_item_ns; /* --pace: when the first item came, and its time */
 	struct progress progress; /* -r on a terminal: the progress line */
+	struct clickhouse_feed clickhouse; /* --clickhouse */
 };
 
 /* The coarse clock (a few ms, from the vDSO without reading the TSC): cheap per item. */
@@ -586,19 +588,47 @@ static int open_metrics_counters(struct session *s, const struct output_config *
 	return s->metrics && jbuf_init(&s->metrics_text, 65536) == 0 ? 0 : -1;
 }
 
-/* Output, statistics and pipeline, wired the same for every source. */
-static int open_stages(struct session *s, const char *host)
+/* The records' output: to the records' file, in the format asked for, with what the source knows. */
+static struct output_config records_config(const struct session *s, const char *host)
 {
-	const struct options *o = s->opt;
-	struct output_config ocfg = {
+	return (struct output_config){
 		.fd = s->out_fd,
-		.format = o->format,
+		.format = s->opt->format,
 		.host = host,
 		.cgroup_path = s->live ? live_cgroup_path : NULL,
 		.cgroup_ident = s->live ? live_cgroup_ident : NULL,
 		.cgroup_ident_by_path = s->live ? live_cgroup_ident_by_path : NULL,
 		.cgroup_ctx = s->live,
 	};
+}
+
+/*
+ * --clickhouse: opened before the privilege drop (its spool files, the
+ * server's address); 0 or the exit status.
+ */
+static int open_clickhouse(struct session *s, const char *host)
+{
+	struct output_config ocfg = records_config(s, host);
+
+	return clickhouse_feed_open(&s->clickhouse, s->opt, &ocfg);
+}
+
+/* --clickhouse: its thread, after the drop (it inherits the confinement). */
+static int start_clickhouse(struct session *s)
+{
+	char err[512];
+
+	if (!s->clickhouse.sink || clickhouse_sink_start(s->clickhouse.sink, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+/* Output, statistics and pipeline, wired the same for every source. */
+static int open_stages(struct session *s, const char *host)
+{
+	const struct options *o = s->opt;
+	struct output_config ocfg = records_config(s, host);
 	struct summary_config scfg = {
 		.max_entries = o->max_entries,
 		.interval_ns = o->interval_ns,
@@ -663,6 +693,8 @@ static int open_stages(struct session *s, const char *host)
 		pcfg.pcap_err = &s->write_err;
 	}
 	pcfg.toplive = s->top;
+	pcfg.rows = s->clickhouse.rows;
+	pcfg.clickhouse = s->clickhouse.sink;
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;
@@ -682,6 +714,7 @@ static int drop_privileges(struct session *s)
 		.keep_net_admin = live_uses_clsact(s->live),
 		.unix_client = s->opt->dnstap_out && !dnstap_out_file(s->opt),
 		.serve_sockets = s->http != NULL,
+		.tcp_client = s->clickhouse.sink != NULL,
 		.terminal = s->opt->top_live,
 		.verbose = s->opt->verbose,
 		.degrade = degrade_live,
@@ -899,6 +932,7 @@ static void close_session(struct session *s)
 	toplive_screen_close(s->screen); /* the terminal back before anything else is said */
 	s->screen = NULL;
 	metrics_http_close(s->http); /* the thread first: it reads nothing else, but ends here */
+	clickhouse_feed_close(&s->clickhouse);
 	state_close(s->state);
 	pipeline_free(s->pipe);
 	metrics_free(s->metrics);
@@ -1000,6 +1034,10 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
 	}
+	if ((open_rc = open_clickhouse(&s, host)) != 0) {
+		close_session(&s);
+		return open_rc;
+	}
 	/* Records read back are there for their statistics. */
 	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
 		o->summary = true;
@@ -1017,7 +1055,7 @@ int session_run(struct options *o)
 	 * calls are confined; its first draw takes the screen over.
 	 */
 	if (start_view(&s) < 0 || (s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
-	    start_dnstap_out(&s) < 0) {
+	    start_dnstap_out(&s) < 0 || start_clickhouse(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}
@@ -1033,6 +1071,8 @@ int session_run(struct options *o)
 	toplive_screen_close(s.screen); /* before what the end of the session may say */
 	s.screen = NULL;
 	pipeline_finish(s.pipe, end_ns);
+	/* The session's rows sent first, so that capture_stats has the sink's counts. */
+	clickhouse_feed_flush(&s.clickhouse);
 	pipeline_write_stats(s.pipe, start_ns, end_ns);
 	rc = close_outputs(&s, rc);
 	/* After the output is complete: a state file that cannot be written costs nothing else. */

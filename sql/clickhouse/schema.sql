@@ -147,7 +147,8 @@ CREATE TABLE IF NOT EXISTS dns.answer_addrs AS dns.answer_addrs_local
 CREATE TABLE IF NOT EXISTS dns.stats_local (
     batch UInt64,
     host String,
-    ts_ns UInt64,
+    ts String,               -- the record's ts (RFC 3339), as the sink sends it
+    ts_ns UInt64,            -- the same in ns, and its day, when the row has them
     day Date,
     type String,             -- the record's type (process_stats, ...)
     table String,            -- its table, '' when it has none

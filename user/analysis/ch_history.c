@@ -355,8 +355,32 @@ static bool url_database(const char *url, char *db, size_t len)
 	return true;
 }
 
+/*
+ * The URL without the sink's own parameters (table=, stats_table=: the
+ * server would take them for settings), so that both take one URL.
+ */
+static void server_url(const char *url, char *out, size_t len)
+{
+	const char *q = strchr(url, '?');
+	size_t n;
+
+	snprintf(out, len, "%.*s", q ? (int)(q - url) : (int)strlen(url), url);
+	if (!q)
+		return;
+	for (const char *p = q + 1; *p; p += n + (p[n] == '&')) {
+		size_t used = strlen(out);
+
+		n = strcspn(p, "&");
+		if ((n >= 6 && !strncmp(p, "table=", 6)) ||
+		    (n >= 12 && !strncmp(p, "stats_table=", 12)))
+			continue;
+		snprintf(out + used, len - used, "%c%.*s", strchr(out, '?') ? '&' : '?', (int)n, p);
+	}
+}
+
 static int conn_open(struct conn *c, const char *url, char *err, size_t errlen)
 {
+	char *server;
 	const char *user = getenv(CH_HISTORY_USER_ENV), *pw = getenv(CH_HISTORY_PASSWORD_ENV);
 
 	mask_url(url, c->shown, sizeof(c->shown));
@@ -375,10 +399,18 @@ static int conn_open(struct conn *c, const char *url, char *err, size_t errlen)
 		set_err(err, errlen, "dnssnoop: out of memory for the ClickHouse client");
 		return -1;
 	}
-	if (curl_easy_setopt(c->curl, CURLOPT_URL, url) != CURLE_OK) {
+	server = malloc(strlen(url) + 2);
+	if (!server) {
+		set_err(err, errlen, "dnssnoop: out of memory for the ClickHouse client");
+		return -1;
+	}
+	server_url(url, server, strlen(url) + 2);
+	if (curl_easy_setopt(c->curl, CURLOPT_URL, server) != CURLE_OK) {
+		free(server);
 		set_err(err, errlen, "dnssnoop: --from-clickhouse %s: not a URL", c->shown);
 		return -1;
 	}
+	free(server);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);

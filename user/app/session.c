@@ -637,6 +637,8 @@ static int open_stages(struct session *s, const char *host)
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
 		.sink = report_sink(&s->reports),
+		.observed = s->clickhouse.sink ? clickhouse_feed_observed : NULL,
+		.observed_ctx = &s->clickhouse,
 	};
 	struct pipeline_config pcfg = {
 		/* Under the view, records are written only to -o FILE. */
@@ -1038,8 +1040,11 @@ int session_run(struct options *o)
 		close_session(&s);
 		return open_rc;
 	}
-	/* Records read back are there for their statistics. */
-	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
+	/*
+	 * Records read back are there for their statistics; --clickhouse's
+	 * rows come from the statistics stage, with the detectors' verdict.
+	 */
+	if ((s.inputs && merge_has(s.inputs, MERGE_JSONL)) || s.clickhouse.sink)
 		o->summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");

@@ -158,15 +158,3 @@ void ch_row_append(struct jbuf *j, const struct dns_obs *o, const struct detect_
 	kv_verdict(j, v);
 	jbuf_obj_end(j);
 }
-
-void ch_row_with_batch(struct jbuf *j, const char *row, size_t len, uint64_t batch)
-{
-	while (len && row[len - 1] != '}')
-		len--;
-	if (!len)
-		return;
-	jbuf_append(j, row, len - 1);
-	jbuf_append_str(j, len > 2 ? ",\"batch\":" : "\"batch\":");
-	jbuf_append_u64(j, batch);
-	jbuf_append_str(j, "}\n");
-}

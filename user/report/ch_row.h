@@ -15,7 +15,7 @@
  *
  * The format is JSONEachRow: one JSON object, no newline. The `batch`
  * column is not in it: the sink knows the batch only when it sends one and
- * adds it with ch_row_with_batch().
+ * puts it first (report/clickhouse_sink.h).
  */
 #ifndef DNSSNOOP_CH_ROW_H
 #define DNSSNOOP_CH_ROW_H
@@ -35,12 +35,6 @@
  * (NULL: no detectors ran; the derived columns are then empty or 0).
  */
 void ch_row_append(struct jbuf *j, const struct dns_obs *o, const struct detect_verdict *v);
-
-/*
- * Appends row (len bytes, as ch_row_append wrote it) to j with the batch
- * column added and a newline: `{...,"batch":N}\n`.
- */
-void ch_row_with_batch(struct jbuf *j, const char *row, size_t len, uint64_t batch);
 
 /*
  * The client_key column: a 64-bit hash of a client identity (host,

@@ -219,17 +219,22 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 	return c->bad ? 0 : len; /* 0: curl stops with CURLE_WRITE_ERROR */
 }
 
-/* The server's own error line ("Code: 60, e.displayText() = ..."), shortened. */
+/*
+ * The server's own error text ("Code: 60, e.displayText() = DB::Exception:
+ * Table x doesn't exist., e.what() = ..."): the part that says what, or
+ * the answer's start, printable and on one line.
+ */
 static void server_error(const char *body, char *out, size_t len)
 {
-	const char *p = strstr(body, "e.displayText() = ");
-	size_t n;
+	const char *p = strstr(body, "DB::Exception: ");
+	const char *end = p ? strstr(p, ", e.what()") : NULL;
+	size_t n, k = 0;
 
-	p = p ? p + strlen("e.displayText() = ") : body;
-	n = strcspn(p, "\n");
-	if (n > 200)
-		n = 200;
-	snprintf(out, len, "%.*s", (int)n, p);
+	p = p ? p + strlen("DB::Exception: ") : body;
+	n = end ? (size_t)(end - p) : strlen(p);
+	for (size_t i = 0; i < n && i < 160 && k + 1 < len; i++)
+		out[k++] = p[i] >= ' ' && p[i] <= '~' ? p[i] : ' ';
+	out[k] = 0;
 }
 
 /* The ClickHouse error code at the start of an answer; -1 if it has none. */
@@ -263,7 +268,7 @@ static void query_failed(struct conn *c, long status, const char *sql, char *err
 	else
 		set_err(err, errlen,
 			"dnssnoop: %s does not answer as ClickHouse does (HTTP %ld: \"%.60s\")",
-			c->shown, status, c->body);
+			c->shown, status, text);
 }
 
 /*
@@ -292,6 +297,12 @@ static int run_query(struct conn *c, const char *sql, int nfields, row_fn fn, vo
 	rc = curl_easy_perform(c->curl);
 	free(body);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_WEIRD_SERVER_REPLY ||
+	    rc == CURLE_GOT_NOTHING) {
+		set_err(err, errlen, "dnssnoop: %s does not answer as ClickHouse does (%s)",
+			c->shown, rc == CURLE_GOT_NOTHING ? "an empty answer" : "not HTTP");
+		return -1;
+	}
 	if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR) {
 		set_err(err, errlen, "dnssnoop: cannot query ClickHouse at %s: %s", c->shown,
 			curl_easy_strerror(rc));

@@ -214,7 +214,8 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 			break;
 		jbuf_append_char(&c->line, 0);
 		c->bad = split_row(c, c->line.buf) < 0;
-		jbuf_reset(&c->line);
+		if (!c->bad) /* a bad line stays: it may be the server's error */
+			jbuf_reset(&c->line);
 	}
 	return c->bad ? 0 : len; /* 0: curl stops with CURLE_WRITE_ERROR */
 }
@@ -463,22 +464,9 @@ static void sql_text(struct jbuf *j, const char *s, size_t n, bool like)
 	}
 }
 
-/* "day >= 'YYYY-MM-DD' AND host ..." for --since and --hosts. */
-static void where(struct jbuf *j, uint64_t from_day, const char *hosts)
+/* " AND host ...": --hosts as a LIKE pattern (a glob) or a list of names. */
+static void where_hosts(struct jbuf *j, const char *hosts)
 {
-	uint64_t ts_s = from_day * 86400;
-	time_t t = (time_t)ts_s;
-	struct tm tm;
-	char date[16];
-
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	jbuf_reset(j);
-	jbuf_append_str(j, "day >= '");
-	jbuf_append_str(j, date);
-	jbuf_append_char(j, '\'');
-	if (!hosts)
-		return;
 	if (!strchr(hosts, ',') && strpbrk(hosts, "*?")) {
 		jbuf_append_str(j, " AND host LIKE '");
 		sql_text(j, hosts, strlen(hosts), true);
@@ -495,6 +483,25 @@ static void where(struct jbuf *j, uint64_t from_day, const char *hosts)
 		p += n + (p[n] == ',');
 	}
 	jbuf_append_char(j, ')');
+}
+
+/* "day >= 'YYYY-MM-DD' AND host ..." for --since and --hosts, a C string. */
+static void where(struct jbuf *j, uint64_t from_day, const char *hosts)
+{
+	uint64_t ts_s = from_day * 86400;
+	time_t t = (time_t)ts_s;
+	struct tm tm;
+	char date[16];
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	jbuf_reset(j);
+	jbuf_append_str(j, "day >= '");
+	jbuf_append_str(j, date);
+	jbuf_append_char(j, '\'');
+	if (hosts)
+		where_hosts(j, hosts);
+	jbuf_append_char(j, 0);
 }
 
 /* ---- rows --------------------------------------------------------------- */

@@ -51,34 +51,29 @@
  */
 static const char clients_sql[] =
 	"SELECT host, client_key, any(client_process), any(client_comm), any(client_uid), "
-	"any(client_cgroup), any(client_addr), argMax(cpid, clast), count() "
-	"FROM (SELECT host, client_key, hour, any(client_process) AS client_process, "
-	"any(client_comm) AS client_comm, any(client_uid) AS client_uid, "
-	"any(client_cgroup) AS client_cgroup, any(client_addr) AS client_addr, "
-	"argMaxMerge(pid) AS cpid, maxMerge(last_ns) AS clast "
-	"FROM %1$s.pair_hours WHERE kind = 0 AND %2$s GROUP BY host, client_key, hour) "
-	"GROUP BY host, client_key";
+	"any(client_cgroup), any(client_addr), argMaxMerge(pid), uniqExact(hour) "
+	"FROM %1$s.pair_hours WHERE kind = 0 AND %2$s GROUP BY host, client_key";
 
 /*
- * Per pair: its hours' counts and its last timestamps (from the messages
+ * Per pair: its hours' counts (an hour twice when its rows are not merged
+ * yet: the histogram adds them) and its last timestamps (from the messages
  * themselves: the materialized views keep counts, not times), heaviest
- * pairs first, as the state file loads them.
+ * pairs first, as the state file loads them. One level of GROUP BY, each
+ * row's count finalized where it is: a level per hour took three times as
+ * long (docs/fleet.md).
  */
 static const char pairs_sql[] =
-	"SELECT kind, target, host, client_key, lookups, names, first_ns, last_ns, hours, "
-	"counts, ts FROM (SELECT kind, target, host, client_key, sum(n) AS lookups, "
-	"sum(nm) AS names, min(cfirst) AS first_ns, max(clast) AS last_ns, "
-	"groupArray(hour) AS hours, groupArray(n) AS counts "
-	"FROM (SELECT kind, target, host, client_key, hour, countMerge(lookups) AS n, "
-	"sumMerge(names) AS nm, minMerge(first_ns) AS cfirst, maxMerge(last_ns) AS clast "
-	"FROM %1$s.pair_hours WHERE %2$s GROUP BY kind, target, host, client_key, hour) "
-	"GROUP BY kind, target, host, client_key) "
+	"SELECT kind, target, host, client_key, n, nm, f, l, hours, counts, ts "
+	"FROM (SELECT kind, target, host, client_key, countMerge(lookups) AS n, "
+	"sumMerge(names) AS nm, minMerge(first_ns) AS f, maxMerge(last_ns) AS l, "
+	"groupArray(hour) AS hours, groupArray(finalizeAggregation(lookups)) AS counts "
+	"FROM %1$s.pair_hours WHERE %2$s GROUP BY kind, target, host, client_key) "
 	"ANY LEFT JOIN (SELECT t.1 AS kind, t.2 AS target, host, client_key, "
 	"arraySlice(arraySort(groupArray(ts_ns)), -%3$d) AS ts FROM %1$s.messages "
 	"ARRAY JOIN [(toUInt8(0), name), (toUInt8(1), domain), (toUInt8(2), peer)] AS t "
 	"WHERE lookup = 1 AND t.2 != '' AND %2$s GROUP BY kind, target, host, client_key) "
 	"USING (kind, target, host, client_key) "
-	"ORDER BY lookups DESC, kind, target, host, client_key";
+	"ORDER BY n DESC, kind, target, host, client_key";
 
 /*
  * Per target: the last NOERROR-answered lookup (of the latest NOERROR
@@ -86,20 +81,15 @@ static const char pairs_sql[] =
  * answer addresses (by the first answer holding each).
  */
 static const char answers_sql[] =
-	"SELECT kind, target, last_ok_ns, nx_after, addrs FROM (SELECT kind, target, "
-	"last_ok_ns, arrayCount((x, a) -> x > a, nx, replicate(last_at, nx)) AS nx_after "
-	"FROM (SELECT kind, target, argMax(ok_ns, ok_at) AS last_ok_ns, max(ok_at) AS last_at, "
-	"groupArrayArray(day_nx) AS nx FROM (SELECT kind, target, host, day, "
-	"argMaxMerge(last_ok_ns) AS ok_ns, maxMerge(last_ok_at) AS ok_at, "
-	"groupArrayMerge(nx_times) AS day_nx FROM %1$s.target_answers WHERE %2$s "
-	"GROUP BY kind, target, host, day) GROUP BY kind, target) "
-	"WHERE last_ok_ns > 0 OR nx_after > 0) "
+	"SELECT kind, target, ok_ns, nx_after, addrs FROM (SELECT kind, target, ok_ns, "
+	"arrayCount((x, a) -> x > a, nx, replicate(ok_at, nx)) AS nx_after FROM (SELECT kind, "
+	"target, argMaxMerge(last_ok_ns) AS ok_ns, maxMerge(last_ok_at) AS ok_at, "
+	"groupArrayMerge(nx_times) AS nx FROM %1$s.target_answers WHERE %2$s "
+	"GROUP BY kind, target) WHERE ok_ns > 0 OR nx_after > 0) "
 	"ANY LEFT JOIN (SELECT kind, target, "
 	"arraySlice(arrayMap(x -> x.2, arraySort(groupArray((k, addr)))), 1, %3$d) AS addrs "
-	"FROM (SELECT kind, target, addr, min(fk) AS k FROM (SELECT kind, target, host, addr, "
-	"minMerge(first_key) AS fk FROM %1$s.answer_addrs WHERE %2$s "
-	"GROUP BY kind, target, host, addr) GROUP BY kind, target, addr) GROUP BY kind, target) "
-	"USING (kind, target)";
+	"FROM (SELECT kind, target, addr, minMerge(first_key) AS k FROM %1$s.answer_addrs "
+	"WHERE %2$s GROUP BY kind, target, addr) GROUP BY kind, target) USING (kind, target)";
 
 /* The newest lookup: where --since counts back from. */
 static const char newest_sql[] =

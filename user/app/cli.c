@@ -160,8 +160,7 @@ static void usage(FILE *f)
 		"      --state FILE        fold this session's counts into the state file\n"
 		"                          FILE and judge with its history (docs/state.md)\n"
 		"      --no-state          no state file (default for -r; live as root with\n"
-		"                          the statistics: " STATE_DEFAULT_DIR
-		"/" STATE_DEFAULT_NAME ")\n"
+		"                          the statistics: " STATE_DEFAULT_DIR "/" STATE_DEFAULT_NAME ")\n"
 		"      --retain DAYS       state: days kept before the newest (default 90)\n"
 		"      --report            with --state: judge the stored history and write\n"
 		"                          its findings and cases; captures nothing\n"
@@ -169,8 +168,8 @@ static void usage(FILE *f)
 		"                          HTTP interface) and write findings and cases\n"
 		"      --hosts PATTERN     --from-clickhouse: only these hosts (a glob with *\n"
 		"                          and ?, or a comma list of names)\n"
-		"      --since DURATION    --report, --from-clickhouse: only the last DURATION of "
-		"the history\n"
+		"      --since DURATION    --report, --from-clickhouse: only the last DURATION\n"
+		"                          of the history\n"
 		"                          (seconds, or a number with s, m, h, d or w)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                          while the session runs (127.0.0.1:9153,\n"
@@ -505,10 +504,9 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	switch (c) {
 	case OPT_DETECT:
 		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
-			die_usage(
-				"--detect: unknown kind '%s' (mutual, exclusive_target, "
-				"exclusive_client, time_window, periodic, replacement, first_seen)",
-				bad[0] ? bad : arg);
+			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
+				  "exclusive_client, time_window, periodic, replacement, first_seen)",
+				  bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
 	case OPT_NO_DETECT:
@@ -644,8 +642,7 @@ static void check_state_options(struct options *o, bool no_state)
 		if (!o->state_path)
 			die_usage("%s: needs --state FILE (the history to judge)", "--report");
 		if (o->nread)
-			die_usage("%s: judges the stored history; it reads no -r input",
-				  "--report");
+			die_usage("%s: judges the stored history; it reads no -r input", "--report");
 		if (no_state)
 			die_usage("%s: cannot go with --no-state", "--report");
 		return;

@@ -272,9 +272,9 @@ static int open_offline(struct session *s)
 			rc = 1;
 		}
 	}
-	if (o->dnstap_socket &&
-	    merge_add_dnstap_socket(s->inputs, o->dnstap_socket, deadline(o->duration_ns), err,
-				    sizeof(err)) < 0) {
+	if (o->dnstap_socket && merge_add_dnstap_socket(s->inputs, o->dnstap_socket,
+							deadline(o->duration_ns), err,
+							sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		rc = 1;
 	}
@@ -429,8 +429,8 @@ static int empty_file(int fd, const char *path, char *err, size_t errlen)
 /* --dnstap-out names a file (not a collector's socket). */
 static bool dnstap_out_file(const struct options *o)
 {
-	return o->dnstap_out &&
-	       strncmp(o->dnstap_out, DNSTAP_UNIX_PREFIX, strlen(DNSTAP_UNIX_PREFIX)) != 0;
+	return o->dnstap_out && strncmp(o->dnstap_out, DNSTAP_UNIX_PREFIX,
+					strlen(DNSTAP_UNIX_PREFIX)) != 0;
 }
 
 /*
@@ -789,8 +789,8 @@ static int open_state(struct session *s, const char *host)
 
 	if (!o->state_path) {
 		/* The default: a file that cannot be used costs a warning, not the session. */
-		o->state_path =
-			default_state_path(s, s->state_default_path, sizeof(s->state_default_path));
+		o->state_path = default_state_path(s, s->state_default_path,
+						   sizeof(s->state_default_path));
 		if (!o->state_path)
 			return 0;
 		cfg.path = o->state_path;
@@ -800,8 +800,7 @@ static int open_state(struct session *s, const char *host)
 				o->state_path);
 	}
 	if (!d) {
-		fprintf(stderr,
-			"dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
+		fprintf(stderr, "dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
 			o->state_path);
 		return -1;
 	}
@@ -816,8 +815,7 @@ static int open_state(struct session *s, const char *host)
 	if (o->verbose)
 		fprintf(stderr, "dnssnoop: state file %s: %ld pairs of history loaded in %.1f ms\n",
 			o->state_path, n,
-			(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	state_attach(s->state, d);
 	return 0;
 fail:
@@ -850,7 +848,8 @@ static int load_fleet(const struct options *o, struct detect *d, char *err, size
 }
 
 /*
- * --report, --from-clickhouse: the stored history judged as one session would judge it, its
+ * --report, --from-clickhouse: the stored history (a state file, or the
+ * fleet's in ClickHouse) judged as one session would judge it, its
  * findings and cases written; nothing is captured and nothing written to
  * the state file (opened read-only, so no root is needed to read one's own).
  */
@@ -883,8 +882,8 @@ static int run_report(struct options *o)
 		goto fail;
 	}
 	ocfg.fd = outfile_open(o->output_path ? o->output_path : "-", err, sizeof(err));
-	if (ocfg.fd < 0 ||
-	    (o->output_path && strcmp(o->output_path, "-") && outfile_truncate(ocfg.fd, 0) < 0)) {
+	if (ocfg.fd < 0 || (o->output_path && strcmp(o->output_path, "-") &&
+			    outfile_truncate(ocfg.fd, 0) < 0)) {
 		if (ocfg.fd >= 0)
 			snprintf(err, sizeof(err), "dnssnoop: cannot empty output file %s",
 				 o->output_path);

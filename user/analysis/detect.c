@@ -572,8 +572,8 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 		t->nx_after++;
 		verdict_answer(d, ref->kind, o->ts_ns);
 		if (d->tap.answer)
-			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns,
-				      NULL, 0);
+			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns, NULL,
+				      0);
 		return;
 	}
 	if (o->rcode != 0)
@@ -810,7 +810,8 @@ int detect_load_pair(struct detect *d, const struct detect_history_pair *h)
 	return 0;
 }
 
-void detect_load_client_hours(struct detect *d, const struct detect_client *c, unsigned int hours)
+void detect_load_client_hours(struct detect *d, const struct detect_client *c,
+			      unsigned int hours)
 {
 	uint32_t i = table_find(&d->clients, client_id_hash(d, c));
 

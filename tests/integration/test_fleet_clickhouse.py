@@ -242,7 +242,7 @@ def test_errors(f):
     junk = http.server.HTTPServer(("127.0.0.1", 0), Junk)
     threading.Thread(target=junk.serve_forever, daemon=True).start()
     base = f.ch.http_url(0)
-    bad_pw = base.replace("http://", "http://%s:wrong@" % clickhouse.WRITER_USER)
+    bad_pw = base.replace("http://", "http://%s:pw-Xq7z@" % clickhouse.WRITER_USER)
     junk_url = "http://127.0.0.1:%d/" % junk.server_address[1]
     cases = [
         ("ftp://127.0.0.1/", "not an http"),
@@ -258,7 +258,7 @@ def test_errors(f):
             lines = err.strip().splitlines()
             check(rc == 1 and not out and len(lines) == 1 and want in lines[0],
                   "%s: exit %d, stderr %r", url, rc, err[-500:])
-            check("wrong" not in err, "the password is shown: %s", err)
+            check("pw-Xq7z" not in err, "the password is shown: %s", err)
     finally:
         junk.shutdown()
         junk.server_close()

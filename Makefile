@@ -21,12 +21,13 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 # Debian packages the build, the tests and the lab need (podman, runc and
 # busybox-static: the container of tests/integration/test_identity.py; man-db
-# and groff-base: test_manpage.py renders man/dnssnoop.8; clickhouse-server:
+# and groff-base: test_manpage.py renders build/dnssnoop.8; bash-completion:
+# the completion's helpers, which test_manpage.py runs; clickhouse-server:
 # the --clickhouse sink's servers, tests/integration/clickhouse.py).
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
 	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libncurses-dev libcurl4-openssl-dev
 TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time prometheus \
-	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base \
+	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base bash-completion \
 	      clickhouse-server clickhouse-client
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
@@ -71,6 +72,11 @@ SAN_BIN   := $(BUILD)/san/dnssnoop
 SAN_OBJS  := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/san/gen/%.o,$(patsubst user/%.c,$(BUILD)/san/%.o,$(USER_SRCS)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
+# What tools/cli-doc makes from the option table.
+CLI_DOC    := $(BUILD)/cli-doc
+MAN_PAGE   := $(BUILD)/dnssnoop.8
+COMPLETION := $(BUILD)/completion/dnssnoop
+DOCS_GEN   := $(MAN_PAGE) $(COMPLETION)
 # Tests of the project's own tools (tools/run-tests first of all).
 TOOL_TESTS := $(wildcard tests/tools/test_*.py)
 
@@ -80,7 +86,7 @@ TOOL_TESTS := $(wildcard tests/tools/test_*.py)
 # Keep the sanitizer objects between test builds (they are otherwise intermediate).
 .SECONDARY: $(ASAN_OBJS) $(SAN_OBJS)
 
-all: $(DEPS_STAMP) $(BUILD)/dnssnoop
+all: $(DEPS_STAMP) $(BUILD)/dnssnoop $(DOCS_GEN)
 
 # Install what is missing, once (apt-get update first: a fresh machine's lists may be absent).
 $(DEPS_STAMP):
@@ -179,15 +185,26 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS)
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/asan/*.d $(BUILD)/fuzz/*.d)
 
 # tools/check-layers: includes run only downwards through user/'s stages.
+# The man page and the bash completion, made from the option table
+# (user/app/cli_options.c) by tools/cli-doc, so that neither keeps a flag
+# list by hand.
+$(CLI_DOC): tools/cli-doc.c $(BUILD)/obj/app/cli_options.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^
+$(MAN_PAGE): man/dnssnoop.8.in $(CLI_DOC)
+	$(CLI_DOC) man $< > $@
+$(COMPLETION): $(CLI_DOC)
+	@mkdir -p $(@D)
+	$(CLI_DOC) bash > $@
+
 unit: $(DEPS_STAMP) $(UNIT_BINS)
 	@tools/check-layers
 	@tools/run-tests unit $(TOOL_TESTS) $(UNIT_BINS)
 
 # Integration tests run the sanitizer build of the tracer.
-integration: $(DEPS_STAMP) $(SAN_BIN)
+integration: $(DEPS_STAMP) $(DOCS_GEN) $(SAN_BIN)
 	@DNSSNOOP_BIN=$(abspath $(SAN_BIN)) tools/run-tests integration tests/integration/test_*.py
 
-test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(SAN_BIN) $(UNIT_BINS)
+test: $(DEPS_STAMP) $(BUILD)/dnssnoop $(DOCS_GEN) $(SAN_BIN) $(UNIT_BINS)
 	@tools/check-layers
 	@DNSSNOOP_BIN=$(abspath $(SAN_BIN)) tools/run-tests all $(TOOL_TESTS) $(UNIT_BINS) \
 		tests/integration/test_*.py
@@ -260,9 +277,10 @@ fuzz: $(DEPS_STAMP) $(FUZZ_BINS)
 mutate:
 	@tools/mutate $(MUTATE_ARGS)
 
-install: $(BUILD)/dnssnoop
+install: $(BUILD)/dnssnoop $(DOCS_GEN)
 	install -D -m 0755 $(BUILD)/dnssnoop $(DESTDIR)$(PREFIX)/sbin/dnssnoop
-	install -D -m 0644 man/dnssnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/dnssnoop.8
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man8/dnssnoop.8
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dnssnoop
 
 format:
 	clang-format -i user/*/*.c user/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c

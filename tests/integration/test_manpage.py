@@ -1,14 +1,20 @@
 #!/usr/bin/python3
-"""Integration tests: man/dnssnoop.8 against `dnssnoop --help`.
+"""Integration tests: what is made from the option table against `dnssnoop --help`.
 
-Needs no root and never skips (man-db and groff-base are in the Makefile's
-TEST_PKGS).
+The man page (build/dnssnoop.8) and the bash completion
+(build/completion/dnssnoop) are written by tools/cli-doc from the table
+that --help prints; docs/output.md's flag table is written by hand. Needs
+no root and never skips (man-db, groff-base and bash-completion are in the
+Makefile's TEST_PKGS).
   - Every flag `--help` prints (long and short, with its argument) has its
     entry in the man page's OPTIONS section, and every entry there is a
-    flag of `--help`: neither side can gain a flag the other misses.
+    flag of `--help`: neither side can gain a flag the other misses. The
+    same for docs/output.md's "Command line" table.
   - The page renders without a warning, by groff (-ww) and by man
-    (--warnings), as `man ./man/dnssnoop.8` would.
+    (--warnings), and says the version --version prints.
   - It has the sections a reader looks for.
+  - bash, with Debian's bash-completion, offers every flag for "-", the
+    choices the parser takes for an option with choices, and files for -r.
 
 Usage: python3 tests/integration/test_manpage.py [CASE-SUBSTRING...]
 """
@@ -22,7 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
 from runner import REPO, Run, check  # noqa: E402
 
-PAGE = os.path.join(REPO, "man", "dnssnoop.8")
+PAGE = os.path.join(REPO, "build", "dnssnoop.8")
+COMPLETION = os.path.join(REPO, "build", "completion", "dnssnoop")
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+DOCS = os.path.join(REPO, "docs", "output.md")
 SECTIONS = ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "RECORD TYPES", "EXAMPLES", "FILES",
             "EXIT STATUS", "CAPABILITIES", "SEE ALSO")
 # A flag line of --help: "  -d, --duration SECONDS  text" or "      --summary  text";
@@ -120,13 +129,100 @@ def test_renders_without_warnings(tmp):
     check("--dnstap-socket" in text and "EXIT STATUS" in text, "rendered: %r", text[:500])
 
 
+def test_page_version(tmp):
+    run = Run(["--version"], text=True).ok()
+    version = run.stdout.split()[1]
+    with open(PAGE, encoding="utf-8") as f:
+        th = [line for line in f if line.startswith(".TH ")]
+    check(len(th) == 1 and '"dnssnoop %s"' % version in th[0], ".TH %r, version %s", th,
+          version)
+
+
+def docs_flags():
+    """{long flag}: the first cells of docs/output.md's "Command line" table."""
+    with open(DOCS, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("\n## Command line\n", 1)[1].split("\n## ", 1)[0]
+    flags = set()
+    for line in section.splitlines():
+        if line.startswith("| `-"):
+            first = line.split(" | ", 1)[0]
+            flags.update(re.findall(r"--[a-z][a-z-]*", first))
+    check(len(flags) > 40, "only %d flags found in docs/output.md", len(flags))
+    return flags
+
+
+def test_docs_table_has_every_flag(tmp):
+    want = {f[1] for f in help_flags()}
+    have = docs_flags()
+    check(want == have, "docs/output.md's table lacks %s and has unknown %s",
+          sorted(want - have), sorted(have - want))
+
+
+def complete(tmp, *words):
+    """What bash offers for the last of words (dnssnoop WORD... CUR)."""
+    line = " ".join(("dnssnoop",) + words)
+    script = ('source %s; source %s; COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE=%s; '
+              'COMP_POINT=${#COMP_LINE}; _dnssnoop; printf "%%s\\n" "${COMPREPLY[@]}"' %
+              (BASH_COMPLETION, COMPLETION, " ".join("'%s'" % w for w in ("dnssnoop",) + words),
+               len(words), "'%s'" % line))
+    p = subprocess.run(["bash", "-c", script], cwd=tmp, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30)
+    check(p.returncode == 0 and p.stderr == "", "bash: exit %d: %s", p.returncode, p.stderr)
+    return set(w for w in p.stdout.splitlines() if w)
+
+
+def test_completion_offers_every_flag(tmp):
+    want = set()
+    for short, long_, _arg in help_flags():
+        want.add(long_)
+        if short:
+            want.add(short)
+    have = complete(tmp, "-")
+    check(want == have, "completion of '-' lacks %s and offers unknown %s", sorted(want - have),
+          sorted(have - want))
+    check(complete(tmp, "--top-l") == {"--top-live"}, "--top-l: %s",
+          complete(tmp, "--top-l"))
+
+
+def parser_choices(flag):
+    """The values the parser names when refusing one: "'x' is not a, b or c"."""
+    run = Run([flag, "bogus-value"], text=True)
+    check(run.rc == 2, "%s bogus-value: exit %s", flag, run.rc)
+    m = re.search(r"is not (.*)$", run.stderr.splitlines()[0])
+    check(m, "%s: %r", flag, run.stderr)
+    return set(re.split(r", | or ", m.group(1)))
+
+
+def test_completion_offers_the_parsers_choices(tmp):
+    for flag in ("--format", "--hook", "--tc-attach", "--seccomp"):
+        have = complete(tmp, flag, "")
+        want = parser_choices(flag)
+        check(have == want, "%s: completion offers %s, the parser takes %s", flag,
+              sorted(have), sorted(want))
+    check(complete(tmp, "--dir", "e") == {"egress"}, "--dir e")
+
+
+def test_completion_of_files(tmp):
+    for name in ("cap.pcap", "capture.jsonl", "other"):
+        open(os.path.join(tmp, name), "w").close()
+    have = complete(tmp, "-r", "cap")
+    check(have == {"cap.pcap", "capture.jsonl"}, "-r cap: %s", have)
+    check(complete(tmp, "-w", "oth") == {"other"}, "-w oth")
+    check(not complete(tmp, "--top", ""), "--top takes a number: nothing to offer")
+
+
 CASES = [test_every_help_flag_in_the_page, test_every_page_flag_in_help, test_sections,
-         test_renders_without_warnings]
+         test_renders_without_warnings, test_page_version, test_docs_table_has_every_flag,
+         test_completion_offers_every_flag, test_completion_offers_the_parsers_choices,
+         test_completion_of_files]
 
 
 def main(argv):
-    return runner.run_offline_tests(argv, CASES, "dnssnoop-manpage-", tools=("groff", "man"),
-                                    files=((PAGE, "it is in the repository"),))
+    return runner.run_offline_tests(argv, CASES, "dnssnoop-manpage-",
+                                    tools=("groff", "man", "bash"),
+                                    files=((PAGE, "make builds it"), (COMPLETION, "make builds it"),
+                                           (BASH_COMPLETION, "make deps installs it")))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "app/cli_options.h"
 #include "app/version.h"
 #include "analysis/state.h"
 #include "capture/capture_jsonl.h"
@@ -19,174 +20,6 @@
 
 #define MAX_SECONDS	   1000000000u /* longest duration a flag takes */
 #define MAX_LINE_BYTES_MAX (1u << 29) /* --max-line-bytes: a parsed line is held about 3 times */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: dnssnoop [OPTIONS]\n"
-		"       dnssnoop -r FILE [-r FILE]... [OPTIONS] [FILTER EXPRESSION]\n"
-		"Trace every DNS message sent or received on this host, with its "
-		"process,\n"
-		"or read them from pcap/pcapng files.\n"
-		"Output: JSON Lines (one record per message; see docs/output.md).\n\n"
-		"  -d, --duration SECONDS  trace for this long, then exit (default: "
-		"until Ctrl-C)\n"
-		"  -c, --count N           exit after N DNS messages\n"
-		"  -o, --output FILE       write records to FILE instead of stdout\n"
-		"  -r, --read FILE         read packets from a pcap/pcapng file, or "
-		"dnssnoop's\n"
-		"                          JSON Lines from many hosts (- = stdin), "
-		"merged by time\n"
-		"                          instead of the kernel; repeatable; no root "
-		"needed;\n"
-		"                          an optional tcpdump filter expression may "
-		"follow\n"
-		"      --max-line-bytes N  -r JSON Lines: longer lines are skipped "
-		"(default\n"
-		"                          1048576)\n"
-		"  -w, --write FILE        also save every packet captured or read as pcap\n"
-		"                          (with display filters: the messages that pass)\n"
-		"      --dnstap-socket PATH  collect dnstap from DNS servers on this unix "
-		"socket\n"
-		"                          (mode 0600) instead of the kernel; -d ends it\n"
-		"      --dnstap-out FILE|unix:PATH  also write every message as dnstap, to "
-		"a file\n"
-		"                          or a collector's socket\n"
-		"      --clickhouse URL    also insert every record into ClickHouse\n"
-		"                          (http://[USER[:PASS]@]HOST[:PORT]/?database=DB)\n"
-		"      --clickhouse-spool DIR  batches the server did not take yet "
-		"(default:\n"
-		"                          STATE_DIR/clickhouse-spool)\n"
-		"      --clickhouse-spool-mb N  bound on the spool (default 1024)\n"
-		"      --summary           print per-process, per-peer, per-name and "
-		"pair\n"
-		"                          statistics at the end (and every --interval)\n"
-		"      --no-events         no record per message (implies --summary)\n"
-		"      --interval SECONDS  print the statistics every SECONDS (implies "
-		"--summary)\n"
-		"      --top N             entries per statistics table (default 20, 0 = "
-		"all)\n"
-		"      --max-entries N     bound on each statistics and detection table\n"
-		"                          (default 100000, at most 16777216)\n"
-		"      --format json|text  JSON Lines (default) or one readable line per "
-		"message\n"
-		"      --detect KINDS      findings with the statistics (implies --summary):\n"
-		"                          comma list of mutual, exclusive_target,\n"
-		"                          exclusive_client, time_window, periodic,\n"
-		"                          replacement, first_seen (default all)\n"
-		"      --no-detect         no findings\n"
-		"      --min-lookups N     findings: lookups of a target or client "
-		"(default 16)\n"
-		"      --exclusive-share F findings: Wilson lower bound of the top share "
-		"(0.8)\n"
-		"      --min-clients N     findings: clients active at the same time "
-		"(default 5)\n"
-		"      --population-window SECONDS  findings: the time around a target "
-		"in which\n"
-		"                          --min-clients are counted, at least (86400)\n"
-		"      --min-repeat F      findings: a pair's lookups per distinct name "
-		"(3)\n"
-		"      --min-spread N      findings: a pair's lookups in N of the "
-		"session's\n"
-		"                          1000 time slices (3)\n"
-		"      --time-records N    findings: pairs whose hours and last 256 "
-		"lookups are\n"
-		"                          kept (3.4 KiB each, as used; default 4096)\n"
-		"      --first-seen        first_seen: every target the state file did not "
-		"hold,\n"
-		"                          not only those in another finding\n"
-		"      --tz ZONE[,ZONE..]  time_window: local windows in these tzdata "
-		"zones\n"
-		"      --business-hours HH-HH  time_window: local business hours "
-		"(default 08-19)\n"
-		"      --silence SECONDS   replacement: a target silent this long has "
-		"ended (86400)\n"
-		"      --replacement-window SECONDS  replacement: successor within "
-		"(604800)\n"
-		"      --hook cgroup|tc|xdp  where to capture (default cgroup: local "
-		"sockets,\n"
-		"                          with processes); tc: both directions of "
-		"the -i\n"
-		"                          interfaces; xdp: what they receive; no "
-		"process\n"
-		"                          fields with tc or xdp (docs/capture.md)\n"
-		"      --tc-attach auto|tcx|clsact  tc: TCX link, or a clsact filter "
-		"(removed\n"
-		"                          on exit); auto: TCX, clsact where the kernel "
-		"has no\n"
-		"                          TCX (default auto)\n"
-		"  -i, --interface IFACE   tc/xdp: interface to watch (repeatable, up "
-		"to %d)\n"
-		"Display filters (records, -w and --dnstap-out; flags AND, repeats OR):\n"
-		"      --name GLOB         question name matches (fnmatch, any case)\n"
-		"      --rcode NAME        responses with this rcode (none: unanswered)\n"
-		"      --qtype TYPE        question type (A, AAAA, ..., TYPEn)\n"
-		"      --dir egress|ingress  messages seen in this direction\n"
-		"      --unanswered        only unanswered records\n"
-		"      --slower-than DURATION  responses slower than this (100ms, 2s,\n"
-		"                          1500us), and unanswered queries\n"
-		"      --client PREFIX     the query's sender in ADDRESS[/BITS]\n"
-		"      --server PREFIX     the query's receiver in ADDRESS[/BITS]\n"
-		"      --unit GLOB         the process's systemd unit matches (e.g.\n"
-		"                          nginx.service, '*.scope'; live only)\n"
-		"      --container PATTERN  the process's container: its name matches\n"
-		"                          the glob, or its id starts with PATTERN (live\n"
-		"                          only)\n"
-		"      --filter-stats      the statistics count only what passes too\n"
-		"  -p, --pid PID           only messages of process PID\n"
-		"      --comm NAME         only messages of processes named NAME\n"
-		"      --cgroup PATH       only sockets in this cgroup v2 subtree (a "
-		"container,\n"
-		"                          a systemd unit), e.g. "
-		"/system.slice/nsd.service\n"
-		"      --port N            DNS port to trace (repeatable, up to %d; "
-		"default 53)\n"
-		"      --snaplen N         bytes of each packet's payload to copy "
-		"(%d..%d,\n"
-		"                          default %d)\n"
-		"      --timeout SECONDS   report a query unanswered after this (default "
-		"5)\n"
-		"      --max-pending N     bound on queries awaiting a response (default "
-		"65536)\n"
-		"      --ringbuf-mb N      kernel ring buffer size in MiB (default 8, about\n"
-		"                          40 000 events); losses are counted in\n"
-		"                          capture_stats\n"
-		"  -Z, --user USER         live: once attached, run as USER (default: "
-		"dnssnoop if\n"
-		"                          that user exists, else nobody; root: stay uid 0),\n"
-		"                          with no capabilities (docs/security.md)\n"
-		"      --seccomp on|off|log  live: confine the system calls after the drop\n"
-		"                          (default on; off and log are for debugging)\n"
-		"      --state FILE        fold this session's counts into the state file\n"
-		"                          FILE and judge with its history (docs/state.md)\n"
-		"      --no-state          no state file (default for -r; live as root with\n"
-		"                          the statistics: " STATE_DEFAULT_DIR "/" STATE_DEFAULT_NAME ")\n"
-		"      --retain DAYS       state: days kept before the newest (default 90)\n"
-		"      --report            with --state: judge the stored history and write\n"
-		"                          its findings and cases; captures nothing\n"
-		"      --from-clickhouse URL  judge the fleet's history in ClickHouse (its\n"
-		"                          HTTP interface) and write findings and cases\n"
-		"      --hosts PATTERN     --from-clickhouse: only these hosts (a glob with *\n"
-		"                          and ?, or a comma list of names)\n"
-		"      --since DURATION    --report, --from-clickhouse: only the last DURATION\n"
-		"                          of the history\n"
-		"                          (seconds, or a number with s, m, h, d or w)\n"
-		"      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-		"                          while the session runs (127.0.0.1:9153,\n"
-		"                          [::1]:9153; :PORT is 127.0.0.1:PORT)\n"
-		"      --top-live          a full-screen view of the busiest processes, names,\n"
-		"                          servers, failing and slowest names, redrawn every\n"
-		"                          second (needs a terminal; records go to -o only)\n"
-		"      --pace              -r: replay at the speed of the packets' times\n"
-		"  -q, --quiet             -r: no progress line on a terminal's standard\n"
-		"                          error\n"
-		"  -v, --verbose           show libbpf's messages\n"
-		"  -V, --version           print the version, the git revision and the\n"
-		"                          libraries' versions\n"
-		"  -h, --help              this help\n",
-		LIVE_MAX_IFACES, DNSSNOOP_MAX_PORTS, DNSSNOOP_MIN_SNAPLEN, DNSSNOOP_MAX_SNAPLEN,
-		DNSSNOOP_DEFAULT_SNAPLEN);
-}
 
 static void die_usage(const char *fmt, const char *arg)
 {
@@ -239,167 +72,54 @@ static uint64_t parse_seconds(const char *opt, const char *arg)
 	return ns;
 }
 
-enum long_only {
-	OPT_FORMAT = 256,
-	OPT_COMM,
-	OPT_CGROUP,
-	OPT_PORT,
-	OPT_SNAPLEN,
-	OPT_TIMEOUT,
-	OPT_RINGBUF_MB,
-	OPT_MAX_PENDING,
-	OPT_SUMMARY,
-	OPT_NO_EVENTS,
-	OPT_INTERVAL,
-	OPT_TOP,
-	OPT_MAX_ENTRIES,
-	OPT_DETECT,
-	OPT_NO_DETECT,
-	OPT_MIN_LOOKUPS,
-	OPT_EXCLUSIVE_SHARE,
-	OPT_MIN_CLIENTS,
-	OPT_TZ,
-	OPT_BUSINESS_HOURS,
-	OPT_SILENCE,
-	OPT_REPLACEMENT_WINDOW,
-	OPT_POPULATION_WINDOW,
-	OPT_MIN_REPEAT,
-	OPT_MIN_SPREAD,
-	OPT_TIME_RECORDS,
-	OPT_FIRST_SEEN,
-	OPT_HOOK,
-	OPT_TC_ATTACH,
-	OPT_SECCOMP,
-	OPT_MAX_LINE_BYTES,
-	OPT_STATE,
-	OPT_NO_STATE,
-	OPT_RETAIN,
-	OPT_REPORT,
-	OPT_SINCE,
-	OPT_FROM_CLICKHOUSE,
-	OPT_HOSTS,
-	OPT_DNSTAP_SOCKET,
-	OPT_DNSTAP_OUT,
-	OPT_METRICS,
-	OPT_NAME,
-	OPT_RCODE,
-	OPT_QTYPE,
-	OPT_DIR,
-	OPT_SLOWER_THAN,
-	OPT_CLIENT,
-	OPT_SERVER,
-	OPT_UNIT,
-	OPT_CONTAINER,
-	OPT_UNANSWERED,
-	OPT_FILTER_STATS,
-	OPT_TOP_LIVE,
-	OPT_PACE,
-	OPT_CLICKHOUSE,
-	OPT_CLICKHOUSE_SPOOL,
-	OPT_CLICKHOUSE_SPOOL_MB,
+/*
+ * getopt's tables, made from cli_options[] once: the long options and the
+ * short letters ("d:c:...").
+ */
+struct getopt_tables {
+	struct option longopts[128];
+	char shortopts[64];
 };
 
-static const struct option long_options[] = {
-	{"duration", required_argument, NULL, 'd'},
-	{"count", required_argument, NULL, 'c'},
-	{"output", required_argument, NULL, 'o'},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"pid", required_argument, NULL, 'p'},
-	{"comm", required_argument, NULL, OPT_COMM},
-	{"cgroup", required_argument, NULL, OPT_CGROUP},
-	{"hook", required_argument, NULL, OPT_HOOK},
-	{"tc-attach", required_argument, NULL, OPT_TC_ATTACH},
-	{"interface", required_argument, NULL, 'i'},
-	{"port", required_argument, NULL, OPT_PORT},
-	{"snaplen", required_argument, NULL, OPT_SNAPLEN},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
-	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
-	{"read", required_argument, NULL, 'r'},
-	{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE_BYTES},
-	{"write", required_argument, NULL, 'w'},
-	{"dnstap-socket", required_argument, NULL, OPT_DNSTAP_SOCKET},
-	{"dnstap-out", required_argument, NULL, OPT_DNSTAP_OUT},
-	{"summary", no_argument, NULL, OPT_SUMMARY},
-	{"no-events", no_argument, NULL, OPT_NO_EVENTS},
-	{"interval", required_argument, NULL, OPT_INTERVAL},
-	{"top", required_argument, NULL, OPT_TOP},
-	{"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
-	{"detect", required_argument, NULL, OPT_DETECT},
-	{"no-detect", no_argument, NULL, OPT_NO_DETECT},
-	{"min-lookups", required_argument, NULL, OPT_MIN_LOOKUPS},
-	{"exclusive-share", required_argument, NULL, OPT_EXCLUSIVE_SHARE},
-	{"min-clients", required_argument, NULL, OPT_MIN_CLIENTS},
-	{"tz", required_argument, NULL, OPT_TZ},
-	{"business-hours", required_argument, NULL, OPT_BUSINESS_HOURS},
-	{"silence", required_argument, NULL, OPT_SILENCE},
-	{"replacement-window", required_argument, NULL, OPT_REPLACEMENT_WINDOW},
-	{"population-window", required_argument, NULL, OPT_POPULATION_WINDOW},
-	{"min-repeat", required_argument, NULL, OPT_MIN_REPEAT},
-	{"min-spread", required_argument, NULL, OPT_MIN_SPREAD},
-	{"time-records", required_argument, NULL, OPT_TIME_RECORDS},
-	{"first-seen", no_argument, NULL, OPT_FIRST_SEEN},
-	{"user", required_argument, NULL, 'Z'},
-	{"seccomp", required_argument, NULL, OPT_SECCOMP},
-	{"state", required_argument, NULL, OPT_STATE},
-	{"no-state", no_argument, NULL, OPT_NO_STATE},
-	{"retain", required_argument, NULL, OPT_RETAIN},
-	{"report", no_argument, NULL, OPT_REPORT},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"from-clickhouse", required_argument, NULL, OPT_FROM_CLICKHOUSE},
-	{"hosts", required_argument, NULL, OPT_HOSTS},
-	{"metrics", required_argument, NULL, OPT_METRICS},
-	{"name", required_argument, NULL, OPT_NAME},
-	{"rcode", required_argument, NULL, OPT_RCODE},
-	{"qtype", required_argument, NULL, OPT_QTYPE},
-	{"dir", required_argument, NULL, OPT_DIR},
-	{"slower-than", required_argument, NULL, OPT_SLOWER_THAN},
-	{"client", required_argument, NULL, OPT_CLIENT},
-	{"server", required_argument, NULL, OPT_SERVER},
-	{"unit", required_argument, NULL, OPT_UNIT},
-	{"container", required_argument, NULL, OPT_CONTAINER},
-	{"unanswered", no_argument, NULL, OPT_UNANSWERED},
-	{"filter-stats", no_argument, NULL, OPT_FILTER_STATS},
-	{"top-live", no_argument, NULL, OPT_TOP_LIVE},
-	{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
-	{"clickhouse-spool", required_argument, NULL, OPT_CLICKHOUSE_SPOOL},
-	{"clickhouse-spool-mb", required_argument, NULL, OPT_CLICKHOUSE_SPOOL_MB},
-	{"pace", no_argument, NULL, OPT_PACE},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
-};
+static void getopt_tables_fill(struct getopt_tables *t)
+{
+	size_t n = 0, len = 0;
 
-/* What only a live capture has: refused with -r rather than ignored. */
-static const int live_only_options[] = {
-	'd',	     'p',	    'i',	 OPT_COMM,	 OPT_CGROUP,
-	OPT_HOOK,    OPT_TC_ATTACH, OPT_SNAPLEN, OPT_RINGBUF_MB, 'Z',
-	OPT_SECCOMP,
-};
+	for (size_t i = 0; i < cli_noptions; i++) {
+		const struct cli_option *c = &cli_options[i];
+
+		if (!c->name)
+			continue;
+		t->longopts[n++] = (struct option){
+			c->name, c->arg ? required_argument : no_argument, NULL, c->id};
+		if (c->id < 256) {
+			t->shortopts[len++] = (char)c->id;
+			if (c->arg)
+				t->shortopts[len++] = ':';
+		}
+	}
+	t->longopts[n] = (struct option){0};
+	t->shortopts[len] = 0;
+}
 
 static bool is_live_only(int c)
 {
-	for (size_t i = 0; i < sizeof(live_only_options) / sizeof(live_only_options[0]); i++)
-		if (live_only_options[i] == c)
-			return true;
-	return false;
+	const struct cli_option *o = cli_option_find(c);
+
+	return o && o->live_only;
 }
 
 /* The option c as written in messages: "-d/--duration", "--snaplen". */
 static void option_text(int c, char *buf, size_t len)
 {
-	for (const struct option *o = long_options; o->name; o++) {
-		if (o->val != c)
-			continue;
-		if (c < 256)
-			snprintf(buf, len, "-%c/--%s", c, o->name);
-		else
-			snprintf(buf, len, "--%s", o->name);
-		return;
-	}
-	snprintf(buf, len, "-%c", c);
+	const struct cli_option *o = cli_option_find(c);
+
+	if (o && c < 256)
+		snprintf(buf, len, "-%c/--%s", c, o->name);
+	else if (o)
+		snprintf(buf, len, "--%s", o->name);
+	else
+		snprintf(buf, len, "-%c", c);
 }
 
 /* -r: no live-only option (live_only, 0: none), standard input once. */
@@ -504,9 +224,10 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	switch (c) {
 	case OPT_DETECT:
 		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
-			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
-				  "exclusive_client, time_window, periodic, replacement, first_seen)",
-				  bad[0] ? bad : arg);
+			die_usage(
+				"--detect: unknown kind '%s' (mutual, exclusive_target, "
+				"exclusive_client, time_window, periodic, replacement, first_seen)",
+				bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
 	case OPT_NO_DETECT:
@@ -554,24 +275,26 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 }
 
 /*
- * The index of arg among names[0..n), or exit saying what the option
- * takes ("--hook: 'x' is not cgroup, tc or xdp").
+ * The index of arg among the choices of option c (cli_options.c), or exit
+ * saying what the option takes ("--hook: 'x' is not cgroup, tc or xdp").
  */
-static int parse_choice(const char *opt, const char *arg, const char *const *names, int n)
+static int parse_choice(int c, const char *arg)
 {
+	const struct cli_option *o = cli_option_find(c);
+	int i = cli_choice_index(o, arg), n = 0, len;
 	char fmt[160];
-	int len;
 
-	for (int i = 0; i < n; i++)
-		if (!strcmp(arg, names[i]))
-			return i;
-	len = snprintf(fmt, sizeof(fmt), "%s: '%%s' is not ", opt);
-	for (int i = 0; i < n && len > 0 && (size_t)len < sizeof(fmt); i++)
+	if (i >= 0)
+		return i;
+	while (o->words[n])
+		n++;
+	len = snprintf(fmt, sizeof(fmt), "--%s: '%%s' is not ", o->name);
+	for (i = 0; i < n && len > 0 && (size_t)len < sizeof(fmt); i++)
 		len += snprintf(fmt + len, sizeof(fmt) - (size_t)len, "%s%s",
 				i == 0	     ? ""
 				: i == n - 1 ? " or "
 					     : ", ",
-				names[i]);
+				o->words[i]);
 	die_usage(fmt, arg);
 	return 0;
 }
@@ -583,26 +306,6 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
  * typo asks for.
  */
 #define MAX_ENTRIES_LIMIT (1u << 24)
-
-#define NCHOICES(names) ((int)(sizeof(names) / sizeof((names)[0])))
-
-static const char *const hook_names[] = {
-	[LIVE_HOOK_CGROUP] = "cgroup",
-	[LIVE_HOOK_TC] = "tc",
-	[LIVE_HOOK_XDP] = "xdp",
-};
-
-static const char *const seccomp_names[] = {
-	[PRIVDROP_SECCOMP_ON] = "on",
-	[PRIVDROP_SECCOMP_OFF] = "off",
-	[PRIVDROP_SECCOMP_LOG] = "log",
-};
-
-static const char *const tc_attach_names[] = {
-	[LIVE_TC_AUTO] = "auto",
-	[LIVE_TC_TCX] = "tcx",
-	[LIVE_TC_CLSACT] = "clsact",
-};
 
 /* A duration: seconds, or a whole number with s, m, h, d or w. */
 static uint64_t parse_duration(const char *opt, const char *arg)
@@ -642,7 +345,8 @@ static void check_state_options(struct options *o, bool no_state)
 		if (!o->state_path)
 			die_usage("%s: needs --state FILE (the history to judge)", "--report");
 		if (o->nread)
-			die_usage("%s: judges the stored history; it reads no -r input", "--report");
+			die_usage("%s: judges the stored history; it reads no -r input",
+				  "--report");
 		if (no_state)
 			die_usage("%s: cannot go with --no-state", "--report");
 		return;
@@ -749,6 +453,7 @@ static void check_view_options(const struct options *o)
 void cli_parse(int argc, char **argv, struct options *o)
 {
 	int c, live_only = 0, live_only_but_d = 0;
+	struct getopt_tables t;
 	bool no_state = false;
 
 	*o = (struct options){
@@ -763,7 +468,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 		.retain_days = STATE_DEFAULT_RETAIN,
 	};
 	detect_config_default(&o->detect);
-	while ((c = getopt_long(argc, argv, "d:c:o:p:r:w:i:Z:qvVh", long_options, NULL)) != -1) {
+	getopt_tables_fill(&t);
+	while ((c = getopt_long(argc, argv, t.shortopts, t.longopts, NULL)) != -1) {
 		if (!live_only && is_live_only(c))
 			live_only = c;
 		if (!live_only_but_d && is_live_only(c) && c != 'd')
@@ -779,12 +485,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->output_path = optarg;
 			break;
 		case OPT_FORMAT:
-			if (!strcmp(optarg, "json"))
-				o->format = OUTPUT_JSON;
-			else if (!strcmp(optarg, "text"))
-				o->format = OUTPUT_TEXT;
-			else
-				die_usage("--format: '%s' is neither json nor text", optarg);
+			o->format = (enum output_format)parse_choice(c, optarg);
 			break;
 		case 'p':
 			o->pid = parse_uint("-p", optarg, 1, INT_MAX);
@@ -796,12 +497,10 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->cgroup = optarg;
 			break;
 		case OPT_HOOK:
-			o->hook = (enum live_hook)parse_choice("--hook", optarg, hook_names,
-							       NCHOICES(hook_names));
+			o->hook = (enum live_hook)parse_choice(c, optarg);
 			break;
 		case OPT_TC_ATTACH:
-			o->tc_attach = (enum live_tc_attach)parse_choice(
-				"--tc-attach", optarg, tc_attach_names, NCHOICES(tc_attach_names));
+			o->tc_attach = (enum live_tc_attach)parse_choice(c, optarg);
 			break;
 		case 'i':
 			if (o->nifaces == LIVE_MAX_IFACES)
@@ -888,8 +587,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			o->user = optarg;
 			break;
 		case OPT_SECCOMP:
-			o->seccomp = (enum privdrop_seccomp)parse_choice(
-				"--seccomp", optarg, seccomp_names, NCHOICES(seccomp_names));
+			o->seccomp = (enum privdrop_seccomp)parse_choice(c, optarg);
 			break;
 		case OPT_STATE:
 			o->state_path = optarg;
@@ -956,7 +654,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 			version_print(stdout);
 			exit(0);
 		case 'h':
-			usage(stdout);
+			cli_help_print(stdout);
 			exit(0);
 		default:
 			fprintf(stderr, "Try 'dnssnoop --help'.\n");

@@ -16,7 +16,7 @@
 #include "lib/errmsg.h"
 
 /* ClickHouse's default HTTP port, when the URL names none. */
-#define CH_DEFAULT_PORT 8123
+#define CH_DEFAULT_PORT	   8123
 #define CONNECT_TIMEOUT_MS 2000
 /* A batch of 1 MB takes well under a second; a stalled server is given up on. */
 #define INSERT_TIMEOUT_MS 20000
@@ -24,13 +24,13 @@
 /* Enough of an answer to tell what it was and to quote a line of it. */
 #define ANSWER_CAP 2048
 /* ClickHouse's error codes (its ErrorCodes.cpp) the sink tells apart. */
-#define CODE_UNKNOWN_TABLE    60
-#define CODE_UNKNOWN_DATABASE 81
-#define CODE_UNKNOWN_USER     192
-#define CODE_WRONG_PASSWORD   193
+#define CODE_UNKNOWN_TABLE     60
+#define CODE_UNKNOWN_DATABASE  81
+#define CODE_UNKNOWN_USER      192
+#define CODE_WRONG_PASSWORD    193
 #define CODE_REQUIRED_PASSWORD 194
-#define CODE_IP_NOT_ALLOWED   195
-#define CODE_AUTH_FAILED      516
+#define CODE_IP_NOT_ALLOWED    195
+#define CODE_AUTH_FAILED       516
 
 struct ch_http {
 	CURL *curl;
@@ -95,7 +95,8 @@ static int take_param(struct ch_http *h, CURL *c, const char *param, char **kept
 		return -1;
 	if (nlen == strlen(CH_TABLE_PARAM) && !strncmp(param, CH_TABLE_PARAM, nlen))
 		slot = &h->table;
-	else if (nlen == strlen(CH_STATS_TABLE_PARAM) && !strncmp(param, CH_STATS_TABLE_PARAM, nlen))
+	else if (nlen == strlen(CH_STATS_TABLE_PARAM) &&
+		 !strncmp(param, CH_STATS_TABLE_PARAM, nlen))
 		slot = &h->stats_table;
 	else if (nlen == 4 && !strncmp(param, "user", 4))
 		slot = &h->user;
@@ -242,7 +243,14 @@ static int set_options(struct ch_http *h)
 	h->headers = curl_slist_append(NULL, "Expect:");
 	if (!h->headers)
 		return -1;
-	if (curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || /* a thread of ours: no SIGALRM */
+	/*
+	 * A new connection per request: libcurl sends a request again by
+	 * itself when a reused connection dies before an answer, which would
+	 * insert a batch twice; and a kept-alive connection holds up a
+	 * server's graceful shutdown (it serves the connection until idle).
+	 */
+	if (curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || /* a thread of ours: no SIGALRM */
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") ||
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) ||
 	    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) ||
@@ -271,9 +279,10 @@ struct ch_http *ch_http_open(const char *url, bool *usage, char *err, size_t err
 		return NULL;
 	}
 	rc = parse_url(h, url, err, errlen);
-	if (!rc && (!(h->table = h->table ? h->table : strdup(CH_DEFAULT_TABLE)) ||
-		    !(h->stats_table = h->stats_table ? h->stats_table : strdup(CH_DEFAULT_STATS)) ||
-		    set_options(h) < 0))
+	if (!rc &&
+	    (!(h->table = h->table ? h->table : strdup(CH_DEFAULT_TABLE)) ||
+	     !(h->stats_table = h->stats_table ? h->stats_table : strdup(CH_DEFAULT_STATS)) ||
+	     set_options(h) < 0))
 		rc = -1;
 	if (rc) {
 		*usage = rc == 1;
@@ -362,7 +371,8 @@ static enum ch_result classify_http(struct ch_http *h, long status, char *msg, s
 		return CH_NOT_CLICKHOUSE;
 	}
 	if (code == CODE_UNKNOWN_USER || code == CODE_WRONG_PASSWORD ||
-	    code == CODE_REQUIRED_PASSWORD || code == CODE_IP_NOT_ALLOWED || code == CODE_AUTH_FAILED)
+	    code == CODE_REQUIRED_PASSWORD || code == CODE_IP_NOT_ALLOWED ||
+	    code == CODE_AUTH_FAILED)
 		return CH_AUTH;
 	if (code == CODE_UNKNOWN_TABLE || code == CODE_UNKNOWN_DATABASE)
 		return CH_NO_TABLE;

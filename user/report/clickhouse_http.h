@@ -5,10 +5,10 @@
  * the server's name resolved once, at open (a live session resolves
  * nothing after its privilege drop), and three requests: a probe (SELECT 1
  * and EXISTS TABLE), an INSERT of JSONEachRow rows, and the count of one
- * batch's rows. Every answer is put in one of a few classes, so that the
- * sink knows whether to retry, whether an insert may have happened, and
- * what to tell the user. One connection, kept alive; not thread-safe (one
- * thread at a time).
+ * batch's rows, each on a connection of its own. Every answer is put in
+ * one of a few classes, so that the sink knows whether to retry, whether
+ * an insert may have happened, and what to tell the user. Not
+ * thread-safe (one thread at a time).
  */
 #ifndef DNSSNOOP_CLICKHOUSE_HTTP_H
 #define DNSSNOOP_CLICKHOUSE_HTTP_H
@@ -18,11 +18,11 @@
 #include <stdint.h>
 
 /* Environment variables for the credentials the URL does not carry. */
-#define CH_USER_ENV     "DNSSNOOP_CLICKHOUSE_USER"
+#define CH_USER_ENV	"DNSSNOOP_CLICKHOUSE_USER"
 #define CH_PASSWORD_ENV "DNSSNOOP_CLICKHOUSE_PASSWORD"
 
 /* URL query parameters of ours (not ClickHouse's): the tables' names. */
-#define CH_TABLE_PARAM       "table"
+#define CH_TABLE_PARAM	     "table"
 #define CH_STATS_TABLE_PARAM "stats_table"
 #define CH_DEFAULT_TABLE     "dns"
 #define CH_DEFAULT_STATS     "stats"

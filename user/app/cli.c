@@ -160,11 +160,17 @@ static void usage(FILE *f)
 		"      --state FILE        fold this session's counts into the state file\n"
 		"                          FILE and judge with its history (docs/state.md)\n"
 		"      --no-state          no state file (default for -r; live as root with\n"
-		"                          the statistics: " STATE_DEFAULT_DIR "/" STATE_DEFAULT_NAME ")\n"
+		"                          the statistics: " STATE_DEFAULT_DIR
+		"/" STATE_DEFAULT_NAME ")\n"
 		"      --retain DAYS       state: days kept before the newest (default 90)\n"
 		"      --report            with --state: judge the stored history and write\n"
 		"                          its findings and cases; captures nothing\n"
-		"      --since DURATION    --report: only the last DURATION of the history\n"
+		"      --from-clickhouse URL  judge the fleet's history in ClickHouse (its\n"
+		"                          HTTP interface) and write findings and cases\n"
+		"      --hosts PATTERN     --from-clickhouse: only these hosts (a glob with *\n"
+		"                          and ?, or a comma list of names)\n"
+		"      --since DURATION    --report, --from-clickhouse: only the last DURATION of "
+		"the history\n"
 		"                          (seconds, or a number with s, m, h, d or w)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                          while the session runs (127.0.0.1:9153,\n"
@@ -271,6 +277,8 @@ enum long_only {
 	OPT_RETAIN,
 	OPT_REPORT,
 	OPT_SINCE,
+	OPT_FROM_CLICKHOUSE,
+	OPT_HOSTS,
 	OPT_DNSTAP_SOCKET,
 	OPT_DNSTAP_OUT,
 	OPT_METRICS,
@@ -339,6 +347,8 @@ static const struct option long_options[] = {
 	{"retain", required_argument, NULL, OPT_RETAIN},
 	{"report", no_argument, NULL, OPT_REPORT},
 	{"since", required_argument, NULL, OPT_SINCE},
+	{"from-clickhouse", required_argument, NULL, OPT_FROM_CLICKHOUSE},
+	{"hosts", required_argument, NULL, OPT_HOSTS},
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"rcode", required_argument, NULL, OPT_RCODE},
@@ -495,9 +505,10 @@ static bool parse_detect_option(struct options *o, int c, char *arg)
 	switch (c) {
 	case OPT_DETECT:
 		if (detect_parse_kinds(arg, &o->detect.kinds, bad, sizeof(bad)) || !o->detect.kinds)
-			die_usage("--detect: unknown kind '%s' (mutual, exclusive_target, "
-				  "exclusive_client, time_window, periodic, replacement, first_seen)",
-				  bad[0] ? bad : arg);
+			die_usage(
+				"--detect: unknown kind '%s' (mutual, exclusive_target, "
+				"exclusive_client, time_window, periodic, replacement, first_seen)",
+				bad[0] ? bad : arg);
 		o->summary = true;
 		return true;
 	case OPT_NO_DETECT:
@@ -620,11 +631,21 @@ static uint64_t parse_duration(const char *opt, const char *arg)
  */
 static void check_state_options(struct options *o, bool no_state)
 {
+	if (o->hosts && (!o->from_clickhouse || !*o->hosts))
+		die_usage("%s: needs --from-clickhouse URL (and a pattern)", "--hosts");
+	if (o->from_clickhouse) {
+		if (o->report || o->state_path || o->nread)
+			die_usage("%s: judges the fleet's history; it goes with no --report, "
+				  "--state or -r",
+				  "--from-clickhouse");
+		return;
+	}
 	if (o->report) {
 		if (!o->state_path)
 			die_usage("%s: needs --state FILE (the history to judge)", "--report");
 		if (o->nread)
-			die_usage("%s: judges the stored history; it reads no -r input", "--report");
+			die_usage("%s: judges the stored history; it reads no -r input",
+				  "--report");
 		if (no_state)
 			die_usage("%s: cannot go with --no-state", "--report");
 		return;
@@ -887,6 +908,12 @@ void cli_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SINCE:
 			o->since_ns = parse_duration("--since", optarg);
+			break;
+		case OPT_FROM_CLICKHOUSE:
+			o->from_clickhouse = optarg;
+			break;
+		case OPT_HOSTS:
+			o->hosts = optarg;
 			break;
 		case OPT_METRICS:
 			parse_metrics(o, optarg);

@@ -12,6 +12,7 @@
 
 #include "analysis/state.h"
 #include "lib/json.h"
+#include "report/ch_row.h"
 
 #define SPOOL_SUBDIR "clickhouse-spool"
 
@@ -81,9 +82,7 @@ static void on_record(void *ctx, const char *type, const char *line, size_t len)
 {
 	struct clickhouse_feed *f = ctx;
 
-	if (!strcmp(type, "dns") || !strcmp(type, "unanswered"))
-		clickhouse_sink_add(f->sink, CH_TABLE_MESSAGES, line, len);
-	else if (!strcmp(type, "capture_stats"))
+	if (!strcmp(type, "capture_stats"))
 		add_stats_row(f, type, line, len);
 }
 
@@ -119,11 +118,24 @@ int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 	snprintf(f->host, sizeof(f->host), "%s", ocfg->host ? ocfg->host : "");
 	f->rows = output_new(&rcfg);
 	f->stats_row = malloc(sizeof(*f->stats_row));
-	if (!f->rows || !f->stats_row || jbuf_init(f->stats_row, 4096)) {
+	f->message_row = calloc(1, sizeof(*f->message_row));
+	if (!f->rows || !f->stats_row || jbuf_init(f->stats_row, 4096) || !f->message_row ||
+	    jbuf_init(f->message_row, 4096)) {
 		fprintf(stderr, "dnssnoop: out of memory for --clickhouse\n");
 		return 1;
 	}
 	return 0;
+}
+
+void clickhouse_feed_observed(void *ctx, const struct dns_obs *o, const struct detect_verdict *v)
+{
+	struct clickhouse_feed *f = ctx;
+
+	jbuf_reset(f->message_row);
+	ch_row_append(f->message_row, o, v);
+	if (!f->message_row->failed)
+		clickhouse_sink_add(f->sink, CH_TABLE_MESSAGES, f->message_row->buf,
+				    f->message_row->len);
 }
 
 void clickhouse_feed_flush(struct clickhouse_feed *f)
@@ -139,5 +151,8 @@ void clickhouse_feed_close(struct clickhouse_feed *f)
 	if (f->stats_row)
 		jbuf_free(f->stats_row);
 	free(f->stats_row);
+	if (f->message_row)
+		jbuf_free(f->message_row);
+	free(f->message_row);
 	*f = (struct clickhouse_feed){0};
 }

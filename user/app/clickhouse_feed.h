@@ -2,11 +2,11 @@
 /*
  * --clickhouse wired into the session: the sink (report/clickhouse_sink.h)
  * with its spool directory chosen, and an output (report/output.h) in JSON
- * whose records become the sink's rows, independent of what the records on
- * standard output are (--format text, --no-events): dns and unanswered
- * records into the messages table, each as its JSON line; capture_stats
- * records into the stats table as {host, ts, type, json} with the record
- * as json.
+ * for the capture_stats records, independent of what the records on
+ * standard output are (--format text, --no-events): into the stats table as
+ * {host, ts, type, json} with the record as json. The messages table's rows
+ * (report/ch_row.h) come from the summary stage, one per observation with
+ * the detectors' verdict: clickhouse_feed_observed().
  */
 #ifndef DNSSNOOP_CLICKHOUSE_FEED_H
 #define DNSSNOOP_CLICKHOUSE_FEED_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "app/cli.h"
+#include "analysis/detect.h"
 #include "report/clickhouse_sink.h"
 #include "report/output.h"
 
@@ -28,6 +29,7 @@ struct clickhouse_feed {
 	struct clickhouse_sink *sink;
 	struct output *rows; /* what the pipeline writes the sink's rows to */
 	struct jbuf *stats_row; /* a stats table row, reused */
+	struct jbuf *message_row; /* a messages table row, reused */
 	char host[256]; /* the stats rows' */
 };
 
@@ -38,6 +40,11 @@ struct clickhouse_feed {
  */
 int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 			 const struct output_config *ocfg);
+/*
+ * summary_config.observed: the observation's row (report/ch_row.h) to the
+ * messages table. ctx: the feed.
+ */
+void clickhouse_feed_observed(void *ctx, const struct dns_obs *o, const struct detect_verdict *v);
 /* Everything the session added, sent (bounded wait); the feed stays open. */
 void clickhouse_feed_flush(struct clickhouse_feed *f);
 /* Send what is left (bounded wait), stop, free; safe on a feed never opened. */

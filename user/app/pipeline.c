@@ -168,7 +168,6 @@ static void report_unanswered(void *ctx, const struct pkt_meta *meta, const uint
 		copy_unanswered(p, &rec, query, len);
 	if (p->cfg.events)
 		output_dns(p->cfg.out, &rec);
-	output_dns(p->cfg.rows, &rec);
 }
 
 /*
@@ -205,7 +204,6 @@ static void emit_message(struct pipeline *p, const struct dns_record *rec, const
 {
 	if (p->cfg.events)
 		output_dns(p->cfg.out, rec);
-	output_dns(p->cfg.rows, rec);
 	if (p->cfg.dnstap)
 		dnstap_writer_message(p->cfg.dnstap, rec, bytes, len);
 	p->emitted++;

@@ -69,9 +69,9 @@ struct pipeline_config {
 	int *pcap_err; /* with pcap: where its first error (-errno) goes; the session stops */
 	struct toplive *toplive; /* --top-live: fed every query, response and record; NULL: none */
 	/*
-	 * --clickhouse: every record shown (display filters apply, --no-events
-	 * does not) and capture_stats written here too, and the sink's counts
-	 * in capture_stats; NULL: none.
+	 * --clickhouse: capture_stats written here too, and the sink's counts
+	 * in capture_stats; NULL: none. (The messages table's rows come from
+	 * the summary stage, with the detectors' verdict: report/ch_row.h.)
 	 */
 	struct output *rows;
 	struct clickhouse_sink *clickhouse;

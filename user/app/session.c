@@ -8,6 +8,7 @@
  * not be written.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include "app/report_sink.h"
 #include "app/session.h"
 #include "app/version.h"
+#include "analysis/ch_history.h"
 #include "analysis/state.h"
 #include "analysis/summary.h"
 #include "report/detect_report.h"
@@ -270,9 +272,9 @@ static int open_offline(struct session *s)
 			rc = 1;
 		}
 	}
-	if (o->dnstap_socket && merge_add_dnstap_socket(s->inputs, o->dnstap_socket,
-							deadline(o->duration_ns), err,
-							sizeof(err)) < 0) {
+	if (o->dnstap_socket &&
+	    merge_add_dnstap_socket(s->inputs, o->dnstap_socket, deadline(o->duration_ns), err,
+				    sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		rc = 1;
 	}
@@ -427,8 +429,8 @@ static int empty_file(int fd, const char *path, char *err, size_t errlen)
 /* --dnstap-out names a file (not a collector's socket). */
 static bool dnstap_out_file(const struct options *o)
 {
-	return o->dnstap_out && strncmp(o->dnstap_out, DNSTAP_UNIX_PREFIX,
-					strlen(DNSTAP_UNIX_PREFIX)) != 0;
+	return o->dnstap_out &&
+	       strncmp(o->dnstap_out, DNSTAP_UNIX_PREFIX, strlen(DNSTAP_UNIX_PREFIX)) != 0;
 }
 
 /*
@@ -635,6 +637,8 @@ static int open_stages(struct session *s, const char *host)
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
 		.sink = report_sink(&s->reports),
+		.observed = s->clickhouse.sink ? clickhouse_feed_observed : NULL,
+		.observed_ctx = &s->clickhouse,
 	};
 	struct pipeline_config pcfg = {
 		/* Under the view, records are written only to -o FILE. */
@@ -785,8 +789,8 @@ static int open_state(struct session *s, const char *host)
 
 	if (!o->state_path) {
 		/* The default: a file that cannot be used costs a warning, not the session. */
-		o->state_path = default_state_path(s, s->state_default_path,
-						   sizeof(s->state_default_path));
+		o->state_path =
+			default_state_path(s, s->state_default_path, sizeof(s->state_default_path));
 		if (!o->state_path)
 			return 0;
 		cfg.path = o->state_path;
@@ -796,7 +800,8 @@ static int open_state(struct session *s, const char *host)
 				o->state_path);
 	}
 	if (!d) {
-		fprintf(stderr, "dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
+		fprintf(stderr,
+			"dnssnoop: --state %s: needs the detectors (not with --no-detect)\n",
 			o->state_path);
 		return -1;
 	}
@@ -811,7 +816,8 @@ static int open_state(struct session *s, const char *host)
 	if (o->verbose)
 		fprintf(stderr, "dnssnoop: state file %s: %ld pairs of history loaded in %.1f ms\n",
 			o->state_path, n,
-			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	state_attach(s->state, d);
 	return 0;
 fail:
@@ -827,8 +833,24 @@ fail:
 	return -1;
 }
 
+/* --from-clickhouse: the fleet's history, aggregated by the server, into d. */
+static int load_fleet(const struct options *o, struct detect *d, char *err, size_t errlen)
+{
+	struct ch_history_config cfg = {
+		.url = o->from_clickhouse, .since_ns = o->since_ns, .hosts = o->hosts};
+	struct ch_history_stats st;
+	long n = ch_history_load(&cfg, d, &st, err, errlen);
+
+	if (n >= 0 && o->verbose)
+		fprintf(stderr,
+			"dnssnoop: ClickHouse: %ld pairs of %" PRIu64 " clients, %" PRIu64
+			" answered targets loaded (%" PRIu64 " bytes read)\n",
+			n, st.clients, st.targets_answered, st.bytes);
+	return n < 0 ? -1 : 0;
+}
+
 /*
- * --report: the stored history judged as one session would judge it, its
+ * --report, --from-clickhouse: the stored history judged as one session would judge it, its
  * findings and cases written; nothing is captured and nothing written to
  * the state file (opened read-only, so no root is needed to read one's own).
  */
@@ -845,8 +867,8 @@ static int run_report(struct options *o)
 	gethostname(host, sizeof(host) - 1);
 	ocfg.host = host;
 	rc = SESSION_EXIT_STATE;
-	st = state_open(&cfg, err, sizeof(err));
-	if (!st)
+	st = o->from_clickhouse ? NULL : state_open(&cfg, err, sizeof(err));
+	if (!st && !o->from_clickhouse)
 		goto fail;
 	rc = 1;
 	d = detect_new(&o->detect);
@@ -854,13 +876,15 @@ static int run_report(struct options *o)
 		snprintf(err, sizeof(err), "dnssnoop: out of memory for the detectors");
 		goto fail;
 	}
-	if (state_load(st, d, o->since_ns, STATE_NOW_NEWEST_FOLD, err, sizeof(err)) < 0) {
+	if (o->from_clickhouse && load_fleet(o, d, err, sizeof(err)) < 0)
+		goto fail;
+	if (st && state_load(st, d, o->since_ns, STATE_NOW_NEWEST_FOLD, err, sizeof(err)) < 0) {
 		rc = SESSION_EXIT_STATE;
 		goto fail;
 	}
 	ocfg.fd = outfile_open(o->output_path ? o->output_path : "-", err, sizeof(err));
-	if (ocfg.fd < 0 || (o->output_path && strcmp(o->output_path, "-") &&
-			    outfile_truncate(ocfg.fd, 0) < 0)) {
+	if (ocfg.fd < 0 ||
+	    (o->output_path && strcmp(o->output_path, "-") && outfile_truncate(ocfg.fd, 0) < 0)) {
 		if (ocfg.fd >= 0)
 			snprintf(err, sizeof(err), "dnssnoop: cannot empty output file %s",
 				 o->output_path);
@@ -983,7 +1007,7 @@ int session_run(struct options *o)
 	int rc, open_rc = 0;
 
 	o->detect.max_entries = o->max_entries;
-	if (o->report)
+	if (o->report || o->from_clickhouse)
 		return run_report(o);
 	/* A named state file needs the detectors, which run with the statistics. */
 	if (o->state_path && o->detect.kinds)
@@ -1016,8 +1040,11 @@ int session_run(struct options *o)
 		close_session(&s);
 		return open_rc;
 	}
-	/* Records read back are there for their statistics. */
-	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
+	/*
+	 * Records read back are there for their statistics; --clickhouse's
+	 * rows come from the statistics stage, with the detectors' verdict.
+	 */
+	if ((s.inputs && merge_has(s.inputs, MERGE_JSONL)) || s.clickhouse.sink)
 		o->summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");

@@ -49,6 +49,9 @@ struct dns_obs {
 	const char *qname; /* presentation format as seen; tables case-fold it */
 	size_t qname_len;
 	uint16_t qtype;
+	uint16_t qclass; /* for a store of every message (report/ch_row.h); 0: not known */
+	uint16_t flags; /* the header's flags word (DNS_FLAG_*), opcode bits included */
+	bool logged; /* a message a server logged (dnstap), not a packet */
 	uint16_t id; /* DNS message id: with the addresses, ports and proto, the exchange */
 	/*
 	 * OBS_QUERY: the matcher already had this query pending (same

@@ -24,7 +24,7 @@
 /* URL query parameters of ours (not ClickHouse's): the tables' names. */
 #define CH_TABLE_PARAM	     "table"
 #define CH_STATS_TABLE_PARAM "stats_table"
-#define CH_DEFAULT_TABLE     "dns"
+#define CH_DEFAULT_TABLE     "messages"
 #define CH_DEFAULT_STATS     "stats"
 
 enum ch_result {

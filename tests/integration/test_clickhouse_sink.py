@@ -38,27 +38,36 @@ from runner import check, REPO, TRACER
 import clickhouse
 
 GEN_PCAP = os.path.join(REPO, "tools", "gen-pcap")
-# The messages table: a subset of the record's fields (unknown ones are skipped).
-MESSAGES = ("(batch UInt64, type String, ts String, host String, id UInt16, qname String,"
-            " qtype String, saddr String, sport UInt16)")
+# The messages table: some columns of sql/clickhouse/schema.sql's (the
+# row's other fields are skipped), enough to tell every record apart.
+MESSAGES = ("(batch UInt64, ts_ns UInt64, host String, id UInt16, qname String, qtype String,"
+            " unanswered UInt8, qr UInt8)")
 STATS = "(batch UInt64, host String, ts String, type String, json String)"
-KEY = ("type", "ts", "id", "qname", "qtype")
 
 
-def create_tables(ch, i, dns="dns", stats="stats"):
-    ch.query(i, "CREATE TABLE %s %s ENGINE = MergeTree ORDER BY (batch, ts)" % (dns, MESSAGES))
+def create_tables(ch, i, messages="messages", stats="stats"):
+    ch.query(i, "CREATE TABLE %s %s ENGINE = MergeTree ORDER BY (batch, ts_ns)"
+             % (messages, MESSAGES))
     ch.query(i, "CREATE TABLE %s %s ENGINE = MergeTree ORDER BY (batch, ts)" % (stats, STATS))
 
 
-def table_rows(ch, i, table="dns"):
-    """The messages table's rows as sorted (type, ts, id, qname, qtype) tuples."""
-    text = ch.query(i, "SELECT %s FROM %s FORMAT TabSeparated" % (", ".join(KEY), table))
-    return sorted(tuple(int(v) if k == "id" else v for k, v in zip(KEY, line.split("\t")))
-                  for line in text.splitlines())
+def table_rows(ch, i, table="messages"):
+    """The messages table's rows as sorted (unanswered, qr, time in µs,
+    id, qname, qtype) tuples."""
+    text = ch.query(i, "SELECT unanswered, qr, intDiv(ts_ns, 1000), id, qname, qtype FROM %s"
+                       " FORMAT TabSeparated" % table)
+    rows = []
+    for line in text.splitlines():
+        f = line.split("\t")
+        rows.append((int(f[0]), int(f[1]), int(f[2]), int(f[3]), f[4], f[5]))
+    return sorted(rows)
 
 
 def record_rows(recs):
-    return sorted(tuple(r[k] for k in KEY) for r in recs if r["type"] in ("dns", "unanswered"))
+    """The same tuples of the dns and unanswered records."""
+    return sorted((int(r["type"] == "unanswered"), int(r["qr"] == "response"),
+                   runner.rfc3339_to_us(r["ts"]), r["id"], r["qname"], r["qtype"])
+                  for r in recs if r["type"] in ("dns", "unanswered"))
 
 
 def parse(out):
@@ -147,7 +156,7 @@ def test_one_server(fx):
         check(counts["rows_sent"] == want, "rows_sent %d, %d records", counts["rows_sent"], want)
         check(counts["spilled"] == counts["dropped"] == counts["retried"] == 0, "counts %s",
               counts)
-        batches = int(ch.query(0, "SELECT uniq(batch) FROM dns").strip())
+        batches = int(ch.query(0, "SELECT uniq(batch) FROM messages").strip())
         check(batches == counts["batches_sent"] and batches >= 1,
               "%d batch ids in the table, %d batches sent", batches, counts["batches_sent"])
         stats = ch.query(0, "SELECT type, json FROM stats FORMAT JSONEachRow").splitlines()
@@ -160,8 +169,8 @@ def test_one_server(fx):
 def test_two_shards(fx):
     with clickhouse.ClickHouseServers(2) as ch:
         for i in range(2):
-            create_tables(ch, i, "dns_local", "stats_local")
-            for t in ("dns", "stats"):
+            create_tables(ch, i, "messages_local", "stats_local")
+            for t in ("messages", "stats"):
                 ch.query(i, "CREATE TABLE %s AS %s_local ENGINE = Distributed(%s, default,"
                             " %s_local, rand())" % (t, t, clickhouse.CLUSTER, t))
         rc, out, err = fx.run(["-r", fx.pcap, "--clickhouse", ch.http_url(0),
@@ -170,10 +179,10 @@ def test_two_shards(fx):
         recs = parse(out)
         want = record_rows(recs)
         # Synchronous distributed inserts: every row is on its shard now.
-        local = [ch.count(i, "dns_local") for i in range(2)]
+        local = [ch.count(i, "messages_local") for i in range(2)]
         check(min(local) > 0 and sum(local) == len(want),
               "rows per shard %s, %d records", local, len(want))
-        same_rows(table_rows(ch, 1, "dns"), want, "through the other server")
+        same_rows(table_rows(ch, 1), want, "through the other server")
 
 
 def test_server_restart(fx):
@@ -359,7 +368,7 @@ def test_config_errors(fx):
                 check(record_rows(parse(out)) == want, "%s: the records differ", url)
                 check("wait in the spool %s" % spool in err, "%s: the spool not named: %s",
                       url, err)
-            check(ch.count(0, "dns") == 0, "rows arrived through a wrong configuration")
+            check(ch.count(0, "messages") == 0, "rows arrived through a wrong configuration")
             # The next session with that spool sends everything (the password
             # from the environment this time).
             env = dict(os.environ, DNSSNOOP_CLICKHOUSE_USER=clickhouse.WRITER_USER,

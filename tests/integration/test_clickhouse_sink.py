@@ -7,7 +7,7 @@ qname, qtype) must be exactly the run's dns and unanswered records.
 
   one_server        -r of a generated pcap into one server; the stats table
                     holds the session's capture_stats with the sink's counts
-  two_shards        a Distributed table over two servers: rows on both
+  two_shards        a Distributed table over two servers (gzip=1): rows on both
   server_restart    the server stopped during a paced replay and started
                     again: every record once, spilled and replayed > 0
   ambiguous_insert  a proxy passes an INSERT to the server and drops the
@@ -173,7 +173,8 @@ def test_two_shards(fx):
             for t in ("messages", "stats"):
                 ch.query(i, "CREATE TABLE %s AS %s_local ENGINE = Distributed(%s, default,"
                             " %s_local, rand())" % (t, t, clickhouse.CLUSTER, t))
-        rc, out, err = fx.run(["-r", fx.pcap, "--clickhouse", ch.http_url(0),
+        # Compressed bodies too (gzip=1, the sink's parameter).
+        rc, out, err = fx.run(["-r", fx.pcap, "--clickhouse", ch.http_url(0) + "?gzip=1",
                                "--clickhouse-spool", fx.spool()])
         check(rc == 0 and not err.strip(), "exit %d: %s", rc, err)
         recs = parse(out)

@@ -95,7 +95,6 @@ int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 		.spool_max_bytes =
 			(o->clickhouse_spool_mb ? o->clickhouse_spool_mb : CH_SPOOL_DEFAULT_MB)
 			<< 20,
-		.gzip = true,
 	};
 	struct output_config rcfg = *ocfg;
 	char dir[PATH_MAX], err[768];

@@ -40,7 +40,7 @@ struct ch_http {
 	char *shown; /* the URL to show: password masked */
 	char *table, *stats_table;
 	char *user, *password;
-	bool gzip;
+	char *gzip_value; /* gzip=: "1" compresses insert bodies */
 	char answer[ANSWER_CAP + 1];
 	size_t answer_len;
 	char *gz; /* the compressed body, reused */
@@ -82,29 +82,47 @@ static int append(char **s, const char *add)
 	return 0;
 }
 
-/* One name=value of the query: ours taken, credentials taken, the rest kept for ClickHouse. */
+/* libcurl's string as one of ours (free(), not curl_free()); NULL stays NULL. */
+static char *own_string(char *curl_string)
+{
+	char *s = curl_string ? strdup(curl_string) : NULL;
+
+	curl_free(curl_string);
+	return s;
+}
+
+static bool named(const char *param, size_t nlen, const char *name)
+{
+	return nlen == strlen(name) && !strncmp(param, name, nlen);
+}
+
+/* Where a parameter of ours or a credential goes; NULL: ClickHouse's own. */
+static char **param_slot(struct ch_http *h, const char *param, size_t nlen)
+{
+	if (named(param, nlen, CH_TABLE_PARAM))
+		return &h->table;
+	if (named(param, nlen, CH_STATS_TABLE_PARAM))
+		return &h->stats_table;
+	if (named(param, nlen, CH_GZIP_PARAM))
+		return &h->gzip_value;
+	if (named(param, nlen, "user"))
+		return &h->user;
+	if (named(param, nlen, "password"))
+		return &h->password;
+	return NULL;
+}
+
+/* One name=value of the query: ours and the credentials taken, the rest kept for ClickHouse. */
 static int take_param(struct ch_http *h, CURL *c, const char *param, char **kept, char **shown)
 {
 	const char *eq = strchr(param, '=');
 	size_t nlen = eq ? (size_t)(eq - param) : strlen(param);
-	char *value = curl_easy_unescape(c, eq ? eq + 1 : "", 0, NULL);
-	char **slot = NULL;
-	int rc = 0;
+	char **slot = param_slot(h, param, nlen);
+	int rc;
 
-	if (!value)
-		return -1;
-	if (nlen == strlen(CH_TABLE_PARAM) && !strncmp(param, CH_TABLE_PARAM, nlen))
-		slot = &h->table;
-	else if (nlen == strlen(CH_STATS_TABLE_PARAM) &&
-		 !strncmp(param, CH_STATS_TABLE_PARAM, nlen))
-		slot = &h->stats_table;
-	else if (nlen == 4 && !strncmp(param, "user", 4))
-		slot = &h->user;
-	else if (nlen == 8 && !strncmp(param, "password", 8))
-		slot = &h->password;
 	if (slot) {
 		free(*slot);
-		*slot = strdup(value);
+		*slot = own_string(curl_easy_unescape(c, eq ? eq + 1 : "", 0, NULL));
 		rc = *slot ? 0 : -1;
 	} else {
 		rc = append(kept, param) || append(kept, "&");
@@ -112,7 +130,6 @@ static int take_param(struct ch_http *h, CURL *c, const char *param, char **kept
 	if (!rc)
 		rc = append(shown, *shown ? "&" : "?") ||
 		     append(shown, slot == &h->password ? "password=***" : param);
-	curl_free(value);
 	return rc;
 }
 
@@ -193,8 +210,8 @@ static int parse_url(struct ch_http *h, const char *url, char *err, size_t errle
 		rc = 1;
 		goto out;
 	}
-	h->user = url_part(u, CURLUPART_USER, CURLU_URLDECODE);
-	h->password = url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
+	h->user = own_string(url_part(u, CURLUPART_USER, CURLU_URLDECODE));
+	h->password = own_string(url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE));
 	port = url_part(u, CURLUPART_PORT, 0);
 	if (port)
 		portnum = strtol(port, NULL, 10);
@@ -306,6 +323,7 @@ void ch_http_close(struct ch_http *h)
 	free(h->shown);
 	free(h->table);
 	free(h->stats_table);
+	free(h->gzip_value);
 	free(h->user);
 	if (h->password)
 		memset(h->password, 0, strlen(h->password));
@@ -327,11 +345,6 @@ const char *ch_http_table(const struct ch_http *h)
 const char *ch_http_stats_table(const struct ch_http *h)
 {
 	return h->stats_table;
-}
-
-void ch_http_set_gzip(struct ch_http *h, bool on)
-{
-	h->gzip = on;
 }
 
 /* ClickHouse's error text: "Code: N, e.displayText() = DB::Exception: WHY, e.what() = ...". */
@@ -493,7 +506,8 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 	char sql[300];
 	size_t zlen;
 	enum ch_result r;
-	bool gz = h->gzip && ch_gzip(&h->gz, &h->gz_cap, body, len, &zlen);
+	bool gz = h->gzip_value && !strcmp(h->gzip_value, "1") &&
+		  ch_gzip(&h->gz, &h->gz_cap, body, len, &zlen);
 	struct curl_slist *hdr = gz ? curl_slist_append(NULL, "Content-Encoding: gzip") : NULL;
 
 	if (hdr && !curl_slist_append(hdr, "Expect:"))

@@ -41,7 +41,6 @@ struct ch_batch {
 struct clickhouse_sink {
 	struct ch_http *http; /* the thread's once it runs */
 	const char *tables[CH_NTABLES];
-	bool gzip;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake; /* the thread: work, or stop */
 	pthread_cond_t idle; /* flush: a batch done, or a failure */
@@ -430,7 +429,6 @@ struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config
 	}
 	s->tables[CH_TABLE_MESSAGES] = ch_http_table(s->http);
 	s->tables[CH_TABLE_STATS] = ch_http_stats_table(s->http);
-	ch_http_set_gzip(s->http, cfg->gzip);
 	if (getrandom(&s->id_base, sizeof(s->id_base), 0) != sizeof(s->id_base))
 		s->id_base = (uint64_t)getpid() << 32 ^ monotonic_ns();
 	pthread_mutex_init(&s->lock, NULL);

@@ -44,7 +44,6 @@ struct clickhouse_sink_config {
 	const char *url; /* --clickhouse */
 	const char *spool_dir; /* --clickhouse-spool */
 	uint64_t spool_max_bytes; /* --clickhouse-spool-mb; 0: no bound */
-	bool gzip; /* compress insert bodies */
 };
 
 struct clickhouse_sink;

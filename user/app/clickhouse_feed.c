@@ -56,8 +56,7 @@ static void record_ts(const char *line, size_t len, const char **ts, size_t *n)
 	}
 }
 
-static void add_stats_row(struct clickhouse_feed *f, const char *type,
-			  const char *line, size_t len)
+static void add_stats_row(struct clickhouse_feed *f, const char *type, const char *line, size_t len)
 {
 	struct jbuf *j = f->stats_row;
 	const char *ts;
@@ -93,9 +92,9 @@ int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 	struct clickhouse_sink_config cfg = {
 		.url = o->clickhouse,
 		.spool_dir = o->clickhouse_spool,
-		.spool_max_bytes = (o->clickhouse_spool_mb ? o->clickhouse_spool_mb
-							   : CH_SPOOL_DEFAULT_MB) << 20,
-		.gzip = true,
+		.spool_max_bytes =
+			(o->clickhouse_spool_mb ? o->clickhouse_spool_mb : CH_SPOOL_DEFAULT_MB)
+			<< 20,
 	};
 	struct output_config rcfg = *ocfg;
 	char dir[PATH_MAX], err[768];

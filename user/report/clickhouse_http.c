@@ -16,7 +16,7 @@
 #include "lib/errmsg.h"
 
 /* ClickHouse's default HTTP port, when the URL names none. */
-#define CH_DEFAULT_PORT 8123
+#define CH_DEFAULT_PORT	   8123
 #define CONNECT_TIMEOUT_MS 2000
 /* A batch of 1 MB takes well under a second; a stalled server is given up on. */
 #define INSERT_TIMEOUT_MS 20000
@@ -24,13 +24,13 @@
 /* Enough of an answer to tell what it was and to quote a line of it. */
 #define ANSWER_CAP 2048
 /* ClickHouse's error codes (its ErrorCodes.cpp) the sink tells apart. */
-#define CODE_UNKNOWN_TABLE    60
-#define CODE_UNKNOWN_DATABASE 81
-#define CODE_UNKNOWN_USER     192
-#define CODE_WRONG_PASSWORD   193
+#define CODE_UNKNOWN_TABLE     60
+#define CODE_UNKNOWN_DATABASE  81
+#define CODE_UNKNOWN_USER      192
+#define CODE_WRONG_PASSWORD    193
 #define CODE_REQUIRED_PASSWORD 194
-#define CODE_IP_NOT_ALLOWED   195
-#define CODE_AUTH_FAILED      516
+#define CODE_IP_NOT_ALLOWED    195
+#define CODE_AUTH_FAILED       516
 
 struct ch_http {
 	CURL *curl;
@@ -40,7 +40,7 @@ struct ch_http {
 	char *shown; /* the URL to show: password masked */
 	char *table, *stats_table;
 	char *user, *password;
-	bool gzip;
+	char *gzip_value; /* gzip=: "1" compresses insert bodies */
 	char answer[ANSWER_CAP + 1];
 	size_t answer_len;
 	char *gz; /* the compressed body, reused */
@@ -82,28 +82,47 @@ static int append(char **s, const char *add)
 	return 0;
 }
 
-/* One name=value of the query: ours taken, credentials taken, the rest kept for ClickHouse. */
+/* libcurl's string as one of ours (free(), not curl_free()); NULL stays NULL. */
+static char *own_string(char *curl_string)
+{
+	char *s = curl_string ? strdup(curl_string) : NULL;
+
+	curl_free(curl_string);
+	return s;
+}
+
+static bool named(const char *param, size_t nlen, const char *name)
+{
+	return nlen == strlen(name) && !strncmp(param, name, nlen);
+}
+
+/* Where a parameter of ours or a credential goes; NULL: ClickHouse's own. */
+static char **param_slot(struct ch_http *h, const char *param, size_t nlen)
+{
+	if (named(param, nlen, CH_TABLE_PARAM))
+		return &h->table;
+	if (named(param, nlen, CH_STATS_TABLE_PARAM))
+		return &h->stats_table;
+	if (named(param, nlen, CH_GZIP_PARAM))
+		return &h->gzip_value;
+	if (named(param, nlen, "user"))
+		return &h->user;
+	if (named(param, nlen, "password"))
+		return &h->password;
+	return NULL;
+}
+
+/* One name=value of the query: ours and the credentials taken, the rest kept for ClickHouse. */
 static int take_param(struct ch_http *h, CURL *c, const char *param, char **kept, char **shown)
 {
 	const char *eq = strchr(param, '=');
 	size_t nlen = eq ? (size_t)(eq - param) : strlen(param);
-	char *value = curl_easy_unescape(c, eq ? eq + 1 : "", 0, NULL);
-	char **slot = NULL;
-	int rc = 0;
+	char **slot = param_slot(h, param, nlen);
+	int rc;
 
-	if (!value)
-		return -1;
-	if (nlen == strlen(CH_TABLE_PARAM) && !strncmp(param, CH_TABLE_PARAM, nlen))
-		slot = &h->table;
-	else if (nlen == strlen(CH_STATS_TABLE_PARAM) && !strncmp(param, CH_STATS_TABLE_PARAM, nlen))
-		slot = &h->stats_table;
-	else if (nlen == 4 && !strncmp(param, "user", 4))
-		slot = &h->user;
-	else if (nlen == 8 && !strncmp(param, "password", 8))
-		slot = &h->password;
 	if (slot) {
 		free(*slot);
-		*slot = strdup(value);
+		*slot = own_string(curl_easy_unescape(c, eq ? eq + 1 : "", 0, NULL));
 		rc = *slot ? 0 : -1;
 	} else {
 		rc = append(kept, param) || append(kept, "&");
@@ -111,7 +130,6 @@ static int take_param(struct ch_http *h, CURL *c, const char *param, char **kept
 	if (!rc)
 		rc = append(shown, *shown ? "&" : "?") ||
 		     append(shown, slot == &h->password ? "password=***" : param);
-	curl_free(value);
 	return rc;
 }
 
@@ -192,8 +210,8 @@ static int parse_url(struct ch_http *h, const char *url, char *err, size_t errle
 		rc = 1;
 		goto out;
 	}
-	h->user = url_part(u, CURLUPART_USER, CURLU_URLDECODE);
-	h->password = url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE);
+	h->user = own_string(url_part(u, CURLUPART_USER, CURLU_URLDECODE));
+	h->password = own_string(url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE));
 	port = url_part(u, CURLUPART_PORT, 0);
 	if (port)
 		portnum = strtol(port, NULL, 10);
@@ -242,7 +260,14 @@ static int set_options(struct ch_http *h)
 	h->headers = curl_slist_append(NULL, "Expect:");
 	if (!h->headers)
 		return -1;
-	if (curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || /* a thread of ours: no SIGALRM */
+	/*
+	 * A new connection per request: libcurl sends a request again by
+	 * itself when a reused connection dies before an answer, which would
+	 * insert a batch twice; and a kept-alive connection holds up a
+	 * server's graceful shutdown (it serves the connection until idle).
+	 */
+	if (curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) || /* a thread of ours: no SIGALRM */
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") ||
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) ||
 	    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) ||
@@ -271,9 +296,10 @@ struct ch_http *ch_http_open(const char *url, bool *usage, char *err, size_t err
 		return NULL;
 	}
 	rc = parse_url(h, url, err, errlen);
-	if (!rc && (!(h->table = h->table ? h->table : strdup(CH_DEFAULT_TABLE)) ||
-		    !(h->stats_table = h->stats_table ? h->stats_table : strdup(CH_DEFAULT_STATS)) ||
-		    set_options(h) < 0))
+	if (!rc &&
+	    (!(h->table = h->table ? h->table : strdup(CH_DEFAULT_TABLE)) ||
+	     !(h->stats_table = h->stats_table ? h->stats_table : strdup(CH_DEFAULT_STATS)) ||
+	     set_options(h) < 0))
 		rc = -1;
 	if (rc) {
 		*usage = rc == 1;
@@ -297,6 +323,7 @@ void ch_http_close(struct ch_http *h)
 	free(h->shown);
 	free(h->table);
 	free(h->stats_table);
+	free(h->gzip_value);
 	free(h->user);
 	if (h->password)
 		memset(h->password, 0, strlen(h->password));
@@ -318,11 +345,6 @@ const char *ch_http_table(const struct ch_http *h)
 const char *ch_http_stats_table(const struct ch_http *h)
 {
 	return h->stats_table;
-}
-
-void ch_http_set_gzip(struct ch_http *h, bool on)
-{
-	h->gzip = on;
 }
 
 /* ClickHouse's error text: "Code: N, e.displayText() = DB::Exception: WHY, e.what() = ...". */
@@ -362,7 +384,8 @@ static enum ch_result classify_http(struct ch_http *h, long status, char *msg, s
 		return CH_NOT_CLICKHOUSE;
 	}
 	if (code == CODE_UNKNOWN_USER || code == CODE_WRONG_PASSWORD ||
-	    code == CODE_REQUIRED_PASSWORD || code == CODE_IP_NOT_ALLOWED || code == CODE_AUTH_FAILED)
+	    code == CODE_REQUIRED_PASSWORD || code == CODE_IP_NOT_ALLOWED ||
+	    code == CODE_AUTH_FAILED)
 		return CH_AUTH;
 	if (code == CODE_UNKNOWN_TABLE || code == CODE_UNKNOWN_DATABASE)
 		return CH_NO_TABLE;
@@ -483,7 +506,8 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 	char sql[300];
 	size_t zlen;
 	enum ch_result r;
-	bool gz = h->gzip && ch_gzip(&h->gz, &h->gz_cap, body, len, &zlen);
+	bool gz = h->gzip_value && !strcmp(h->gzip_value, "1") &&
+		  ch_gzip(&h->gz, &h->gz_cap, body, len, &zlen);
 	struct curl_slist *hdr = gz ? curl_slist_append(NULL, "Content-Encoding: gzip") : NULL;
 
 	if (hdr && !curl_slist_append(hdr, "Expect:"))

@@ -5,10 +5,10 @@
  * the server's name resolved once, at open (a live session resolves
  * nothing after its privilege drop), and three requests: a probe (SELECT 1
  * and EXISTS TABLE), an INSERT of JSONEachRow rows, and the count of one
- * batch's rows. Every answer is put in one of a few classes, so that the
- * sink knows whether to retry, whether an insert may have happened, and
- * what to tell the user. One connection, kept alive; not thread-safe (one
- * thread at a time).
+ * batch's rows, each on a connection of its own. Every answer is put in
+ * one of a few classes, so that the sink knows whether to retry, whether
+ * an insert may have happened, and what to tell the user. Not
+ * thread-safe (one thread at a time).
  */
 #ifndef DNSSNOOP_CLICKHOUSE_HTTP_H
 #define DNSSNOOP_CLICKHOUSE_HTTP_H
@@ -18,14 +18,20 @@
 #include <stdint.h>
 
 /* Environment variables for the credentials the URL does not carry. */
-#define CH_USER_ENV     "DNSSNOOP_CLICKHOUSE_USER"
+#define CH_USER_ENV	"DNSSNOOP_CLICKHOUSE_USER"
 #define CH_PASSWORD_ENV "DNSSNOOP_CLICKHOUSE_PASSWORD"
 
 /* URL query parameters of ours (not ClickHouse's): the tables' names. */
-#define CH_TABLE_PARAM       "table"
+#define CH_TABLE_PARAM	     "table"
 #define CH_STATS_TABLE_PARAM "stats_table"
-#define CH_DEFAULT_TABLE     "messages"
-#define CH_DEFAULT_STATS     "stats"
+/*
+ * gzip=1: insert bodies compressed (Content-Encoding: gzip). Off by
+ * default: on loopback or a LAN it costs both ends more CPU than the
+ * bytes it saves (docs/benchmarks.md).
+ */
+#define CH_GZIP_PARAM	 "gzip"
+#define CH_DEFAULT_TABLE "messages"
+#define CH_DEFAULT_STATS "stats"
 
 enum ch_result {
 	CH_OK,
@@ -42,8 +48,8 @@ struct ch_http;
 /*
  * Parse url (http://[user[:password]@]host[:port]/[?param=value&...]),
  * take user and password from it (userinfo, or user=/password=
- * parameters) or from the environment, and table=/stats_table= out of
- * it; resolve the host. NULL with err set; *usage true when the URL
+ * parameters) or from the environment, and table=, stats_table= and
+ * gzip= out of it; resolve the host. NULL with err set; *usage true when the URL
  * itself is wrong (not an http URL, no host), false when it names a host
  * that does not resolve.
  */
@@ -55,9 +61,6 @@ const char *ch_http_shown_url(const struct ch_http *h);
 /* table=, stats_table= or their defaults. */
 const char *ch_http_table(const struct ch_http *h);
 const char *ch_http_stats_table(const struct ch_http *h);
-
-/* Compress insert bodies (Content-Encoding: gzip) from now on. */
-void ch_http_set_gzip(struct ch_http *h, bool on);
 
 /*
  * The probe: SELECT 1, then EXISTS TABLE for each of tables. msg says

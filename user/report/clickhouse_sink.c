@@ -21,7 +21,7 @@
 #define TICK_NS (100 * NS_PER_MSEC)
 /* After a failure the server is tried again after this, doubling up to the most. */
 #define BACKOFF_FIRST_NS (250 * NS_PER_MSEC)
-#define BACKOFF_MOST_NS  (5 * NS_PER_SEC)
+#define BACKOFF_MOST_NS	 (5 * NS_PER_SEC)
 /* Room for {"batch":<20 digits>, */
 #define BATCH_PREFIX_MAX 40
 
@@ -41,7 +41,6 @@ struct ch_batch {
 struct clickhouse_sink {
 	struct ch_http *http; /* the thread's once it runs */
 	const char *tables[CH_NTABLES];
-	bool gzip;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake; /* the thread: work, or stop */
 	pthread_cond_t idle; /* flush: a batch done, or a failure */
@@ -56,7 +55,7 @@ struct clickhouse_sink {
 	struct clickhouse_counts counts;
 	/* the thread's own */
 	uint64_t retry_at_ns, backoff_ns;
-	enum ch_result said; /* the state last said on stderr */
+	enum ch_result said[CH_NTABLES]; /* the state last said on stderr, per table */
 	pthread_t thread;
 };
 
@@ -77,8 +76,8 @@ static struct ch_batch *batch_new(struct clickhouse_sink *s, enum ch_table t)
 	b->table = t;
 	b->id = s->id_base + s->seq++;
 	b->opened_ns = monotonic_ns();
-	b->prefix_len = (size_t)snprintf(b->prefix, sizeof(b->prefix), "{\"batch\":%" PRIu64 ",",
-					 b->id);
+	b->prefix_len =
+		(size_t)snprintf(b->prefix, sizeof(b->prefix), "{\"batch\":%" PRIu64 ",", b->id);
 	return b;
 }
 
@@ -223,9 +222,9 @@ static bool all_sent(const struct clickhouse_sink *s)
 /* ---- sending (the thread, without the lock) ---- */
 
 /* What changed is said once: a failure of a new kind, or working again. */
-static void say(struct clickhouse_sink *s, enum ch_result r, const char *msg)
+static void say(struct clickhouse_sink *s, enum ch_table t, enum ch_result r, const char *msg)
 {
-	if (r == s->said)
+	if (r == s->said[t])
 		return;
 	if (r == CH_OK)
 		fprintf(stderr, "dnssnoop: clickhouse %s: inserting again\n",
@@ -234,7 +233,10 @@ static void say(struct clickhouse_sink *s, enum ch_result r, const char *msg)
 		fprintf(stderr, "dnssnoop: clickhouse %s: %s: %s; batches wait in the spool %s\n",
 			ch_http_shown_url(s->http), ch_result_text(r), msg,
 			s->spool ? ch_spool_dir(s->spool) : "(none)");
-	s->said = r;
+	/* One table missing is that table's; anything else is the server's. */
+	for (int i = 0; i < CH_NTABLES; i++)
+		if (i == (int)t || r != CH_NO_TABLE)
+			s->said[i] = r;
 }
 
 /*
@@ -260,7 +262,7 @@ static enum ch_result send_batch(struct clickhouse_sink *s, enum ch_table t, uin
 	}
 	if (r == CH_OK && !have)
 		r = ch_http_insert(s->http, table, body, len, msg, sizeof(msg));
-	say(s, r, msg);
+	say(s, t, r, msg);
 	return r;
 }
 
@@ -293,8 +295,9 @@ static void send_spooled(struct clickhouse_sink *s)
 	int rc = ch_spool_head(s->spool, &b);
 
 	if (rc <= 0 || b.table >= CH_NTABLES) {
-		fprintf(stderr, "dnssnoop: clickhouse: the spool %s cannot be read (%s): "
-				"its batches stay there\n",
+		fprintf(stderr,
+			"dnssnoop: clickhouse: the spool %s cannot be read (%s): "
+			"its batches stay there\n",
 			ch_spool_dir(s->spool), rc < 0 ? strerror(-rc) : "damaged");
 		ch_spool_close(s->spool); /* nothing more goes there: batches are dropped */
 		s->spool = NULL;
@@ -383,21 +386,28 @@ static void *run(void *arg)
 
 /* ---- the sink ---- */
 
+/* Each table on its own, so that a missing one is named and the others are known good. */
 static void probe(struct clickhouse_sink *s)
 {
 	char msg[300] = "";
-	enum ch_result r = ch_http_probe(s->http, s->tables, CH_NTABLES, msg, sizeof(msg));
+	enum ch_result r = CH_OK;
 
-	if (r != CH_OK)
-		fprintf(stderr,
-			"dnssnoop: warning: clickhouse %s: %s: %s; rows go to the spool %s "
-			"until it works\n",
-			ch_http_shown_url(s->http), ch_result_text(r), msg, ch_spool_dir(s->spool));
-	s->said = r;
+	for (int t = 0; t < CH_NTABLES && (r == CH_OK || r == CH_NO_TABLE); t++) {
+		r = ch_http_probe(s->http, &s->tables[t], 1, msg, sizeof(msg));
+		if (r != CH_OK)
+			fprintf(stderr,
+				"dnssnoop: warning: clickhouse %s: %s: %s; rows go to the spool %s "
+				"until it works\n",
+				ch_http_shown_url(s->http), ch_result_text(r), msg,
+				ch_spool_dir(s->spool));
+		for (int i = t; i < CH_NTABLES; i++)
+			if (i == t || r != CH_NO_TABLE)
+				s->said[i] = r;
+	}
 }
 
-struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config *cfg,
-					     int *status, char *err, size_t errlen)
+struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config *cfg, int *status,
+					     char *err, size_t errlen)
 {
 	struct clickhouse_sink *s = calloc(1, sizeof(*s));
 	char why[512] = "out of memory";
@@ -419,7 +429,6 @@ struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config
 	}
 	s->tables[CH_TABLE_MESSAGES] = ch_http_table(s->http);
 	s->tables[CH_TABLE_STATS] = ch_http_stats_table(s->http);
-	ch_http_set_gzip(s->http, cfg->gzip);
 	if (getrandom(&s->id_base, sizeof(s->id_base), 0) != sizeof(s->id_base))
 		s->id_base = (uint64_t)getpid() << 32 ^ monotonic_ns();
 	pthread_mutex_init(&s->lock, NULL);
@@ -506,7 +515,8 @@ void clickhouse_sink_close(struct clickhouse_sink *s, uint64_t timeout_ns)
 	if (s->spool && (batches = ch_spool_pending(s->spool, &rows)))
 		fprintf(stderr,
 			"dnssnoop: clickhouse: %" PRIu64 " batches (%" PRIu64
-			" rows) wait in the spool %s; the next session with this spool sends them\n",
+			" rows) wait in the spool %s; the next session with this spool sends "
+			"them\n",
 			batches, rows, ch_spool_dir(s->spool));
 	ch_spool_close(s->spool);
 	ch_http_close(s->http);

@@ -27,8 +27,8 @@
 
 #include "lib/obs.h"
 
-#define CH_BATCH_ROWS  10000
-#define CH_BATCH_BYTES (1u << 20)
+#define CH_BATCH_ROWS	10000
+#define CH_BATCH_BYTES	(1u << 20)
 #define CH_BATCH_AGE_NS 1000000000ull
 /* Batches handed over and not yet sent; beyond, they are spilled. */
 #define CH_QUEUE_BATCHES 16
@@ -44,7 +44,6 @@ struct clickhouse_sink_config {
 	const char *url; /* --clickhouse */
 	const char *spool_dir; /* --clickhouse-spool */
 	uint64_t spool_max_bytes; /* --clickhouse-spool-mb; 0: no bound */
-	bool gzip; /* compress insert bodies */
 };
 
 struct clickhouse_sink;
@@ -56,8 +55,8 @@ struct clickhouse_sink;
  * the start (rows are spilled and sent once it can). NULL with err set and
  * *status the exit status: 2 a URL that is not one, 1 otherwise.
  */
-struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config *cfg,
-					     int *status, char *err, size_t errlen);
+struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config *cfg, int *status,
+					     char *err, size_t errlen);
 
 /* Start the thread (live: after the privilege drop). 0, or -1 with err. */
 int clickhouse_sink_start(struct clickhouse_sink *s, char *err, size_t errlen);

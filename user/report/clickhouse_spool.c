@@ -17,7 +17,7 @@
 
 #include "lib/errmsg.h"
 
-#define SPOOL_MAGIC 0x53484344u /* "DCHS" little-endian */
+#define SPOOL_MAGIC  0x53484344u /* "DCHS" little-endian */
 #define SPOOL_PREFIX "spool-"
 #define SPOOL_SUFFIX ".dat"
 /* Files of earlier sessions taken over at once; more wait for a later session. */
@@ -78,7 +78,8 @@ static void scan(struct spool_file *f)
 	f->head = UINT64_MAX;
 	if (fstat(f->fd, &st) < 0)
 		st.st_size = 0;
-	while (read_header(f->fd, off, &h) == 1 && off + sizeof(h) + h.len <= (uint64_t)st.st_size) {
+	while (read_header(f->fd, off, &h) == 1 &&
+	       off + sizeof(h) + h.len <= (uint64_t)st.st_size) {
 		if (h.state != STATE_SENT) {
 			if (f->head == UINT64_MAX)
 				f->head = off;
@@ -157,8 +158,7 @@ static int create_own(struct ch_spool *sp, char *err, size_t errlen)
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)getpid();
-	snprintf(f->path, sizeof(f->path), "%s/" SPOOL_PREFIX "%016llx-%08x" SPOOL_SUFFIX,
-		 sp->dir,
+	snprintf(f->path, sizeof(f->path), "%s/" SPOOL_PREFIX "%016llx-%08x" SPOOL_SUFFIX, sp->dir,
 		 (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec,
 		 rnd);
 	f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

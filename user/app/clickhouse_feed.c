@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "analysis/state.h"
+#include "lib/fmt.h"
 #include "lib/json.h"
 #include "report/ch_row.h"
 
@@ -60,6 +61,7 @@ static void add_stats_row(struct clickhouse_feed *f, const char *type, const cha
 {
 	struct jbuf *j = f->stats_row;
 	const char *ts;
+	uint64_t ns;
 	size_t n;
 
 	while (len && line[len - 1] == '\n')
@@ -70,6 +72,12 @@ static void add_stats_row(struct clickhouse_feed *f, const char *type, const cha
 	JBUF_KV_STR(j, "host", f->host);
 	JBUF_KEY(j, "ts");
 	jbuf_strn(j, ts, n);
+	/* The schema's ts_ns and day (its partition), when ts is a time. */
+	if (fmt_parse_time(ts, n, &ns)) {
+		JBUF_KV_U64(j, "ts_ns", ns);
+		JBUF_KEY(j, "day");
+		jbuf_strn(j, ts, 10);
+	}
 	JBUF_KV_STR(j, "type", type);
 	JBUF_KEY(j, "json");
 	jbuf_strn(j, line, len);

@@ -147,9 +147,9 @@ CREATE TABLE IF NOT EXISTS dns.answer_addrs AS dns.answer_addrs_local
 CREATE TABLE IF NOT EXISTS dns.stats_local (
     batch UInt64,
     host String,
-    ts String,               -- the record's ts (RFC 3339), as the sink sends it
-    ts_ns UInt64,            -- the same in ns, and its day, when the row has them
-    day Date,
+    ts String,               -- the record's ts (RFC 3339)
+    ts_ns UInt64,            -- the same in ns
+    day Date,                -- its UTC day
     type String,             -- the record's type (process_stats, ...)
     table String,            -- its table, '' when it has none
     json String              -- the whole record

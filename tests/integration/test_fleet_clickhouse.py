@@ -7,7 +7,8 @@ cluster `fleet`; tools/clickhouse-schema makes dnssnoop's schema on both
 tools/gen-scenario capture (3 weeks, planted exclusive pair, beacon,
 replacement) is read by dnssnoop and its records split by client address
 into three hosts' JSON Lines (host1, host2, host3: the Distributed tables
-put them on both shards). Each host's records go in through the sink,
+put them on both shards), and host2's again as host4's with processes for
+clients (comm, uid, cgroup: a space and a backslash in comm). Each host's records go in through the sink,
 `dnssnoop -r hostN.jsonl --clickhouse URL`, one session per host, as one
 sink per host would send them. Then:
   - `dnssnoop --from-clickhouse URL` writes the same finding and case
@@ -45,7 +46,9 @@ from runner import REPO, TRACER, check, rfc3339_to_ns  # noqa: E402
 from scenario import Scenarios  # noqa: E402
 
 SCHEMA_TOOL = os.path.join(REPO, "tools", "clickhouse-schema")
-HOSTS = ("host1", "host2", "host3")
+HOSTS = ("host1", "host2", "host3", "host4")
+# host4: host2's records again, their clients processes (comm, uid, cgroup).
+COMMS = ("curl", "my prog", "back\\slash")
 DETECT = ["--no-events", "--top", "0"]
 DAY_NS = 86400 * 10**9
 
@@ -112,10 +115,14 @@ class Fleet:
             r = json.loads(line)
             if r["type"] not in ("dns", "unanswered"):
                 continue
-            client = r["saddr"] if r["qr"] == "query" else r["daddr"]
-            host = HOSTS[int(ipaddress.ip_address(client)) % len(HOSTS)]
-            r["host"] = host
-            recs[host].append(r)
+            client = int(ipaddress.ip_address(r["saddr"] if r["qr"] == "query" else r["daddr"]))
+            r["host"] = HOSTS[client % 3]
+            recs[r["host"]].append(r)
+            if r["host"] == "host2":
+                p = dict(r, host="host4", pid=100 + client % 7, tid=100 + client % 7,
+                         comm=COMMS[client % 3], uid=1000 + client % 2,
+                         cgroup="/user.slice/app-%d.scope" % (client % 5))
+                recs["host4"].append(p)
         files = {}
         for host, rs in recs.items():
             files[host] = os.path.join(self.tmp, host + ".jsonl")
@@ -144,6 +151,10 @@ def test_same_as_one_run(f):
     kinds = {r["kind"] for r in f.one_run if r["type"] == "finding"}
     check({"mutual", "replacement", "periodic"} <= kinds, "one run found only %s", kinds)
     check(any(r["type"] == "case" for r in f.one_run), "one run has no case")
+    procs = {r["client"]["label"] for r in f.one_run if r["type"] == "finding"
+             and r["client"]["label"].startswith("host4/")}
+    check(any(c in p for p in procs for c in COMMS[1:]),
+          "no finding about host4's processes with a space or backslash: %s", procs)
     same_records(judged(["--from-clickhouse", f.url]), f.one_run, "--from-clickhouse")
     other = f.ch.http_url(1) + "?database=dns&table=messages"
     same_records(judged(["--from-clickhouse", other]), f.one_run, "through server 1")

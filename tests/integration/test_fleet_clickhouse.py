@@ -255,11 +255,13 @@ def test_errors(f):
     base = f.ch.http_url(0)
     bad_pw = base.replace("http://", "http://%s:pw-Xq7z@" % clickhouse.WRITER_USER)
     junk_url = "http://127.0.0.1:%d/" % junk.server_address[1]
+    f.ch.query(0, "CREATE DATABASE IF NOT EXISTS noschema")  # a database without the tables
     cases = [
         ("ftp://127.0.0.1/", "not an http"),
         ("http://127.0.0.1:%d/" % closed_port(), "cannot query ClickHouse"),
         (bad_pw, "authentication failed"),
         (base + "?database=nosuchdb", "nosuchdb"),
+        (base + "?database=noschema", "noschema.pair_hours"),
         (junk_url, "does not answer as ClickHouse does"),
         (junk_url + "missing", "does not answer as ClickHouse does"),
     ]

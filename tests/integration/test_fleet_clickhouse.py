@@ -22,7 +22,8 @@ sink per host would send them. Then:
     that matches nothing finds nothing;
   - --since keeps fewer days (fewer lookups judged), a long --since all;
   - errors, each one line and exit 1: not a URL, nothing listening, a
-    wrong password, a missing database, a server that is not ClickHouse
+    wrong password, a missing database, a database without the schema's
+    tables, a server that is not ClickHouse
     (an HTTP server answering 200 with junk, one answering 404).
 
 Usage: python3 tests/integration/test_fleet_clickhouse.py [CASE-SUBSTRING...]

@@ -505,10 +505,10 @@ static bool parse_u64(const char *s, uint64_t *v)
 	return *s >= '0' && *s <= '9' && !*end && !errno;
 }
 
-/* "[1,2,3]" -> out (at most max; the last ones kept when more); count or -1. */
+/* "[1,2,3]" -> out; the count, or -1 when it is not such a list of at most max. */
 static long parse_u64_array(const char *s, uint64_t *out, size_t max)
 {
-	size_t n = 0, total = 0;
+	size_t n = 0;
 	const char *p = s + 1;
 
 	if (s[0] != '[')
@@ -517,17 +517,10 @@ static long parse_u64_array(const char *s, uint64_t *out, size_t max)
 		return 0;
 	for (;;) {
 		char *end;
-		uint64_t v;
 
-		if (*p < '0' || *p > '9')
+		if (*p < '0' || *p > '9' || n == max)
 			return -1;
-		v = strtoull(p, &end, 10);
-		if (n == max) {
-			memmove(out, out + 1, (max - 1) * sizeof(*out));
-			n--;
-		}
-		out[n++] = v;
-		total++;
+		out[n++] = strtoull(p, &end, 10);
 		if (*end == ']' && !end[1])
 			return (long)n;
 		if (*end != ',')

@@ -22,11 +22,13 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # Debian packages the build, the tests and the lab need (podman, runc and
 # busybox-static: the container of tests/integration/test_identity.py; man-db
 # and groff-base: test_manpage.py renders build/dnssnoop.8; bash-completion:
-# the completion's helpers, which test_manpage.py runs).
+# the completion's helpers, which test_manpage.py runs; clickhouse-server:
+# the --clickhouse sink's servers, tests/integration/clickhouse.py).
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libpcap-dev libjson-c-dev pkg-config libpsl-dev libseccomp-dev libzstd-dev liblzma-dev liblz4-dev libsqlite3-dev \
-	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libncurses-dev
+	      libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libncurses-dev libcurl4-openssl-dev
 TEST_PKGS  := nsd dnsutils bind9-utils iptables zstd lz4 iproute2 python3 gdb util-linux binutils libclang-rt-14-dev tshark tcpdump publicsuffix tzdata time prometheus \
-	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base bash-completion
+	      unbound fstrm-bin dnstap-ldns tmux podman runc busybox-static man-db groff-base bash-completion \
+	      clickhouse-server clickhouse-client
 # tools/bench-overhead's load generator and peers (tcpdump and tshark are above).
 BENCH_PKGS := dnsperf dnstop
 # make deb: debhelper and dpkg-dev build the package, lintian checks it;
@@ -52,7 +54,7 @@ WARN      := -Wall -Wextra -Wno-unused-parameter
 # header dependencies next to it.
 CPPFLAGS  += -D_GNU_SOURCE -I. -Iuser -I$(BUILD) -I$(BUILD)/gen
 DEPFLAGS  := -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lsqlite3 -lfstrm -lprotobuf-c -lncursesw -lm
+LDLIBS    := -lbpf -lelf -lz -lzstd -llzma -llz4 -lpcap -ljson-c -lpsl -lseccomp -lsqlite3 -lfstrm -lprotobuf-c -lncursesw -lcurl -lm
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,17 @@ static void keep_addr(struct dtarget *t, const struct obs_addr *a)
 		t->addrs[t->naddrs++] = *a;
 }
 
+/* The answer tap's time, into the observation's verdict (when one is asked for). */
+static void verdict_answer(struct detect *d, uint8_t kind, uint64_t query_ns)
+{
+	if (!d->verdict)
+		return;
+	if (kind == DETECT_T_NAME)
+		d->verdict->name_answer_ns = query_ns;
+	else if (kind == DETECT_T_DOMAIN)
+		d->verdict->domain_answer_ns = query_ns;
+}
+
 /*
  * A response to a lookup of a known target: NOERROR moves its last answered
  * lookup (the query's time: response time minus the latency when matched,
@@ -558,6 +570,7 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 	t = (struct dtarget *)entry(&d->targets, i);
 	if (o->rcode == 3) {
 		t->nx_after++;
+		verdict_answer(d, ref->kind, o->ts_ns);
 		if (d->tap.answer)
 			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns, NULL,
 				      0);
@@ -572,6 +585,7 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 	t->nx_after = 0;
 	for (int k = 0; k < o->naddrs && k < OBS_MAX_ADDRS; k++)
 		keep_addr(t, &o->addrs[k]);
+	verdict_answer(d, ref->kind, t->last_ok_ns);
 	if (d->tap.answer)
 		d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 0, t->last_ok_ns,
 			      o->addrs, o->naddrs < OBS_MAX_ADDRS ? o->naddrs : OBS_MAX_ADDRS);
@@ -616,6 +630,10 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 	/* A name pair of one lookup: this is the client's first lookup of the name. */
 	first = np->h.lookups == 1;
 	c->first_contacts += first;
+	if (d->verdict) {
+		d->verdict->lookup = true;
+		d->verdict->first_of_name = first;
+	}
 	tap_lookup(d, c, chash, name, o->ts_ns, first);
 	if (domain_ref(d, name, &t)) {
 		count_target(d, chash, &t, o->id, o->ts_ns, first);
@@ -645,6 +663,39 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 		detect_response(d, o, &name);
 	else
 		detect_query(d, o, &name);
+}
+
+/* Client, name, domain and peer of any observation, as the tables would key them. */
+static void describe(struct detect *d, const struct dns_obs *o, struct detect_verdict *v)
+{
+	struct target_ref name, t;
+	size_t len = fold_name(o, v->name_buf);
+
+	memset(v, 0, offsetof(struct detect_verdict, name_buf));
+	client_of(o, &v->client);
+	client_label(&v->client);
+	v->name = v->name_buf;
+	v->domain = "";
+	v->peer = "";
+	if (!len)
+		v->name_buf[0] = 0;
+	name = target_ref(d, DETECT_T_NAME, v->name_buf, len);
+	if (len && domain_ref(d, &name, &t))
+		v->domain = t.text;
+	if (peer_ref(d, o, &t))
+		v->peer = t.text;
+}
+
+void detect_add_verdict(struct detect *d, const struct dns_obs *o, struct detect_verdict *v)
+{
+	if (!v || !d) {
+		detect_add(d, o);
+		return;
+	}
+	describe(d, o, v);
+	d->verdict = v;
+	detect_add(d, o);
+	d->verdict = NULL;
 }
 
 /* ---- history and taps ---------------------------------------------------- */

@@ -263,6 +263,28 @@ struct detect_tap {
 		       int rcode, uint64_t query_ns, const struct obs_addr *addrs, size_t naddrs);
 };
 
+/*
+ * What the detectors made of one observation, for a store that keeps every
+ * message (the fleet's messages table, report/ch_row.h) and sums it later:
+ * the same client identity, names, registered domain and peer as the
+ * tables use, and the tap's verdict on it, so that the sums are the
+ * detectors' counts. Pointers are valid until the next detect_add_verdict().
+ */
+struct detect_verdict {
+	struct detect_client client; /* the query sender, label filled in */
+	const char *name; /* case-folded, without the final dot; "" when none */
+	const char *domain; /* its registered domain; "" when none */
+	const char *peer; /* the server's address; "" when unknown */
+	bool lookup; /* a counted lookup (not a mirror, not a retransmission) */
+	bool first_of_name; /* ... and the client's first of the name */
+	/* The answer tap's query_ns for the name / domain target; 0: no answer counted. */
+	uint64_t name_answer_ns, domain_answer_ns;
+	char name_buf[DETECT_TEXT_MAX];
+};
+
+/* detect_add, and what it made of o in *v (which may be NULL). */
+void detect_add_verdict(struct detect *d, const struct dns_obs *o, struct detect_verdict *v);
+
 /* Counted lookups and answers go to tap as well (NULL: to nothing). Copied. */
 void detect_set_tap(struct detect *d, const struct detect_tap *tap);
 
@@ -292,8 +314,7 @@ struct detect_history_pair {
  */
 int detect_load_pair(struct detect *d, const struct detect_history_pair *h);
 /* A client's distinct clock hours with lookups in the history (exclusive_client's min_hours). */
-void detect_load_client_hours(struct detect *d, const struct detect_client *c,
-			      unsigned int hours);
+void detect_load_client_hours(struct detect *d, const struct detect_client *c, unsigned int hours);
 /*
  * A target's answers in the history (replacement): its last NOERROR-answered
  * lookup, the NXDOMAIN answers since, its first answer addresses. Only for

@@ -122,6 +122,7 @@ struct detect {
 	struct u64set known;
 	uint64_t known_first_ns;
 	struct detect_tap tap; /* counted lookups, also given to another stage */
+	struct detect_verdict *verdict; /* during detect_add_verdict: the one to fill */
 };
 
 static inline bool wants(const struct detect *d, enum detect_kind k)

@@ -18,6 +18,7 @@ struct summary {
 	struct detect *detect; /* NULL: no detection */
 	uint64_t window_start_ns; /* first time seen; 0 until then */
 	uint64_t interval_start_ns;
+	struct detect_verdict verdict; /* scratch: the observation's, for cfg.observed */
 };
 
 struct summary *summary_new(const struct summary_config *cfg)
@@ -112,6 +113,9 @@ static void fill_observation(const struct summary *s, const struct summary_msg *
 	o->qname = m->msg->qname;
 	o->qname_len = m->msg->qname_len;
 	o->qtype = m->msg->qtype;
+	o->qclass = m->msg->qclass;
+	o->flags = m->msg->flags;
+	o->logged = meta->vantage != NULL;
 	o->id = m->msg->id;
 	o->len = m->wire_len;
 	o->retransmit = m->kind == OBS_QUERY && m->retransmit;
@@ -137,7 +141,12 @@ static void observe(struct summary *s, struct dns_obs *o)
 	start_window(s, o->ts_ns);
 	close_finished_intervals(s, o->ts_ns);
 	stats_add(s->current, o);
-	detect_add(s->detect, o);
+	if (!s->cfg.observed) {
+		detect_add(s->detect, o);
+		return;
+	}
+	detect_add_verdict(s->detect, o, s->detect ? &s->verdict : NULL);
+	s->cfg.observed(s->cfg.observed_ctx, o, s->detect ? &s->verdict : NULL);
 }
 
 void summary_message(struct summary *s, const struct summary_msg *m)

@@ -55,6 +55,13 @@ struct summary_config {
 	 * the summary.
 	 */
 	const struct detect_config *detect;
+	/*
+	 * Every observation, after the detectors counted it, with what they
+	 * made of it (v: NULL without detectors): a store of every message
+	 * (the fleet's ClickHouse sink, report/ch_row.h). NULL: none.
+	 */
+	void (*observed)(void *ctx, const struct dns_obs *o, const struct detect_verdict *v);
+	void *observed_ctx;
 };
 
 /* One decoded message and what the matcher found out about it. */

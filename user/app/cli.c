@@ -332,6 +332,15 @@ static uint64_t parse_duration(const char *opt, const char *arg)
  */
 static void check_state_options(struct options *o, bool no_state)
 {
+	if (o->hosts && (!o->from_clickhouse || !*o->hosts))
+		die_usage("%s: needs --from-clickhouse URL (and a pattern)", "--hosts");
+	if (o->from_clickhouse) {
+		if (o->report || o->state_path || o->nread)
+			die_usage("%s: judges the fleet's history; it goes with no --report, "
+				  "--state or -r",
+				  "--from-clickhouse");
+		return;
+	}
 	if (o->report) {
 		if (!o->state_path)
 			die_usage("%s: needs --state FILE (the history to judge)", "--report");
@@ -595,6 +604,12 @@ void cli_parse(int argc, char **argv, struct options *o)
 		case OPT_SINCE:
 			o->since_ns = parse_duration("--since", optarg);
 			break;
+		case OPT_FROM_CLICKHOUSE:
+			o->from_clickhouse = optarg;
+			break;
+		case OPT_HOSTS:
+			o->hosts = optarg;
+			break;
 		case OPT_METRICS:
 			parse_metrics(o, optarg);
 			break;
@@ -618,6 +633,16 @@ void cli_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PACE:
 			o->pace = true;
+			break;
+		case OPT_CLICKHOUSE:
+			o->clickhouse = optarg;
+			break;
+		case OPT_CLICKHOUSE_SPOOL:
+			o->clickhouse_spool = optarg;
+			break;
+		case OPT_CLICKHOUSE_SPOOL_MB:
+			o->clickhouse_spool_mb =
+				parse_uint("--clickhouse-spool-mb", optarg, 1, UINT32_MAX);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -656,6 +681,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 		die_usage("%s: --report judges the stored history; there is nothing to measure",
 			  "--metrics");
 	check_view_options(o);
+	if ((o->clickhouse_spool || o->clickhouse_spool_mb) && !o->clickhouse)
+		die_usage("%s: the spool of --clickhouse; there is none", "--clickhouse-spool");
 	if (!o->nports)
 		o->ports[o->nports++] = 53;
 }

@@ -55,12 +55,17 @@ struct options {
 	uint64_t retain_days; /* --retain */
 	bool report; /* --report: judge the stored history, capture nothing */
 	uint64_t since_ns; /* --since: the stored days judged (0: all) */
+	const char *from_clickhouse; /* --from-clickhouse URL: judge the fleet's history there */
+	const char *hosts; /* --hosts: the fleet's hosts judged (NULL: all) */
 	struct metrics_listen metrics; /* --metrics; text NULL: none */
 	struct msgfilter msgfilter; /* --name, --rcode, ...: which records are written */
 	bool filter_stats; /* --filter-stats: the statistics count only what passes too */
 	bool top_live; /* --top-live: the full-screen view instead of records on the terminal */
 	bool pace; /* --pace: -r replayed at the speed its packets' times say */
 	bool quiet; /* -q: no progress line for -r on a terminal */
+	const char *clickhouse; /* --clickhouse URL; NULL: none */
+	const char *clickhouse_spool; /* --clickhouse-spool; NULL: the default */
+	uint64_t clickhouse_spool_mb; /* --clickhouse-spool-mb; 0: the default */
 };
 
 /*

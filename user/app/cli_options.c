@@ -80,6 +80,13 @@ const struct cli_option cli_options[] = {
 	    FILEARG),
 	OPT(OPT_DNSTAP_OUT, "dnstap-out", "FILE|unix:PATH",
 	    "also write every message as dnstap, to a file or a collector's socket", FILEARG),
+	OPT(OPT_CLICKHOUSE, "clickhouse", "URL",
+	    "also insert every record into ClickHouse "
+	    "(http://[USER[:PASS]@]HOST[:PORT]/?database=DB)"),
+	OPT(OPT_CLICKHOUSE_SPOOL, "clickhouse-spool", "DIR",
+	    "batches the server did not take yet (default: STATE_DIR/clickhouse-spool)", FILEARG),
+	OPT(OPT_CLICKHOUSE_SPOOL_MB, "clickhouse-spool-mb", "N",
+	    "bound on the spool (default 1024)"),
 	OPT(OPT_SUMMARY, "summary", NULL,
 	    "print per-process, per-peer, per-name and pair statistics at the end (and every "
 	    "--interval)"),
@@ -194,9 +201,14 @@ const struct cli_option cli_options[] = {
 	OPT(OPT_REPORT, "report", NULL,
 	    "with --state: judge the stored history and write its findings and cases; captures "
 	    "nothing"),
+	OPT(OPT_FROM_CLICKHOUSE, "from-clickhouse", "URL",
+	    "judge the fleet's history in ClickHouse (its HTTP interface) and write its findings "
+	    "and cases; captures nothing (docs/fleet.md)"),
+	OPT(OPT_HOSTS, "hosts", "PATTERN",
+	    "--from-clickhouse: only these hosts (a glob with * and ?, or a comma list of names)"),
 	OPT(OPT_SINCE, "since", "DURATION",
-	    "--report: only the last DURATION of the history (seconds, or a number with s, m, h, "
-	    "d or w)"),
+	    "--report, --from-clickhouse: only the last DURATION of the history (seconds, or a "
+	    "number with s, m, h, d or w)"),
 	OPT(OPT_METRICS, "metrics", "ADDR:PORT",
 	    "serve Prometheus metrics at http://ADDR:PORT/metrics while the session runs "
 	    "(127.0.0.1:9153, [::1]:9153; :PORT is 127.0.0.1:PORT)"),

@@ -15,6 +15,7 @@
 #include "app/pipeline.h"
 #include "analysis/summary.h"
 #include "proto/tcpreasm.h"
+#include "report/clickhouse_sink.h"
 #include "report/dnstap_writer.h"
 #include "report/msgfilter.h"
 #include "report/pcap_writer.h"
@@ -364,6 +365,10 @@ void pipeline_get_stats(const struct pipeline *p, struct capture_stats *st)
 		st->dnstap_written = ds.written;
 		st->dnstap_dropped = ds.dropped;
 	}
+	if (p->cfg.clickhouse) {
+		st->has_clickhouse = true;
+		clickhouse_sink_counts(p->cfg.clickhouse, &st->clickhouse);
+	}
 }
 
 bool pipeline_time_seen(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)
@@ -385,6 +390,7 @@ void pipeline_interval(void *ctx, uint64_t start_ns, uint64_t end_ns)
 	d.end_ns = end_ns;
 	d.interval = true;
 	output_capture_stats(p->cfg.out, &d);
+	output_capture_stats(p->cfg.rows, &d);
 }
 
 int pipeline_render_metrics(struct pipeline *p, struct jbuf *out)
@@ -416,4 +422,5 @@ void pipeline_write_stats(struct pipeline *p, uint64_t start_ns, uint64_t end_ns
 	st.start_ns = start_ns;
 	st.end_ns = end_ns;
 	output_capture_stats(p->cfg.out, &st);
+	output_capture_stats(p->cfg.rows, &st);
 }

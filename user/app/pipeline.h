@@ -25,6 +25,7 @@
 #include "report/toplive.h"
 
 struct summary;
+struct clickhouse_sink;
 struct dnstap_writer;
 struct msgfilter;
 struct pcap_writer;
@@ -67,6 +68,13 @@ struct pipeline_config {
 	struct pcap_writer *pcap;
 	int *pcap_err; /* with pcap: where its first error (-errno) goes; the session stops */
 	struct toplive *toplive; /* --top-live: fed every query, response and record; NULL: none */
+	/*
+	 * --clickhouse: capture_stats written here too, and the sink's counts
+	 * in capture_stats; NULL: none. (The messages table's rows come from
+	 * the summary stage, with the detectors' verdict: report/ch_row.h.)
+	 */
+	struct output *rows;
+	struct clickhouse_sink *clickhouse;
 };
 
 struct pipeline;

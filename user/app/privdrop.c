@@ -102,6 +102,13 @@ static const char *const allowed_serve[] = {
 	"accept4", "accept", "recvfrom", "sendto", "shutdown", "set_robust_list", "rseq",
 };
 
+/* Only with --clickhouse: libcurl's connection (socket() below: AF_INET, AF_INET6), the spool. */
+static const char *const allowed_tcp_client[] = {
+	"connect", "shutdown", "setsockopt", "getsockopt", "getsockname", "getpeername",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "set_robust_list", "rseq",
+	"pwritev",
+};
+
 #ifdef SANITIZER_BUILD
 static const char *const allowed_sanitizer[] = {
 	"clone", "clone3", "ptrace", "prctl", "sched_yield", "sigaltstack", "getrlimit",
@@ -336,6 +343,19 @@ static int add_unix_client(scmp_filter_ctx ctx)
 	return add_rules(ctx, SCMP_ACT_ALLOW, allowed_unix_client, NELEM(allowed_unix_client));
 }
 
+static int add_tcp_client(scmp_filter_ctx ctx)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+
+	for (size_t i = 0; i < NELEM(families); i++) {
+		struct scmp_arg_cmp family = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = families[i]};
+
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, family) < 0)
+			return -1;
+	}
+	return add_rules(ctx, SCMP_ACT_ALLOW, allowed_tcp_client, NELEM(allowed_tcp_client));
+}
+
 static int build_filter(scmp_filter_ctx ctx, const struct privdrop_config *cfg)
 {
 	bool netlink = cfg->keep_net_admin;
@@ -360,7 +380,9 @@ static int build_filter(scmp_filter_ctx ctx, const struct privdrop_config *cfg)
 		return -1;
 	if (cfg->terminal && add_terminal(ctx) < 0)
 		return -1;
-	if ((cfg->serve_sockets || cfg->unix_client) && add_thread_start(ctx) < 0)
+	if (cfg->tcp_client && add_tcp_client(ctx) < 0)
+		return -1;
+	if ((cfg->serve_sockets || cfg->unix_client || cfg->tcp_client) && add_thread_start(ctx) < 0)
 		return -1;
 	return 0;
 }

@@ -45,6 +45,13 @@ struct privdrop_config {
 	 */
 	bool serve_sockets;
 	/*
+	 * --clickhouse: its thread starts after the drop and talks HTTP to
+	 * the server's TCP address (resolved before): IPv4 and IPv6 TCP
+	 * sockets, connect, send, receive, and starting a thread; pwritev
+	 * for its spool (files opened before the drop).
+	 */
+	bool tcp_client;
+	/*
 	 * --top-live: the terminal's modes are read and set (cbreak while
 	 * the view runs, restored at its end) and its size read: ioctl with
 	 * those requests only.

@@ -8,6 +8,7 @@
  * not be written.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/clickhouse_feed.h"
 #include "app/metrics_http.h"
 #include "app/pipeline.h"
 #include "app/privdrop.h"
@@ -25,6 +27,7 @@
 #include "app/report_sink.h"
 #include "app/session.h"
 #include "app/version.h"
+#include "analysis/ch_history.h"
 #include "analysis/state.h"
 #include "analysis/summary.h"
 #include "report/detect_report.h"
@@ -100,6 +103,7 @@ struct session {
 	struct toplive_screen *screen; /* --top-live: the terminal, once the session runs */
 	uint64_t pace_wall_ns, pace_item_ns; /* --pace: when the first item came, and its time */
 	struct progress progress; /* -r on a terminal: the progress line */
+	struct clickhouse_feed clickhouse; /* --clickhouse */
 };
 
 /* The coarse clock (a few ms, from the vDSO without reading the TSC): cheap per item. */
@@ -584,19 +588,47 @@ static int open_metrics_counters(struct session *s, const struct output_config *
 	return s->metrics && jbuf_init(&s->metrics_text, 65536) == 0 ? 0 : -1;
 }
 
-/* Output, statistics and pipeline, wired the same for every source. */
-static int open_stages(struct session *s, const char *host)
+/* The records' output: to the records' file, in the format asked for, with what the source knows. */
+static struct output_config records_config(const struct session *s, const char *host)
 {
-	const struct options *o = s->opt;
-	struct output_config ocfg = {
+	return (struct output_config){
 		.fd = s->out_fd,
-		.format = o->format,
+		.format = s->opt->format,
 		.host = host,
 		.cgroup_path = s->live ? live_cgroup_path : NULL,
 		.cgroup_ident = s->live ? live_cgroup_ident : NULL,
 		.cgroup_ident_by_path = s->live ? live_cgroup_ident_by_path : NULL,
 		.cgroup_ctx = s->live,
 	};
+}
+
+/*
+ * --clickhouse: opened before the privilege drop (its spool files, the
+ * server's address); 0 or the exit status.
+ */
+static int open_clickhouse(struct session *s, const char *host)
+{
+	struct output_config ocfg = records_config(s, host);
+
+	return clickhouse_feed_open(&s->clickhouse, s->opt, &ocfg);
+}
+
+/* --clickhouse: its thread, after the drop (it inherits the confinement). */
+static int start_clickhouse(struct session *s)
+{
+	char err[512];
+
+	if (!s->clickhouse.sink || clickhouse_sink_start(s->clickhouse.sink, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
+}
+
+/* Output, statistics and pipeline, wired the same for every source. */
+static int open_stages(struct session *s, const char *host)
+{
+	const struct options *o = s->opt;
+	struct output_config ocfg = records_config(s, host);
 	struct summary_config scfg = {
 		.max_entries = o->max_entries,
 		.interval_ns = o->interval_ns,
@@ -605,6 +637,8 @@ static int open_stages(struct session *s, const char *host)
 		.cgroup_ctx = ocfg.cgroup_ctx,
 		.detect = &o->detect,
 		.sink = report_sink(&s->reports),
+		.observed = s->clickhouse.sink ? clickhouse_feed_observed : NULL,
+		.observed_ctx = &s->clickhouse,
 	};
 	struct pipeline_config pcfg = {
 		/* Under the view, records are written only to -o FILE. */
@@ -661,6 +695,8 @@ static int open_stages(struct session *s, const char *host)
 		pcfg.pcap_err = &s->write_err;
 	}
 	pcfg.toplive = s->top;
+	pcfg.rows = s->clickhouse.rows;
+	pcfg.clickhouse = s->clickhouse.sink;
 	s->pipe = pipeline_new(&pcfg);
 	s->reports.interval_ctx = s; /* capture_stats and a fold at each interval close */
 	return s->pipe ? 0 : -1;
@@ -680,6 +716,7 @@ static int drop_privileges(struct session *s)
 		.keep_net_admin = live_uses_clsact(s->live),
 		.unix_client = s->opt->dnstap_out && !dnstap_out_file(s->opt),
 		.serve_sockets = s->http != NULL,
+		.tcp_client = s->clickhouse.sink != NULL,
 		.terminal = s->opt->top_live,
 		.verbose = s->opt->verbose,
 		.degrade = degrade_live,
@@ -794,8 +831,25 @@ fail:
 	return -1;
 }
 
+/* --from-clickhouse: the fleet's history, aggregated by the server, into d. */
+static int load_fleet(const struct options *o, struct detect *d, char *err, size_t errlen)
+{
+	struct ch_history_config cfg = {
+		.url = o->from_clickhouse, .since_ns = o->since_ns, .hosts = o->hosts};
+	struct ch_history_stats st;
+	long n = ch_history_load(&cfg, d, &st, err, errlen);
+
+	if (n >= 0 && o->verbose)
+		fprintf(stderr,
+			"dnssnoop: ClickHouse: %ld pairs of %" PRIu64 " clients, %" PRIu64
+			" answered targets loaded (%" PRIu64 " bytes read)\n",
+			n, st.clients, st.targets_answered, st.bytes);
+	return n < 0 ? -1 : 0;
+}
+
 /*
- * --report: the stored history judged as one session would judge it, its
+ * --report, --from-clickhouse: the stored history (a state file, or the
+ * fleet's in ClickHouse) judged as one session would judge it, its
  * findings and cases written; nothing is captured and nothing written to
  * the state file (opened read-only, so no root is needed to read one's own).
  */
@@ -812,8 +866,8 @@ static int run_report(struct options *o)
 	gethostname(host, sizeof(host) - 1);
 	ocfg.host = host;
 	rc = SESSION_EXIT_STATE;
-	st = state_open(&cfg, err, sizeof(err));
-	if (!st)
+	st = o->from_clickhouse ? NULL : state_open(&cfg, err, sizeof(err));
+	if (!st && !o->from_clickhouse)
 		goto fail;
 	rc = 1;
 	d = detect_new(&o->detect);
@@ -821,7 +875,9 @@ static int run_report(struct options *o)
 		snprintf(err, sizeof(err), "dnssnoop: out of memory for the detectors");
 		goto fail;
 	}
-	if (state_load(st, d, o->since_ns, STATE_NOW_NEWEST_FOLD, err, sizeof(err)) < 0) {
+	if (o->from_clickhouse && load_fleet(o, d, err, sizeof(err)) < 0)
+		goto fail;
+	if (st && state_load(st, d, o->since_ns, STATE_NOW_NEWEST_FOLD, err, sizeof(err)) < 0) {
 		rc = SESSION_EXIT_STATE;
 		goto fail;
 	}
@@ -877,6 +933,7 @@ static void close_session(struct session *s)
 	toplive_screen_close(s->screen); /* the terminal back before anything else is said */
 	s->screen = NULL;
 	metrics_http_close(s->http); /* the thread first: it reads nothing else, but ends here */
+	clickhouse_feed_close(&s->clickhouse);
 	state_close(s->state);
 	pipeline_free(s->pipe);
 	metrics_free(s->metrics);
@@ -949,7 +1006,7 @@ int session_run(struct options *o)
 	int rc, open_rc = 0;
 
 	o->detect.max_entries = o->max_entries;
-	if (o->report)
+	if (o->report || o->from_clickhouse)
 		return run_report(o);
 	/* A named state file needs the detectors, which run with the statistics. */
 	if (o->state_path && o->detect.kinds)
@@ -978,8 +1035,15 @@ int session_run(struct options *o)
 		close_session(&s);
 		return SESSION_EXIT_OUTPUT;
 	}
-	/* Records read back are there for their statistics. */
-	if (s.inputs && merge_has(s.inputs, MERGE_JSONL))
+	if ((open_rc = open_clickhouse(&s, host)) != 0) {
+		close_session(&s);
+		return open_rc;
+	}
+	/*
+	 * Records read back are there for their statistics; --clickhouse's
+	 * rows come from the statistics stage, with the detectors' verdict.
+	 */
+	if ((s.inputs && merge_has(s.inputs, MERGE_JSONL)) || s.clickhouse.sink)
 		o->summary = true;
 	if (open_stages(&s, host) < 0) {
 		fprintf(stderr, "dnssnoop: out of memory setting up the pipeline\n");
@@ -995,7 +1059,7 @@ int session_run(struct options *o)
 	 * calls are confined; its first draw takes the screen over.
 	 */
 	if (start_view(&s) < 0 || (s.live && drop_privileges(&s) < 0) || start_metrics(&s) < 0 ||
-	    start_dnstap_out(&s) < 0) {
+	    start_dnstap_out(&s) < 0 || start_clickhouse(&s) < 0) {
 		close_session(&s);
 		return 1;
 	}
@@ -1011,6 +1075,8 @@ int session_run(struct options *o)
 	toplive_screen_close(s.screen); /* before what the end of the session may say */
 	s.screen = NULL;
 	pipeline_finish(s.pipe, end_ns);
+	/* The session's rows sent first, so that capture_stats has the sink's counts. */
+	clickhouse_feed_flush(&s.clickhouse);
 	pipeline_write_stats(s.pipe, start_ns, end_ns);
 	rc = close_outputs(&s, rc);
 	/* After the output is complete: a state file that cannot be written costs nothing else. */

@@ -287,7 +287,10 @@ static bool get_mnemonic(json_object *obj, const char *key, int (*from_str)(cons
 	n = copy_text(s, len, text, sizeof(text)) ? from_str(text) : -1;
 	if (n < 0) {
 		set_err(err, errlen, "\"%s\" is not a known mnemonic or %s", key,
-			!strcmp(key, "rcode") ? "RCODEn" : "TYPEn");
+			!strcmp(key, "rcode")	 ? "RCODEn"
+			: !strcmp(key, "opcode") ? "OPCODEn"
+			: !strcmp(key, "qclass") ? "CLASSn"
+						 : "TYPEn");
 		return false;
 	}
 	*v = (uint16_t)n;
@@ -499,6 +502,37 @@ static bool record_response(json_object *root, struct jsonl_record *rec, char *e
 	return true;
 }
 
+/*
+ * The header as a store of every message keeps it (report/ch_row.h): the
+ * flags word rebuilt from "qr", "opcode" and "flags", "qclass" and whether
+ * a server logged it. opcode and qclass may be absent (QUERY, IN).
+ */
+static bool record_header(json_object *root, json_object *flags, struct dns_obs *o, char *err,
+			  size_t errlen)
+{
+	uint16_t opcode = 0, qclass = 1;
+	const char *s;
+	size_t len;
+
+	if ((field(root, "opcode") &&
+	     !get_mnemonic(root, "opcode", dns_opcode_from_str, &opcode, err, errlen)) ||
+	    (field(root, "qclass") &&
+	     !get_mnemonic(root, "qclass", dns_class_from_str, &qclass, err, errlen)))
+		return false;
+	o->qclass = qclass;
+	o->flags = (uint16_t)((o->kind == OBS_RESPONSE ? DNS_FLAG_QR : 0) | (opcode & 0xf) << 11);
+	for (size_t i = 0; i < json_object_array_length(flags); i++) {
+		json_object *f = json_object_array_get_idx(flags, i);
+
+		for (size_t k = 0; json_object_is_type(f, json_type_string) && k < DNS_HEADER_FLAGS;
+		     k++)
+			if (!strcmp(json_object_get_string(f), dns_header_flags[k].name))
+				o->flags |= dns_header_flags[k].bit;
+	}
+	o->logged = get_str(root, "source", &s, &len, err, errlen) > 0;
+	return true;
+}
+
 /* Everything after the kind and the question. */
 static bool record_fields(json_object *root, struct jsonl_record *rec, char *err, size_t errlen)
 {
@@ -520,15 +554,11 @@ static bool record_fields(json_object *root, struct jsonl_record *rec, char *err
 		set_err(err, errlen, "\"flags\" is not an array");
 		return false;
 	}
+	if (!record_header(root, flags, o, err, errlen))
+		return false;
 	if (o->kind != OBS_RESPONSE)
 		return true;
-	for (size_t i = 0; i < json_object_array_length(flags); i++) {
-		json_object *f = json_object_array_get_idx(flags, i);
-
-		if (json_object_is_type(f, json_type_string) &&
-		    !strcmp(json_object_get_string(f), "tc"))
-			o->tc = true;
-	}
+	o->tc = o->flags & DNS_FLAG_TC;
 	return record_response(root, rec, err, errlen);
 }
 

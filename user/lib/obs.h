@@ -49,6 +49,9 @@ struct dns_obs {
 	const char *qname; /* presentation format as seen; tables case-fold it */
 	size_t qname_len;
 	uint16_t qtype;
+	uint16_t qclass; /* for a store of every message (report/ch_row.h); 0: not known */
+	uint16_t flags; /* the header's flags word (DNS_FLAG_*), opcode bits included */
+	bool logged; /* a message a server logged (dnstap), not a packet */
 	uint16_t id; /* DNS message id: with the addresses, ports and proto, the exchange */
 	/*
 	 * OBS_QUERY: the matcher already had this query pending (same
@@ -80,6 +83,18 @@ static inline bool obs_server_vantage(const struct dns_obs *o)
 /* A live source's resolver of an owner's cgroup id to its path; NULL: unknown. */
 typedef const char *(*cgroup_path_fn)(void *ctx, uint64_t cgroup_id);
 
+/*
+ * --clickhouse: what the sink did with its batches (report/clickhouse_sink.h);
+ * session totals. Batches, except rows_sent.
+ */
+struct clickhouse_counts {
+	uint64_t batches_sent, rows_sent; /* the server took them (replayed ones included) */
+	uint64_t retried; /* sends after a failed one (a batch may count several times) */
+	uint64_t spilled; /* written to the spool */
+	uint64_t replayed; /* from the spool into the server */
+	uint64_t dropped; /* lost: the spool was full or could not be written */
+};
+
 /* Counters for the end-of-session "capture_stats" record. */
 struct capture_stats {
 	uint64_t start_ns, end_ns; /* session window, wall clock */
@@ -105,6 +120,8 @@ struct capture_stats {
 	/* --dnstap-out: messages written (or queued), and dropped (full queue); session totals */
 	bool has_dnstap_out;
 	uint64_t dnstap_written, dnstap_dropped;
+	bool has_clickhouse;
+	struct clickhouse_counts clickhouse;
 };
 
 #endif

@@ -217,6 +217,16 @@ const char *dns_opcode_str(uint8_t opcode, char buf[16]);
  */
 int dns_type_from_str(const char *s);
 int dns_rcode_from_str(const char *s);
+/* The header flags as records name them, in header order (QR is not one: it is "qr"). */
+struct dns_flag_name {
+	uint16_t bit;
+	const char *name;
+};
+#define DNS_HEADER_FLAGS 7
+extern const struct dns_flag_name dns_header_flags[DNS_HEADER_FLAGS];
+/* Opcode (QUERY, ..., OPCODEn) and class (IN, ..., CLASSn) mnemonics back to numbers; -1: none. */
+int dns_opcode_from_str(const char *s);
+int dns_class_from_str(const char *s);
 
 /*
  * Is text[0..len) a name as the decoder writes it (presentation format,

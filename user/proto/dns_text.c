@@ -320,6 +320,36 @@ static const char *const opcode_names[] = {
 	"QUERY", "IQUERY", "STATUS", [4] = "NOTIFY", "UPDATE", "DSO",
 };
 
+const struct dns_flag_name dns_header_flags[DNS_HEADER_FLAGS] = {
+	{DNS_FLAG_AA, "aa"}, {DNS_FLAG_TC, "tc"}, {DNS_FLAG_RD, "rd"}, {DNS_FLAG_RA, "ra"},
+	{DNS_FLAG_Z, "z"},   {DNS_FLAG_AD, "ad"}, {DNS_FLAG_CD, "cd"},
+};
+
+int dns_opcode_from_str(const char *s)
+{
+	int v;
+
+	if (!s)
+		return -1;
+	v = numbered_value(s, "OPCODE", 15);
+	return v >= 0 ? v : name_index(opcode_names, N_OF(opcode_names), s);
+}
+
+int dns_class_from_str(const char *s)
+{
+	static const uint16_t named[] = {1, 3, 4, 254, 255};
+	char buf[16];
+	int v;
+
+	if (!s)
+		return -1;
+	v = numbered_value(s, "CLASS", UINT16_MAX);
+	for (size_t i = 0; v < 0 && i < N_OF(named); i++)
+		if (!strcasecmp(s, dns_class_str(named[i], buf)))
+			v = named[i];
+	return v;
+}
+
 const char *dns_opcode_str(uint8_t opcode, char buf[16])
 {
 	if (opcode < N_OF(opcode_names) && opcode_names[opcode])

@@ -45,6 +45,9 @@ struct output {
 	int err; /* first write error (-errno); sticky */
 	size_t record_start; /* where the record being formatted begins in lines */
 	bool record_open; /* output_begin_record() called, output_end_record() not yet */
+	const char *record_type; /* the record being formatted's, for line */
+	output_line_fn line;
+	void *line_ctx;
 	char name[DNS_MAX_NAME_TEXT];
 	char rdata[OUTPUT_RDATA_CAP];
 	struct fmt_time_memo time_memo; /* the last second of a record's "ts" */
@@ -730,6 +733,19 @@ void capture_stats_delta(struct capture_stats *d, const struct capture_stats *no
 	}
 }
 
+static void json_clickhouse_counts(struct jbuf *j, const struct clickhouse_counts *c)
+{
+	JBUF_KEY(j, "clickhouse");
+	jbuf_obj_begin(j);
+	JBUF_KV_U64(j, "batches_sent", c->batches_sent);
+	JBUF_KV_U64(j, "rows_sent", c->rows_sent);
+	JBUF_KV_U64(j, "retried", c->retried);
+	JBUF_KV_U64(j, "spilled", c->spilled);
+	JBUF_KV_U64(j, "replayed", c->replayed);
+	JBUF_KV_U64(j, "dropped", c->dropped);
+	jbuf_obj_end(j);
+}
+
 static void json_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	struct jbuf *j = &o->lines;
@@ -764,6 +780,8 @@ static void json_capture_stats(struct output *o, const struct capture_stats *st)
 		JBUF_KV_U64(j, "dropped", st->dnstap_dropped);
 		jbuf_obj_end(j);
 	}
+	if (st->has_clickhouse)
+		json_clickhouse_counts(j, &st->clickhouse);
 	jbuf_obj_end(j);
 }
 
@@ -1036,6 +1054,13 @@ static void end_record(struct output *o)
 	jbuf_append_char(j, '\n');
 	if (j->failed || j->depth)
 		jbuf_truncate(j, o->record_start);
+	if (o->line) {
+		if (j->len > o->record_start)
+			o->line(o->line_ctx, o->record_type, j->buf + o->record_start,
+				j->len - o->record_start);
+		jbuf_truncate(j, o->record_start);
+		return;
+	}
 	if (j->len >= OUTPUT_FLUSH_BYTES)
 		write_lines(o);
 }
@@ -1048,6 +1073,8 @@ struct output *output_new(const struct output_config *cfg)
 		return NULL;
 	o->fd = cfg->fd;
 	o->format = cfg->format;
+	o->line = cfg->line;
+	o->line_ctx = cfg->line_ctx;
 	o->cgroup_path = cfg->cgroup_path;
 	o->cgroup_ident = cfg->cgroup_ident;
 	o->cgroup_ident_by_path = cfg->cgroup_ident_by_path;
@@ -1087,6 +1114,7 @@ void output_dns(struct output *o, const struct dns_record *rec)
 {
 	if (!o || !rec || !rec->meta || !rec->msg || !start_record(o))
 		return;
+	o->record_type = rec->kind == RECORD_DNS ? "dns" : "unanswered";
 	if (o->format == OUTPUT_TEXT)
 		text_dns(o, rec);
 	else
@@ -1098,6 +1126,7 @@ void output_capture_stats(struct output *o, const struct capture_stats *st)
 {
 	if (!o || !st || !start_record(o))
 		return;
+	o->record_type = "capture_stats";
 	if (o->format == OUTPUT_TEXT)
 		text_capture_stats(o, st);
 	else
@@ -1115,6 +1144,7 @@ struct jbuf *output_begin_record(struct output *o, const char *type)
 	if (!o || !type || o->format != OUTPUT_JSON || !start_record(o))
 		return NULL;
 	o->record_open = true;
+	o->record_type = type;
 	json_open_record(o, type, NULL);
 	return &o->lines;
 }

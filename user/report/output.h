@@ -30,8 +30,17 @@ enum output_format { OUTPUT_JSON, OUTPUT_TEXT };
 typedef const struct cgroup_ident *(*cgroup_ident_fn)(void *ctx, uint64_t cgroup_id);
 typedef const struct cgroup_ident *(*cgroup_ident_path_fn)(void *ctx, const char *path);
 
+/*
+ * Instead of a file: every whole JSON record handed over as it is made
+ * (line ends with '\n'; type: "dns", "unanswered", "capture_stats" or the
+ * type given to output_begin_record).
+ */
+typedef void (*output_line_fn)(void *ctx, const char *type, const char *line, size_t len);
+
 struct output_config {
 	int fd; /* where records go; not closed by output_free */
+	output_line_fn line; /* with fd -1: records go here (JSON format only) */
+	void *line_ctx;
 	enum output_format format;
 	const char *host; /* this host's name, in every record */
 	cgroup_path_fn cgroup_path; /* may be NULL, and so may the two below */

@@ -10,6 +10,8 @@ qname, qtype) must be exactly the run's dns and unanswered records.
   two_shards        a Distributed table over two servers (gzip=1): rows on both
   server_restart    the server stopped during a paced replay and started
                     again: every record once, spilled and replayed > 0
+  dnstap_socket     a dnstap collector (--dnstap-socket) fed by another
+                    dnssnoop: its records are the table's rows
   ambiguous_insert  a proxy passes an INSERT to the server and drops the
                     connection before the answer: the sink asks the server
                     (count of the batch) and does not insert it again
@@ -309,6 +311,26 @@ def test_server_killed(fx):
         same_rows(table_rows(ch, 0), record_rows(recs), "server killed")
 
 
+def test_dnstap_socket(fx):
+    """A dnstap collector (--dnstap-socket) with the sink: another dnssnoop
+    feeds it the pcap's messages as dnstap (--dnstap-out unix:)."""
+    sock = os.path.join(fx.tmp, "collector.sock")
+    with clickhouse.ClickHouseServers(1) as ch:
+        create_tables(ch, 0)
+        p = fx.start(["--dnstap-socket", sock, "-d", "5", "--clickhouse", ch.http_url(0),
+                      "--clickhouse-spool", fx.spool()])
+        deadline = time.monotonic() + 5
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rc, _, err = fx.run(["-r", fx.pcap, "-o", "/dev/null", "--dnstap-out", "unix:" + sock])
+        check(rc == 0, "the feeding dnssnoop: exit %d: %s", rc, err)
+        rc, out, err = finish(p)
+        check(rc == 0 and not err.strip(), "collector: exit %d: %s", rc, err)
+        recs = parse(out)
+        check(len(record_rows(recs)) >= 3000, "%d records collected", len(record_rows(recs)))
+        same_rows(table_rows(ch, 0), record_rows(recs), "dnstap collector")
+
+
 def junk_server():
     """A TCP server on loopback answering every connection with junk."""
     s = socket.socket()
@@ -417,7 +439,7 @@ def test_live_seccomp(fx):
         check(ch.count(0, "stats") == 1, "no capture_stats row")
 
 
-CASES = [test_one_server, test_two_shards, test_server_restart, test_ambiguous_insert,
+CASES = [test_one_server, test_two_shards, test_dnstap_socket, test_server_restart, test_ambiguous_insert,
          test_server_killed, test_config_errors, test_live_seccomp]
 
 

@@ -10,6 +10,8 @@ qname, qtype) must be exactly the run's dns and unanswered records.
   two_shards        a Distributed table over two servers (gzip=1): rows on both
   server_restart    the server stopped during a paced replay and started
                     again: every record once, spilled and replayed > 0
+  dnstap_socket     a dnstap collector (--dnstap-socket) fed by another
+                    dnssnoop: its records are the table's rows
   ambiguous_insert  a proxy passes an INSERT to the server and drops the
                     connection before the answer: the sink asks the server
                     (count of the batch) and does not insert it again
@@ -186,19 +188,28 @@ def test_two_shards(fx):
         same_rows(table_rows(ch, 1), want, "through the other server")
 
 
+def paced_session(fx, ch, disturb, url=None):
+    """A paced replay into server 0 while disturb(ch) runs; the records,
+    the sink's last counts and stderr."""
+    create_tables(ch, 0)
+    p = fx.start(["-r", fx.paced, "--pace", "--clickhouse", url or ch.http_url(0),
+                  "--clickhouse-spool", fx.spool()])
+    disturb(ch)
+    rc, out, err = finish(p)
+    check(rc == 0, "exit %d: %s", rc, err)
+    recs = parse(out)
+    return recs, last_stats(recs)["clickhouse"], err
+
+
 def test_server_restart(fx):
-    with clickhouse.ClickHouseServers(1) as ch:
-        create_tables(ch, 0)
-        p = fx.start(["-r", fx.paced, "--pace", "--clickhouse", ch.http_url(0),
-                      "--clickhouse-spool", fx.spool()])
+    def stop_and_start(ch):
         time.sleep(1.5)
         ch.stop(0)
         time.sleep(2)
         ch.start(0)
-        rc, out, err = finish(p)
-        check(rc == 0, "exit %d: %s", rc, err)
-        recs = parse(out)
-        counts = last_stats(recs)["clickhouse"]
+
+    with clickhouse.ClickHouseServers(1) as ch:
+        recs, counts, err = paced_session(fx, ch, stop_and_start)
         check(counts["spilled"] > 0 and counts["replayed"] > 0 and counts["dropped"] == 0,
               "counts %s", counts)
         check("cannot connect" in err and "inserting again" in err, "stderr: %s", err)
@@ -271,41 +282,53 @@ class SwallowProxy:
 
 def test_ambiguous_insert(fx):
     with clickhouse.ClickHouseServers(1) as ch:
-        create_tables(ch, 0)
         proxy = SwallowProxy(ch.servers[0].http_port)
-        try:
-            p = fx.start(["-r", fx.paced, "--pace", "--clickhouse", proxy.url,
-                          "--clickhouse-spool", fx.spool()])
+
+        def swallow_two(_):
             time.sleep(1.2)
             proxy.swallow = 2
-            rc, out, err = finish(p)
+        try:
+            recs, counts, err = paced_session(fx, ch, swallow_two, proxy.url)
         finally:
             proxy.close()
-        check(rc == 0, "exit %d: %s", rc, err)
         check(proxy.swallowed == 2, "the proxy dropped %d answers, want 2", proxy.swallowed)
-        recs = parse(out)
-        counts = last_stats(recs)["clickhouse"]
         check(counts["retried"] >= 2 and counts["replayed"] >= 2, "counts %s", counts)
         check("no answer" in err, "stderr does not say the answer was missing: %s", err)
         same_rows(table_rows(ch, 0), record_rows(recs), "answers lost")
 
 
 def test_server_killed(fx):
-    with clickhouse.ClickHouseServers(1) as ch:
-        create_tables(ch, 0)
-        p = fx.start(["-r", fx.paced, "--pace", "--clickhouse", ch.http_url(0),
-                      "--clickhouse-spool", fx.spool()])
+    def kill_twice(ch):
         for _ in range(2):
             time.sleep(1.5)
             ch.kill(0)
             time.sleep(0.5)
             ch.start(0)
-        rc, out, err = finish(p)
-        check(rc == 0, "exit %d: %s", rc, err)
-        recs = parse(out)
-        counts = last_stats(recs)["clickhouse"]
+
+    with clickhouse.ClickHouseServers(1) as ch:
+        recs, counts, err = paced_session(fx, ch, kill_twice)
         check(counts["spilled"] > 0 and counts["replayed"] > 0, "counts %s", counts)
         same_rows(table_rows(ch, 0), record_rows(recs), "server killed")
+
+
+def test_dnstap_socket(fx):
+    """A dnstap collector (--dnstap-socket) with the sink: another dnssnoop
+    feeds it the pcap's messages as dnstap (--dnstap-out unix:)."""
+    sock = os.path.join(fx.tmp, "collector.sock")
+    with clickhouse.ClickHouseServers(1) as ch:
+        create_tables(ch, 0)
+        p = fx.start(["--dnstap-socket", sock, "-d", "5", "--clickhouse", ch.http_url(0),
+                      "--clickhouse-spool", fx.spool()])
+        deadline = time.monotonic() + 5
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rc, _, err = fx.run(["-r", fx.pcap, "-o", "/dev/null", "--dnstap-out", "unix:" + sock])
+        check(rc == 0, "the feeding dnssnoop: exit %d: %s", rc, err)
+        rc, out, err = finish(p)
+        check(rc == 0 and not err.strip(), "collector: exit %d: %s", rc, err)
+        recs = parse(out)
+        check(len(record_rows(recs)) >= 3000, "%d records collected", len(record_rows(recs)))
+        same_rows(table_rows(ch, 0), record_rows(recs), "dnstap collector")
 
 
 def junk_server():
@@ -416,7 +439,7 @@ def test_live_seccomp(fx):
         check(ch.count(0, "stats") == 1, "no capture_stats row")
 
 
-CASES = [test_one_server, test_two_shards, test_server_restart, test_ambiguous_insert,
+CASES = [test_one_server, test_two_shards, test_dnstap_socket, test_server_restart, test_ambiguous_insert,
          test_server_killed, test_config_errors, test_live_seccomp]
 
 

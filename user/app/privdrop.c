@@ -382,7 +382,8 @@ static int build_filter(scmp_filter_ctx ctx, const struct privdrop_config *cfg)
 		return -1;
 	if (cfg->tcp_client && add_tcp_client(ctx) < 0)
 		return -1;
-	if ((cfg->serve_sockets || cfg->unix_client || cfg->tcp_client) && add_thread_start(ctx) < 0)
+	if ((cfg->serve_sockets || cfg->unix_client || cfg->tcp_client) &&
+	    add_thread_start(ctx) < 0)
 		return -1;
 	return 0;
 }

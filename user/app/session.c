@@ -588,7 +588,7 @@ static int open_metrics_counters(struct session *s, const struct output_config *
 	return s->metrics && jbuf_init(&s->metrics_text, 65536) == 0 ? 0 : -1;
 }
 
-/* The records' output: to the records' file, in the format asked for, with what the source knows. */
+/* The records' output: their file, their format, what the source knows. */
 static struct output_config records_config(const struct session *s, const char *host)
 {
 	return (struct output_config){

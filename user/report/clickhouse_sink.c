@@ -22,6 +22,12 @@
 /* After a failure the server is tried again after this, doubling up to the most. */
 #define BACKOFF_FIRST_NS (250 * NS_PER_MSEC)
 #define BACKOFF_MOST_NS	 (5 * NS_PER_SEC)
+/*
+ * Closed batches' buffers kept for the next batches: a 32 MB buffer fresh
+ * from the allocator is a fresh mapping, and faulting its pages in (and
+ * growing it by copies) cost more than the rows put into it.
+ */
+#define SPARE_BODIES 2
 /* Room for {"batch":<20 digits>, */
 #define BATCH_PREFIX_MAX 40
 
@@ -50,12 +56,18 @@ struct clickhouse_sink {
 	int queued;
 	bool busy; /* the thread sends a batch taken from the queue */
 	uint64_t id_base, seq;
+	struct spare_body {
+		char *buf;
+		size_t cap;
+	} spare[SPARE_BODIES]; /* buffers of batches done, for new ones */
+	int nspare;
 	bool started, stop;
 	uint64_t failures; /* sends that failed, for flush to stop waiting */
 	struct clickhouse_counts counts;
 	/* the thread's own */
 	uint64_t retry_at_ns, backoff_ns;
-	enum ch_result said[CH_NTABLES]; /* the state last said on stderr, per table */
+	/* Per table: the failures said on stderr since the last success (bits 1 << result). */
+	unsigned said[CH_NTABLES];
 	pthread_t thread;
 };
 
@@ -67,8 +79,14 @@ static struct ch_batch *batch_new(struct clickhouse_sink *s, enum ch_table t)
 
 	if (!b)
 		return NULL;
-	b->cap = 64 * 1024;
-	b->body = malloc(b->cap);
+	if (s->nspare) {
+		s->nspare--;
+		b->body = s->spare[s->nspare].buf;
+		b->cap = s->spare[s->nspare].cap;
+	} else {
+		b->cap = 64 * 1024;
+		b->body = malloc(b->cap);
+	}
 	if (!b->body) {
 		free(b);
 		return NULL;
@@ -81,10 +99,15 @@ static struct ch_batch *batch_new(struct clickhouse_sink *s, enum ch_table t)
 	return b;
 }
 
-static void batch_free(struct ch_batch *b)
+/* Done with b: its buffer kept for a later batch while there is room. */
+static void batch_free(struct clickhouse_sink *s, struct ch_batch *b)
 {
-	if (b)
+	if (b && s->nspare < SPARE_BODIES) {
+		s->spare[s->nspare].buf = b->body;
+		s->spare[s->nspare++].cap = b->cap;
+	} else if (b) {
 		free(b->body);
+	}
 	free(b);
 }
 
@@ -151,7 +174,7 @@ static void spill(struct clickhouse_sink *s, struct ch_batch *b)
 				s->spool ? ch_spool_dir(s->spool) : "(none)", strerror(-rc));
 		s->counts.dropped++;
 	}
-	batch_free(b);
+	batch_free(s, b);
 }
 
 /* A closed batch to the thread, or to the spool when the queue is full. */
@@ -161,7 +184,7 @@ static void hand_over(struct clickhouse_sink *s, enum ch_table t)
 
 	s->open[t] = NULL;
 	if (!b || !b->rows) {
-		batch_free(b);
+		batch_free(s, b);
 		return;
 	}
 	if (s->queued >= CH_QUEUE_BATCHES) {
@@ -221,10 +244,28 @@ static bool all_sent(const struct clickhouse_sink *s)
 
 /* ---- sending (the thread, without the lock) ---- */
 
-/* What changed is said once: a failure of a new kind, or working again. */
+/*
+ * r noted as said for table t. A missing table is that table's; anything
+ * else is the server's, and a success says the server works for every
+ * table (only another table's own absence stays said).
+ */
+static void note_said(struct clickhouse_sink *s, enum ch_table t, enum ch_result r)
+{
+	for (int i = 0; i < CH_NTABLES; i++) {
+		if (r == CH_OK)
+			s->said[i] &= i == (int)t ? 0 : 1u << CH_NO_TABLE;
+		else if (i == (int)t || r != CH_NO_TABLE)
+			s->said[i] |= 1u << r;
+	}
+}
+
+/*
+ * Said once: each kind of failure until the next success (a server that
+ * answers junk fails in two ways in turn), and working again after one.
+ */
 static void say(struct clickhouse_sink *s, enum ch_table t, enum ch_result r, const char *msg)
 {
-	if (r == s->said[t])
+	if (r == CH_OK ? !s->said[t] : s->said[t] & 1u << r)
 		return;
 	if (r == CH_OK)
 		fprintf(stderr, "dnssnoop: clickhouse %s: inserting again\n",
@@ -233,10 +274,7 @@ static void say(struct clickhouse_sink *s, enum ch_table t, enum ch_result r, co
 		fprintf(stderr, "dnssnoop: clickhouse %s: %s: %s; batches wait in the spool %s\n",
 			ch_http_shown_url(s->http), ch_result_text(r), msg,
 			s->spool ? ch_spool_dir(s->spool) : "(none)");
-	/* One table missing is that table's; anything else is the server's. */
-	for (int i = 0; i < CH_NTABLES; i++)
-		if (i == (int)t || r != CH_NO_TABLE)
-			s->said[i] = r;
+	note_said(s, t, r);
 }
 
 /*
@@ -328,7 +366,7 @@ static void send_queued(struct clickhouse_sink *s)
 	b->ambiguous |= r == CH_AMBIGUOUS;
 	sent(s, r, b->rows, false);
 	if (r == CH_OK)
-		batch_free(b);
+		batch_free(s, b);
 	else
 		spill(s, b); /* the oldest: the spool keeps the order */
 }
@@ -400,9 +438,7 @@ static void probe(struct clickhouse_sink *s)
 				"until it works\n",
 				ch_http_shown_url(s->http), ch_result_text(r), msg,
 				ch_spool_dir(s->spool));
-		for (int i = t; i < CH_NTABLES; i++)
-			if (i == t || r != CH_NO_TABLE)
-				s->said[i] = r;
+		note_said(s, t, r);
 	}
 }
 
@@ -520,6 +556,8 @@ void clickhouse_sink_close(struct clickhouse_sink *s, uint64_t timeout_ns)
 			batches, rows, ch_spool_dir(s->spool));
 	ch_spool_close(s->spool);
 	ch_http_close(s->http);
+	while (s->nspare)
+		free(s->spare[--s->nspare].buf);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->idle);

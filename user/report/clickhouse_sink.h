@@ -27,11 +27,11 @@
 
 #include "lib/obs.h"
 
-#define CH_BATCH_ROWS	10000
-#define CH_BATCH_BYTES	(1u << 20)
+#define CH_BATCH_ROWS	100000
+#define CH_BATCH_BYTES	(32u << 20)
 #define CH_BATCH_AGE_NS 1000000000ull
 /* Batches handed over and not yet sent; beyond, they are spilled. */
-#define CH_QUEUE_BATCHES 16
+#define CH_QUEUE_BATCHES 4
 
 /* The tables rows go to. */
 enum ch_table {

@@ -16,7 +16,6 @@
  * loaded after the pairs, once the clients exist in the detectors.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,25 +25,25 @@
 #include <time.h>
 
 #include "analysis/ch_history.h"
+#include "lib/clickhouse_http.h"
+#include "lib/errmsg.h"
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/slots.h"
 #include "lib/units.h"
 
-#define DAY_NS		(86400ULL * NS_PER_SEC)
-#define MAX_FIELDS	16
-#define MAX_LINE	(1u << 24) /* a pair's line: 256 timestamps and its hours */
-#define ERROR_BODY	400 /* bytes of an error answer kept for the message */
-#define MAX_CLIENTS	(1u << 24)
-#define CONNECT_TIMEOUT 10L /* s */
-#define QUERY_TIMEOUT	3600L /* s: a large fleet's pairs query may take minutes */
+#define DAY_NS		 (86400ULL * NS_PER_SEC)
+#define MAX_FIELDS	 16
+#define MAX_LINE	 (1u << 24) /* a pair's line: 256 timestamps and its hours */
+#define MAX_CLIENTS	 (1u << 24)
+#define QUERY_TIMEOUT_MS (3600L * 1000) /* a large fleet's pairs query may take minutes */
 /* Filled into every query: the database, and the day and host conditions. */
 #define SQL_MAX (16 * 1024)
 
 /* ---- the queries ---------------------------------------------------------- */
 
 /*
- * %1$s: database, %2$s: the condition on day and host. A client's
+ * %1$s: database, %1$s: the condition on day and host. A client's
  * identity columns follow from client_key (any() picks one), its active
  * hours are the distinct hours of its name lookups, its pid the one of
  * its last lookup.
@@ -52,7 +51,7 @@
 static const char clients_sql[] =
 	"SELECT host, client_key, any(client_process), any(client_comm), any(client_uid), "
 	"any(client_cgroup), any(client_addr), argMaxMerge(pid), uniqExact(hour) "
-	"FROM %1$s.pair_hours WHERE kind = 0 AND %2$s GROUP BY host, client_key";
+	"FROM pair_hours WHERE kind = 0 AND %1$s GROUP BY host, client_key";
 
 /*
  * Per pair: its hours' counts (an hour twice when its rows are not merged
@@ -67,11 +66,11 @@ static const char pairs_sql[] =
 	"FROM (SELECT kind, target, host, client_key, countMerge(lookups) AS n, "
 	"sumMerge(names) AS nm, minMerge(first_ns) AS f, maxMerge(last_ns) AS l, "
 	"groupArray(hour) AS hours, groupArray(finalizeAggregation(lookups)) AS counts "
-	"FROM %1$s.pair_hours WHERE %2$s GROUP BY kind, target, host, client_key) "
+	"FROM pair_hours WHERE %1$s GROUP BY kind, target, host, client_key) "
 	"ANY LEFT JOIN (SELECT t.1 AS kind, t.2 AS target, host, client_key, "
-	"arraySlice(arraySort(groupArray(ts_ns)), -%3$d) AS ts FROM %1$s.messages "
+	"arraySlice(arraySort(groupArray(ts_ns)), -%2$d) AS ts FROM messages "
 	"ARRAY JOIN [(toUInt8(0), name), (toUInt8(1), domain), (toUInt8(2), peer)] AS t "
-	"WHERE lookup = 1 AND t.2 != '' AND %2$s GROUP BY kind, target, host, client_key) "
+	"WHERE lookup = 1 AND t.2 != '' AND %1$s GROUP BY kind, target, host, client_key) "
 	"USING (kind, target, host, client_key) "
 	"ORDER BY n DESC, kind, target, host, client_key";
 
@@ -84,16 +83,16 @@ static const char answers_sql[] =
 	"SELECT kind, target, ok_ns, nx_after, addrs FROM (SELECT kind, target, ok_ns, "
 	"arrayCount((x, a) -> x > a, nx, replicate(ok_at, nx)) AS nx_after FROM (SELECT kind, "
 	"target, argMaxMerge(last_ok_ns) AS ok_ns, maxMerge(last_ok_at) AS ok_at, "
-	"groupArrayMerge(nx_times) AS nx FROM %1$s.target_answers WHERE %2$s "
+	"groupArrayMerge(nx_times) AS nx FROM target_answers WHERE %1$s "
 	"GROUP BY kind, target) WHERE ok_ns > 0 OR nx_after > 0) "
 	"ANY LEFT JOIN (SELECT kind, target, "
-	"arraySlice(arrayMap(x -> x.2, arraySort(groupArray((k, addr)))), 1, %3$d) AS addrs "
-	"FROM (SELECT kind, target, addr, minMerge(first_key) AS k FROM %1$s.answer_addrs "
-	"WHERE %2$s GROUP BY kind, target, addr) GROUP BY kind, target) USING (kind, target)";
+	"arraySlice(arrayMap(x -> x.2, arraySort(groupArray((k, addr)))), 1, %2$d) AS addrs "
+	"FROM (SELECT kind, target, addr, minMerge(first_key) AS k FROM answer_addrs "
+	"WHERE %1$s GROUP BY kind, target, addr) GROUP BY kind, target) USING (kind, target)";
 
 /* The newest lookup: where --since counts back from. */
 static const char newest_sql[] =
-	"SELECT toUInt64(maxMerge(last_ns)) FROM %1$s.pair_hours WHERE kind = 0 AND %2$s";
+	"SELECT toUInt64(maxMerge(last_ns)) FROM pair_hours WHERE kind = 0 AND %1$s";
 
 /* Says that the server is a ClickHouse that answers queries. */
 static const char probe_sql[] = "SELECT 'dnssnoop-probe', version()";
@@ -105,32 +104,16 @@ struct conn;
 typedef int (*row_fn)(struct conn *c, char **f, int n, void *ctx);
 
 struct conn {
-	CURL *curl;
-	char shown[512]; /* the URL, password masked */
-	char db[64];
+	struct ch_http *h;
 	struct ch_history_stats *st;
 	/* the query running: */
 	struct jbuf line; /* a line not complete yet */
-	char body[ERROR_BODY + 1]; /* the answer's start, for error messages */
-	size_t nbody;
 	row_fn fn;
 	void *ctx;
 	int nfields; /* the columns expected */
 	bool bad; /* a row did not parse: stop */
 	char why[256];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* TabSeparated's escapes undone in place (\t \n \\ \' \0 \b \f \r). */
 static void unescape(char *s)
@@ -176,19 +159,11 @@ static int split_row(struct conn *c, char *line)
 	return c->fn(c, f, n, c->ctx);
 }
 
-static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
+static size_t on_data(char *data, size_t len, void *ctx)
 {
 	struct conn *c = ctx;
-	size_t len = size * nmemb;
 
 	c->st->bytes += len;
-	if (c->nbody < ERROR_BODY) {
-		size_t k = len < ERROR_BODY - c->nbody ? len : ERROR_BODY - c->nbody;
-
-		memcpy(c->body + c->nbody, data, k);
-		c->nbody += k;
-		c->body[c->nbody] = 0;
-	}
 	for (size_t i = 0; i < len && !c->bad;) {
 		char *nl = memchr(data + i, '\n', len - i);
 		size_t k = nl ? (size_t)(nl - (data + i)) : len - i;
@@ -210,56 +185,42 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 	return c->bad ? 0 : len; /* 0: curl stops with CURLE_WRITE_ERROR */
 }
 
-/*
- * The server's own error text ("Code: 60, e.displayText() = DB::Exception:
- * Table x doesn't exist., e.what() = ..."): the part that says what, or
- * the answer's start, printable and on one line.
- */
-static void server_error(const char *body, char *out, size_t len)
+/* ClickHouse's error text ("Code: 60, e.displayText() = DB::Exception: WHY, ..."). */
+static bool is_error_line(const char *line)
 {
-	const char *p = strstr(body, "DB::Exception: ");
-	const char *end = p ? strstr(p, ", e.what()") : NULL;
-	size_t n, k = 0;
-
-	p = p ? p + strlen("DB::Exception: ") : body;
-	n = end ? (size_t)(end - p) : strlen(p);
-	for (size_t i = 0; i < n && i < 160 && k + 1 < len; i++)
-		out[k++] = p[i] >= ' ' && p[i] <= '~' ? p[i] : ' ';
-	out[k] = 0;
+	return !strncmp(line, "Code: ", 6);
 }
 
-/* The ClickHouse error code at the start of an answer; -1 if it has none. */
-static int error_code(const char *body)
+/* A query the server or the connection failed: its one line, in err. */
+static void query_failed(struct conn *c, enum ch_result r, const char *sql, const char *msg,
+			 char *err, size_t errlen)
 {
-	int code;
+	const char *url = ch_http_shown_url(c->h);
 
-	return sscanf(body, "Code: %d", &code) == 1 ? code : -1;
-}
-
-/* A failed query's one line, in err. */
-static void query_failed(struct conn *c, long status, const char *sql, char *err, size_t errlen)
-{
-	int code = error_code(c->body);
-	char text[256];
-
-	server_error(c->body, text, sizeof(text));
-	if (status == 401 || status == 403 || code == 516 || code == 192 || code == 193 ||
-	    code == 194)
-		set_err(err, errlen, "dnssnoop: ClickHouse at %s: authentication failed (%s)",
-			c->shown, text);
-	else if (code == 60 || code == 81)
+	switch (r) {
+	case CH_NOT_SENT:
+	case CH_AMBIGUOUS:
+		set_err(err, errlen, "dnssnoop: cannot query ClickHouse at %s: %s", url, msg);
+		break;
+	case CH_AUTH:
+		set_err(err, errlen, "dnssnoop: ClickHouse at %s: authentication failed (%s)", url,
+			msg);
+		break;
+	case CH_NO_TABLE:
 		set_err(err, errlen,
 			"dnssnoop: ClickHouse at %s: %s (create the schema: "
 			"tools/clickhouse-schema "
 			"URL)",
-			c->shown, text);
-	else if (code >= 0)
+			url, msg);
+		break;
+	case CH_SERVER_ERROR:
 		set_err(err, errlen, "dnssnoop: ClickHouse at %s: the query %.24s... failed: %s",
-			c->shown, sql, text);
-	else
-		set_err(err, errlen,
-			"dnssnoop: %s does not answer as ClickHouse does (HTTP %ld: \"%.60s\")",
-			c->shown, status, text);
+			url, sql, msg);
+		break;
+	default:
+		set_err(err, errlen, "dnssnoop: %s does not answer as ClickHouse does (%s)", url,
+			msg);
+	}
 }
 
 /*
@@ -269,9 +230,8 @@ static void query_failed(struct conn *c, long status, const char *sql, char *err
 static int run_query(struct conn *c, const char *sql, int nfields, row_fn fn, void *ctx, char *err,
 		     size_t errlen)
 {
-	char *body = NULL;
-	long status = 0;
-	CURLcode rc;
+	char *body = NULL, msg[256] = "";
+	enum ch_result r;
 
 	if (asprintf(&body, "%s FORMAT TabSeparated", sql) < 0) {
 		set_err(err, errlen, "dnssnoop: out of memory");
@@ -281,156 +241,45 @@ static int run_query(struct conn *c, const char *sql, int nfields, row_fn fn, vo
 	c->ctx = ctx;
 	c->nfields = nfields;
 	c->bad = false;
-	c->nbody = 0;
-	c->body[0] = 0;
 	jbuf_reset(&c->line);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	rc = curl_easy_perform(c->curl);
+	r = ch_http_query(c->h, body, QUERY_TIMEOUT_MS, on_data, c, msg, sizeof(msg));
 	free(body);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_WEIRD_SERVER_REPLY ||
-	    rc == CURLE_GOT_NOTHING) {
-		set_err(err, errlen, "dnssnoop: %s does not answer as ClickHouse does (%s)",
-			c->shown, rc == CURLE_GOT_NOTHING ? "an empty answer" : "not HTTP");
-		return -1;
-	}
-	if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR) {
-		set_err(err, errlen, "dnssnoop: cannot query ClickHouse at %s: %s", c->shown,
-			curl_easy_strerror(rc));
-		return -1;
-	}
-	if (status != 200 || (c->bad && error_code(c->line.buf) >= 0)) {
-		/* An error after rows had started comes as the last line. */
-		if (status == 200)
-			snprintf(c->body, sizeof(c->body), "%s", c->line.buf);
-		query_failed(c, status, sql, err, errlen);
-		return -1;
-	}
-	if (c->bad) {
+	/* An error after rows had started comes as the last line. */
+	if (r == CH_STOPPED && is_error_line(c->line.buf))
+		query_failed(c, CH_SERVER_ERROR, sql, c->line.buf, err, errlen);
+	else if (r == CH_STOPPED)
 		set_err(err, errlen,
 			"dnssnoop: %s does not answer as ClickHouse does with dnssnoop's schema "
 			"(%s)",
-			c->shown, c->why);
-		return -1;
-	}
-	if (c->line.len) {
-		set_err(err, errlen, "dnssnoop: %s: the answer ends inside a row", c->shown);
-		return -1;
-	}
-	return 0;
-}
-
-/* http://user:password@host/ -> http://user:***@host/, for messages. */
-static void mask_url(const char *url, char *out, size_t len)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-
-	if (!at || !colon || colon > at || strchr(scheme + 3, '/') < at) {
-		snprintf(out, len, "%s", url);
-		return;
-	}
-	snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
-}
-
-/* The database the URL names (?database=NAME), else CH_HISTORY_DATABASE. */
-static bool url_database(const char *url, char *db, size_t len)
-{
-	const char *q = strchr(url, '?');
-	const char *p = q ? strstr(q, "database=") : NULL;
-	size_t n;
-
-	if (!p || (p[-1] != '?' && p[-1] != '&')) {
-		snprintf(db, len, "%s", CH_HISTORY_DATABASE);
-		return true;
-	}
-	p += strlen("database=");
-	n = strcspn(p, "&#");
-	for (size_t i = 0; i < n; i++)
-		if (!(p[i] == '_' || (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= 'A' && p[i] <= 'Z')))
-			return false;
-	if (!n || n >= len)
-		return false;
-	snprintf(db, len, "%.*s", (int)n, p);
-	return true;
-}
-
-/*
- * The URL without the sink's own parameters (table=, stats_table=: the
- * server would take them for settings), so that both take one URL.
- */
-static void server_url(const char *url, char *out, size_t len)
-{
-	const char *q = strchr(url, '?');
-	size_t n;
-
-	snprintf(out, len, "%.*s", q ? (int)(q - url) : (int)strlen(url), url);
-	if (!q)
-		return;
-	for (const char *p = q + 1; *p; p += n + (p[n] == '&')) {
-		size_t used = strlen(out);
-
-		n = strcspn(p, "&");
-		if ((n >= 6 && !strncmp(p, "table=", 6)) ||
-		    (n >= 12 && !strncmp(p, "stats_table=", 12)))
-			continue;
-		snprintf(out + used, len - used, "%c%.*s", strchr(out, '?') ? '&' : '?', (int)n, p);
-	}
+			ch_http_shown_url(c->h), c->why);
+	else if (r != CH_OK)
+		query_failed(c, r, sql, msg, err, errlen);
+	else if (c->line.len)
+		set_err(err, errlen, "dnssnoop: %s: the answer ends inside a row",
+			ch_http_shown_url(c->h));
+	return r == CH_OK && !c->line.len ? 0 : -1;
 }
 
 static int conn_open(struct conn *c, const char *url, char *err, size_t errlen)
 {
-	char *server;
-	const char *user = getenv(CH_HISTORY_USER_ENV), *pw = getenv(CH_HISTORY_PASSWORD_ENV);
+	char msg[300];
+	bool usage;
 
-	mask_url(url, c->shown, sizeof(c->shown));
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		set_err(err, errlen,
-			"dnssnoop: --from-clickhouse %s: not an http:// or https:// URL", c->shown);
-		return -1;
-	}
-	if (!url_database(url, c->db, sizeof(c->db))) {
-		set_err(err, errlen,
-			"dnssnoop: --from-clickhouse %s: not a database name in ?database=",
-			c->shown);
-		return -1;
-	}
-	if (jbuf_init(&c->line, 4096) < 0 || !(c->curl = curl_easy_init())) {
+	if (jbuf_init(&c->line, 4096) < 0) {
 		set_err(err, errlen, "dnssnoop: out of memory for the ClickHouse client");
 		return -1;
 	}
-	server = malloc(strlen(url) + 2);
-	if (!server) {
-		set_err(err, errlen, "dnssnoop: out of memory for the ClickHouse client");
+	c->h = ch_http_open(url, &usage, msg, sizeof(msg));
+	if (!c->h) {
+		set_err(err, errlen, "dnssnoop: --from-clickhouse: %s", msg);
 		return -1;
 	}
-	server_url(url, server, strlen(url) + 2);
-	if (curl_easy_setopt(c->curl, CURLOPT_URL, server) != CURLE_OK) {
-		free(server);
-		set_err(err, errlen, "dnssnoop: --from-clickhouse %s: not a URL", c->shown);
-		return -1;
-	}
-	free(server);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, QUERY_TIMEOUT);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
-	if (!strchr(url, '@') && user)
-		curl_easy_setopt(c->curl, CURLOPT_USERNAME, user);
-	if (!strchr(url, '@') && pw)
-		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, pw);
 	return 0;
 }
 
 static void conn_close(struct conn *c)
 {
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	ch_http_close(c->h);
 	jbuf_free(&c->line);
 }
 
@@ -748,8 +597,8 @@ static int query(struct conn *c, const char *fmt, const struct jbuf *cond, int a
 	char *sql;
 	int rc;
 
-	/* The queries' arguments by position: database, condition, a bound. */
-	if (asprintf(&sql, fmt, c->db, cond->buf, arg) < 0) {
+	/* The queries' arguments by position: the condition, a bound. */
+	if (asprintf(&sql, fmt, cond->buf, arg) < 0) {
 		set_err(err, errlen, "dnssnoop: out of memory");
 		return -1;
 	}
@@ -799,10 +648,6 @@ long ch_history_load(const struct ch_history_config *cfg, struct detect *d,
 	int rc = -1;
 
 	memset(c.st, 0, sizeof(*c.st));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		set_err(err, errlen, "dnssnoop: cannot start libcurl");
-		return -1;
-	}
 	if (!slots_init(&l.clients, MAX_CLIENTS, sizeof(struct client_entry)) ||
 	    jbuf_init(&cond, SQL_MAX) < 0)
 		set_err(err, errlen, "dnssnoop: out of memory for the fleet's clients");
@@ -813,6 +658,5 @@ long ch_history_load(const struct ch_history_config *cfg, struct detect *d,
 	slots_destroy(&l.clients);
 	free(l.hour_buf);
 	free(l.count_buf);
-	curl_global_cleanup();
 	return rc < 0 ? -1 : l.pairs;
 }

@@ -17,13 +17,9 @@
 
 #include "analysis/detect.h"
 
-/* Credentials that the URL does not carry (the URL's own win). */
-#define CH_HISTORY_USER_ENV	"DNSSNOOP_CLICKHOUSE_USER"
-#define CH_HISTORY_PASSWORD_ENV "DNSSNOOP_CLICKHOUSE_PASSWORD"
-#define CH_HISTORY_DATABASE	"dns" /* unless the URL says ?database=NAME */
-
 struct ch_history_config {
-	const char *url; /* http://[user[:password]@]host:port/[?database=NAME] */
+	/* the sink's URL (lib/clickhouse_http.h): its database= holds the tables */
+	const char *url;
 	uint64_t since_ns; /* the days from the newest lookup minus this on; 0: all */
 	/*
 	 * Hosts judged: NULL for all; a comma list of names, or one glob

@@ -14,7 +14,7 @@
 
 #include "lib/errmsg.h"
 #include "lib/units.h"
-#include "report/clickhouse_http.h"
+#include "lib/clickhouse_http.h"
 #include "report/clickhouse_spool.h"
 
 /* The thread looks at the open batches' age this often. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* ClickHouse's HTTP interface through libcurl; see clickhouse_http.h. */
-#include "report/clickhouse_http.h"
+#include "lib/clickhouse_http.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -45,6 +45,9 @@ struct ch_http {
 	size_t answer_len;
 	char *gz; /* the compressed body, reused */
 	size_t gz_cap;
+	ch_answer_fn reader; /* ch_http_query's: where a 200 answer goes */
+	void *reader_ctx;
+	bool stopped; /* the reader stopped the answer */
 };
 
 const char *ch_result_text(enum ch_result r)
@@ -64,6 +67,8 @@ const char *ch_result_text(enum ch_result r)
 		return "server error";
 	case CH_NOT_CLICKHOUSE:
 		return "not a ClickHouse server";
+	case CH_STOPPED:
+		return "answer not taken";
 	}
 	return "?";
 }
@@ -242,11 +247,23 @@ out:
 
 /* ---- requests ---- */
 
+/*
+ * The answer's start is kept (to classify it and quote it); a query's
+ * answer goes to its reader too once the server said 200.
+ */
 static size_t keep_answer(char *data, size_t size, size_t n, void *ctx)
 {
 	struct ch_http *h = ctx;
 	size_t len = size * n, room = ANSWER_CAP - h->answer_len;
+	long status = 0;
 
+	if (h->reader) {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200 && h->reader(data, len, h->reader_ctx) != len) {
+			h->stopped = true;
+			return 0;
+		}
+	}
 	memcpy(h->answer + h->answer_len, data, len < room ? len : room);
 	h->answer_len += len < room ? len : room;
 	h->answer[h->answer_len] = '\0';
@@ -406,17 +423,20 @@ static enum ch_result classify_curl(struct ch_http *h, CURLcode rc, char *msg, s
 	return sent > 0 ? CH_AMBIGUOUS : CH_NOT_SENT;
 }
 
-/* One request: sql in the URL (with settings), body POSTed (or a GET when NULL). */
+/*
+ * One request: sql in the URL (with settings; NULL: the body is the
+ * query), body POSTed (or a GET when NULL).
+ */
 static enum ch_result request(struct ch_http *h, const char *sql, const char *settings,
 			      const char *body, size_t len, long timeout_ms, char *msg,
 			      size_t msglen)
 {
-	char *q = curl_easy_escape(h->curl, sql, 0), *url = NULL;
+	char *q = sql ? curl_easy_escape(h->curl, sql, 0) : NULL, *url = NULL;
 	long status = 0;
 	CURLcode rc;
 
-	if (!q || append(&url, h->base) || append(&url, settings) || append(&url, "query=") ||
-	    append(&url, q)) {
+	if ((sql && !q) || append(&url, h->base) || append(&url, settings) ||
+	    (q && (append(&url, "query=") || append(&url, q)))) {
 		curl_free(q);
 		free(url);
 		set_err(msg, msglen, "out of memory");
@@ -433,8 +453,11 @@ static enum ch_result request(struct ch_http *h, const char *sql, const char *se
 	} else {
 		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
 	}
+	h->stopped = false;
 	rc = curl_easy_perform(h->curl);
 	free(url);
+	if (rc == CURLE_WRITE_ERROR && h->stopped)
+		return CH_STOPPED;
 	if (rc != CURLE_OK)
 		return classify_curl(h, rc, msg, msglen);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -542,4 +565,16 @@ enum ch_result ch_http_count_batch(struct ch_http *h, const char *table, uint64_
 	}
 	*count = strtoull(h->answer, NULL, 10);
 	return CH_OK;
+}
+
+enum ch_result ch_http_query(struct ch_http *h, const char *sql, long timeout_ms, ch_answer_fn fn,
+			     void *ctx, char *msg, size_t msglen)
+{
+	enum ch_result r;
+
+	h->reader = fn;
+	h->reader_ctx = ctx;
+	r = request(h, NULL, "", sql, strlen(sql), timeout_ms, msg, msglen);
+	h->reader = NULL;
+	return r;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ClickHouse's HTTP interface, as the --clickhouse sink uses it (libcurl):
- * the URL taken apart (credentials out of it, the password never shown),
- * the server's name resolved once, at open (a live session resolves
- * nothing after its privilege drop), and three requests: a probe (SELECT 1
- * and EXISTS TABLE), an INSERT of JSONEachRow rows, and the count of one
- * batch's rows, each on a connection of its own. Every answer is put in
+ * ClickHouse's HTTP interface, as the --clickhouse sink and the
+ * --from-clickhouse history use it (libcurl): the URL taken apart
+ * (credentials out of it, the password never shown), the server's name
+ * resolved once, at open (a live session resolves nothing after its
+ * privilege drop), and four requests: a probe (SELECT 1 and EXISTS TABLE),
+ * an INSERT of JSONEachRow rows, the count of one batch's rows, and a
+ * query whose answer is streamed, each on a connection of its own. Every answer is put in
  * one of a few classes, so that the sink knows whether to retry, whether
  * an insert may have happened, and what to tell the user. Not
  * thread-safe (one thread at a time).
@@ -41,6 +42,7 @@ enum ch_result {
 	CH_NO_TABLE, /* the table (or its database) does not exist */
 	CH_SERVER_ERROR, /* ClickHouse said why it refused (its "Code: N" text) */
 	CH_NOT_CLICKHOUSE, /* something answered, but not as ClickHouse does */
+	CH_STOPPED, /* a query's reader took less than it was given: it stopped the answer */
 };
 
 struct ch_http;
@@ -80,6 +82,17 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 /* SELECT count() FROM table WHERE batch = id, into *count. */
 enum ch_result ch_http_count_batch(struct ch_http *h, const char *table, uint64_t id,
 				   uint64_t *count, char *msg, size_t msglen);
+
+/* Takes a part of a query's answer; returns len, or less to stop it. */
+typedef size_t (*ch_answer_fn)(char *data, size_t len, void *ctx);
+
+/*
+ * POST sql (with its FORMAT) and give the answer to fn as it arrives, when
+ * the server says 200; an error answer is classified as the others are.
+ * The URL's database= is the query's current database.
+ */
+enum ch_result ch_http_query(struct ch_http *h, const char *sql, long timeout_ms, ch_answer_fn fn,
+			     void *ctx, char *msg, size_t msglen);
 
 /* What a result means, in a few words ("authentication failed", ...). */
 const char *ch_result_text(enum ch_result r);

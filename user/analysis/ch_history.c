@@ -58,8 +58,8 @@ static const char clients_sql[] =
  * yet: the histogram adds them) and its last timestamps (from the messages
  * themselves: the materialized views keep counts, not times), heaviest
  * pairs first, as the state file loads them. One level of GROUP BY, each
- * row's count finalized where it is: a level per hour took three times as
- * long (docs/fleet.md).
+ * row's count finalized where it is, rather than a level per hour and
+ * another per pair: the server groups the rows once.
  */
 static const char pairs_sql[] =
 	"SELECT kind, target, host, client_key, n, nm, f, l, hours, counts, ts "

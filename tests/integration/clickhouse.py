@@ -50,6 +50,20 @@ START_TIMEOUT = 60
 STOP_TIMEOUT = 20
 
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql",
+                      "clickhouse", "schema.sql")
+
+
+def schema_columns(table):
+    """The parenthesised column list of table's CREATE TABLE in
+    sql/clickhouse/schema.sql, comments removed."""
+    with open(SCHEMA) as f:
+        text = f.read()
+    start = text.index("CREATE TABLE IF NOT EXISTS %s (" % table)
+    body = text[text.index("(", start):text.index(") ENGINE", start) + 1]
+    return "\n".join(line.split("--")[0] for line in body.splitlines())
+
+
 class ClickHouseError(Exception):
     """A server could not be started, or a query failed (the server's text)."""
 

@@ -40,10 +40,9 @@ from runner import check, REPO, TRACER
 import clickhouse
 
 GEN_PCAP = os.path.join(REPO, "tools", "gen-pcap")
-# The messages table: some columns of sql/clickhouse/schema.sql's (the
-# row's other fields are skipped), enough to tell every record apart.
-MESSAGES = ("(batch UInt64, ts_ns UInt64, host String, id UInt16, qname String, qtype String,"
-            " unanswered UInt8, qr UInt8)")
+# The messages table: the columns of sql/clickhouse/schema.sql's, which a
+# RowBinary row fills in their order.
+MESSAGES = clickhouse.schema_columns("dns.messages_local")
 STATS = "(batch UInt64, host String, ts String, type String, json String)"
 
 

@@ -103,6 +103,7 @@ int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 		.spool_max_bytes =
 			(o->clickhouse_spool_mb ? o->clickhouse_spool_mb : CH_SPOOL_DEFAULT_MB)
 			<< 20,
+		.binary_columns = {[CH_TABLE_MESSAGES] = ch_row_column_list},
 	};
 	struct output_config rcfg = *ocfg;
 	char dir[PATH_MAX], err[768];
@@ -125,9 +126,7 @@ int clickhouse_feed_open(struct clickhouse_feed *f, const struct options *o,
 	snprintf(f->host, sizeof(f->host), "%s", ocfg->host ? ocfg->host : "");
 	f->rows = output_new(&rcfg);
 	f->stats_row = malloc(sizeof(*f->stats_row));
-	f->message_row = calloc(1, sizeof(*f->message_row));
-	if (!f->rows || !f->stats_row || jbuf_init(f->stats_row, 4096) || !f->message_row ||
-	    jbuf_init(f->message_row, 4096)) {
+	if (!f->rows || !f->stats_row || jbuf_init(f->stats_row, 4096)) {
 		fprintf(stderr, "dnssnoop: out of memory for --clickhouse\n");
 		return 1;
 	}
@@ -138,11 +137,10 @@ void clickhouse_feed_observed(void *ctx, const struct dns_obs *o, const struct d
 {
 	struct clickhouse_feed *f = ctx;
 
-	jbuf_reset(f->message_row);
-	ch_row_append(f->message_row, o, v);
-	if (!f->message_row->failed)
-		clickhouse_sink_add(f->sink, CH_TABLE_MESSAGES, f->message_row->buf,
-				    f->message_row->len);
+	ch_row_build(&f->message_row, o, v);
+	if (!f->message_row.failed)
+		clickhouse_sink_add(f->sink, CH_TABLE_MESSAGES, (const char *)f->message_row.buf,
+				    f->message_row.len);
 }
 
 void clickhouse_feed_flush(struct clickhouse_feed *f)
@@ -158,8 +156,6 @@ void clickhouse_feed_close(struct clickhouse_feed *f)
 	if (f->stats_row)
 		jbuf_free(f->stats_row);
 	free(f->stats_row);
-	if (f->message_row)
-		jbuf_free(f->message_row);
-	free(f->message_row);
+	ch_rowbuf_free(&f->message_row);
 	*f = (struct clickhouse_feed){0};
 }

@@ -15,6 +15,7 @@
 
 #include "app/cli.h"
 #include "analysis/detect.h"
+#include "report/ch_row.h"
 #include "report/clickhouse_sink.h"
 #include "report/output.h"
 
@@ -29,7 +30,7 @@ struct clickhouse_feed {
 	struct clickhouse_sink *sink;
 	struct output *rows; /* what the pipeline writes the sink's rows to */
 	struct jbuf *stats_row; /* a stats table row, reused */
-	struct jbuf *message_row; /* a messages table row, reused */
+	struct ch_rowbuf message_row; /* a messages table row, reused */
 	char host[256]; /* the stats rows' */
 };
 

@@ -523,10 +523,10 @@ static bool ch_gzip(char **out, size_t *cap, const char *in, size_t len, size_t 
 	return rc == Z_STREAM_END;
 }
 
-enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *body, size_t len,
-			      char *msg, size_t msglen)
+enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *columns,
+			      const char *body, size_t len, char *msg, size_t msglen)
 {
-	char sql[300];
+	char sql[2048];
 	size_t zlen;
 	enum ch_result r;
 	bool gz = h->gzip_value && !strcmp(h->gzip_value, "1") &&
@@ -535,10 +535,15 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 
 	if (hdr && !curl_slist_append(hdr, "Expect:"))
 		gz = false;
-	snprintf(sql, sizeof(sql), "INSERT INTO %s FORMAT JSONEachRow", table);
+	if (columns)
+		snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) FORMAT RowBinary", table, columns);
+	else
+		snprintf(sql, sizeof(sql), "INSERT INTO %s FORMAT JSONEachRow", table);
 	if (gz)
 		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
-	r = request(h, sql, "input_format_skip_unknown_fields=1&insert_distributed_sync=1&",
+	r = request(h, sql,
+		    columns ? "insert_distributed_sync=1&"
+			    : "input_format_skip_unknown_fields=1&insert_distributed_sync=1&",
 		    gz ? h->gz : body, gz ? zlen : len, INSERT_TIMEOUT_MS, msg, msglen);
 	if (gz)
 		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);

@@ -5,11 +5,11 @@
  * (credentials out of it, the password never shown), the server's name
  * resolved once, at open (a live session resolves nothing after its
  * privilege drop), and four requests: a probe (SELECT 1 and EXISTS TABLE),
- * an INSERT of JSONEachRow rows, the count of one batch's rows, and a
- * query whose answer is streamed, each on a connection of its own. Every answer is put in
- * one of a few classes, so that the sink knows whether to retry, whether
- * an insert may have happened, and what to tell the user. Not
- * thread-safe (one thread at a time).
+ * an INSERT (RowBinary or JSONEachRow rows), the count of one batch's
+ * rows, and a query whose answer is streamed, each on a connection of its
+ * own. Every answer is put in one of a few classes, so that the sink knows whether to retry,
+ * whether an insert may have happened, and what to tell the user. Not thread-safe (one thread at a
+ * time).
  */
 #ifndef DNSSNOOP_CLICKHOUSE_HTTP_H
 #define DNSSNOOP_CLICKHOUSE_HTTP_H
@@ -72,12 +72,13 @@ enum ch_result ch_http_probe(struct ch_http *h, const char *const *tables, int n
 			     size_t msglen);
 
 /*
- * INSERT INTO table FORMAT JSONEachRow with body (whole lines), unknown
- * fields skipped, synchronously through a Distributed table (so that a
- * count right after the answer sees every row).
+ * Insert body into table, synchronously through a Distributed table (so
+ * that a count right after the answer sees every row). columns NULL: body
+ * is JSONEachRow lines, unknown fields skipped; else RowBinary rows of
+ * these columns ("a, b, c"; the table's others get their defaults).
  */
-enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *body, size_t len,
-			      char *msg, size_t msglen);
+enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *columns,
+			      const char *body, size_t len, char *msg, size_t msglen);
 
 /* SELECT count() FROM table WHERE batch = id, into *count. */
 enum ch_result ch_http_count_batch(struct ch_http *h, const char *table, uint64_t id,

@@ -28,7 +28,7 @@
  * growing it by copies) cost more than the rows put into it.
  */
 #define SPARE_BODIES 2
-/* Room for {"batch":<20 digits>, */
+/* Room for {"batch":<20 digits>, or 8 bytes of RowBinary */
 #define BATCH_PREFIX_MAX 40
 
 struct ch_batch {
@@ -36,6 +36,7 @@ struct ch_batch {
 	uint64_t id;
 	uint64_t opened_ns;
 	enum ch_table table;
+	enum ch_format format;
 	bool ambiguous; /* an insert of it went out without an answer */
 	uint32_t rows;
 	char prefix[BATCH_PREFIX_MAX]; /* what every row starts with */
@@ -47,6 +48,7 @@ struct ch_batch {
 struct clickhouse_sink {
 	struct ch_http *http; /* the thread's once it runs */
 	const char *tables[CH_NTABLES];
+	const char *binary_columns[CH_NTABLES];
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake; /* the thread: work, or stop */
 	pthread_cond_t idle; /* flush: a batch done, or a failure */
@@ -94,8 +96,15 @@ static struct ch_batch *batch_new(struct clickhouse_sink *s, enum ch_table t)
 	b->table = t;
 	b->id = s->id_base + s->seq++;
 	b->opened_ns = monotonic_ns();
-	b->prefix_len =
-		(size_t)snprintf(b->prefix, sizeof(b->prefix), "{\"batch\":%" PRIu64 ",", b->id);
+	b->format = s->binary_columns[t] ? CH_FORMAT_ROWBINARY : CH_FORMAT_JSON;
+	if (b->format == CH_FORMAT_ROWBINARY) {
+		for (int k = 0; k < 8; k++)
+			b->prefix[k] = (char)(b->id >> (8 * k));
+		b->prefix_len = 8;
+	} else {
+		b->prefix_len = (size_t)snprintf(b->prefix, sizeof(b->prefix),
+						 "{\"batch\":%" PRIu64 ",", b->id);
+	}
 	return b;
 }
 
@@ -128,8 +137,19 @@ static bool grow(struct ch_batch *b, size_t need)
 	return true;
 }
 
+static bool batch_put(struct ch_batch *b, const char *row, size_t len)
+{
+	if (!grow(b, b->len + b->prefix_len + len))
+		return false;
+	memcpy(b->body + b->len, b->prefix, b->prefix_len);
+	memcpy(b->body + b->len + b->prefix_len, row, len);
+	b->len += b->prefix_len + len;
+	b->rows++;
+	return true;
+}
+
 /* The row without its '{', after the batch's prefix, and a newline. */
-static bool batch_append(struct ch_batch *b, const char *row, size_t len)
+static bool batch_append_json(struct ch_batch *b, const char *row, size_t len)
 {
 	while (len && (row[len - 1] == '\n' || row[len - 1] == '\r'))
 		len--;
@@ -157,6 +177,7 @@ static void spill(struct clickhouse_sink *s, struct ch_batch *b)
 	struct ch_spooled sb = {
 		.id = b->id,
 		.table = (uint8_t)b->table,
+		.format = (uint8_t)b->format,
 		.ambiguous = b->ambiguous,
 		.rows = b->rows,
 		.body = b->body,
@@ -198,6 +219,13 @@ static void hand_over(struct clickhouse_sink *s, enum ch_table t)
 	s->qtail = b;
 	s->queued++;
 	pthread_cond_signal(&s->wake);
+}
+
+static bool batch_append(struct ch_batch *b, const char *row, size_t len)
+{
+	if (b->format == CH_FORMAT_ROWBINARY)
+		return len ? batch_put(b, row, len) : true;
+	return batch_append_json(b, row, len);
 }
 
 static struct ch_batch *dequeue(struct clickhouse_sink *s)
@@ -282,10 +310,12 @@ static void say(struct clickhouse_sink *s, enum ch_table t, enum ch_result r, co
  * not repeated before the server says how many of its rows it has: all
  * (or, with a shard that failed, some) means it took it.
  */
-static enum ch_result send_batch(struct clickhouse_sink *s, enum ch_table t, uint64_t id,
-				 uint32_t rows, bool ambiguous, const char *body, size_t len)
+static enum ch_result send_batch(struct clickhouse_sink *s, enum ch_table t, enum ch_format format,
+				 uint64_t id, uint32_t rows, bool ambiguous, const char *body,
+				 size_t len)
 {
 	const char *table = s->tables[t];
+	const char *columns = format == CH_FORMAT_ROWBINARY ? s->binary_columns[t] : NULL;
 	char msg[300] = "";
 	uint64_t have = 0;
 	enum ch_result r = CH_OK;
@@ -299,7 +329,7 @@ static enum ch_result send_batch(struct clickhouse_sink *s, enum ch_table t, uin
 				id, table, have, rows);
 	}
 	if (r == CH_OK && !have)
-		r = ch_http_insert(s->http, table, body, len, msg, sizeof(msg));
+		r = ch_http_insert(s->http, table, columns, body, len, msg, sizeof(msg));
 	say(s, t, r, msg);
 	return r;
 }
@@ -332,7 +362,9 @@ static void send_spooled(struct clickhouse_sink *s)
 	enum ch_result r;
 	int rc = ch_spool_head(s->spool, &b);
 
-	if (rc <= 0 || b.table >= CH_NTABLES) {
+	if (rc <= 0 || b.table >= CH_NTABLES ||
+	    (b.format == CH_FORMAT_ROWBINARY && !s->binary_columns[b.table]) ||
+	    b.format > CH_FORMAT_ROWBINARY) {
 		fprintf(stderr,
 			"dnssnoop: clickhouse: the spool %s cannot be read (%s): "
 			"its batches stay there\n",
@@ -343,7 +375,7 @@ static void send_spooled(struct clickhouse_sink *s)
 		return;
 	}
 	pthread_mutex_unlock(&s->lock);
-	r = send_batch(s, b.table, b.id, b.rows, b.ambiguous, b.body, b.len);
+	r = send_batch(s, b.table, b.format, b.id, b.rows, b.ambiguous, b.body, b.len);
 	pthread_mutex_lock(&s->lock);
 	if (r == CH_OK)
 		ch_spool_head_sent(s->spool);
@@ -360,7 +392,7 @@ static void send_queued(struct clickhouse_sink *s)
 
 	s->busy = true;
 	pthread_mutex_unlock(&s->lock);
-	r = send_batch(s, b->table, b->id, b->rows, b->ambiguous, b->body, b->len);
+	r = send_batch(s, b->table, b->format, b->id, b->rows, b->ambiguous, b->body, b->len);
 	pthread_mutex_lock(&s->lock);
 	s->busy = false;
 	b->ambiguous |= r == CH_AMBIGUOUS;
@@ -465,6 +497,8 @@ struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config
 	}
 	s->tables[CH_TABLE_MESSAGES] = ch_http_table(s->http);
 	s->tables[CH_TABLE_STATS] = ch_http_stats_table(s->http);
+	for (int t = 0; t < CH_NTABLES; t++)
+		s->binary_columns[t] = cfg->binary_columns[t];
 	if (getrandom(&s->id_base, sizeof(s->id_base), 0) != sizeof(s->id_base))
 		s->id_base = (uint64_t)getpid() << 32 ^ monotonic_ns();
 	pthread_mutex_init(&s->lock, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * --clickhouse URL: rows (JSONEachRow lines built elsewhere) into
- * ClickHouse tables over its HTTP interface, from a thread of the sink's
+ * --clickhouse URL: rows (built elsewhere: RowBinary rows or JSON objects)
+ * into ClickHouse tables over its HTTP interface, from a thread of the sink's
  * own, so that the capture never waits for the server. The capture thread
  * appends rows to the open batch of their table (clickhouse_sink_add);
  * a batch closes at CH_BATCH_ROWS rows, CH_BATCH_BYTES bytes or
@@ -11,7 +11,7 @@
  * the spool holds any, and the spool is sent, oldest first, when the
  * server answers again; the queue full, the capture thread spills itself.
  *
- * No row twice: every row carries "batch", an id unique to its batch (a
+ * No row twice: every row carries batch, an id unique to its batch (a
  * random 64-bit session base plus a sequence number). When an insert went
  * out and no answer came (a timeout, a reset connection), the server is
  * asked how many rows of that batch it has before the batch is sent again
@@ -44,6 +44,12 @@ struct clickhouse_sink_config {
 	const char *url; /* --clickhouse */
 	const char *spool_dir; /* --clickhouse-spool */
 	uint64_t spool_max_bytes; /* --clickhouse-spool-mb; 0: no bound */
+	/*
+	 * Per table: NULL, its rows are JSON objects; else they are RowBinary
+	 * rows of these columns ("batch, a, b"), batch (UInt64) the first and
+	 * left out of the rows given.
+	 */
+	const char *binary_columns[CH_NTABLES];
 };
 
 struct clickhouse_sink;
@@ -61,7 +67,11 @@ struct clickhouse_sink *clickhouse_sink_open(const struct clickhouse_sink_config
 /* Start the thread (live: after the privilege drop). 0, or -1 with err. */
 int clickhouse_sink_start(struct clickhouse_sink *s, char *err, size_t errlen);
 
-/* One row (a whole JSON object, the newline optional) for table t; "batch" is added to it. */
+/*
+ * One row for table t: a whole JSON object (the newline optional), to
+ * which "batch" is added; or, for a binary table, a RowBinary row without
+ * its batch, which is put before it.
+ */
 void clickhouse_sink_add(struct clickhouse_sink *s, enum ch_table t, const char *row, size_t len);
 
 /*

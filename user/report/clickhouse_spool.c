@@ -31,7 +31,8 @@ struct spool_header {
 	uint32_t magic;
 	uint8_t state;
 	uint8_t table;
-	uint16_t pad;
+	uint8_t format; /* 0 in files of versions before it was kept: JSON */
+	uint8_t pad;
 	uint64_t id;
 	uint32_t rows;
 	uint32_t len;
@@ -242,6 +243,7 @@ int ch_spool_append(struct ch_spool *sp, const struct ch_spooled *b)
 		.magic = SPOOL_MAGIC,
 		.state = b->ambiguous ? STATE_AMBIGUOUS : STATE_PENDING,
 		.table = b->table,
+		.format = b->format,
 		.id = b->id,
 		.rows = b->rows,
 		.len = (uint32_t)b->len,
@@ -309,6 +311,7 @@ int ch_spool_head(struct ch_spool *sp, struct ch_spooled *b)
 	}
 	b->id = h.id;
 	b->table = h.table;
+	b->format = h.format;
 	b->ambiguous = h.state == STATE_AMBIGUOUS;
 	b->rows = h.rows;
 	b->len = h.len;

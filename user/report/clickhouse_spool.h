@@ -10,7 +10,7 @@
  * reads: a fully sent file is truncated, and removed by the next open.
  *
  * A file is a sequence of batches, each a fixed header (magic, state,
- * table, batch id, rows, length) and its body (JSONEachRow lines). The
+ * table, row format, batch id, rows, length) and its body. The
  * state byte is rewritten in place: pending, ambiguous (an insert went
  * out and no answer came: the server is asked before it is sent again),
  * sent. A torn batch at a file's end (a crash while appending) is
@@ -23,9 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A batch body's rows. A file's headers before formats were kept say 0. */
+enum ch_format { CH_FORMAT_JSON = 0, CH_FORMAT_ROWBINARY = 1 };
+
 struct ch_spooled {
 	uint64_t id; /* the batch id its rows carry */
 	uint8_t table; /* the sink's table index */
+	uint8_t format; /* enum ch_format: how its body's rows are written */
 	bool ambiguous;
 	uint32_t rows;
 	char *body; /* malloc'd; the caller frees it */

@@ -165,6 +165,12 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 $(BUILD)/dnssnoop: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# tools/bench-clickhouse's driver of the ClickHouse sink alone, optimised
+# like the tracer and linked with the same objects but main's.
+LIB_OBJS := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS)))
+$(BUILD)/bench-sink: tools/bench-sink.c $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 # Unit tests: every tests/unit/test_X.c is one cmocka binary linked with
 # all user objects but main, the session and the live capture (which needs the
 # BPF skeleton), built with ASan and UBSan.

@@ -572,8 +572,8 @@ static void answer_target(struct detect *d, const struct target_ref *ref, const 
 		t->nx_after++;
 		verdict_answer(d, ref->kind, o->ts_ns);
 		if (d->tap.answer)
-			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns, NULL,
-				      0);
+			d->tap.answer(d->tap.ctx, ref->kind, ref->text, ref->hash, 3, o->ts_ns,
+				      NULL, 0);
 		return;
 	}
 	if (o->rcode != 0)
@@ -645,35 +645,64 @@ static void detect_query(struct detect *d, const struct dns_obs *o, const struct
 	}
 }
 
+/* Whether the tables count o at all: queries, and responses for the replacement detector. */
+static bool counts_obs(const struct detect *d, const struct dns_obs *o)
+{
+	if (o->mirror || (o->kind != OBS_QUERY && o->kind != OBS_RESPONSE))
+		return false;
+	return o->kind == OBS_QUERY || wants(d, DETECT_REPLACEMENT);
+}
+
+static void add_named(struct detect *d, const struct dns_obs *o, const struct target_ref *name)
+{
+	if (o->kind == OBS_RESPONSE)
+		detect_response(d, o, name);
+	else
+		detect_query(d, o, name);
+}
+
 void detect_add(struct detect *d, const struct dns_obs *o)
 {
 	char text[DETECT_TEXT_MAX];
 	struct target_ref name;
 	size_t len;
 
-	if (!d || o->mirror || (o->kind != OBS_QUERY && o->kind != OBS_RESPONSE))
-		return;
-	if (o->kind == OBS_RESPONSE && !wants(d, DETECT_REPLACEMENT))
+	if (!d || !counts_obs(d, o))
 		return;
 	len = fold_name(o, text);
 	if (!len)
 		return;
 	name = target_ref(d, DETECT_T_NAME, text, len);
-	if (o->kind == OBS_RESPONSE)
-		detect_response(d, o, &name);
-	else
-		detect_query(d, o, &name);
+	add_named(d, o, &name);
+}
+
+/*
+ * The client of o as client_of() and client_label() make it: copied from
+ * its entry when the table has it (formatting the label costs more than
+ * the copy), with this observation's pid.
+ */
+static void client_for_verdict(struct detect *d, const struct dns_obs *o, struct detect_client *c)
+{
+	uint32_t i = table_find(&d->clients, client_hash(d, o));
+
+	if (i == SLOTS_NIL) {
+		client_of(o, c);
+		client_label(c);
+		return;
+	}
+	*c = ((const struct dclient *)entry(&d->clients, i))->id;
+	c->pid = client_is_process(o) ? o->owner->tgid : 0;
 }
 
 /* Client, name, domain and peer of any observation, as the tables would key them. */
-static void describe(struct detect *d, const struct dns_obs *o, struct detect_verdict *v)
+static struct target_ref describe(struct detect *d, const struct dns_obs *o,
+				  struct detect_verdict *v)
 {
 	struct target_ref name, t;
 	size_t len = fold_name(o, v->name_buf);
 
 	memset(v, 0, offsetof(struct detect_verdict, name_buf));
-	client_of(o, &v->client);
-	client_label(&v->client);
+	client_for_verdict(d, o, &v->client);
 	v->name = v->name_buf;
 	v->domain = "";
 	v->peer = "";
@@ -684,17 +713,22 @@ static void describe(struct detect *d, const struct dns_obs *o, struct detect_ve
 		v->domain = t.text;
 	if (peer_ref(d, o, &t))
 		v->peer = t.text;
+	return name;
 }
 
 void detect_add_verdict(struct detect *d, const struct dns_obs *o, struct detect_verdict *v)
 {
+	struct target_ref name;
+
 	if (!v || !d) {
 		detect_add(d, o);
 		return;
 	}
-	describe(d, o, v);
+	name = describe(d, o, v);
+	if (!name.len || !counts_obs(d, o))
+		return;
 	d->verdict = v;
-	detect_add(d, o);
+	add_named(d, o, &name);
 	d->verdict = NULL;
 }
 
@@ -810,8 +844,7 @@ int detect_load_pair(struct detect *d, const struct detect_history_pair *h)
 	return 0;
 }
 
-void detect_load_client_hours(struct detect *d, const struct detect_client *c,
-			      unsigned int hours)
+void detect_load_client_hours(struct detect *d, const struct detect_client *c, unsigned int hours)
 {
 	uint32_t i = table_find(&d->clients, client_id_hash(d, c));
 

@@ -3,6 +3,7 @@
  * The fleet's messages table rows; see ch_row.h, the columns in
  * sql/clickhouse/schema.sql and docs/fleet.md.
  */
+#include <endian.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,25 +32,51 @@ uint64_t ch_row_client_key(const struct detect_client *c)
  * The columns, once: their names and types for ch_row_columns, and their
  * names for the INSERT's column list. ch_row_build writes them in this order.
  */
-#define REST_COLUMNS(X)                                                                            \
-	X(ts_ns, CH_U64)                                                                           \
-	X(day, CH_DATE) X(host, CH_STRING) X(dir, CH_STRING) X(proto, CH_STRING) X(                \
-		saddr, CH_STRING) X(sport, CH_U16) X(daddr, CH_STRING) X(dport, CH_U16)            \
-		X(pid, CH_U32) X(comm, CH_STRING) X(uid, CH_U32) X(cgroup, CH_STRING) X(           \
-			id, CH_U16) X(qr, CH_U8) X(opcode, CH_STRING) X(rcode, CH_STRING)          \
-			X(qname, CH_STRING) X(qtype, CH_STRING) X(qclass, CH_STRING) X(            \
-				flags, CH_STRINGS) X(len, CH_U32) X(latency_ns,                    \
-								    CH_U64) X(answers, CH_STRINGS) \
-				X(unanswered, CH_U8) X(source, CH_STRING) X(mirror, CH_U8) X(      \
-					retransmit, CH_U8) X(client_key, CH_U64) X(client,         \
-										   CH_STRING)      \
-					X(client_process, CH_U8) X(client_comm, CH_STRING) X(      \
-						client_uid, CH_U32) X(client_cgroup, CH_STRING)    \
-						X(client_addr, CH_STRING) X(name, CH_STRING) X(    \
-							domain, CH_STRING) X(peer, CH_STRING)      \
-							X(lookup, CH_U8) X(first_of_name, CH_U8)   \
-								X(name_answer_ns, CH_U64) X(       \
-									domain_answer_ns, CH_U64)
+/* clang-format off */
+#define REST_COLUMNS(X)             \
+	X(ts_ns, CH_U64)            \
+	X(day, CH_DATE)             \
+	X(host, CH_STRING)          \
+	X(dir, CH_STRING)           \
+	X(proto, CH_STRING)         \
+	X(saddr, CH_STRING)         \
+	X(sport, CH_U16)            \
+	X(daddr, CH_STRING)         \
+	X(dport, CH_U16)            \
+	X(pid, CH_U32)              \
+	X(comm, CH_STRING)          \
+	X(uid, CH_U32)              \
+	X(cgroup, CH_STRING)        \
+	X(id, CH_U16)               \
+	X(qr, CH_U8)                \
+	X(opcode, CH_STRING)        \
+	X(rcode, CH_STRING)         \
+	X(qname, CH_STRING)         \
+	X(qtype, CH_STRING)         \
+	X(qclass, CH_STRING)        \
+	X(flags, CH_STRINGS)        \
+	X(len, CH_U32)              \
+	X(latency_ns, CH_U64)       \
+	X(answers, CH_STRINGS)      \
+	X(unanswered, CH_U8)        \
+	X(source, CH_STRING)        \
+	X(mirror, CH_U8)            \
+	X(retransmit, CH_U8)        \
+	X(client_key, CH_U64)       \
+	X(client, CH_STRING)        \
+	X(client_process, CH_U8)    \
+	X(client_comm, CH_STRING)   \
+	X(client_uid, CH_U32)       \
+	X(client_cgroup, CH_STRING) \
+	X(client_addr, CH_STRING)   \
+	X(name, CH_STRING)          \
+	X(domain, CH_STRING)        \
+	X(peer, CH_STRING)          \
+	X(lookup, CH_U8)            \
+	X(first_of_name, CH_U8)     \
+	X(name_answer_ns, CH_U64)   \
+	X(domain_answer_ns, CH_U64)
+/* clang-format on */
 
 #define COLUMN_ENTRY(n, t) {#n, t},
 #define COLUMN_NAME(n, t)  ", " #n
@@ -81,13 +108,15 @@ static bool room(struct ch_rowbuf *b, size_t n)
 	return true;
 }
 
-/* An unsigned integer of n bytes, little-endian (as the x86 and arm64 hosts store it). */
+/* An unsigned integer of n bytes, little-endian whatever the host's order. */
 static void put_le(struct ch_rowbuf *b, uint64_t v, size_t n)
 {
+	uint64_t le = htole64(v);
+
 	if (!room(b, n))
 		return;
-	for (size_t k = 0; k < n; k++)
-		b->buf[b->len++] = (uint8_t)(v >> (8 * k));
+	memcpy(b->buf + b->len, &le, n);
+	b->len += n;
 }
 
 static void put_u8(struct ch_rowbuf *b, uint64_t v)

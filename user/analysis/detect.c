@@ -676,24 +676,6 @@ void detect_add(struct detect *d, const struct dns_obs *o)
 	add_named(d, o, &name);
 }
 
-/*
- * The client of o as client_of() and client_label() make it: copied from
- * its entry when the table has it (formatting the label costs more than
- * the copy), with this observation's pid.
- */
-static void client_for_verdict(struct detect *d, const struct dns_obs *o, struct detect_client *c)
-{
-	uint32_t i = table_find(&d->clients, client_hash(d, o));
-
-	if (i == SLOTS_NIL) {
-		client_of(o, c);
-		client_label(c);
-		return;
-	}
-	*c = ((const struct dclient *)entry(&d->clients, i))->id;
-	c->pid = client_is_process(o) ? o->owner->tgid : 0;
-}
-
 /* Client, name, domain and peer of any observation, as the tables would key them. */
 static struct target_ref describe(struct detect *d, const struct dns_obs *o,
 				  struct detect_verdict *v)
@@ -702,7 +684,8 @@ static struct target_ref describe(struct detect *d, const struct dns_obs *o,
 	size_t len = fold_name(o, v->name_buf);
 
 	memset(v, 0, offsetof(struct detect_verdict, name_buf));
-	client_for_verdict(d, o, &v->client);
+	client_of(o, &v->client);
+	client_label(&v->client);
 	v->name = v->name_buf;
 	v->domain = "";
 	v->peer = "";

@@ -62,6 +62,7 @@ static void append(struct ch_spool *sp, uint64_t id, const char *body, bool ambi
 	struct ch_spooled b = {
 		.id = id,
 		.table = (uint8_t)(id & 1),
+		.format = (uint8_t)(id >> 1 & 1), /* both formats among ids 1, 2, 3 */
 		.ambiguous = ambiguous,
 		.rows = (uint32_t)id,
 		.body = (char *)body,
@@ -79,6 +80,7 @@ static void expect_head(struct ch_spool *sp, uint64_t id, const char *body, bool
 	assert_int_equal(ch_spool_head(sp, &b), 1);
 	assert_int_equal(b.id, id);
 	assert_int_equal(b.table, id & 1);
+	assert_int_equal(b.format, id >> 1 & 1);
 	assert_int_equal(b.rows, id);
 	assert_int_equal(b.ambiguous, ambiguous);
 	assert_int_equal(b.len, strlen(body));

@@ -51,8 +51,10 @@ CREATE TABLE IF NOT EXISTS dns.messages AS dns.messages_local
     ENGINE = Distributed({cluster}, dns, messages_local, cityHash64(host));
 
 -- Per client x target (kind 0 name, 1 registered domain, 2 peer) and UTC
--- hour: the counted lookups. Hour counts give the days' 24 hourly counts,
--- the hour-of-week histograms and a client's distinct active hours.
+-- hour: the counted lookups. Hour counts give the days' 24 hourly counts
+-- and the hour-of-week histograms. Keyed by client_key alone: the client's
+-- identity is in clients_local, once per client and day, not in every
+-- pair's group (six more strings to hash per lookup and target).
 CREATE TABLE IF NOT EXISTS dns.pair_hours_local (
     day Date,
     hour UInt32,             -- hours since the epoch
@@ -60,30 +62,56 @@ CREATE TABLE IF NOT EXISTS dns.pair_hours_local (
     client_key UInt64,
     kind UInt8,
     target String,
-    client String, client_process UInt8, client_comm String, client_uid UInt32,
-    client_cgroup String, client_addr String,
     lookups AggregateFunction(count),
     names AggregateFunction(sum, UInt8),        -- first lookups of a name under the target
     first_ns AggregateFunction(min, UInt64),
-    last_ns AggregateFunction(max, UInt64),
-    pid AggregateFunction(argMax, UInt32, UInt64)  -- a process client's last pid
+    last_ns AggregateFunction(max, UInt64)
 ) ENGINE = AggregatingMergeTree(day, (host, client_key, kind, target, hour), 8192);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS dns.pair_hours_mv TO dns.pair_hours_local AS
 SELECT day, toUInt32(intDiv(ts_ns, 3600000000000)) AS hour, host, client_key,
        t.1 AS kind, t.2 AS target,
-       client, client_process, client_comm, client_uid, client_cgroup, client_addr,
        countState() AS lookups, sumState(first_of_name) AS names,
-       minState(ts_ns) AS first_ns, maxState(ts_ns) AS last_ns,
-       argMaxState(if(client_process = 1, pid, toUInt32(0)), ts_ns) AS pid
+       minState(ts_ns) AS first_ns, maxState(ts_ns) AS last_ns
 FROM dns.messages_local
 ARRAY JOIN [(toUInt8(0), name), (toUInt8(1), domain), (toUInt8(2), peer)] AS t
 WHERE lookup = 1 AND t.2 != ''
-GROUP BY day, hour, host, client_key, kind, target,
-         client, client_process, client_comm, client_uid, client_cgroup, client_addr;
+GROUP BY day, hour, host, client_key, kind, target;
 
 CREATE TABLE IF NOT EXISTS dns.pair_hours AS dns.pair_hours_local
     ENGINE = Distributed({cluster}, dns, pair_hours_local, cityHash64(host));
+
+-- Per client (host, client_key) and UTC day, from its counted name
+-- lookups: its identity, its last pid (a process client) and its distinct
+-- clock hours with lookups (exclusive_client's min_hours).
+CREATE TABLE IF NOT EXISTS dns.clients_local (
+    day Date,
+    host String,
+    client_key UInt64,
+    -- the identity, as messages' client_* columns (named apart from them:
+    -- the view's aliases would otherwise hide the source columns)
+    process AggregateFunction(any, UInt8),
+    comm AggregateFunction(any, String),
+    uid AggregateFunction(any, UInt32),
+    cgroup AggregateFunction(any, String),
+    addr AggregateFunction(any, String),
+    pid AggregateFunction(argMax, UInt32, UInt64),  -- a process client's last pid
+    hours AggregateFunction(uniqExact, UInt32)      -- hours since the epoch
+) ENGINE = AggregatingMergeTree(day, (host, client_key, day), 8192);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS dns.clients_mv TO dns.clients_local AS
+SELECT day, host, client_key,
+       anyState(client_process) AS process, anyState(client_comm) AS comm,
+       anyState(client_uid) AS uid, anyState(client_cgroup) AS cgroup,
+       anyState(client_addr) AS addr,
+       argMaxState(if(client_process = 1, pid, toUInt32(0)), ts_ns) AS pid,
+       uniqExactState(toUInt32(intDiv(ts_ns, 3600000000000))) AS hours
+FROM dns.messages_local
+WHERE lookup = 1 AND name != ''
+GROUP BY day, host, client_key;
+
+CREATE TABLE IF NOT EXISTS dns.clients AS dns.clients_local
+    ENGINE = Distributed({cluster}, dns, clients_local, cityHash64(host));
 
 -- Per name / domain target, host and UTC day: the counted answers (NOERROR,
 -- NXDOMAIN), the last NOERROR-answered lookup (by response time), and the

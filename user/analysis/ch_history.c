@@ -43,15 +43,14 @@
 /* ---- the queries ---------------------------------------------------------- */
 
 /*
- * %1$s: database, %1$s: the condition on day and host. A client's
- * identity columns follow from client_key (any() picks one), its active
- * hours are the distinct hours of its name lookups, its pid the one of
- * its last lookup.
+ * %1$s: the condition on day and host. A client's identity columns follow
+ * from client_key (any() picks one), its active hours are the distinct
+ * hours of its name lookups, its pid the one of its last lookup.
  */
 static const char clients_sql[] =
-	"SELECT host, client_key, any(client_process), any(client_comm), any(client_uid), "
-	"any(client_cgroup), any(client_addr), argMaxMerge(pid), uniqExact(hour) "
-	"FROM pair_hours WHERE kind = 0 AND %1$s GROUP BY host, client_key";
+	"SELECT host, client_key, anyMerge(process), anyMerge(comm), anyMerge(uid), "
+	"anyMerge(cgroup), anyMerge(addr), argMaxMerge(pid), uniqExactMerge(hours) "
+	"FROM clients WHERE %1$s GROUP BY host, client_key";
 
 /*
  * Per pair: its hours' counts (an hour twice when its rows are not merged

@@ -526,19 +526,22 @@ static bool ch_gzip(char **out, size_t *cap, const char *in, size_t len, size_t 
 enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *columns,
 			      const char *body, size_t len, char *msg, size_t msglen)
 {
-	char sql[2048];
+	char *sql = NULL;
 	size_t zlen;
 	enum ch_result r;
 	bool gz = h->gzip_value && !strcmp(h->gzip_value, "1") &&
 		  ch_gzip(&h->gz, &h->gz_cap, body, len, &zlen);
 	struct curl_slist *hdr = gz ? curl_slist_append(NULL, "Content-Encoding: gzip") : NULL;
+	int n = columns ? asprintf(&sql, "INSERT INTO %s (%s) FORMAT RowBinary", table, columns)
+			: asprintf(&sql, "INSERT INTO %s FORMAT JSONEachRow", table);
 
+	if (n < 0) {
+		curl_slist_free_all(hdr);
+		set_err(msg, msglen, "out of memory");
+		return CH_NOT_SENT;
+	}
 	if (hdr && !curl_slist_append(hdr, "Expect:"))
 		gz = false;
-	if (columns)
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) FORMAT RowBinary", table, columns);
-	else
-		snprintf(sql, sizeof(sql), "INSERT INTO %s FORMAT JSONEachRow", table);
 	if (gz)
 		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
 	r = request(h, sql,
@@ -548,6 +551,7 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 	if (gz)
 		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_slist_free_all(hdr);
+	free(sql);
 	if (r == CH_NO_TABLE)
 		set_err(msg, msglen, "table %s: %s", table, h->answer[0] ? "does not exist" : "?");
 	return r;
@@ -556,12 +560,16 @@ enum ch_result ch_http_insert(struct ch_http *h, const char *table, const char *
 enum ch_result ch_http_count_batch(struct ch_http *h, const char *table, uint64_t id,
 				   uint64_t *count, char *msg, size_t msglen)
 {
-	char sql[360];
+	char *sql = NULL;
 	enum ch_result r;
 
-	snprintf(sql, sizeof(sql), "SELECT count() FROM %s WHERE batch = %llu", table,
-		 (unsigned long long)id);
+	if (asprintf(&sql, "SELECT count() FROM %s WHERE batch = %llu", table,
+		     (unsigned long long)id) < 0) {
+		set_err(msg, msglen, "out of memory");
+		return CH_NOT_SENT;
+	}
 	r = request(h, sql, "", NULL, 0, QUERY_TIMEOUT_MS, msg, msglen);
+	free(sql);
 	if (r != CH_OK)
 		return r;
 	if (!isdigit((unsigned char)h->answer[0])) {

@@ -7,9 +7,9 @@
  * privilege drop), and four requests: a probe (SELECT 1 and EXISTS TABLE),
  * an INSERT (RowBinary or JSONEachRow rows), the count of one batch's
  * rows, and a query whose answer is streamed, each on a connection of its
- * own. Every answer is put in one of a few classes, so that the sink knows whether to retry,
- * whether an insert may have happened, and what to tell the user. Not thread-safe (one thread at a
- * time).
+ * own. Every answer is put in one of a few classes, so that the sink
+ * knows whether to retry, whether an insert may have happened, and what
+ * to tell the user. Not thread-safe (one thread at a time).
  */
 #ifndef DNSSNOOP_CLICKHOUSE_HTTP_H
 #define DNSSNOOP_CLICKHOUSE_HTTP_H

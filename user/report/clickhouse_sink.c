@@ -2,6 +2,7 @@
 /* The --clickhouse sink: batches, its thread, spill and replay; see clickhouse_sink.h. */
 #include "report/clickhouse_sink.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -98,9 +99,10 @@ static struct ch_batch *batch_new(struct clickhouse_sink *s, enum ch_table t)
 	b->opened_ns = monotonic_ns();
 	b->format = s->binary_columns[t] ? CH_FORMAT_ROWBINARY : CH_FORMAT_JSON;
 	if (b->format == CH_FORMAT_ROWBINARY) {
-		for (int k = 0; k < 8; k++)
-			b->prefix[k] = (char)(b->id >> (8 * k));
-		b->prefix_len = 8;
+		uint64_t le = htole64(b->id); /* the UInt64 batch column */
+
+		memcpy(b->prefix, &le, sizeof(le));
+		b->prefix_len = sizeof(le);
 	} else {
 		b->prefix_len = (size_t)snprintf(b->prefix, sizeof(b->prefix),
 						 "{\"batch\":%" PRIu64 ",", b->id);
